@@ -1,0 +1,199 @@
+//! The master server's configuration: `servers.toml` and the services database in one directory.
+//!
+//! Loading is all-or-nothing: every problem of every file is collected as a [`Diagnostic`] with
+//! file, line and column, and a directory with any error yields no configuration at all, so the
+//! running one stays in force.
+
+mod model;
+mod resolve;
+
+pub use model::*;
+pub use resolve::{resolve, resolve_one, Endpoint, ResolvedService, Server};
+
+use std::path::{Path, PathBuf};
+
+use servicedb::ServiceDb;
+
+use crate::span::Diagnostic;
+
+/// The embedded default `servers.toml`.
+pub const DEFAULT_SERVERS: &str = include_str!("../default/servers.toml");
+/// The embedded default services database.
+pub const DEFAULT_SERVICES: &str = include_str!("../default/services");
+/// The name of the master server's file in a configuration directory.
+pub const SERVERS_FILE: &str = "servers.toml";
+
+/// Where a configuration came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The defaults built into the binary.
+    Embedded,
+    /// A configuration directory.
+    Dir(PathBuf),
+}
+
+impl Origin {
+    /// `--config DIR`, else `$MAYNARD_CONFIG`, else the embedded default.
+    pub fn from_args(dir: Option<PathBuf>) -> Origin {
+        match dir.or_else(|| std::env::var_os("MAYNARD_CONFIG").map(PathBuf::from)) {
+            Some(d) if !d.as_os_str().is_empty() => Origin::Dir(d),
+            _ => Origin::Embedded,
+        }
+    }
+
+    /// The directory, if any.
+    pub fn dir(&self) -> Option<&Path> {
+        match self {
+            Origin::Embedded => None,
+            Origin::Dir(d) => Some(d),
+        }
+    }
+
+    /// How to name this origin to a user.
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Embedded => "the embedded default configuration".to_string(),
+            Origin::Dir(d) => d.display().to_string(),
+        }
+    }
+}
+
+/// A configuration directory, loaded and validated.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Where it came from.
+    pub origin: Origin,
+    /// `servers.toml` as written.
+    pub servers: ServersConfig,
+    /// The services database (with the host's /etc/services as second tier, if configured).
+    pub db: ServiceDb,
+    /// The services, resolved against the database.
+    pub resolved: Vec<ResolvedService>,
+    /// Things that work but look wrong.
+    pub warnings: Vec<String>,
+}
+
+/// Every problem found; the configuration was not loaded.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", self.0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigErrors(pub Vec<Diagnostic>);
+
+/// Loads and validates a whole configuration.
+pub fn load(origin: &Origin) -> Result<Loaded, ConfigErrors> {
+    let (servers_name, servers_text) = match origin {
+        Origin::Embedded => ("<embedded>/servers.toml".to_string(), DEFAULT_SERVERS.to_string()),
+        Origin::Dir(dir) => {
+            let path = dir.join(SERVERS_FILE);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                ConfigErrors(vec![Diagnostic::whole_file(
+                    &path.display().to_string(),
+                    format!("cannot read: {e}"),
+                )])
+            })?;
+            (path.display().to_string(), text)
+        }
+    };
+    let parsed = model::parse_servers(&servers_text, &servers_name)?;
+    let db = load_db(origin, &parsed.config.netcp)?;
+    let resolved = resolve(&parsed, &db, &servers_name)?;
+    let mut warnings = Vec::new();
+    for s in &resolved {
+        if let Server::External { user: Some(u), .. } = &s.server {
+            if !user_exists(u) {
+                warnings.push(format!(
+                    "service `{}`: user `{u}` is not in the passwd database; connections will fail",
+                    s.name
+                ));
+            }
+        }
+    }
+    Ok(Loaded {
+        origin: origin.clone(),
+        servers: parsed.config,
+        db,
+        resolved,
+        warnings,
+    })
+}
+
+/// Loads only the services database of a configuration (for `REFRESH SERVICES`).
+pub fn load_db(origin: &Origin, settings: &NetcpSettings) -> Result<ServiceDb, ConfigErrors> {
+    let own = match (origin, &settings.services_file) {
+        (Origin::Embedded, None) => ServiceDb::parse(DEFAULT_SERVICES, "<embedded>/services")
+            .map_err(|e| ConfigErrors(e.0.iter().map(db_diag).collect()))?,
+        (origin, file) => {
+            let name = file.clone().unwrap_or_else(|| PathBuf::from("services"));
+            let path = match origin.dir() {
+                Some(dir) => dir.join(name),
+                None => name,
+            };
+            ServiceDb::load(&path).map_err(|e| match e {
+                servicedb::LoadError::Parse(errs) => {
+                    ConfigErrors(errs.0.iter().map(db_diag).collect())
+                }
+                other => ConfigErrors(vec![Diagnostic::whole_file(
+                    &path.display().to_string(),
+                    other.to_string(),
+                )]),
+            })?
+        }
+    };
+    match &settings.host_services {
+        Some(path) if !path.as_os_str().is_empty() => match ServiceDb::load_host(path) {
+            Ok(host) => Ok(own.with_host_fallback(host)),
+            // A host without /etc/services only loses port names; that is no reason to refuse.
+            Err(servicedb::LoadError::Io { .. }) => Ok(own),
+            Err(servicedb::LoadError::Parse(errs)) => {
+                Err(ConfigErrors(errs.0.iter().map(db_diag).collect()))
+            }
+        },
+        _ => Ok(own),
+    }
+}
+
+fn db_diag(e: &servicedb::ParseError) -> Diagnostic {
+    Diagnostic {
+        file: e.file.clone(),
+        line: e.line,
+        column: e.column,
+        message: {
+            let full = e.to_string();
+            let prefix = format!("{}:{}:{}: ", e.file, e.line, e.column);
+            full.strip_prefix(&prefix).map(str::to_string).unwrap_or(full)
+        },
+    }
+}
+
+fn user_exists(name: &str) -> bool {
+    std::fs::read_to_string("/etc/passwd")
+        .map(|t| t.lines().any(|l| l.split(':').next() == Some(name)))
+        .unwrap_or(false)
+}
+
+/// Writes `servers` to `dir/servers.toml` atomically: a temporary file, fsync, rename.
+pub fn save_servers(dir: &Path, servers: &ServersConfig) -> std::io::Result<()> {
+    let text = model::render_servers(servers);
+    write_atomically(&dir.join(SERVERS_FILE), text.as_bytes())
+}
+
+/// Replaces `path` with `bytes` so that a reader sees the old file or the new one, never a mix.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.tmp{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,0 +1,129 @@
+//! External, user-written servers, inetd style: TCP `nowait` (a process per connection, the
+//! socket as its stdin and stdout) and UDP `wait` (a process gets the socket and netcp waits for
+//! it to exit before watching the socket again).
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::Ordering::Relaxed;
+
+use tokio::net::TcpStream;
+use tokio::process::Command;
+
+use crate::runtime::{show_peer, ConnGuard};
+use crate::sockets::{lookup_user, set_blocking, tcp_info};
+
+/// A command for `program` with the connection's addresses in its environment and, when `user`
+/// is set, that account's identity.
+fn command(
+    guard: &ConnGuard,
+    program: &Path,
+    arguments: &[String],
+    user: Option<&str>,
+    socket: &OwnedFd,
+) -> io::Result<Command> {
+    let mut cmd = Command::new(program);
+    cmd.args(arguments)
+        .stdin(Stdio::from(socket.try_clone()?))
+        .stdout(Stdio::from(socket.try_clone()?))
+        .stderr(Stdio::null())
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .kill_on_drop(true);
+    let peer = show_peer(guard.peer);
+    let local = show_peer(guard.local);
+    let proto = guard.protocol.to_string().to_uppercase();
+    for (k, v) in [
+        ("MAYNARD_SERVICE", guard.service.name.clone()),
+        ("MAYNARD_PROTOCOL", proto.clone()),
+        ("MAYNARD_PEER_ADDR", peer.ip().to_string()),
+        ("MAYNARD_PEER_PORT", peer.port().to_string()),
+        ("MAYNARD_LOCAL_ADDR", local.ip().to_string()),
+        ("MAYNARD_LOCAL_PORT", local.port().to_string()),
+        // The UCSPI names, so programs written for tcpserver work unchanged.
+        ("PROTO", proto.clone()),
+        (&format!("{proto}REMOTEIP"), peer.ip().to_string()),
+        (&format!("{proto}REMOTEPORT"), peer.port().to_string()),
+        (&format!("{proto}LOCALIP"), local.ip().to_string()),
+        (&format!("{proto}LOCALPORT"), local.port().to_string()),
+    ] {
+        cmd.env(k, v);
+    }
+    if let Some(name) = user {
+        let account = lookup_user(name)?.ok_or_else(|| {
+            io::Error::new(io::ErrorKind::NotFound, format!("no such user `{name}`"))
+        })?;
+        cmd.uid(account.uid)
+            .gid(account.gid)
+            .env("USER", name)
+            .env("LOGNAME", name)
+            .env("HOME", &account.home)
+            .env("SHELL", &account.shell);
+        if !account.home.is_empty() {
+            cmd.current_dir(&account.home);
+        }
+    } else {
+        cmd.current_dir("/");
+    }
+    Ok(cmd)
+}
+
+/// Runs the service's program on one TCP connection and waits for it to exit. Bytes and data
+/// segments come from the kernel's TCP_INFO, since the child does its own reads and writes.
+pub async fn run_tcp(
+    guard: &ConnGuard,
+    stream: TcpStream,
+    program: &Path,
+    arguments: &[String],
+    user: Option<&str>,
+) -> io::Result<ExitStatus> {
+    let std = stream.into_std()?;
+    let socket: OwnedFd = std.into();
+    set_blocking(socket.as_fd(), true)?;
+    let mut child = command(guard, program, arguments, user, &socket)?.spawn()?;
+    guard.pid.store(child.id().unwrap_or(0), Relaxed);
+    let status = child.wait().await;
+    if let Ok(info) = tcp_info(socket.as_fd()) {
+        guard.meter.add(
+            &guard.service.meter,
+            info.bytes_received,
+            info.bytes_acked,
+            u64::from(info.data_segs_in),
+            u64::from(info.data_segs_out),
+        );
+    }
+    status
+}
+
+/// Runs the program with a UDP socket that holds at least one datagram, inetd's `wait` style:
+/// the program reads the datagrams itself; netcp waits for it to exit.
+pub async fn run_udp(
+    guard: &ConnGuard,
+    socket: &tokio::net::UdpSocket,
+    program: &Path,
+    arguments: &[String],
+    user: Option<&str>,
+) -> io::Result<ExitStatus> {
+    let fd: OwnedFd = socket.as_fd().try_clone_to_owned()?;
+    set_blocking(fd.as_fd(), true)?;
+    let result = async {
+        let mut child = command(guard, program, arguments, user, &fd)?.spawn()?;
+        guard.pid.store(child.id().unwrap_or(0), Relaxed);
+        child.wait().await
+    }
+    .await;
+    // The descriptor shares its flags with tokio's: make it non-blocking again before tokio reads.
+    set_blocking(fd.as_fd(), false)?;
+    result
+}
+
+/// `exit 0`, `signal 9`, ...
+pub fn describe_status(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(c), _) => format!("exit {c}"),
+        (None, Some(s)) => format!("signal {s}"),
+        _ => "ended".into(),
+    }
+}

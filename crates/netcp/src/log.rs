@@ -1,0 +1,206 @@
+//! The activity log (one structured line per event) and the accounting file (one JSON session
+//! record per connection), written by one background thread so that no connection ever waits on
+//! a disk.
+
+use std::fmt::Write as _;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use services::clock::rfc3339_utc;
+
+enum Record {
+    Line(String),
+    Account(String),
+    Reconfigure(Targets),
+    Flush(mpsc::SyncSender<()>),
+}
+
+/// Where log lines and session records go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Targets {
+    /// Log lines to standard error.
+    pub stderr: bool,
+    /// Log lines to this file.
+    pub log_file: Option<PathBuf>,
+    /// Session records to this file.
+    pub accounting_file: Option<PathBuf>,
+}
+
+/// A handle to the log writer; cheap to share between tasks.
+pub struct ActivityLog {
+    tx: Mutex<Sender<Record>>,
+    accounting: std::sync::atomic::AtomicBool,
+}
+
+/// One log line under construction: `key=value` pairs after a timestamp.
+pub struct Line(String);
+
+impl Line {
+    /// Adds `key=value`, quoting values with spaces or quotes.
+    pub fn kv(mut self, key: &str, value: impl std::fmt::Display) -> Self {
+        let start = self.0.len();
+        let _ = write!(self.0, " {key}=");
+        let vstart = self.0.len();
+        let _ = write!(self.0, "{value}");
+        let v = &self.0[vstart..];
+        if v.is_empty() || v.contains([' ', '"', '=', '\n', '\r', '\t']) {
+            let escaped = format!("{:?}", &self.0[vstart..]);
+            self.0.truncate(start);
+            let _ = write!(self.0, " {key}={escaped}");
+        }
+        self
+    }
+}
+
+impl ActivityLog {
+    /// Starts the writer thread with `targets`; reports files that cannot be opened.
+    pub fn start(targets: Targets) -> std::io::Result<ActivityLog> {
+        let (tx, rx) = mpsc::channel();
+        let writer = Writer::open(&targets)?;
+        let accounting = targets.accounting_file.is_some();
+        std::thread::Builder::new()
+            .name("netcp-log".into())
+            .spawn(move || writer.run(rx))?;
+        Ok(ActivityLog {
+            tx: Mutex::new(tx),
+            accounting: accounting.into(),
+        })
+    }
+
+    /// Begins a line for `event`.
+    pub fn line(&self, event: &str) -> Line {
+        let mut s = String::with_capacity(160);
+        s.push_str(&rfc3339_utc(SystemTime::now()));
+        s.push_str(" netcp event=");
+        s.push_str(event);
+        Line(s)
+    }
+
+    /// Queues a finished line.
+    pub fn emit(&self, line: Line) {
+        self.send(Record::Line(line.0));
+    }
+
+    /// Logs a free-text notice.
+    pub fn notice(&self, message: &str) {
+        self.emit(self.line("notice").kv("message", message));
+    }
+
+    /// Whether session records are being written.
+    pub fn accounting_enabled(&self) -> bool {
+        self.accounting.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Queues one session record (a JSON object, without newline).
+    pub fn account(&self, record: String) {
+        self.send(Record::Account(record));
+    }
+
+    /// Re-opens files, possibly new ones (reload, or after log rotation).
+    pub fn reconfigure(&self, targets: Targets) -> std::io::Result<()> {
+        // Open once here to report errors to the caller; the writer opens its own handles.
+        Writer::open(&targets)?;
+        self.accounting.store(
+            targets.accounting_file.is_some(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        self.send(Record::Reconfigure(targets));
+        Ok(())
+    }
+
+    /// Waits until everything queued so far is written.
+    pub fn flush(&self) {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.send(Record::Flush(tx));
+        let _ = rx.recv_timeout(std::time::Duration::from_secs(5));
+    }
+
+    fn send(&self, r: Record) {
+        if let Ok(tx) = self.tx.lock() {
+            let _ = tx.send(r);
+        }
+    }
+}
+
+struct Writer {
+    stderr: Option<BufWriter<std::io::Stderr>>,
+    log: Option<BufWriter<File>>,
+    accounting: Option<BufWriter<File>>,
+}
+
+fn append(path: &Path) -> std::io::Result<BufWriter<File>> {
+    let f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    Ok(BufWriter::with_capacity(64 * 1024, f))
+}
+
+impl Writer {
+    fn open(t: &Targets) -> std::io::Result<Writer> {
+        Ok(Writer {
+            stderr: t.stderr.then(|| BufWriter::new(std::io::stderr())),
+            log: t.log_file.as_deref().map(append).transpose()?,
+            accounting: t.accounting_file.as_deref().map(append).transpose()?,
+        })
+    }
+
+    fn run(mut self, rx: Receiver<Record>) {
+        while let Ok(first) = rx.recv() {
+            let mut next = Some(first);
+            // Write everything already queued, then flush once: one syscall per burst.
+            while let Some(record) = next {
+                match record {
+                    Record::Line(l) => {
+                        for w in [
+                            self.stderr.as_mut().map(|w| w as &mut dyn Write),
+                            self.log.as_mut().map(|w| w as &mut dyn Write),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        {
+                            let _ = w.write_all(l.as_bytes());
+                            let _ = w.write_all(b"\n");
+                        }
+                    }
+                    Record::Account(a) => {
+                        if let Some(w) = self.accounting.as_mut() {
+                            let _ = w.write_all(a.as_bytes());
+                            let _ = w.write_all(b"\n");
+                        }
+                    }
+                    Record::Reconfigure(t) => {
+                        self.flush();
+                        if let Ok(w) = Writer::open(&t) {
+                            self = w;
+                        }
+                    }
+                    Record::Flush(done) => {
+                        self.flush();
+                        let _ = done.send(());
+                    }
+                }
+                next = rx.try_recv().ok();
+            }
+            self.flush();
+        }
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        if let Some(w) = self.stderr.as_mut() {
+            let _ = w.flush();
+        }
+        if let Some(w) = self.log.as_mut() {
+            let _ = w.flush();
+        }
+        if let Some(w) = self.accounting.as_mut() {
+            let _ = w.flush();
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! TCP services: the accept loop, admission, and handing each connection to its server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use control::config::Server;
+use servicedb::Protocol;
+use services::{MeteredStream, PeerInfo};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::runtime::{ConnGuard, Runtime};
+use crate::service::ServiceShared;
+
+/// Accepts connections for `service` until the task is aborted.
+pub async fn accept_loop(rt: Arc<Runtime>, service: Arc<ServiceShared>, listener: TcpListener) {
+    let local = listener.local_addr().ok();
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let local = stream.local_addr().ok().or(local).unwrap_or(peer);
+                admit(&rt, &service, stream, peer, local);
+            }
+            Err(e) => {
+                // Out of descriptors or memory: back off instead of spinning; the service stays up.
+                rt.log.emit(
+                    rt.log
+                        .line("error")
+                        .kv("service", &service.name)
+                        .kv("proto", "tcp")
+                        .kv("message", format!("accept: {e}")),
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+fn admit(rt: &Arc<Runtime>, service: &Arc<ServiceShared>, stream: TcpStream, peer: SocketAddr, local: SocketAddr) {
+    let permit = match service.admit(peer.ip(), true) {
+        Ok(p) => p,
+        Err(why) => {
+            service.refused(rt, Protocol::Tcp, peer, local, why);
+            // Dropping the stream closes it.
+            return;
+        }
+    };
+    service.meter.accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let guard = ConnGuard::open(rt, service, Protocol::Tcp, local, peer, permit);
+    let id = guard.id;
+    let task = tokio::spawn(serve(rt.clone(), guard, stream));
+    rt.conns.set_abort(id, task.abort_handle());
+}
+
+async fn serve(rt: Arc<Runtime>, mut guard: ConnGuard, stream: TcpStream) {
+    let settings = guard.service.settings();
+    let info = PeerInfo {
+        peer: guard.peer,
+        local: guard.local,
+    };
+    if let Some(tos) = settings
+        .endpoints
+        .iter()
+        .find(|e| e.protocol == Protocol::Tcp)
+        .and_then(|e| e.tos)
+    {
+        let _ = crate::sockets::set_tos(&socket2::SockRef::from(&stream), guard.local, tos);
+    }
+    match &settings.server {
+        Server::Builtin(b) => {
+            let _ = stream.set_nodelay(true);
+            let ctx = rt.builtin_context();
+            let metered = MeteredStream::new(stream, guard.meter.clone(), guard.service.meter.clone());
+            guard.outcome = match b.serve_stream(&ctx, metered, &info).await {
+                Ok(()) => "closed".into(),
+                Err(e) => format!("error: {e}"),
+            };
+        }
+        Server::External {
+            program,
+            arguments,
+            user,
+        } => {
+            guard.outcome = match crate::external::run_tcp(&guard, stream, program, arguments, user.as_deref()).await {
+                Ok(status) => crate::external::describe_status(status),
+                Err(e) => {
+                    rt.log.emit(
+                        rt.log
+                            .line("error")
+                            .kv("service", &guard.service.name)
+                            .kv("conn", guard.id)
+                            .kv("message", format!("cannot run {}: {e}", program.display())),
+                    );
+                    format!("spawn failed: {e}")
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! UDP services: built-in servers answer each datagram in netcp; external servers run in inetd's
+//! `wait` style.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use control::config::Server;
+use servicedb::Protocol;
+use services::{DatagramSocket, PeerInfo};
+use tokio::net::UdpSocket;
+
+use crate::runtime::{show_peer, ConnGuard, Runtime};
+use crate::service::{Refusal, ServiceShared};
+
+/// Source ports of the classic UDP built-ins: a datagram from one of them is most likely a
+/// reflection (echo to chargen, ...), and answering would start a loop between two servers.
+const LOOP_PORTS: [u16; 7] = [0, 7, 9, 13, 17, 19, 37];
+
+/// Serves `socket` until the task is aborted.
+pub async fn serve(rt: Arc<Runtime>, service: Arc<ServiceShared>, socket: UdpSocket) {
+    let local = match socket.local_addr() {
+        Ok(a) => a,
+        Err(_) => return,
+    };
+    match service.settings().server.clone() {
+        Server::Builtin(_) => builtin_loop(rt, service, socket, local).await,
+        Server::External { .. } => wait_loop(rt, service, socket, local).await,
+    }
+}
+
+/// Answers datagrams with a built-in server, written against [`DatagramSocket`] so it serves
+/// on Maynard's own stack unchanged.
+pub async fn builtin_loop<S: DatagramSocket>(
+    rt: Arc<Runtime>,
+    service: Arc<ServiceShared>,
+    socket: S,
+    local: SocketAddr,
+) {
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let (n, peer) = match socket.recv_from(&mut buf).await {
+            Ok(x) => x,
+            Err(_) => {
+                // ICMP errors of earlier replies surface here (ECONNREFUSED); they are not ours.
+                continue;
+            }
+        };
+        let settings = service.settings();
+        let Server::Builtin(builtin) = settings.server else {
+            // Reconfigured to an external server: the daemon restarts this listener.
+            return;
+        };
+        if LOOP_PORTS.contains(&peer.port()) {
+            service.refused(&rt, Protocol::Udp, peer, local, Refusal::Loop);
+            continue;
+        }
+        let permit = match service.admit(peer.ip(), false) {
+            Ok(p) => p,
+            Err(why) => {
+                service.refused(&rt, Protocol::Udp, peer, local, why);
+                continue;
+            }
+        };
+        let weight = u64::from(udp_weight(&settings));
+        let meter = &service.meter;
+        meter.accepted.fetch_add(1, Relaxed);
+        meter.bytes_in.fetch_add(n as u64, Relaxed);
+        meter.msgs_in_centi.fetch_add(weight, Relaxed);
+        let info = PeerInfo { peer, local };
+        let reply = builtin.answer_datagram(&rt.builtin_context(), &buf[..n], &info);
+        let mut sent = 0;
+        if let Some(reply) = reply {
+            if let Ok(m) = socket.send_to(&reply, peer).await {
+                sent = m;
+                meter.bytes_out.fetch_add(m as u64, Relaxed);
+                meter.msgs_out_centi.fetch_add(weight, Relaxed);
+            }
+        }
+        drop(permit);
+        rt.log.emit(
+            rt.log
+                .line("datagram")
+                .kv("service", &service.name)
+                .kv("proto", "udp")
+                .kv("peer", show_peer(peer))
+                .kv("local", show_peer(local))
+                .kv("bytes_in", n)
+                .kv("bytes_out", sent),
+        );
+    }
+}
+
+fn udp_weight(s: &control::config::ResolvedService) -> u16 {
+    s.endpoints
+        .iter()
+        .find(|e| e.protocol == Protocol::Udp)
+        .map_or(100, |e| e.weight)
+}
+
+/// At most this many child processes per second for one wait-style service: a program that
+/// exits without reading its datagram would otherwise be restarted in a tight loop.
+const MAX_SPAWNS_PER_SECOND: u32 = 50;
+
+async fn wait_loop(rt: Arc<Runtime>, service: Arc<ServiceShared>, socket: UdpSocket, local: SocketAddr) {
+    let mut window = Instant::now();
+    let mut spawns = 0u32;
+    let mut probe = [0u8; 1];
+    loop {
+        let peer = match socket.peek_from(&mut probe).await {
+            Ok((_, peer)) => peer,
+            Err(_) => {
+                // A queued ICMP error; reading it clears it.
+                let _ = socket.try_recv_from(&mut probe);
+                continue;
+            }
+        };
+        let settings = service.settings();
+        let Server::External {
+            program,
+            arguments,
+            user,
+        } = &settings.server
+        else {
+            return;
+        };
+        let permit = match service.admit(peer.ip(), true) {
+            Ok(p) => p,
+            Err(why) => {
+                service.refused(&rt, Protocol::Udp, peer, local, why);
+                // Consume the refused datagram so the next one can be judged.
+                let mut discard = vec![0u8; 65536];
+                let _ = socket.recv_from(&mut discard).await;
+                continue;
+            }
+        };
+        if window.elapsed() >= Duration::from_secs(1) {
+            window = Instant::now();
+            spawns = 0;
+        }
+        spawns += 1;
+        if spawns > MAX_SPAWNS_PER_SECOND {
+            tokio::time::sleep(Duration::from_secs(1).saturating_sub(window.elapsed())).await;
+            window = Instant::now();
+            spawns = 1;
+        }
+        service.meter.accepted.fetch_add(1, Relaxed);
+        let mut guard = ConnGuard::open(&rt, &service, Protocol::Udp, local, show_peer(peer), permit);
+        guard.outcome = match crate::external::run_udp(&guard, &socket, program, arguments, user.as_deref()).await {
+            Ok(status) => crate::external::describe_status(status),
+            Err(e) => {
+                rt.log.emit(
+                    rt.log
+                        .line("error")
+                        .kv("service", &service.name)
+                        .kv("message", format!("cannot run {}: {e}", program.display())),
+                );
+                // Do not retry the same datagram forever.
+                let mut discard = vec![0u8; 65536];
+                let _ = socket.try_recv_from(&mut discard);
+                format!("spawn failed: {e}")
+            }
+        };
+    }
+}

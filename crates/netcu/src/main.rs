@@ -1,0 +1,290 @@
+//! netcu, Maynard's network control utility: one command language for netcp, one-shot
+//! (`netcu show services`), interactive (`NETCU>`), or from command files (`netcu @FILE`).
+
+mod client;
+mod commands;
+mod lang;
+mod render;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use control::config::{self, Origin};
+use control::protocol::{default_socket_path, Response, PROTOCOL_VERSION};
+
+use crate::client::{Client, ClientError};
+use crate::commands::Action;
+
+/// Exit status: a command failed.
+const FAILED: u8 = 1;
+/// Exit status: the command line or a command file is wrong.
+const USAGE_ERROR: u8 = 2;
+/// Exit status: netcp is not running.
+const NOT_RUNNING: u8 = 3;
+
+const USAGE: &str = "\
+usage: netcu [--socket PATH] [--config DIR] [COMMAND ...]   one command, or the NETCU> prompt
+       netcu [--socket PATH] @FILE | -f FILE               run a command file
+Type HELP at the prompt (or `netcu help`) for the commands.";
+
+/// The outcome of one command.
+enum Outcome {
+    Done,
+    Exit,
+    Failed(u8),
+}
+
+struct Session {
+    client: Client,
+    config: Option<PathBuf>,
+}
+
+impl Session {
+    fn run_line(&mut self, line: &str) -> Outcome {
+        let action = match commands::parse(line) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("%NETCU-E-SYNTAX, {e}");
+                return Outcome::Failed(USAGE_ERROR);
+            }
+        };
+        match action {
+            Action::Nothing => Outcome::Done,
+            Action::Exit => Outcome::Exit,
+            Action::Help(topic) => {
+                print!("{}", commands::help(&topic));
+                Outcome::Done
+            }
+            Action::Check(dir) => self.check(dir),
+            Action::Version => {
+                println!("netcu {} (protocol {PROTOCOL_VERSION})", env!("CARGO_PKG_VERSION"));
+                self.send(&control::protocol::Request::ShowVersion, false)
+            }
+            Action::Send(request) => self.send(&request, false),
+            Action::ShowServicesFull(request) => self.send(&request, true),
+        }
+    }
+
+    fn send(&mut self, request: &control::protocol::Request, full: bool) -> Outcome {
+        match self.client.call(request) {
+            Ok(response) => show(response, full),
+            Err(e @ ClientError::NotRunning { .. }) => {
+                eprintln!("%NETCU-E-NOTRUNNING, {e}");
+                Outcome::Failed(NOT_RUNNING)
+            }
+            Err(e) => {
+                eprintln!("%NETCU-E-PROTOCOL, {e}");
+                Outcome::Failed(FAILED)
+            }
+        }
+    }
+
+    fn check(&self, dir: Option<PathBuf>) -> Outcome {
+        let origin = Origin::from_args(dir.or_else(|| self.config.clone()));
+        match config::load(&origin) {
+            Ok(loaded) => {
+                for w in &loaded.warnings {
+                    println!("%NETCU-W-CHECK, {w}");
+                }
+                println!(
+                    "%NETCU-S-VALID, {} is valid: {} services, {} applications in the services database",
+                    origin.describe(),
+                    loaded.resolved.len(),
+                    loaded.db.applications()
+                );
+                Outcome::Done
+            }
+            Err(errors) => {
+                for d in &errors.0 {
+                    eprintln!("%NETCU-E-CHECK, {d}");
+                }
+                eprintln!(
+                    "%NETCU-E-INVALID, {} has {} error(s); nothing was applied",
+                    origin.describe(),
+                    errors.0.len()
+                );
+                Outcome::Failed(FAILED)
+            }
+        }
+    }
+}
+
+fn show(response: Response, full: bool) -> Outcome {
+    match response {
+        Response::Ok { message } => {
+            println!("%NETCU-S-DONE, {message}");
+            Outcome::Done
+        }
+        Response::Error { message } => {
+            let mut lines = message.lines();
+            eprintln!("%NETCU-E-REFUSED, {}", lines.next().unwrap_or(""));
+            for l in lines {
+                eprintln!("  {l}");
+            }
+            Outcome::Failed(FAILED)
+        }
+        Response::Version(v) => {
+            print!("{}", render::version(&v));
+            Outcome::Done
+        }
+        Response::Services { services } if full => {
+            print!("{}", render::services_full(&services));
+            Outcome::Done
+        }
+        Response::Services { services } => {
+            print!("{}", render::services(&services));
+            Outcome::Done
+        }
+        Response::Connections { connections } => {
+            print!("{}", render::connections(&connections));
+            Outcome::Done
+        }
+        Response::Counters { counters } => {
+            print!("{}", render::counters(&counters));
+            Outcome::Done
+        }
+    }
+}
+
+/// Quotes a shell argument back into the command language, so one-shot arguments parse as the
+/// same line would.
+fn requote(arg: &str) -> String {
+    if arg.is_empty() || arg.contains(char::is_whitespace) {
+        format!("\"{}\"", arg.replace('"', "\"\""))
+    } else {
+        arg.to_string()
+    }
+}
+
+fn run_file(session: &mut Session, path: &str) -> ExitCode {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("%NETCU-E-OPEN, {path}: {e}");
+            return ExitCode::from(USAGE_ERROR);
+        }
+    };
+    // A line ending in `-` continues on the next, as in DCL.
+    let mut pending = String::new();
+    let mut first_line = 0;
+    for (i, raw) in text.lines().enumerate() {
+        if pending.is_empty() {
+            first_line = i + 1;
+        }
+        let trimmed = raw.trim_end();
+        if let Some(head) = trimmed.strip_suffix('-').filter(|h| !h.ends_with('-')) {
+            pending.push_str(head);
+            pending.push(' ');
+            continue;
+        }
+        pending.push_str(trimmed);
+        let line = std::mem::take(&mut pending);
+        let line = line.trim().trim_start_matches('$').trim();
+        if line.is_empty() || line.starts_with('!') || line.starts_with('#') {
+            continue;
+        }
+        match session.run_line(line) {
+            Outcome::Done => {}
+            Outcome::Exit => return ExitCode::SUCCESS,
+            Outcome::Failed(code) => {
+                eprintln!("%NETCU-E-ABORTED, {path}:{first_line}: command failed, stopping: {line}");
+                return ExitCode::from(code);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn interactive(session: &mut Session) -> ExitCode {
+    let mut editor = match rustyline::DefaultEditor::new() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("%NETCU-E-TERMINAL, {e}");
+            return ExitCode::from(FAILED);
+        }
+    };
+    loop {
+        match editor.readline("NETCU> ") {
+            Ok(line) => {
+                if !line.trim().is_empty() {
+                    let _ = editor.add_history_entry(line.as_str());
+                }
+                if let Outcome::Exit = session.run_line(&line) {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            Err(rustyline::error::ReadlineError::Interrupted) => continue,
+            Err(_) => return ExitCode::SUCCESS,
+        }
+    }
+}
+
+/// Commands from a pipe: one per line, errors reported, the last failure is the exit status.
+fn piped(session: &mut Session) -> ExitCode {
+    let mut status = 0u8;
+    for line in std::io::stdin().lines() {
+        let Ok(line) = line else { break };
+        match session.run_line(&line) {
+            Outcome::Exit => break,
+            Outcome::Failed(c) => status = c,
+            Outcome::Done => {}
+        }
+    }
+    ExitCode::from(status)
+}
+
+fn main() -> ExitCode {
+    let mut socket = None;
+    let mut config = None;
+    let mut file = None;
+    let mut rest: Vec<String> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if !rest.is_empty() {
+            rest.push(a);
+            continue;
+        }
+        match a.as_str() {
+            "--socket" | "-s" => socket = args.next().map(PathBuf::from),
+            "--config" | "-c" => config = args.next().map(PathBuf::from),
+            "-f" => file = args.next(),
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            "--version" | "-V" => {
+                println!("netcu {}", env!("CARGO_PKG_VERSION"));
+                return ExitCode::SUCCESS;
+            }
+            s if s.starts_with('@') && s.len() > 1 => file = Some(s[1..].to_string()),
+            s if s.starts_with("--socket=") => socket = Some(PathBuf::from(&s[9..])),
+            s if s.starts_with("--config=") => config = Some(PathBuf::from(&s[9..])),
+            _ => rest.push(a),
+        }
+    }
+    let mut session = Session {
+        client: Client::new(socket.unwrap_or_else(default_socket_path)),
+        config,
+    };
+    if let Some(f) = file {
+        return run_file(&mut session, &f);
+    }
+    if !rest.is_empty() {
+        let line: Vec<String> = rest.iter().map(|a| requote(a)).collect();
+        return match session.run_line(&line.join(" ")) {
+            Outcome::Done | Outcome::Exit => ExitCode::SUCCESS,
+            Outcome::Failed(c) => ExitCode::from(c),
+        };
+    }
+    if std::io::stdin().is_terminal() {
+        println!(
+            "Maynard network control utility {} (netcp at {}). HELP lists the commands.",
+            env!("CARGO_PKG_VERSION"),
+            session.client.path().display()
+        );
+        interactive(&mut session)
+    } else {
+        piped(&mut session)
+    }
+}
