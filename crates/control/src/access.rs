@@ -157,7 +157,10 @@ mod tests {
     #[test]
     fn rule_errors_are_clear() {
         assert_eq!(
-            "allow 1.2.3.4".parse::<AccessRule>().unwrap_err().to_string(),
+            "allow 1.2.3.4"
+                .parse::<AccessRule>()
+                .unwrap_err()
+                .to_string(),
             "expected `accept` or `reject`, found `allow`"
         );
         assert!("accept".parse::<AccessRule>().is_err());

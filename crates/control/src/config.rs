@@ -4,7 +4,7 @@
 //! file, line and column, and a directory with any error yields no configuration at all, so the
 //! running one stays in force.
 
-mod model;
+pub mod model;
 mod resolve;
 
 pub use model::*;
@@ -81,7 +81,10 @@ pub struct ConfigErrors(pub Vec<Diagnostic>);
 /// Loads and validates a whole configuration.
 pub fn load(origin: &Origin) -> Result<Loaded, ConfigErrors> {
     let (servers_name, servers_text) = match origin {
-        Origin::Embedded => ("<embedded>/servers.toml".to_string(), DEFAULT_SERVERS.to_string()),
+        Origin::Embedded => (
+            "<embedded>/servers.toml".to_string(),
+            DEFAULT_SERVERS.to_string(),
+        ),
         Origin::Dir(dir) => {
             let path = dir.join(SERVERS_FILE);
             let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -159,7 +162,9 @@ fn db_diag(e: &servicedb::ParseError) -> Diagnostic {
         message: {
             let full = e.to_string();
             let prefix = format!("{}:{}:{}: ", e.file, e.line, e.column);
-            full.strip_prefix(&prefix).map(str::to_string).unwrap_or(full)
+            full.strip_prefix(&prefix)
+                .map(str::to_string)
+                .unwrap_or(full)
         },
     }
 }

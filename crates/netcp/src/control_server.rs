@@ -75,7 +75,8 @@ pub async fn serve(
         let rt = rt.clone();
         tokio::spawn(async move {
             if let Err(why) = authorize(&stream, policy) {
-                rt.log.emit(rt.log.line("control-refused").kv("reason", &why));
+                rt.log
+                    .emit(rt.log.line("control-refused").kv("reason", &why));
                 let mut stream = stream;
                 let _ = stream
                     .write_all(encode(Response::Error { message: why }).as_bytes())
@@ -104,7 +105,11 @@ fn authorize(stream: &UnixStream, policy: AccessPolicy) -> Result<(), String> {
     Err(format!(
         "uid {} may not control netcp (only root, uid {me}{})",
         cred.uid(),
-        if policy.admin_gid.is_some() { " and the admin group" } else { "" }
+        if policy.admin_gid.is_some() {
+            " and the admin group"
+        } else {
+            ""
+        }
     ))
 }
 
@@ -147,8 +152,9 @@ async fn session(stream: UnixStream, daemon: Arc<Mutex<Daemon>>, rt: Arc<Runtime
         } else {
             match std::str::from_utf8(&line)
                 .map_err(|_| "request is not UTF-8".to_string())
-                .and_then(|text| decode::<Request>(text.trim_end()).map_err(|e: DecodeError| e.to_string()))
-            {
+                .and_then(|text| {
+                    decode::<Request>(text.trim_end()).map_err(|e: DecodeError| e.to_string())
+                }) {
                 Ok(request) => {
                     let name = format!("{request:?}");
                     let short = name.split([' ', '{', '(']).next().unwrap_or("").to_string();

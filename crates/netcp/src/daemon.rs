@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use control::config::{self, Loaded, Origin, ResolvedService, ServersConfig, Server};
+use control::config::{self, Loaded, Origin, ResolvedService, Server, ServersConfig};
 use control::protocol::{BoundSocket, ServiceState, ServiceStatus};
 use servicedb::{Protocol, ServiceDb};
 use services::finger::FingerConfig;
@@ -179,7 +179,9 @@ impl Daemon {
         }
         for mut gone in old {
             stop_listeners(&mut gone.listeners).await;
-            self.rt.log.emit(self.rt.log.line("remove").kv("service", &gone.shared.name));
+            self.rt
+                .log
+                .emit(self.rt.log.line("remove").kv("service", &gone.shared.name));
         }
         self.slots = keep;
     }
@@ -251,7 +253,11 @@ impl Daemon {
                 })
                 .collect(),
             failure: slot.failure.clone(),
-            active: slot.shared.meter.active.load(std::sync::atomic::Ordering::Relaxed),
+            active: slot
+                .shared
+                .meter
+                .active
+                .load(std::sync::atomic::Ordering::Relaxed),
             max_connections: s.max_connections,
             max_per_source: s.max_per_source,
             rate_per_source: s.rate_per_source,
@@ -289,8 +295,13 @@ impl Daemon {
         }
         let n = loaded.resolved.len();
         self.apply(loaded.resolved).await;
-        let message = format!("configuration reloaded from {}: {n} services", self.origin.describe());
-        self.rt.log.emit(self.rt.log.line("reload").kv("message", &message));
+        let message = format!(
+            "configuration reloaded from {}: {n} services",
+            self.origin.describe()
+        );
+        self.rt
+            .log
+            .emit(self.rt.log.line("reload").kv("message", &message));
         Ok(message)
     }
 
@@ -301,7 +312,10 @@ impl Daemon {
         for svc in &self.running.services {
             match config::resolve_one(svc, &self.running.defaults, db) {
                 Ok(r) => out.push(r),
-                Err(e) => errors.extend(e.into_iter().map(|m| format!("service `{}`: {m}", svc.name))),
+                Err(e) => errors.extend(
+                    e.into_iter()
+                        .map(|m| format!("service `{}`: {m}", svc.name)),
+                ),
             }
         }
         if errors.is_empty() {
@@ -344,7 +358,12 @@ fn open_listeners(
         match listener {
             Ok(l) => out.push(l),
             // Dropping `out` closes what was opened.
-            Err(e) => return Err(format!("cannot listen on {}/{addr}: {e}", endpoint.protocol)),
+            Err(e) => {
+                return Err(format!(
+                    "cannot listen on {}/{addr}: {e}",
+                    endpoint.protocol
+                ))
+            }
         }
     }
     Ok(out)

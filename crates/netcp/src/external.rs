@@ -60,8 +60,11 @@ fn command(
             .env("LOGNAME", name)
             .env("HOME", &account.home)
             .env("SHELL", &account.shell);
-        if !account.home.is_empty() {
+        // Accounts such as nobody have a home that does not exist; start them in `/`.
+        if Path::new(&account.home).is_dir() {
             cmd.current_dir(&account.home);
+        } else {
+            cmd.current_dir("/");
         }
     } else {
         cmd.current_dir("/");
@@ -87,7 +90,7 @@ pub async fn run_tcp(
     if let Ok(info) = tcp_info(socket.as_fd()) {
         guard.meter.add(
             &guard.service.meter,
-            info.bytes_received,
+            info.data_bytes_received(),
             info.bytes_acked,
             u64::from(info.data_segs_in),
             u64::from(info.data_segs_out),

@@ -149,7 +149,8 @@ fn run() -> anyhow::Result<ExitCode> {
 
 async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
     let origin = loaded.origin.clone();
-    let log = ActivityLog::start(log_targets(&origin, &loaded.servers)).context("cannot open the log")?;
+    let log =
+        ActivityLog::start(log_targets(&origin, &loaded.servers)).context("cannot open the log")?;
     let ctx = builtin_context(&origin, &loaded.servers).map_err(anyhow::Error::msg)?;
     let rt = Arc::new(Runtime {
         log,
@@ -186,7 +187,12 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
             .kv("config", origin.describe())
             .kv("control", socket_path.display()),
     );
-    let control = tokio::spawn(control_server::serve(listener, daemon.clone(), rt.clone(), policy));
+    let control = tokio::spawn(control_server::serve(
+        listener,
+        daemon.clone(),
+        rt.clone(),
+        policy,
+    ));
 
     let mut hup = signal(SignalKind::hangup())?;
     let mut term = signal(SignalKind::terminate())?;
@@ -211,7 +217,12 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
     // Stop taking new work, then let open connections finish (or cut them off).
     daemon.lock().await.stop_all().await;
     let open = rt.conns.len();
-    rt.log.emit(rt.log.line("stopping").kv("connections", open).kv("abort", abort));
+    rt.log.emit(
+        rt.log
+            .line("stopping")
+            .kv("connections", open)
+            .kv("abort", abort),
+    );
     if abort {
         rt.conns.abort_all(None);
     } else if tokio::time::timeout(Duration::from_secs(drain_seconds), rt.conns.wait_empty())

@@ -161,7 +161,14 @@ impl ServiceShared {
     }
 
     /// Counts and logs a refusal.
-    pub fn refused(&self, rt: &Runtime, protocol: Protocol, peer: SocketAddr, local: SocketAddr, why: Refusal) {
+    pub fn refused(
+        &self,
+        rt: &Runtime,
+        protocol: Protocol,
+        peer: SocketAddr,
+        local: SocketAddr,
+        why: Refusal,
+    ) {
         self.meter.refused.fetch_add(1, Relaxed);
         rt.log.emit(
             rt.log

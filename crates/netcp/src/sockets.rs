@@ -59,7 +59,8 @@ pub fn low_ports_forbidden(port: u16) -> bool {
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TcpInfo {
-    state: u8,
+    /// The connection's state (Linux `TCP_*` numbering).
+    pub state: u8,
     ca_state: u8,
     retransmits: u8,
     probes: u8,
@@ -106,6 +107,16 @@ pub struct TcpInfo {
     pub data_segs_in: u32,
     /// Segments sent that carried data.
     pub data_segs_out: u32,
+}
+
+impl TcpInfo {
+    /// Bytes of data received: the kernel's count includes the peer's FIN, which occupies one
+    /// sequence number but carries no data.
+    pub fn data_bytes_received(&self) -> u64 {
+        // TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING: the states in which the peer's FIN has arrived.
+        let fin_received = matches!(self.state, 6 | 8 | 9 | 11);
+        self.bytes_received.saturating_sub(u64::from(fin_received))
+    }
 }
 
 /// Reads TCP_INFO of a TCP socket.
@@ -158,7 +169,13 @@ pub fn lookup_user(name: &str) -> io::Result<Option<Account>> {
     let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
     let mut result: *mut libc::passwd = std::ptr::null_mut();
     let rc = unsafe {
-        libc::getpwnam_r(cname.as_ptr(), &mut pw, buf.as_mut_ptr(), buf.len(), &mut result)
+        libc::getpwnam_r(
+            cname.as_ptr(),
+            &mut pw,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut result,
+        )
     };
     if rc != 0 {
         return Err(io::Error::from_raw_os_error(rc));
@@ -171,7 +188,9 @@ pub fn lookup_user(name: &str) -> io::Result<Option<Account>> {
             String::new()
         } else {
             // SAFETY: getpwnam_r set these to NUL-terminated strings inside `buf`.
-            unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+            unsafe { std::ffi::CStr::from_ptr(p) }
+                .to_string_lossy()
+                .into_owned()
         }
     };
     Ok(Some(Account {
@@ -191,7 +210,13 @@ pub fn lookup_group(name: &str) -> io::Result<Option<u32>> {
     let mut gr: libc::group = unsafe { std::mem::zeroed() };
     let mut result: *mut libc::group = std::ptr::null_mut();
     let rc = unsafe {
-        libc::getgrnam_r(cname.as_ptr(), &mut gr, buf.as_mut_ptr(), buf.len(), &mut result)
+        libc::getgrnam_r(
+            cname.as_ptr(),
+            &mut gr,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut result,
+        )
     };
     if rc != 0 {
         return Err(io::Error::from_raw_os_error(rc));

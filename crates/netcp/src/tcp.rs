@@ -36,7 +36,13 @@ pub async fn accept_loop(rt: Arc<Runtime>, service: Arc<ServiceShared>, listener
     }
 }
 
-fn admit(rt: &Arc<Runtime>, service: &Arc<ServiceShared>, stream: TcpStream, peer: SocketAddr, local: SocketAddr) {
+fn admit(
+    rt: &Arc<Runtime>,
+    service: &Arc<ServiceShared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    local: SocketAddr,
+) {
     let permit = match service.admit(peer.ip(), true) {
         Ok(p) => p,
         Err(why) => {
@@ -45,7 +51,10 @@ fn admit(rt: &Arc<Runtime>, service: &Arc<ServiceShared>, stream: TcpStream, pee
             return;
         }
     };
-    service.meter.accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    service
+        .meter
+        .accepted
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let guard = ConnGuard::open(rt, service, Protocol::Tcp, local, peer, permit);
     let id = guard.id;
     let task = tokio::spawn(serve(rt.clone(), guard, stream));
@@ -70,7 +79,8 @@ async fn serve(rt: Arc<Runtime>, mut guard: ConnGuard, stream: TcpStream) {
         Server::Builtin(b) => {
             let _ = stream.set_nodelay(true);
             let ctx = rt.builtin_context();
-            let metered = MeteredStream::new(stream, guard.meter.clone(), guard.service.meter.clone());
+            let metered =
+                MeteredStream::new(stream, guard.meter.clone(), guard.service.meter.clone());
             guard.outcome = match b.serve_stream(&ctx, metered, &info).await {
                 Ok(()) => "closed".into(),
                 Err(e) => format!("error: {e}"),
@@ -81,19 +91,22 @@ async fn serve(rt: Arc<Runtime>, mut guard: ConnGuard, stream: TcpStream) {
             arguments,
             user,
         } => {
-            guard.outcome = match crate::external::run_tcp(&guard, stream, program, arguments, user.as_deref()).await {
-                Ok(status) => crate::external::describe_status(status),
-                Err(e) => {
-                    rt.log.emit(
-                        rt.log
-                            .line("error")
-                            .kv("service", &guard.service.name)
-                            .kv("conn", guard.id)
-                            .kv("message", format!("cannot run {}: {e}", program.display())),
-                    );
-                    format!("spawn failed: {e}")
-                }
-            };
+            guard.outcome =
+                match crate::external::run_tcp(&guard, stream, program, arguments, user.as_deref())
+                    .await
+                {
+                    Ok(status) => crate::external::describe_status(status),
+                    Err(e) => {
+                        rt.log.emit(
+                            rt.log
+                                .line("error")
+                                .kv("service", &guard.service.name)
+                                .kv("conn", guard.id)
+                                .kv("message", format!("cannot run {}: {e}", program.display())),
+                        );
+                        format!("spawn failed: {e}")
+                    }
+                };
         }
     }
 }

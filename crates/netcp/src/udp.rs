@@ -103,7 +103,12 @@ fn udp_weight(s: &control::config::ResolvedService) -> u16 {
 /// exits without reading its datagram would otherwise be restarted in a tight loop.
 const MAX_SPAWNS_PER_SECOND: u32 = 50;
 
-async fn wait_loop(rt: Arc<Runtime>, service: Arc<ServiceShared>, socket: UdpSocket, local: SocketAddr) {
+async fn wait_loop(
+    rt: Arc<Runtime>,
+    service: Arc<ServiceShared>,
+    socket: UdpSocket,
+    local: SocketAddr,
+) {
     let mut window = Instant::now();
     let mut spawns = 0u32;
     let mut probe = [0u8; 1];
@@ -146,21 +151,25 @@ async fn wait_loop(rt: Arc<Runtime>, service: Arc<ServiceShared>, socket: UdpSoc
             spawns = 1;
         }
         service.meter.accepted.fetch_add(1, Relaxed);
-        let mut guard = ConnGuard::open(&rt, &service, Protocol::Udp, local, show_peer(peer), permit);
-        guard.outcome = match crate::external::run_udp(&guard, &socket, program, arguments, user.as_deref()).await {
-            Ok(status) => crate::external::describe_status(status),
-            Err(e) => {
-                rt.log.emit(
-                    rt.log
-                        .line("error")
-                        .kv("service", &service.name)
-                        .kv("message", format!("cannot run {}: {e}", program.display())),
-                );
-                // Do not retry the same datagram forever.
-                let mut discard = vec![0u8; 65536];
-                let _ = socket.try_recv_from(&mut discard);
-                format!("spawn failed: {e}")
-            }
-        };
+        let mut guard =
+            ConnGuard::open(&rt, &service, Protocol::Udp, local, show_peer(peer), permit);
+        guard.outcome =
+            match crate::external::run_udp(&guard, &socket, program, arguments, user.as_deref())
+                .await
+            {
+                Ok(status) => crate::external::describe_status(status),
+                Err(e) => {
+                    rt.log.emit(
+                        rt.log
+                            .line("error")
+                            .kv("service", &service.name)
+                            .kv("message", format!("cannot run {}: {e}", program.display())),
+                    );
+                    // Do not retry the same datagram forever.
+                    let mut discard = vec![0u8; 65536];
+                    let _ = socket.try_recv_from(&mut discard);
+                    format!("spawn failed: {e}")
+                }
+            };
     }
 }

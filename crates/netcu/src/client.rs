@@ -53,10 +53,11 @@ impl Client {
 
     fn connect(&mut self) -> Result<&mut (BufReader<UnixStream>, UnixStream), ClientError> {
         if self.conn.is_none() {
-            let stream = UnixStream::connect(&self.path).map_err(|source| ClientError::NotRunning {
-                path: self.path.clone(),
-                source,
-            })?;
+            let stream =
+                UnixStream::connect(&self.path).map_err(|source| ClientError::NotRunning {
+                    path: self.path.clone(),
+                    source,
+                })?;
             let _ = stream.set_read_timeout(Some(ANSWER_TIMEOUT));
             let reader = stream.try_clone().map_err(|e| self.broken(e.to_string()))?;
             self.conn = Some((BufReader::new(reader), stream));

@@ -50,15 +50,35 @@ pub struct CommandDef {
 
 use Takes::{Nothing as F, Value as V};
 
-const PERMANENT: QualDef = q("permanent", F, "also write the change to servers.toml (alias --save)");
+const PERMANENT: QualDef = q(
+    "permanent",
+    F,
+    "also write the change to servers.toml (alias --save)",
+);
 const SERVICE_SETTINGS: [QualDef; 7] = [
-    q("accept", V, "sources to accept, e.g. /ACCEPT=(10.0.0.0/8,::1); rules keep the qualifiers' order"),
+    q(
+        "accept",
+        V,
+        "sources to accept, e.g. /ACCEPT=(10.0.0.0/8,::1); rules keep the qualifiers' order",
+    ),
     q("reject", V, "sources to reject, e.g. /REJECT=0/0"),
     q("noaccess", F, "remove every access rule"),
-    q("default", V, "ACCEPT or REJECT: what happens to sources no rule matches"),
+    q(
+        "default",
+        V,
+        "ACCEPT or REJECT: what happens to sources no rule matches",
+    ),
     q("limit", V, "concurrent connections of the service"),
-    q("source_limit", V, "concurrent connections per source address (0 = no limit)"),
-    q("rate", V, "new connections per second per source address (0 = no limit)"),
+    q(
+        "source_limit",
+        V,
+        "concurrent connections per source address (0 = no limit)",
+    ),
+    q(
+        "rate",
+        V,
+        "new connections per second per source address (0 = no limit)",
+    ),
 ];
 
 /// Every command.
@@ -151,16 +171,20 @@ impl Parsed {
             None => Ok(None),
             Some(Value::One(s)) => Ok(Some(s.clone())),
             Some(Value::List(l)) if l.len() == 1 => Ok(l.first().cloned()),
-            Some(_) => Err(format!("/{} takes one value, not a list", name.to_uppercase())),
+            Some(_) => Err(format!(
+                "/{} takes one value, not a list",
+                name.to_uppercase()
+            )),
         }
     }
 
     fn number<T: std::str::FromStr>(&self, name: &str, what: &str) -> Result<Option<T>, String> {
         match self.one(name)? {
             None => Ok(None),
-            Some(s) => s.parse().map(Some).map_err(|_| {
-                format!("/{}={s}: expected {what}", name.to_uppercase())
-            }),
+            Some(s) => s
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("/{}={s}: expected {what}", name.to_uppercase())),
         }
     }
 
@@ -196,13 +220,17 @@ fn find_command(words: &[(String, usize)]) -> Result<(&'static CommandDef, usize
     let mut verbs: Vec<&str> = COMMANDS.iter().map(|c| c.words[0]).collect();
     verbs.dedup();
     let verb = match_keyword(first, &verbs)?;
-    let with_verb: Vec<&'static CommandDef> = COMMANDS.iter().filter(|c| c.words[0] == verb).collect();
+    let with_verb: Vec<&'static CommandDef> =
+        COMMANDS.iter().filter(|c| c.words[0] == verb).collect();
     if let [only] = with_verb.as_slice() {
         if only.words.len() == 1 {
             return Ok((only, 1));
         }
     }
-    let objects: Vec<&str> = with_verb.iter().filter_map(|c| c.words.get(1).copied()).collect();
+    let objects: Vec<&str> = with_verb
+        .iter()
+        .filter_map(|c| c.words.get(1).copied())
+        .collect();
     let Some((second, _)) = words.get(1) else {
         return Err(format!(
             "{} what? One of: {}",
@@ -210,7 +238,8 @@ fn find_command(words: &[(String, usize)]) -> Result<(&'static CommandDef, usize
             objects.join(", ").to_uppercase()
         ));
     };
-    let object = match_keyword(second, &objects).map_err(|e| format!("{}: {e}", verb.to_uppercase()))?;
+    let object =
+        match_keyword(second, &objects).map_err(|e| format!("{}: {e}", verb.to_uppercase()))?;
     let def = with_verb
         .into_iter()
         .find(|c| c.words.get(1) == Some(&object))
@@ -244,7 +273,12 @@ fn parse_line(line: &str) -> Result<Option<Parsed>, String> {
                     params.push(w);
                 }
             }
-            Token::Qualifier(RawQualifier { name, mut value, unix, at }) => {
+            Token::Qualifier(RawQualifier {
+                name,
+                mut value,
+                unix,
+                at,
+            }) => {
                 let lower = name.to_ascii_lowercase();
                 let canonical = if lower == "save" {
                     "permanent"
@@ -254,7 +288,11 @@ fn parse_line(line: &str) -> Result<Option<Parsed>, String> {
                     let lower = lower.replace('-', "_");
                     match_keyword(&lower, &names).map_err(|e| {
                         if names.is_empty() {
-                            format!("column {}: {} takes no qualifiers", at + 1, def.words.join(" ").to_uppercase())
+                            format!(
+                                "column {}: {} takes no qualifiers",
+                                at + 1,
+                                def.words.join(" ").to_uppercase()
+                            )
                         } else {
                             format!("column {}: qualifier {e}", at + 1)
                         }
@@ -283,7 +321,11 @@ fn parse_line(line: &str) -> Result<Option<Parsed>, String> {
                         }
                     }
                     Takes::Nothing if value.is_some() => {
-                        return Err(format!("column {}: /{} takes no value", at + 1, canonical.to_uppercase()));
+                        return Err(format!(
+                            "column {}: /{} takes no value",
+                            at + 1,
+                            canonical.to_uppercase()
+                        ));
                     }
                     _ => {}
                 }
@@ -331,9 +373,18 @@ pub fn parse(line: &str) -> Result<Action, String> {
             service: service_config(&p, name()?)?,
             permanent,
         }),
-        ["remove", "service"] => Action::Send(Request::RemoveService { name: name()?, permanent }),
-        ["enable", "service"] => Action::Send(Request::EnableService { name: name()?, permanent }),
-        ["disable", "service"] => Action::Send(Request::DisableService { name: name()?, permanent }),
+        ["remove", "service"] => Action::Send(Request::RemoveService {
+            name: name()?,
+            permanent,
+        }),
+        ["enable", "service"] => Action::Send(Request::EnableService {
+            name: name()?,
+            permanent,
+        }),
+        ["disable", "service"] => Action::Send(Request::DisableService {
+            name: name()?,
+            permanent,
+        }),
         ["start", "service"] => Action::Send(Request::StartService { name: name()? }),
         ["stop", "service"] => Action::Send(Request::StopService { name: name()? }),
         ["set", "service"] => Action::Send(Request::SetService {
@@ -344,16 +395,25 @@ pub fn parse(line: &str) -> Result<Action, String> {
         ["disconnect"] => {
             let id = p.required(0)?;
             Action::Send(Request::Disconnect {
-                id: id.parse().map_err(|_| format!("DISCONNECT: `{id}` is not a connection id"))?,
+                id: id
+                    .parse()
+                    .map_err(|_| format!("DISCONNECT: `{id}` is not a connection id"))?,
             })
         }
         ["refresh", "services"] => Action::Send(Request::RefreshServices),
         ["reload"] => Action::Send(Request::Reload),
         ["check"] => Action::Check(opt(0).map(PathBuf::from)),
-        ["shutdown"] => Action::Send(Request::Shutdown { abort: p.has("abort") }),
+        ["shutdown"] => Action::Send(Request::Shutdown {
+            abort: p.has("abort"),
+        }),
         ["help"] => Action::Help(p.params.clone()),
         ["exit"] | ["quit"] => Action::Exit,
-        other => return Err(format!("{} is not implemented", other.join(" ").to_uppercase())),
+        other => {
+            return Err(format!(
+                "{} is not implemented",
+                other.join(" ").to_uppercase()
+            ))
+        }
     })
 }
 
@@ -382,7 +442,10 @@ fn access_rules(p: &Parsed) -> Result<Option<Vec<AccessRule>>, String> {
 
 fn access_default(p: &Parsed) -> Result<Option<AccessAction>, String> {
     p.one("default")?
-        .map(|d| d.parse().map_err(|_| format!("/DEFAULT={d}: expected ACCEPT or REJECT")))
+        .map(|d| {
+            d.parse()
+                .map_err(|_| format!("/DEFAULT={d}: expected ACCEPT or REJECT"))
+        })
         .transpose()
 }
 
@@ -410,7 +473,10 @@ fn service_config(p: &Parsed, name: String) -> Result<ServiceConfig, String> {
         Some(v) => Some(
             v.items()
                 .iter()
-                .map(|s| s.parse::<Protocol>().map_err(|_| format!("/PROTOCOL={s}: expected TCP or UDP")))
+                .map(|s| {
+                    s.parse::<Protocol>()
+                        .map_err(|_| format!("/PROTOCOL={s}: expected TCP or UDP"))
+                })
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };
@@ -419,7 +485,10 @@ fn service_config(p: &Parsed, name: String) -> Result<ServiceConfig, String> {
         Some(v) => Some(
             v.items()
                 .iter()
-                .map(|s| s.parse().map_err(|_| format!("/LISTEN={s}: expected an IP address")))
+                .map(|s| {
+                    s.parse()
+                        .map_err(|_| format!("/LISTEN={s}: expected an IP address"))
+                })
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };
@@ -455,17 +524,29 @@ pub fn help(topic: &[String]) -> String {
         COMMANDS
             .iter()
             .filter(|c| {
-                topic.iter().zip(c.words.iter()).all(|(t, w)| w.starts_with(&t.to_ascii_lowercase()))
+                topic
+                    .iter()
+                    .zip(c.words.iter())
+                    .all(|(t, w)| w.starts_with(&t.to_ascii_lowercase()))
             })
             .collect()
     };
     if topic.is_empty() || matching.is_empty() {
         if !topic.is_empty() {
-            out.push_str(&format!("No command {}.\n\n", topic.join(" ").to_uppercase()));
+            out.push_str(&format!(
+                "No command {}.\n\n",
+                topic.join(" ").to_uppercase()
+            ));
         }
-        out.push_str("Commands (keywords may be abbreviated; qualifiers as /NAME=value or --name value):\n");
+        out.push_str(
+            "Commands (keywords may be abbreviated; qualifiers as /NAME=value or --name value):\n",
+        );
         for c in COMMANDS {
-            let usage = format!("{} {}", c.words.join(" ").to_uppercase(), c.params.join(" "));
+            let usage = format!(
+                "{} {}",
+                c.words.join(" ").to_uppercase(),
+                c.params.join(" ")
+            );
             out.push_str(&format!("  {:<34} {}\n", usage.trim_end(), c.help));
         }
         out.push_str("\nHELP command gives its qualifiers, e.g. HELP SET SERVICE.\n");
@@ -495,16 +576,33 @@ mod tests {
 
     #[test]
     fn both_styles_make_the_same_request() {
-        let vms = parse("SET SERV ECHO/REJECT=10.1.0.0/16/ACCEPT=(10.0.0.0/8,::1)/DEF=REJECT/PERM").unwrap();
-        let unix = parse("set service echo --reject 10.1.0.0/16 --accept 10.0.0.0/8,::1 --default reject --save").unwrap();
+        let vms = parse("SET SERV ECHO/REJECT=10.1.0.0/16/ACCEPT=(10.0.0.0/8,::1)/DEF=REJECT/PERM")
+            .unwrap();
+        let unix = parse(
+            "set service ECHO --reject 10.1.0.0/16 --accept 10.0.0.0/8,::1 --default reject --save",
+        )
+        .unwrap();
         assert_eq!(vms, unix);
-        let Action::Send(Request::SetService { name, changes, permanent }) = vms else {
+        let Action::Send(Request::SetService {
+            name,
+            changes,
+            permanent,
+        }) = vms
+        else {
             panic!("{vms:?}")
         };
         assert_eq!(name, "ECHO");
         assert!(permanent);
-        let rules: Vec<String> = changes.access.unwrap().iter().map(|r| r.to_string()).collect();
-        assert_eq!(rules, ["reject 10.1.0.0/16", "accept 10.0.0.0/8", "accept ::1/128"]);
+        let rules: Vec<String> = changes
+            .access
+            .unwrap()
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        assert_eq!(
+            rules,
+            ["reject 10.1.0.0/16", "accept 10.0.0.0/8", "accept ::1/128"]
+        );
         assert_eq!(changes.access_default, Some(AccessAction::Reject));
     }
 
@@ -534,11 +632,19 @@ mod tests {
     fn errors_are_clear() {
         assert!(parse("sh services").unwrap_err().contains("ambiguous"));
         assert!(parse("show").unwrap_err().contains("SHOW what?"));
-        assert!(parse("show services /bogus").unwrap_err().contains("qualifier"));
-        assert!(parse("set service echo /limit").unwrap_err().contains("needs a value"));
-        assert!(parse("set service echo /limit=many").unwrap_err().contains("expected"));
+        assert!(parse("show services /bogus")
+            .unwrap_err()
+            .contains("qualifier"));
+        assert!(parse("set service echo /limit")
+            .unwrap_err()
+            .contains("needs a value"));
+        assert!(parse("set service echo /limit=many")
+            .unwrap_err()
+            .contains("expected"));
         assert!(parse("reload extra").unwrap_err().contains("unexpected"));
-        assert!(parse("set service echo /accept=10.1.0.0/8").unwrap_err().contains("10.0.0.0/8"));
+        assert!(parse("set service echo /accept=10.1.0.0/8")
+            .unwrap_err()
+            .contains("10.0.0.0/8"));
         assert_eq!(parse("   ! just a comment").unwrap(), Action::Nothing);
     }
 
@@ -546,7 +652,9 @@ mod tests {
     fn qualifiers_attach_anywhere() {
         assert_eq!(
             parse("SHOW SERVICES/FULL ECHO").unwrap(),
-            Action::ShowServicesFull(Request::ShowServices { name: Some("ECHO".into()) })
+            Action::ShowServicesFull(Request::ShowServices {
+                name: Some("ECHO".into())
+            })
         );
         assert_eq!(parse("sho ver").unwrap(), Action::Version);
     }

@@ -36,7 +36,9 @@ impl Value {
     /// comma-separated list.
     pub fn items(&self) -> Vec<String> {
         match self {
-            Value::One(s) if s.contains(',') => s.split(',').map(|x| x.trim().to_string()).collect(),
+            Value::One(s) if s.contains(',') => {
+                s.split(',').map(|x| x.trim().to_string()).collect()
+            }
             Value::One(s) => vec![s.clone()],
             Value::List(v) => v.clone(),
         }
@@ -97,8 +99,11 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Whether a `/` at the current position starts a qualifier.
-    fn slash_starts_qualifier(&self, in_value: bool) -> bool {
+    /// Whether a `/` at the current position starts a qualifier: the name after it must be a
+    /// known qualifier (at least two letters inside a value, so paths and prefixes survive). At
+    /// the start of a word an unknown name is still read as a qualifier (to report it), unless
+    /// the word goes on with more slashes, as a path does.
+    fn slash_starts_qualifier(&self, in_value: bool, word_start: bool) -> bool {
         let rest = &self.text[self.pos + 1..];
         let name: String = rest
             .chars()
@@ -107,7 +112,14 @@ impl<'a> Lexer<'a> {
         if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
             return false;
         }
-        !in_value || (name.len() >= 2 && (self.known)(&name))
+        if (self.known)(&name) {
+            return !in_value || name.len() >= 2;
+        }
+        if word_start {
+            let word = rest.split(char::is_whitespace).next().unwrap_or("");
+            return !word.contains('/');
+        }
+        false
     }
 
     fn quoted(&mut self) -> Result<String, SyntaxError> {
@@ -132,10 +144,13 @@ impl<'a> Lexer<'a> {
     fn bare(&mut self, in_value: bool, in_list: bool) -> String {
         let start = self.pos;
         while let Some(c) = self.peek() {
-            if c.is_whitespace() || (in_list && (c == ',' || c == ')')) || (!in_value && (c == '=' || c == '(')) {
+            if c.is_whitespace()
+                || (in_list && (c == ',' || c == ')'))
+                || (!in_value && (c == '=' || c == '('))
+            {
                 break;
             }
-            if c == '/' && self.pos > start && self.slash_starts_qualifier(in_value) {
+            if c == '/' && self.pos > start && self.slash_starts_qualifier(in_value, false) {
                 break;
             }
             self.bump();
@@ -217,9 +232,11 @@ pub fn tokenize(line: &str, known: &dyn Fn(&str) -> bool) -> Result<Vec<Token>, 
         let at = lx.pos;
         if c == '!' {
             break; // A comment to the end of the line, as in DCL.
-        } else if c == '/' && lx.slash_starts_qualifier(false) {
+        } else if c == '/' && lx.slash_starts_qualifier(false, true) {
             out.push(Token::Qualifier(lx.qualifier(false)?));
-        } else if line[at..].starts_with("--") && line[at + 2..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+        } else if line[at..].starts_with("--")
+            && line[at + 2..].starts_with(|c: char| c.is_ascii_alphabetic())
+        {
             out.push(Token::Qualifier(lx.qualifier(true)?));
         } else if c == '"' {
             out.push(Token::Word(lx.quoted()?, at));
@@ -291,18 +308,38 @@ mod tests {
         let t = tokenize("set service echo/accept=10.0.0.0/8/permanent", &known).unwrap();
         assert_eq!(
             words(&t),
-            ["set", "service", "echo", "/accept=Some(One(\"10.0.0.0/8\"))", "/permanent=None"]
+            [
+                "set",
+                "service",
+                "echo",
+                "/accept=Some(One(\"10.0.0.0/8\"))",
+                "/permanent=None"
+            ]
         );
         let t = tokenize("add service x /program=/usr/bin/cat /user=nobody", &known).unwrap();
         assert_eq!(
             words(&t),
-            ["add", "service", "x", "/program=Some(One(\"/usr/bin/cat\"))", "/user=Some(One(\"nobody\"))"]
+            [
+                "add",
+                "service",
+                "x",
+                "/program=Some(One(\"/usr/bin/cat\"))",
+                "/user=Some(One(\"nobody\"))"
+            ]
         );
         let t = tokenize("x /accept=(10.0.0.0/8, \"fe80::/10\") ! comment", &known).unwrap();
         assert_eq!(
             words(&t),
             ["x", "/accept=Some(List([\"10.0.0.0/8\", \"fe80::/10\"]))"]
         );
+    }
+
+    #[test]
+    fn paths_are_words() {
+        let t = tokenize("check /etc/maynard conf/dir", &known).unwrap();
+        assert_eq!(words(&t), ["check", "/etc/maynard", "conf/dir"]);
+        let t = tokenize("show x /bogus", &known).unwrap();
+        assert_eq!(words(&t), ["show", "x", "/bogus=None"]);
     }
 
     #[test]

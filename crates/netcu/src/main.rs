@@ -58,7 +58,10 @@ impl Session {
             }
             Action::Check(dir) => self.check(dir),
             Action::Version => {
-                println!("netcu {} (protocol {PROTOCOL_VERSION})", env!("CARGO_PKG_VERSION"));
+                println!(
+                    "netcu {} (protocol {PROTOCOL_VERSION})",
+                    env!("CARGO_PKG_VERSION")
+                );
                 self.send(&control::protocol::Request::ShowVersion, false)
             }
             Action::Send(request) => self.send(&request, false),
@@ -148,12 +151,32 @@ fn show(response: Response, full: bool) -> Outcome {
 }
 
 /// Quotes a shell argument back into the command language, so one-shot arguments parse as the
-/// same line would.
+/// same line would: `/ARGUMENTS=a b` (the shell took the quotes) becomes `/ARGUMENTS="a b"`.
 fn requote(arg: &str) -> String {
-    if arg.is_empty() || arg.contains(char::is_whitespace) {
-        format!("\"{}\"", arg.replace('"', "\"\""))
-    } else {
-        arg.to_string()
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    if !arg.is_empty() && !arg.contains(char::is_whitespace) {
+        return arg.to_string();
+    }
+    if arg.starts_with('/') || arg.starts_with("--") {
+        if let Some((name, value)) = arg.split_once('=') {
+            if !name.contains(char::is_whitespace) {
+                return format!("{name}={}", quote(value));
+            }
+        }
+    }
+    quote(arg)
+}
+
+/// The command line of a one-shot invocation: a single argument is the line itself
+/// (`netcu "SHOW SERVICES/FULL"`); several are words of it.
+fn one_shot_line(args: &[String]) -> String {
+    match args {
+        [line] => line.clone(),
+        _ => args
+            .iter()
+            .map(|a| requote(a))
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -188,7 +211,9 @@ fn run_file(session: &mut Session, path: &str) -> ExitCode {
             Outcome::Done => {}
             Outcome::Exit => return ExitCode::SUCCESS,
             Outcome::Failed(code) => {
-                eprintln!("%NETCU-E-ABORTED, {path}:{first_line}: command failed, stopping: {line}");
+                eprintln!(
+                    "%NETCU-E-ABORTED, {path}:{first_line}: command failed, stopping: {line}"
+                );
                 return ExitCode::from(code);
             }
         }
@@ -234,6 +259,31 @@ fn piped(session: &mut Session) -> ExitCode {
     ExitCode::from(status)
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_arguments_become_one_line() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            one_shot_line(&args(&["SHOW SERVICES/FULL"])),
+            "SHOW SERVICES/FULL"
+        );
+        assert_eq!(
+            one_shot_line(&args(&[
+                "add",
+                "service",
+                "x",
+                "/arguments=a b",
+                "--user",
+                "my user"
+            ])),
+            "add service x /arguments=\"a b\" --user \"my user\""
+        );
+    }
+}
+
 fn main() -> ExitCode {
     let mut socket = None;
     let mut config = None;
@@ -271,8 +321,7 @@ fn main() -> ExitCode {
         return run_file(&mut session, &f);
     }
     if !rest.is_empty() {
-        let line: Vec<String> = rest.iter().map(|a| requote(a)).collect();
-        return match session.run_line(&line.join(" ")) {
+        return match session.run_line(&one_shot_line(&rest)) {
             Outcome::Done | Outcome::Exit => ExitCode::SUCCESS,
             Outcome::Failed(c) => ExitCode::from(c),
         };

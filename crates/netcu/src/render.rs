@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use control::protocol::{format_centi, ConnectionInfo, ServiceCounters, ServiceStatus, VersionInfo};
+use control::protocol::{
+    format_centi, ConnectionInfo, ServiceCounters, ServiceStatus, VersionInfo,
+};
 
 /// A plain text table: a header, a rule of dashes, and left-aligned columns (numbers right).
 pub struct Table {
@@ -53,8 +55,18 @@ impl Table {
             out.push_str(s.trim_end());
             out.push('\n');
         };
-        line(&self.header.iter().map(|h| h.to_string()).collect::<Vec<_>>(), &mut out);
-        line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(), &mut out);
+        line(
+            &self
+                .header
+                .iter()
+                .map(|h| h.to_string())
+                .collect::<Vec<_>>(),
+            &mut out,
+        );
+        line(
+            &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
+            &mut out,
+        );
         for r in &self.rows {
             line(r, &mut out);
         }
@@ -155,11 +167,19 @@ pub fn services_full(list: &[ServiceStatus]) -> String {
             })
             .collect();
         let _ = writeln!(out, "  Database:       {}", eps.join(", "));
-        let bound: Vec<String> = s.bound.iter().map(|b| format!("{} {}", b.protocol, b.addr)).collect();
+        let bound: Vec<String> = s
+            .bound
+            .iter()
+            .map(|b| format!("{} {}", b.protocol, b.addr))
+            .collect();
         let _ = writeln!(
             out,
             "  Listening:      {}",
-            if bound.is_empty() { "-".to_string() } else { bound.join(", ") }
+            if bound.is_empty() {
+                "-".to_string()
+            } else {
+                bound.join(", ")
+            }
         );
         if let Some(f) = &s.failure {
             let _ = writeln!(out, "  Failure:        {f}");
@@ -169,7 +189,11 @@ pub fn services_full(list: &[ServiceStatus]) -> String {
             "  Limits:         {} per service, {} per source, {}",
             s.max_connections,
             limit(s.max_per_source, "connections"),
-            if s.rate_per_source == 0 { "no rate limit".to_string() } else { format!("{}/s per source", s.rate_per_source) }
+            if s.rate_per_source == 0 {
+                "no rate limit".to_string()
+            } else {
+                format!("{}/s per source", s.rate_per_source)
+            }
         );
         if s.access.is_empty() {
             let _ = writeln!(out, "  Access:         {} every source", s.access_default);
@@ -275,6 +299,9 @@ mod tests {
         let mut t = Table::new(&[("Name", false), ("N", true)]);
         t.row(vec!["echo".into(), "7".into()]);
         t.row(vec!["chargen".into(), "19".into()]);
-        assert_eq!(t.render(), "Name      N\n-------  --\necho      7\nchargen  19\n");
+        assert_eq!(
+            t.render(),
+            "Name      N\n-------  --\necho      7\nchargen  19\n"
+        );
     }
 }

@@ -3,6 +3,8 @@
 //! Rules that involve other lines (duplicates, the application limit) live in
 //! [`tier`](crate::tier); this module only looks at one line.
 
+use std::collections::HashSet;
+
 use crate::error::{Expected, ParseError};
 use crate::lex::{split_line, Token};
 use crate::{Entry, Protocol, MAX_NAME_LEN};
@@ -112,6 +114,8 @@ pub(crate) fn parse_line<'a>(
 
     let mut aliases = Vec::new();
     let mut alias_tokens: Vec<Token<'a>> = Vec::new();
+    // The line's names seen so far, lowercase (a set: a line may hold very many aliases).
+    let mut seen: HashSet<String> = HashSet::from([name.text.to_ascii_lowercase()]);
     let mut tos: Option<u8> = None;
     let mut weight: Option<u16> = None;
     for token in tokens {
@@ -155,10 +159,7 @@ pub(crate) fn parse_line<'a>(
         if mode == Mode::Application {
             if let Some(expected) = check_name(token.text) {
                 report.push(token.text, token.column, expected);
-            } else if std::iter::once(&name)
-                .chain(alias_tokens.iter())
-                .any(|t| t.text.eq_ignore_ascii_case(token.text))
-            {
+            } else if !seen.insert(token.text.to_ascii_lowercase()) {
                 report.push(token.text, token.column, Expected::DistinctAlias);
             }
         }

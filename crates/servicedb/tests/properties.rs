@@ -250,3 +250,23 @@ fn check_any(text: &str) {
         }
     }
 }
+
+#[test]
+fn huge_lines_stay_linear() {
+    // 100 000 aliases on one line, all the same (each a repeat) or all different.
+    let same = format!("a 1/tcp {}\n", "b ".repeat(100_000));
+    let errors = ServiceDb::parse(&same, "big").unwrap_err();
+    assert_eq!(errors.len(), 99_999);
+    let different: String = (0..100_000).map(|i| format!(" a{i}")).collect();
+    let text = format!("x 1/tcp{different}\n");
+    for db in [
+        ServiceDb::parse(&text, "big").unwrap(),
+        ServiceDb::parse_host(&text, "big").unwrap(),
+    ] {
+        assert_eq!(db.port_by_name("a99999", Protocol::Tcp), Some(1));
+        assert_eq!(
+            db.lookup("A0", Protocol::Tcp).unwrap().aliases.len(),
+            100_000
+        );
+    }
+}

@@ -100,7 +100,10 @@ pub struct ServiceDefaults {
 impl Default for ServiceDefaults {
     fn default() -> Self {
         Self {
-            listen: vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)],
+            listen: vec![
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ],
             access_default: AccessAction::Accept,
             max_connections: 4096,
             max_per_source: 0,
@@ -250,18 +253,25 @@ mod tests {
 
     #[test]
     fn syntax_errors_point_at_line_and_column() {
-        let text = "[netcp]\nlog_stderr = true\n\n[[service]]\nname = \"echo\"\nbuiltin = \"ecko\"\n";
+        let text =
+            "[netcp]\nlog_stderr = true\n\n[[service]]\nname = \"echo\"\nbuiltin = \"ecko\"\n";
         let err = parse_servers(text, "servers.toml").unwrap_err();
         let d = &err.0[0];
         assert_eq!((d.line, d.file.as_str()), (6, "servers.toml"), "{d}");
-        assert!(d.message.contains("ecko") || d.message.contains("variant"), "{d}");
+        assert!(
+            d.message.contains("ecko") || d.message.contains("variant"),
+            "{d}"
+        );
 
         let err = parse_servers("[netcp]\nbogus = 1\n", "s").unwrap_err();
         assert_eq!(err.0[0].line, 2, "{}", err.0[0]);
         assert!(err.0[0].message.contains("bogus"));
 
-        let err = parse_servers("[[service]]\nname = \"x\"\naccess = [\"allow 1.2.3.4\"]\n", "s")
-            .unwrap_err();
+        let err = parse_servers(
+            "[[service]]\nname = \"x\"\naccess = [\"allow 1.2.3.4\"]\n",
+            "s",
+        )
+        .unwrap_err();
         assert_eq!(err.0[0].line, 3);
         assert!(err.0[0].message.contains("expected `accept` or `reject`"));
     }

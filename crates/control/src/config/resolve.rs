@@ -156,7 +156,10 @@ pub fn resolve_one(
         }
         (None, Some(p)) => {
             if !p.is_absolute() {
-                errors.push(format!("program `{}` must be an absolute path", p.display()));
+                errors.push(format!(
+                    "program `{}` must be an absolute path",
+                    p.display()
+                ));
             } else if !p.is_file() {
                 errors.push(format!("program `{}` does not exist", p.display()));
             }
@@ -239,7 +242,10 @@ pub fn resolve_one(
             weight: entry.map_or(100, |e| e.message_weight()),
         });
     }
-    let listen = svc.listen.clone().unwrap_or_else(|| defaults.listen.clone());
+    let listen = svc
+        .listen
+        .clone()
+        .unwrap_or_else(|| defaults.listen.clone());
     if listen.is_empty() {
         errors.push("`listen` is empty".into());
     }

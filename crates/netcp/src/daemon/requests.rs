@@ -45,7 +45,10 @@ impl Daemon {
                 let services = self
                     .slots
                     .iter()
-                    .filter(|s| name.as_deref().is_none_or(|n| s.shared.name.eq_ignore_ascii_case(n)))
+                    .filter(|s| {
+                        name.as_deref()
+                            .is_none_or(|n| s.shared.name.eq_ignore_ascii_case(n))
+                    })
                     .map(|s| self.status(s))
                     .collect();
                 Response::Services { services }
@@ -62,7 +65,11 @@ impl Daemon {
                 let counters = self
                     .slots
                     .iter()
-                    .filter(|s| service.as_deref().is_none_or(|n| s.shared.name.eq_ignore_ascii_case(n)))
+                    .filter(|s| {
+                        service
+                            .as_deref()
+                            .is_none_or(|n| s.shared.name.eq_ignore_ascii_case(n))
+                    })
                     .map(|s| ServiceCounters {
                         service: s.shared.name.clone(),
                         counters: s.shared.meter.snapshot(),
@@ -73,7 +80,10 @@ impl Daemon {
             Request::ZeroCounters { service } => {
                 let mut n = 0;
                 for s in &self.slots {
-                    if service.as_deref().is_none_or(|x| s.shared.name.eq_ignore_ascii_case(x)) {
+                    if service
+                        .as_deref()
+                        .is_none_or(|x| s.shared.name.eq_ignore_ascii_case(x))
+                    {
                         s.shared.meter.zero();
                         n += 1;
                     }
@@ -86,10 +96,12 @@ impl Daemon {
             Request::AddService { service, permanent } => self.add(service, permanent).await,
             Request::RemoveService { name, permanent } => self.remove(&name, permanent).await,
             Request::EnableService { name, permanent } => {
-                self.edit(&name, permanent, |s| s.enabled = true, "enabled").await
+                self.edit(&name, permanent, |s| s.enabled = true, "enabled")
+                    .await
             }
             Request::DisableService { name, permanent } => {
-                self.edit(&name, permanent, |s| s.enabled = false, "disabled").await
+                self.edit(&name, permanent, |s| s.enabled = false, "disabled")
+                    .await
             }
             Request::StartService { name } => self.start_stop(&name, false).await,
             Request::StopService { name } => self.start_stop(&name, true).await,
@@ -115,8 +127,12 @@ impl Daemon {
             Request::Reload => match self.reload().await {
                 Ok(m) => ok(m),
                 Err(e) => {
-                    self.rt.log.emit(self.rt.log.line("reload-refused").kv("message", &e));
-                    err(format!("configuration refused, the running one stays in force:\n{e}"))
+                    self.rt
+                        .log
+                        .emit(self.rt.log.line("reload-refused").kv("message", &e));
+                    err(format!(
+                        "configuration refused, the running one stays in force:\n{e}"
+                    ))
                 }
             },
             Request::Shutdown { abort } => {
@@ -143,16 +159,25 @@ impl Daemon {
 
     fn save(&self) -> Result<(), Response> {
         match self.origin.dir() {
-            Some(dir) => config::save_servers(dir, &self.saved)
-                .map_err(|e| err(format!("cannot write {}: {e}", dir.join(config::SERVERS_FILE).display()))),
+            Some(dir) => config::save_servers(dir, &self.saved).map_err(|e| {
+                err(format!(
+                    "cannot write {}: {e}",
+                    dir.join(config::SERVERS_FILE).display()
+                ))
+            }),
             None => Ok(()),
         }
     }
 
-    async fn add(&mut self, service: ServiceConfig, permanent: bool) -> Response {
+    async fn add(&mut self, mut service: ServiceConfig, permanent: bool) -> Response {
         if let Err(r) = self.check_permanent(permanent) {
             return r;
         }
+        // VMS users type names in capitals: keep the database's spelling.
+        service.name = match self.db.lookup_any(&service.name).first() {
+            Some(entry) => entry.name.clone(),
+            None => service.name.to_ascii_lowercase(),
+        };
         if self.find(&service.name).is_some() {
             return err(format!("service `{}` already exists", service.name));
         }
@@ -177,18 +202,31 @@ impl Daemon {
             }
         }
         self.running.services.push(service);
-        let bound: Vec<String> = listeners.iter().map(|l| format!("{}/{}", l.endpoint.protocol, l.addr)).collect();
+        let bound: Vec<String> = listeners
+            .iter()
+            .map(|l| format!("{}/{}", l.endpoint.protocol, l.addr))
+            .collect();
         self.slots.push(Slot {
             shared,
             listeners,
             stopped: false,
             failure: None,
         });
-        self.rt.log.emit(self.rt.log.line("add").kv("service", &resolved.name).kv("permanent", permanent));
+        self.rt.log.emit(
+            self.rt
+                .log
+                .line("add")
+                .kv("service", &resolved.name)
+                .kv("permanent", permanent),
+        );
         if bound.is_empty() {
             ok(format!("service {} added (disabled)", resolved.name))
         } else {
-            ok(format!("service {} added, listening on {}", resolved.name, bound.join(" ")))
+            ok(format!(
+                "service {} added, listening on {}",
+                resolved.name,
+                bound.join(" ")
+            ))
         }
     }
 
@@ -201,19 +239,36 @@ impl Daemon {
         };
         if permanent {
             let before = self.saved.services.len();
-            self.saved.services.retain(|s| !s.name.eq_ignore_ascii_case(name));
+            self.saved
+                .services
+                .retain(|s| !s.name.eq_ignore_ascii_case(name));
             if self.saved.services.len() != before {
                 if let Err(r) = self.save() {
                     return r;
                 }
             }
         }
-        self.running.services.retain(|s| !s.name.eq_ignore_ascii_case(name));
+        self.running
+            .services
+            .retain(|s| !s.name.eq_ignore_ascii_case(name));
         let mut slot = self.slots.remove(i);
         stop_listeners(&mut slot.listeners).await;
-        let open = slot.shared.meter.active.load(std::sync::atomic::Ordering::Relaxed);
-        self.rt.log.emit(self.rt.log.line("remove").kv("service", &slot.shared.name).kv("permanent", permanent));
-        ok(format!("service {} removed; {open} open connections run to their end", slot.shared.name))
+        let open = slot
+            .shared
+            .meter
+            .active
+            .load(std::sync::atomic::Ordering::Relaxed);
+        self.rt.log.emit(
+            self.rt
+                .log
+                .line("remove")
+                .kv("service", &slot.shared.name)
+                .kv("permanent", permanent),
+        );
+        ok(format!(
+            "service {} removed; {open} open connections run to their end",
+            slot.shared.name
+        ))
     }
 
     async fn start_stop(&mut self, name: &str, stop: bool) -> Response {
@@ -225,17 +280,25 @@ impl Daemon {
         let response = if stop {
             slot.stopped = true;
             stop_listeners(&mut slot.listeners).await;
-            self.rt.log.emit(self.rt.log.line("stop").kv("service", &name));
-            ok(format!("service {name} stopped; open connections run to their end"))
+            self.rt
+                .log
+                .emit(self.rt.log.line("stop").kv("service", &name));
+            ok(format!(
+                "service {name} stopped; open connections run to their end"
+            ))
         } else if !slot.shared.settings().enabled {
-            err(format!("service {name} is disabled; ENABLE SERVICE {name} first"))
+            err(format!(
+                "service {name} is disabled; ENABLE SERVICE {name} first"
+            ))
         } else {
             slot.stopped = false;
             self.open(&mut slot);
             match &slot.failure {
                 Some(f) => err(f.clone()),
                 None => {
-                    self.rt.log.emit(self.rt.log.line("start").kv("service", &name));
+                    self.rt
+                        .log
+                        .emit(self.rt.log.line("start").kv("service", &name));
                     ok(format!("service {name} started"))
                 }
             }
@@ -255,7 +318,12 @@ impl Daemon {
         if let Err(r) = self.check_permanent(permanent) {
             return r;
         }
-        let Some(pos) = self.running.services.iter().position(|s| s.name.eq_ignore_ascii_case(name)) else {
+        let Some(pos) = self
+            .running
+            .services
+            .iter()
+            .position(|s| s.name.eq_ignore_ascii_case(name))
+        else {
             return no_such(name);
         };
         let mut edited = self.running.services[pos].clone();
@@ -266,7 +334,12 @@ impl Daemon {
         };
         if permanent {
             let previous = self.saved.clone();
-            match self.saved.services.iter_mut().find(|s| s.name.eq_ignore_ascii_case(name)) {
+            match self
+                .saved
+                .services
+                .iter_mut()
+                .find(|s| s.name.eq_ignore_ascii_case(name))
+            {
                 Some(s) => change(s),
                 None => self.saved.services.push(edited.clone()),
             }
@@ -278,16 +351,30 @@ impl Daemon {
         let canonical = edited.name.clone();
         self.running.services[pos] = edited;
         // Re-applying the whole list keeps one code path for every change.
-        let mut all: Vec<_> = self.slots.iter().map(|s| (*s.shared.settings()).clone()).collect();
+        let mut all: Vec<_> = self
+            .slots
+            .iter()
+            .map(|s| (*s.shared.settings()).clone())
+            .collect();
         if let Some(r) = all.iter_mut().find(|r| r.name.eq_ignore_ascii_case(name)) {
             *r = resolved;
         }
         self.apply(all).await;
-        self.rt.log.emit(self.rt.log.line("set").kv("service", &canonical).kv("change", done).kv("permanent", permanent));
+        self.rt.log.emit(
+            self.rt
+                .log
+                .line("set")
+                .kv("service", &canonical)
+                .kv("change", done)
+                .kv("permanent", permanent),
+        );
         let failure = self.find(name).and_then(|i| self.slots[i].failure.clone());
         match failure {
             Some(f) => err(format!("service {canonical} {done}, but: {f}")),
-            None => ok(format!("service {canonical} {done}{}", if permanent { " (saved)" } else { "" })),
+            None => ok(format!(
+                "service {canonical} {done}{}",
+                if permanent { " (saved)" } else { "" }
+            )),
         }
     }
 
@@ -312,7 +399,9 @@ impl Daemon {
         self.db = db;
         self.apply(resolved).await;
         let message = format!("services database refreshed: {apps} applications");
-        self.rt.log.emit(self.rt.log.line("refresh").kv("message", &message));
+        self.rt
+            .log
+            .emit(self.rt.log.line("refresh").kv("message", &message));
         ok(message)
     }
 }
