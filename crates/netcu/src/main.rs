@@ -259,31 +259,6 @@ fn piped(session: &mut Session) -> ExitCode {
     ExitCode::from(status)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shell_arguments_become_one_line() {
-        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            one_shot_line(&args(&["SHOW SERVICES/FULL"])),
-            "SHOW SERVICES/FULL"
-        );
-        assert_eq!(
-            one_shot_line(&args(&[
-                "add",
-                "service",
-                "x",
-                "/arguments=a b",
-                "--user",
-                "my user"
-            ])),
-            "add service x /arguments=\"a b\" --user \"my user\""
-        );
-    }
-}
-
 fn main() -> ExitCode {
     let mut socket = None;
     let mut config = None;
@@ -335,5 +310,30 @@ fn main() -> ExitCode {
         interactive(&mut session)
     } else {
         piped(&mut session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_arguments_become_one_line() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            one_shot_line(&args(&["SHOW SERVICES/FULL"])),
+            "SHOW SERVICES/FULL"
+        );
+        assert_eq!(
+            one_shot_line(&args(&[
+                "add",
+                "service",
+                "x",
+                "/arguments=a b",
+                "--user",
+                "my user"
+            ])),
+            "add service x /arguments=\"a b\" --user \"my user\""
+        );
     }
 }
