@@ -22,12 +22,19 @@ fn config(port: u16, extra: &str) -> String {
 fn raise_fd_limit() {
     // SAFETY: getrlimit/setrlimit only touch the struct passed.
     unsafe {
-        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
         lim.rlim_cur = lim.rlim_max;
         libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
-        assert!(lim.rlim_cur >= 4096, "need at least 4096 descriptors, have {}", lim.rlim_cur);
+        assert!(
+            lim.rlim_cur >= 4096,
+            "need at least 4096 descriptors, have {}",
+            lim.rlim_cur
+        );
     }
 }
 
@@ -49,11 +56,15 @@ fn a_thousand_concurrent_echo_connections() {
         if n == 1000 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "only {n} connections shown");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {n} connections shown"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     for (i, c) in conns.iter_mut().enumerate() {
-        c.write_all(format!("connection {i:04}\n").as_bytes()).unwrap();
+        c.write_all(format!("connection {i:04}\n").as_bytes())
+            .unwrap();
     }
     for (i, c) in conns.iter_mut().enumerate() {
         let mut back = [0u8; 16];
@@ -62,7 +73,12 @@ fn a_thousand_concurrent_echo_connections() {
     }
     drop(conns);
     let counters = netcp.netcu_ok(&["show", "counters", "echo"]);
-    let row: Vec<&str> = counters.lines().nth(2).unwrap().split_whitespace().collect();
+    let row: Vec<&str> = counters
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split_whitespace()
+        .collect();
     assert_eq!(row[1], "1000", "{counters}");
     assert_eq!(row[2], "0", "none refused: {counters}");
 }
@@ -76,7 +92,9 @@ fn reloads_under_load_lose_no_connection() {
     let done = Arc::new(AtomicU64::new(0));
     let failures = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     // Long-lived connections opened before the reloads must keep working after them.
-    let mut long: Vec<TcpStream> = (0..20).map(|_| connect(SocketAddr::from(([127, 0, 0, 1], port)))).collect();
+    let mut long: Vec<TcpStream> = (0..20)
+        .map(|_| connect(SocketAddr::from(([127, 0, 0, 1], port))))
+        .collect();
     let workers: Vec<_> = (0..8)
         .map(|w| {
             let (stop, done, failures) = (stop.clone(), done.clone(), failures.clone());
@@ -87,16 +105,17 @@ fn reloads_under_load_lose_no_connection() {
                 while !stop.load(Ordering::Relaxed) {
                     i += 1;
                     let msg = format!("worker {w} message {i}\n");
-                    let result = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).and_then(|mut s| {
-                        s.set_read_timeout(Some(Duration::from_secs(5)))?;
-                        s.write_all(msg.as_bytes())?;
-                        let mut back = vec![0u8; msg.len()];
-                        s.read_exact(&mut back)?;
-                        if back != msg.as_bytes() {
-                            return Err(std::io::Error::other("wrong echo"));
-                        }
-                        Ok(())
-                    });
+                    let result = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+                        .and_then(|mut s| {
+                            s.set_read_timeout(Some(Duration::from_secs(5)))?;
+                            s.write_all(msg.as_bytes())?;
+                            let mut back = vec![0u8; msg.len()];
+                            s.read_exact(&mut back)?;
+                            if back != msg.as_bytes() {
+                                return Err(std::io::Error::other("wrong echo"));
+                            }
+                            Ok(())
+                        });
                     match result {
                         Ok(()) => {
                             done.fetch_add(1, Ordering::Relaxed);
@@ -110,7 +129,11 @@ fn reloads_under_load_lose_no_connection() {
     std::thread::sleep(Duration::from_millis(300));
     for round in 0..10 {
         // Alternate settings so every reload really changes something.
-        let extra = if round % 2 == 0 { "max_per_source = 500\n" } else { "access = [\"accept 0/0\", \"accept ::/0\"]\n" };
+        let extra = if round % 2 == 0 {
+            "max_per_source = 500\n"
+        } else {
+            "access = [\"accept 0/0\", \"accept ::/0\"]\n"
+        };
         std::fs::write(netcp.dir.join("servers.toml"), config(port, extra)).unwrap();
         if round % 3 == 2 {
             netcp.signal(libc::SIGHUP);
@@ -126,14 +149,29 @@ fn reloads_under_load_lose_no_connection() {
     }
     let failures = failures.lock().unwrap();
     let completed = done.load(Ordering::Relaxed);
-    assert!(failures.is_empty(), "{} of {} connections failed: {:?}", failures.len(), completed, &failures[..failures.len().min(5)]);
-    assert!(completed > 500, "too little traffic to mean anything: {completed}");
+    assert!(
+        failures.is_empty(),
+        "{} of {} connections failed: {:?}",
+        failures.len(),
+        completed,
+        &failures[..failures.len().min(5)]
+    );
+    assert!(
+        completed > 500,
+        "too little traffic to mean anything: {completed}"
+    );
     for (i, c) in long.iter_mut().enumerate() {
         let msg = format!("long-lived {i}\n");
         assert_eq!(echo_round(c, msg.as_bytes()), msg.as_bytes());
     }
     let log = std::fs::read_to_string(netcp.dir.join("netcp.log")).unwrap();
-    assert!(log.matches("event=reload").count() >= 10, "{}", log.matches("event=reload").count());
-    let opened = log.matches("event=listen service=echo proto=tcp local=127.0.0.1").count();
+    assert!(
+        log.matches("event=reload").count() >= 10,
+        "{}",
+        log.matches("event=reload").count()
+    );
+    let opened = log
+        .matches("event=listen service=echo proto=tcp local=127.0.0.1")
+        .count();
     assert_eq!(opened, 1, "the listener must stay open across reloads");
 }
