@@ -7,7 +7,6 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Mutex;
 use std::time::SystemTime;
 
 use services::clock::rfc3339_utc;
@@ -32,7 +31,7 @@ pub struct Targets {
 
 /// A handle to the log writer; cheap to share between tasks.
 pub struct ActivityLog {
-    tx: Mutex<Sender<Record>>,
+    tx: Sender<Record>,
     accounting: std::sync::atomic::AtomicBool,
 }
 
@@ -66,7 +65,7 @@ impl ActivityLog {
             .name("netcp-log".into())
             .spawn(move || writer.run(rx))?;
         Ok(ActivityLog {
-            tx: Mutex::new(tx),
+            tx,
             accounting: accounting.into(),
         })
     }
@@ -120,9 +119,8 @@ impl ActivityLog {
     }
 
     fn send(&self, r: Record) {
-        if let Ok(tx) = self.tx.lock() {
-            let _ = tx.send(r);
-        }
+        // Only fails once the writer thread is gone, at exit.
+        let _ = self.tx.send(r);
     }
 }
 

@@ -14,10 +14,6 @@ use tokio::net::UdpSocket;
 use crate::runtime::{show_peer, ConnGuard, Runtime};
 use crate::service::{Refusal, ServiceShared};
 
-/// Source ports of the classic UDP built-ins: a datagram from one of them is most likely a
-/// reflection (echo to chargen, ...), and answering would start a loop between two servers.
-const LOOP_PORTS: [u16; 7] = [0, 7, 9, 13, 17, 19, 37];
-
 /// Serves `socket` until the task is aborted.
 pub async fn serve(rt: Arc<Runtime>, service: Arc<ServiceShared>, socket: UdpSocket) {
     let local = match socket.local_addr() {
@@ -52,7 +48,8 @@ pub async fn builtin_loop<S: DatagramSocket>(
             // Reconfigured to an external server: the daemon restarts this listener.
             return;
         };
-        if LOOP_PORTS.contains(&peer.port()) {
+        // A forged datagram from another small server's port would start an endless exchange.
+        if services::Builtin::is_reflection_port(peer.port()) {
             service.refused(&rt, Protocol::Udp, peer, local, Refusal::Loop);
             continue;
         }

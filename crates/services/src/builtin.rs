@@ -148,6 +148,15 @@ impl Builtin {
         }
     }
 
+    /// Whether a datagram from source `port` is most likely a reflection: port 0, or the port of
+    /// one of the UDP built-ins.
+    pub fn is_reflection_port(port: u16) -> bool {
+        port == 0
+            || Builtin::ALL
+                .iter()
+                .any(|b| b.supports_udp() && b.default_port() == port)
+    }
+
     /// UDP: the reply to one request datagram, or None to send nothing.
     ///
     /// Like BSD inetd, nothing is sent to a source port of one of the UDP built-ins (or port 0):
@@ -159,12 +168,7 @@ impl Builtin {
         request: &[u8],
         info: &PeerInfo,
     ) -> Option<Vec<u8>> {
-        let port = info.peer.port();
-        let looping = port == 0
-            || Builtin::ALL
-                .iter()
-                .any(|b| b.supports_udp() && b.default_port() == port);
-        if looping {
+        if Builtin::is_reflection_port(info.peer.port()) {
             return None;
         }
         match self {
