@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use tokio::net::TcpStream;
 use tokio::process::Command;
 
-use crate::runtime::{show_peer, ConnGuard};
+use crate::runtime::{show_peer, ConnGuard, Runtime};
 use crate::sockets::{lookup_user, set_blocking, tcp_info};
 
 /// A command for `program` with the connection's addresses in its environment and, when `user`
@@ -121,8 +121,31 @@ pub async fn run_udp(
     result
 }
 
+/// How an external server's run ended, for the `end` line; a failure to start is also logged
+/// as an error of its own.
+pub fn outcome(
+    rt: &Runtime,
+    guard: &ConnGuard,
+    program: &Path,
+    result: io::Result<ExitStatus>,
+) -> String {
+    match result {
+        Ok(status) => describe_status(status),
+        Err(e) => {
+            rt.log.emit(
+                rt.log
+                    .line("error")
+                    .kv("service", &guard.service.name)
+                    .kv("conn", guard.id)
+                    .kv("message", format!("cannot run {}: {e}", program.display())),
+            );
+            format!("spawn failed: {e}")
+        }
+    }
+}
+
 /// `exit 0`, `signal 9`, ...
-pub fn describe_status(status: ExitStatus) -> String {
+fn describe_status(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(c), _) => format!("exit {c}"),

@@ -91,22 +91,9 @@ async fn serve(rt: Arc<Runtime>, mut guard: ConnGuard, stream: TcpStream) {
             arguments,
             user,
         } => {
-            guard.outcome =
-                match crate::external::run_tcp(&guard, stream, program, arguments, user.as_deref())
-                    .await
-                {
-                    Ok(status) => crate::external::describe_status(status),
-                    Err(e) => {
-                        rt.log.emit(
-                            rt.log
-                                .line("error")
-                                .kv("service", &guard.service.name)
-                                .kv("conn", guard.id)
-                                .kv("message", format!("cannot run {}: {e}", program.display())),
-                        );
-                        format!("spawn failed: {e}")
-                    }
-                };
+            let result =
+                crate::external::run_tcp(&guard, stream, program, arguments, user.as_deref()).await;
+            guard.outcome = crate::external::outcome(&rt, &guard, program, result);
         }
     }
 }

@@ -150,23 +150,13 @@ async fn wait_loop(
         service.meter.accepted.fetch_add(1, Relaxed);
         let mut guard =
             ConnGuard::open(&rt, &service, Protocol::Udp, local, show_peer(peer), permit);
-        guard.outcome =
-            match crate::external::run_udp(&guard, &socket, program, arguments, user.as_deref())
-                .await
-            {
-                Ok(status) => crate::external::describe_status(status),
-                Err(e) => {
-                    rt.log.emit(
-                        rt.log
-                            .line("error")
-                            .kv("service", &service.name)
-                            .kv("message", format!("cannot run {}: {e}", program.display())),
-                    );
-                    // Do not retry the same datagram forever.
-                    let mut discard = vec![0u8; 65536];
-                    let _ = socket.try_recv_from(&mut discard);
-                    format!("spawn failed: {e}")
-                }
-            };
+        let result =
+            crate::external::run_udp(&guard, &socket, program, arguments, user.as_deref()).await;
+        if result.is_err() {
+            // Do not retry the same datagram forever.
+            let mut discard = vec![0u8; 65536];
+            let _ = socket.try_recv_from(&mut discard);
+        }
+        guard.outcome = crate::external::outcome(&rt, &guard, program, result);
     }
 }

@@ -234,16 +234,10 @@ fn access_lists_and_limits_refuse_and_log() {
         !was_refused(from("127.0.0.9")),
         "another source has its own rate"
     );
-    let counters = netcp.netcu_ok(&["show", "counters"]);
-    let row: Vec<&str> = counters
-        .lines()
-        .find(|l| l.starts_with("echo"))
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let row = netcp.counters("echo");
     assert!(
         row[2].parse::<u32>().unwrap() >= 10,
-        "refusals counted: {counters}"
+        "refusals counted: {row:?}"
     );
     assert!(netcp
         .netcu_ok(&["show", "services", "echo"])
@@ -339,27 +333,12 @@ fn weights_from_the_database_count_messages() {
     }
     drop(s);
     netcp.wait_log("netcp.log", "event=end service=weighed");
-    let counters = netcp.netcu_ok(&["show", "counters", "weighed"]);
-    let row: Vec<&str> = counters
-        .lines()
-        .nth(2)
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let row = netcp.counters("weighed");
     // Four reads and four writes at weight-50: two messages each way, forty bytes each way.
-    assert_eq!(&row[4..8], ["2", "2", "40", "40"], "{counters}");
+    assert_eq!(&row[4..8], ["2", "2", "40", "40"], "{row:?}");
     netcp.netcu_ok(&["zero", "counters"]);
-    let counters = netcp.netcu_ok(&["show", "counters", "weighed"]);
-    assert!(
-        counters
-            .lines()
-            .nth(2)
-            .unwrap()
-            .split_whitespace()
-            .skip(1)
-            .all(|c| c == "0"),
-        "{counters}"
-    );
+    let row = netcp.counters("weighed");
+    assert!(row.iter().skip(1).all(|c| c == "0"), "{row:?}");
 }
 
 #[test]

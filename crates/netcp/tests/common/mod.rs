@@ -182,6 +182,18 @@ impl Netcp {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The SHOW COUNTERS row of `service`, split into columns.
+    pub fn counters(&self, service: &str) -> Vec<String> {
+        let table = self.netcu_ok(&["show", "counters", service]);
+        table
+            .lines()
+            .nth(2)
+            .unwrap_or_else(|| panic!("no counters row for {service}:\n{table}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    }
+
     /// Sends a signal to netcp.
     pub fn signal(&self, sig: i32) {
         if let Some(c) = &self.child {
