@@ -9,30 +9,36 @@
 //! bench: master-idle-rss ours=<n>MB peer=20MB ratio=<20/ours>                          (peer: the 20 MB target)
 //! ```
 //!
-//! The client protocol, for every server: connect, send 64 bytes, read the same 64 bytes back,
-//! half-close (FIN), read end-of-file (the server closes once it sees ours), close. `CLIENTS`
-//! client tasks run that loop back to back on a tokio multi-thread runtime in this process; a run
-//! warms up for `WARMUP` and then counts the connections completed during `MEASURE`. The servers
-//! under test run one after another (never two at once), alternating ours and the peers, for
-//! `ROUNDS` rounds with the order rotated each round; the figure printed is the MEDIAN of the
-//! rounds. Every failed connection (refused, reset, timed out, wrong echo) is counted and reported
-//! on stderr; more than 1% failures for any server fails the benchmark (non-zero exit).
+//! The client protocol, for every server: connect from 127.0.0.1, send 64 bytes, read the same 64
+//! bytes back, close. `CLIENTS` client tasks run that loop back to back on a tokio multi-thread
+//! runtime in this process; a run warms up for `WARMUP` and then counts the connections completed
+//! during `MEASURE`. The servers under test run one after another (never two at once),
+//! alternating ours and the peers, for `ROUNDS` rounds with the order rotated each round; the
+//! figure printed is the MEDIAN of the rounds. Every failed connection (refused, reset before the
+//! echo, timed out, wrong echo) is counted and reported on stderr; more than 1% failures for any
+//! server fails the benchmark (non-zero exit).
 //!
-//! TIME_WAIT: in this protocol the client closes first (its FIN goes out before the server's), so
-//! the TIME_WAIT state always lands on the client's side of the connection, never on the server
-//! under test: every server does the same passive close (CLOSE_WAIT, LAST_ACK), whichever it is.
-//! A client-side SO_LINGER 0 would not help here (once both FINs are exchanged the socket is
-//! already in TIME_WAIT when we close it) and would change the protocol into a reset. To keep the
-//! client from running out of ephemeral ports, each connection picks its source address among
-//! 127.0.0.1..=127.0.0.N (with IP_BIND_ADDRESS_NO_PORT, so the kernel still chooses the port at
-//! connect time against the full 4-tuple), which multiplies the 4-tuple space by N; Linux also
-//! reuses loopback TIME_WAIT 4-tuples after a second (`net.ipv4.tcp_tw_reuse = 2`, the default).
-//! The client does exactly the same for every server, so the cost is the same on both sides.
+//! How the client closes, and why (TIME_WAIT). Tens of thousands of connections per second from
+//! one address to one port leave the client's side of every gracefully closed connection in
+//! TIME_WAIT (in the echo protocol the client's FIN always comes first, so TIME_WAIT lands on the
+//! client, never on the server). Tried and rejected, with figures from this machine:
+//! - Graceful close (shutdown, read EOF, close) from 127.0.0.1 alone: the ephemeral ports run
+//!   out; the bare loop and netcp both stopped at the same ~14,000 conn/s (88,000 sockets in
+//!   TIME_WAIT), a ceiling of the client, not of the server, which hid the bare/netcp difference.
+//! - Graceful close spread over source addresses 127.0.0.1..=127.0.0.8: no ceiling, but NOT equal
+//!   for both sides: Debian's xinetd is built with libwrap, whose check does a reverse lookup of
+//!   the client's address; 127.0.0.1 resolves from /etc/hosts, 127.0.0.2.. go to the DNS server,
+//!   and a lost query stalls the connection 5 s (xinetd fell to ~11 conn/s with timeouts).
+//!
+//! So the client closes with SO_LINGER 0 (a reset) once it has its 64 bytes back: no socket is
+//! left in TIME_WAIT on either side, the source stays 127.0.0.1 (xinetd's libwrap lookup is
+//! answered from /etc/hosts, as for any local client), and every server does the same work: it
+//! accepts, reads, echoes, then its next read fails with ECONNRESET and it closes. netcp still
+//! logs both lines (`accept`, `end` with outcome `error: Connection reset by peer`).
 
 use std::fmt::Write as _;
 use std::io::{self, Read as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream as StdTcpStream};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -53,8 +59,6 @@ const MEASURE: Duration = Duration::from_secs(5);
 const ROUNDS: usize = 3;
 /// Bytes each client sends and expects back.
 const PAYLOAD: usize = 64;
-/// Client source addresses: 127.0.0.1 ..= 127.0.0.SOURCES (see the TIME_WAIT note above).
-const SOURCES: u8 = 8;
 /// One connection that takes longer than this counts as failed.
 const CONN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a server may take to accept its first connection.
@@ -121,6 +125,14 @@ fn run() -> anyhow::Result<()> {
         .with_context(|| format!("bare echo server: cannot listen on 127.0.0.1:{BARE_ECHO}"))?;
     bare_rt.spawn(bare_echo_server(bare_listener));
 
+    // A port held by someone else would be measured instead of our server: refuse to start.
+    for port in [NETCP_ECHO, NETCP_CAT, XINETD_ECHO, XINETD_CAT] {
+        std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).with_context(|| {
+            format!(
+                "port 127.0.0.1:{port} is not free; the benchmark needs it (is another run going?)"
+            )
+        })?;
+    }
     let netcp_dir = tmp.0.join("netcp");
     write_netcp_config(&netcp_dir)?;
     let mut netcp_server = Server::start(
@@ -334,14 +346,9 @@ async fn load(port: u16) -> RunResult {
             for (j, b) in payload.iter_mut().enumerate() {
                 *b = b'!' + ((i + j) % 90) as u8;
             }
-            let mut n = i;
             while !stop.load(Relaxed) {
-                let src = Ipv4Addr::new(127, 0, 0, 1 + (n % usize::from(SOURCES)) as u8);
-                n = n.wrapping_add(1);
                 let result =
-                    match tokio::time::timeout(CONN_TIMEOUT, one_connection(src, dst, &payload))
-                        .await
-                    {
+                    match tokio::time::timeout(CONN_TIMEOUT, one_connection(dst, &payload)).await {
                         Ok(r) => r,
                         Err(_) => Err(io::Error::new(
                             io::ErrorKind::TimedOut,
@@ -384,18 +391,10 @@ async fn load(port: u16) -> RunResult {
     }
 }
 
-/// One echo session: connect from `src`, send `payload`, read it back, half-close, read EOF.
-async fn one_connection(src: Ipv4Addr, dst: SocketAddr, payload: &[u8; PAYLOAD]) -> io::Result<()> {
-    let socket = TcpSocket::new_v4()?;
-    // Choose the port at connect() against the whole 4-tuple, not at bind() against the address.
-    set_int_opt(
-        socket.as_raw_fd(),
-        libc::IPPROTO_IP,
-        libc::IP_BIND_ADDRESS_NO_PORT,
-        1,
-    )?;
-    socket.bind(SocketAddr::from((src, 0)))?;
-    let mut stream = socket.connect(dst).await?;
+/// One echo session: connect, send `payload`, read it back, close with a reset (see the module
+/// comment on TIME_WAIT).
+async fn one_connection(dst: SocketAddr, payload: &[u8; PAYLOAD]) -> io::Result<()> {
+    let mut stream = TcpStream::connect(dst).await?;
     stream.write_all(payload).await?;
     let mut back = [0u8; PAYLOAD];
     stream.read_exact(&mut back).await?;
@@ -405,34 +404,9 @@ async fn one_connection(src: Ipv4Addr, dst: SocketAddr, payload: &[u8; PAYLOAD])
             "the echo differs from what was sent",
         ));
     }
-    // Our FIN first: TIME_WAIT stays on the client side (see the module comment).
-    stream.shutdown().await?;
-    let mut rest = [0u8; 16];
-    match stream.read(&mut rest).await? {
-        0 => Ok(()),
-        _ => Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "bytes after the echo",
-        )),
-    }
-}
-
-fn set_int_opt(fd: i32, level: i32, name: i32, value: i32) -> io::Result<()> {
-    // SAFETY: fd is an open socket; the option value is a c_int that outlives the call.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            (&value as *const i32).cast(),
-            std::mem::size_of::<i32>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    // Dropping the stream now sends RST: no TIME_WAIT anywhere.
+    stream.set_zero_linger()?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
