@@ -124,6 +124,9 @@ impl ActivityLog {
     }
 }
 
+/// How long the writer lets records gather after the first of a burst.
+const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(10);
+
 struct Writer {
     stderr: Option<BufWriter<std::io::Stderr>>,
     log: Option<BufWriter<File>>,
@@ -150,6 +153,9 @@ impl Writer {
 
     fn run(mut self, rx: Receiver<Record>) {
         while let Ok(first) = rx.recv() {
+            // Let a burst gather before writing: under load the writer then wakes once per
+            // window instead of once per line, and senders never pay for waking it.
+            std::thread::sleep(BATCH_WINDOW);
             let mut next = Some(first);
             // Write everything already queued, then flush once: one syscall per burst.
             while let Some(record) = next {

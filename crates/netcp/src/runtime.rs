@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Instant, SystemTime};
 
 use control::protocol::{format_centi, show_ip, ConnectionInfo};
@@ -44,36 +44,54 @@ struct ConnEntry {
     started: Instant,
     meter: Arc<ConnMeter>,
     pid: Arc<AtomicU32>,
-    abort: Option<AbortHandle>,
+    abort: Arc<OnceLock<AbortHandle>>,
 }
+
+/// Shards of the connection table: connections open and close on every worker thread at once,
+/// and one lock would make them queue.
+const SHARDS: usize = 16;
 
 /// Every open connection, for SHOW CONNECTIONS, DISCONNECT and draining.
 #[derive(Default)]
 pub struct ConnTable {
     next_id: AtomicU64,
-    entries: Mutex<HashMap<u64, ConnEntry>>,
+    open: AtomicUsize,
+    shards: [Mutex<HashMap<u64, ConnEntry>>; SHARDS],
     emptied: Notify,
 }
 
 impl ConnTable {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, ConnEntry>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    fn shard(&self, id: u64) -> std::sync::MutexGuard<'_, HashMap<u64, ConnEntry>> {
+        self.shards[(id % SHARDS as u64) as usize]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Visits every entry, shard by shard.
+    fn each(&self, mut f: impl FnMut(u64, &ConnEntry)) {
+        for shard in &self.shards {
+            let entries = shard.lock().unwrap_or_else(|p| p.into_inner());
+            for (id, e) in entries.iter() {
+                f(*id, e);
+            }
+        }
     }
 
     /// Open connections now.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.open.load(Relaxed)
     }
 
     /// Lists connections, optionally of one service.
     pub fn list(&self, service: Option<&str>) -> Vec<ConnectionInfo> {
         let now = Instant::now();
-        let mut out: Vec<ConnectionInfo> = self
-            .lock()
-            .iter()
-            .filter(|(_, e)| service.is_none_or(|s| e.service.eq_ignore_ascii_case(s)))
-            .map(|(id, e)| ConnectionInfo {
-                id: *id,
+        let mut out = Vec::new();
+        self.each(|id, e| {
+            if service.is_some_and(|s| !e.service.eq_ignore_ascii_case(s)) {
+                return;
+            }
+            out.push(ConnectionInfo {
+                id,
                 service: e.service.clone(),
                 protocol: e.protocol,
                 local: e.local,
@@ -85,15 +103,15 @@ impl ConnTable {
                     0 => None,
                     p => Some(p),
                 },
-            })
-            .collect();
+            });
+        });
         out.sort_by_key(|c| c.id);
         out
     }
 
     /// Aborts one connection; false if there is none with that id.
     pub fn disconnect(&self, id: u64) -> bool {
-        match self.lock().get(&id).and_then(|e| e.abort.clone()) {
+        match self.shard(id).get(&id).and_then(|e| e.abort.get().cloned()) {
             Some(a) => {
                 a.abort();
                 true
@@ -104,12 +122,12 @@ impl ConnTable {
 
     /// Aborts every connection (of one service, or all).
     pub fn abort_all(&self, service: Option<&str>) -> usize {
-        let handles: Vec<AbortHandle> = self
-            .lock()
-            .values()
-            .filter(|e| service.is_none_or(|s| e.service.eq_ignore_ascii_case(s)))
-            .filter_map(|e| e.abort.clone())
-            .collect();
+        let mut handles: Vec<AbortHandle> = Vec::new();
+        self.each(|_, e| {
+            if service.is_none_or(|s| e.service.eq_ignore_ascii_case(s)) {
+                handles.extend(e.abort.get().cloned());
+            }
+        });
         for h in &handles {
             h.abort();
         }
@@ -124,13 +142,6 @@ impl ConnTable {
                 return;
             }
             notified.await;
-        }
-    }
-
-    /// Records that `id`'s task can be aborted through `abort`.
-    pub fn set_abort(&self, id: u64, abort: AbortHandle) {
-        if let Some(e) = self.lock().get_mut(&id) {
-            e.abort = Some(abort);
         }
     }
 }
@@ -153,6 +164,8 @@ pub struct ConnGuard {
     pub meter: Arc<ConnMeter>,
     /// The external server's pid, once started.
     pub pid: Arc<AtomicU32>,
+    /// Where the task serving the connection puts its abort handle (for DISCONNECT).
+    pub abort: Arc<OnceLock<AbortHandle>>,
     started: Instant,
     started_wall: SystemTime,
     /// How it ended, for the log (`closed` unless set).
@@ -173,8 +186,10 @@ impl ConnGuard {
         let id = rt.conns.next_id.fetch_add(1, Relaxed) + 1;
         let meter = Arc::new(ConnMeter::default());
         let pid = Arc::new(AtomicU32::new(0));
+        let abort = Arc::new(OnceLock::new());
         let started = Instant::now();
-        rt.conns.lock().insert(
+        rt.conns.open.fetch_add(1, Relaxed);
+        rt.conns.shard(id).insert(
             id,
             ConnEntry {
                 service: service.name.clone(),
@@ -184,7 +199,7 @@ impl ConnGuard {
                 started,
                 meter: meter.clone(),
                 pid: pid.clone(),
-                abort: None,
+                abort: abort.clone(),
             },
         );
         rt.log.emit(
@@ -205,6 +220,7 @@ impl ConnGuard {
             peer,
             meter,
             pid,
+            abort,
             started,
             started_wall: SystemTime::now(),
             outcome: "aborted".to_string(),
@@ -258,9 +274,8 @@ impl Drop for ConnGuard {
             });
             log.account(record.to_string());
         }
-        let mut entries = self.rt.conns.lock();
-        entries.remove(&self.id);
-        if entries.is_empty() {
+        self.rt.conns.shard(self.id).remove(&self.id);
+        if self.rt.conns.open.fetch_sub(1, Relaxed) == 1 {
             self.rt.conns.emptied.notify_waiters();
         }
     }

@@ -67,15 +67,18 @@ pub struct ServiceShared {
 /// A place in the service's limits; released on drop.
 pub struct Permit {
     service: Arc<ServiceShared>,
-    source: IpAddr,
+    /// The source, when its connections are being counted.
+    source: Option<IpAddr>,
 }
 
 impl Drop for Permit {
     fn drop(&mut self) {
         self.service.meter.active.fetch_sub(1, Relaxed);
-        let mut sources = self.service.lock_sources();
-        if let Some(s) = sources.get_mut(&self.source) {
-            s.active = s.active.saturating_sub(1);
+        if let Some(source) = self.source {
+            let mut sources = self.service.lock_sources();
+            if let Some(s) = sources.get_mut(&source) {
+                s.active = s.active.saturating_sub(1);
+            }
         }
     }
 }
@@ -122,6 +125,18 @@ impl ServiceShared {
         if decision.action == AccessAction::Reject {
             return Err(Refusal::Access(decision.rule.map(|r| r + 1)));
         }
+        if counts_as_open && self.meter.active.load(Relaxed) >= u64::from(s.max_connections) {
+            return Err(Refusal::ServiceLimit);
+        }
+        // Sources are only tracked while a per-source limit or rate is set, so a service without
+        // one never takes this lock (a limit set live counts connections opened from then on).
+        if s.max_per_source == 0 && s.rate_per_source == 0 {
+            self.meter.active.fetch_add(1, Relaxed);
+            return Ok(Permit {
+                service: self.clone(),
+                source: None,
+            });
+        }
         let now = Instant::now();
         let mut sources = self.lock_sources();
         if sources.len() >= SOURCE_TABLE_TRIM {
@@ -133,13 +148,8 @@ impl ServiceShared {
             tokens: rate,
             refilled: now,
         });
-        if counts_as_open {
-            if self.meter.active.load(Relaxed) >= u64::from(s.max_connections) {
-                return Err(Refusal::ServiceLimit);
-            }
-            if s.max_per_source > 0 && st.active >= s.max_per_source {
-                return Err(Refusal::SourceLimit);
-            }
+        if counts_as_open && s.max_per_source > 0 && st.active >= s.max_per_source {
+            return Err(Refusal::SourceLimit);
         }
         if s.rate_per_source > 0 {
             // A token bucket: `rate` per second, bursts of up to `rate`.
@@ -156,7 +166,7 @@ impl ServiceShared {
         drop(sources);
         Ok(Permit {
             service: self.clone(),
-            source: peer,
+            source: Some(peer),
         })
     }
 

@@ -14,11 +14,17 @@ use crate::service::ServiceShared;
 
 /// Accepts connections for `service` until the task is aborted.
 pub async fn accept_loop(rt: Arc<Runtime>, service: Arc<ServiceShared>, listener: TcpListener) {
-    let local = listener.local_addr().ok();
+    let bound = listener.local_addr().ok();
+    // A listener on one address knows every connection's local end; only a wildcard listener
+    // has to ask the kernel per connection.
+    let fixed_local = bound.filter(|a| !a.ip().is_unspecified());
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                let local = stream.local_addr().ok().or(local).unwrap_or(peer);
+                let local = match fixed_local {
+                    Some(a) => a,
+                    None => stream.local_addr().ok().or(bound).unwrap_or(peer),
+                };
                 admit(&rt, &service, stream, peer, local);
             }
             Err(e) => {
@@ -56,9 +62,9 @@ fn admit(
         .accepted
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let guard = ConnGuard::open(rt, service, Protocol::Tcp, local, peer, permit);
-    let id = guard.id;
+    let abort = guard.abort.clone();
     let task = tokio::spawn(serve(rt.clone(), guard, stream));
-    rt.conns.set_abort(id, task.abort_handle());
+    let _ = abort.set(task.abort_handle());
 }
 
 async fn serve(rt: Arc<Runtime>, mut guard: ConnGuard, stream: TcpStream) {
@@ -77,7 +83,6 @@ async fn serve(rt: Arc<Runtime>, mut guard: ConnGuard, stream: TcpStream) {
     }
     match &settings.server {
         Server::Builtin(b) => {
-            let _ = stream.set_nodelay(true);
             let ctx = rt.builtin_context();
             let metered =
                 MeteredStream::new(stream, guard.meter.clone(), guard.service.meter.clone());
