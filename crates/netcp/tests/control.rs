@@ -450,3 +450,58 @@ fn sigterm_drains_open_connections_then_stops() {
     assert!(log.contains("event=stopped"), "{log}");
     assert!(!netcp.socket.exists());
 }
+
+#[test]
+fn an_admin_group_may_use_the_control_socket() {
+    let servers = format!("{}\n", base(free_port())).replacen(
+        "[netcp]\n",
+        "[netcp]\nadmin_group = \"nogroup\"\n",
+        1,
+    );
+    let netcp = Netcp::start("admin-group", &servers);
+    let meta = std::fs::metadata(&netcp.socket).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o660);
+    let as_nobody = |args: &[&str]| {
+        run(std::process::Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(netcu_path())
+            .arg("--socket")
+            .arg(&netcp.socket)
+            .args(args))
+    };
+    // The socket's directory must let the group through; the socket itself is 0660.
+    std::fs::set_permissions(&netcp.dir.0, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = as_nobody(&["show", "version"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("netcp 0.1.0"));
+}
+
+#[test]
+fn disconnect_closes_one_connection_and_shutdown_abort_closes_all() {
+    let echo = free_port();
+    let mut netcp = Netcp::start("disconnect", &base(echo));
+    let mut a = connect(v4(echo));
+    let mut b = connect(v4(echo));
+    assert_eq!(echo_round(&mut a, b"a\n"), b"a\n");
+    assert_eq!(echo_round(&mut b, b"b\n"), b"b\n");
+    let shown = netcp.netcu_ok(&["show", "connections"]);
+    let port_a = a.local_addr().unwrap().port();
+    let id = shown
+        .lines()
+        .find(|l| l.contains(&format!("127.0.0.1:{port_a}")))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("connection a not shown:\n{shown}"))
+        .to_string();
+    assert!(netcp.netcu_ok(&["disconnect", &id]).contains("closed"));
+    let mut buf = [0u8; 4];
+    assert!(matches!(a.read(&mut buf), Ok(0) | Err(_)), "a is closed");
+    assert_eq!(echo_round(&mut b, b"b2\n"), b"b2\n");
+    let out = netcp.netcu(&["disconnect", "99999"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no connection 99999"));
+    netcp.netcu_ok(&["shutdown", "/abort"]);
+    assert!(
+        netcp.wait_exit(Duration::from_secs(10)),
+        "netcp stops at once"
+    );
+    assert!(matches!(b.read(&mut buf), Ok(0) | Err(_)), "b is closed");
+}
