@@ -85,7 +85,7 @@ fn command_files_run_until_the_first_failure() {
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
         stdout.contains("daytime") && stdout.contains("running"),
-        "{stdout}"
+        "{stdout}\n{stderr}"
     );
     assert!(
         stderr.contains(&format!("{}:7: command failed", file.display())),
