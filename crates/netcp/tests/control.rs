@@ -225,10 +225,14 @@ fn access_lists_and_limits_refuse_and_log() {
     assert!(!was_refused(from("127.0.0.7")));
     drop((a, b));
     netcp.netcu_ok(&["set", "service", "echo", "/limit=100", "/rate=3"]);
+    let started = std::time::Instant::now();
     let refused = (0..10).filter(|_| was_refused(from("127.0.0.8"))).count();
+    // A burst of 3, then 3 more per second of the attempts' own duration (slow on a busy machine).
+    let allowed = 3 + (started.elapsed().as_secs_f64() * 3.0).ceil() as usize;
     assert!(
-        (6..=7).contains(&refused),
-        "rate 3/s: {refused} of 10 refused"
+        refused >= 10usize.saturating_sub(allowed) && refused >= 1 && refused <= 7,
+        "rate 3/s: {refused} of 10 refused in {:?}",
+        started.elapsed()
     );
     assert!(
         !was_refused(from("127.0.0.9")),
