@@ -5,6 +5,7 @@
 //! running one stays in force.
 
 pub mod model;
+mod preserve;
 mod resolve;
 
 pub use model::*;
@@ -175,10 +176,16 @@ fn user_exists(name: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Writes `servers` to `dir/servers.toml` atomically: a temporary file, fsync, rename.
+/// Writes `servers` to `dir/servers.toml` atomically (a temporary file, fsync, rename), keeping
+/// the comments and layout of the file as it stands.
 pub fn save_servers(dir: &Path, servers: &ServersConfig) -> std::io::Result<()> {
-    let text = model::render_servers(servers);
-    write_atomically(&dir.join(SERVERS_FILE), text.as_bytes())
+    let path = dir.join(SERVERS_FILE);
+    let rendered = model::render_servers(servers);
+    let text = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|current| preserve::merge(&current, &rendered))
+        .unwrap_or(rendered);
+    write_atomically(&path, text.as_bytes())
 }
 
 /// Replaces `path` with `bytes` so that a reader sees the old file or the new one, never a mix.

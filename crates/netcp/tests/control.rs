@@ -69,11 +69,17 @@ fn services_change_live_and_permanently() {
     netcp.netcu_ok(&["start", "service", "daytime"]);
     assert!(!read_all(v4(day)).is_empty());
 
-    // DISABLE / ENABLE with --save write servers.toml.
+    // DISABLE / ENABLE with --save write servers.toml, keeping the administrator's comments.
+    let commented = base(echo).replace("[[service]]", "# echo is the health check\n[[service]]");
+    std::fs::write(netcp.dir.join("servers.toml"), commented).unwrap();
     netcp.netcu_ok(&["disable", "service", "echo", "--save"]);
     assert!(!serves_echo(echo));
     let saved = std::fs::read_to_string(netcp.dir.join("servers.toml")).unwrap();
     assert!(saved.contains("enabled = false"), "{saved}");
+    assert!(
+        saved.contains("# echo is the health check\n[[service]]"),
+        "{saved}"
+    );
     assert_eq!(echo_round(&mut held, b"still here\n"), b"still here\n");
     netcp.netcu_ok(&["enable", "service", "echo", "/permanent"]);
     assert!(serves_echo(echo));
