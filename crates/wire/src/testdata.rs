@@ -1,0 +1,42 @@
+//! Frames captured with `tcpdump -xx` from Linux 6.x: on loopback (ICMP echo from a raw socket,
+//! UDP to a closed port and the kernel's port unreachable, an IGMPv3 report) and on a veth pair
+//! in a scratch namespace with `force_igmp_version=2` (an ARP request and the kernel's reply, an
+//! IGMPv2 report and leave). Whole Ethernet frames, as hex.
+
+/// IP 127.0.0.1 > 127.0.0.1: ICMP echo request, id 4660, seq 1, length 37
+pub const ICMP_ECHO_REQUEST: &str = "000000000000000000000000080045000039ac7b4000400190467f0000017f0000010800f65a123400016d61796e6172642d70696e672d30313233343536373839616263646566";
+
+/// IP 127.0.0.1 > 127.0.0.1: ICMP echo reply, id 4660, seq 1, length 37
+pub const ICMP_ECHO_REPLY: &str = "000000000000000000000000080045000039ac7c00004001d0457f0000017f0000010000fe5a123400016d61796e6172642d70696e672d30313233343536373839616263646566";
+
+/// IP 127.0.0.1.36395 > 127.0.0.1.40000: UDP, length 13
+pub const UDP_HELLO: &str = "00000000000000000000000008004500002982d340004011b9ee7f0000017f0000018e2b9c400015fe2868656c6c6f206d61796e617264";
+
+/// IP 127.0.0.1 > 127.0.0.1: ICMP 127.0.0.1 udp port 40000 unreachable, length 49
+pub const ICMP_PORT_UNREACHABLE: &str = "000000000000000000000000080045c00045ac7d00004001cf787f0000017f0000010303e41d000000004500002982d340004011b9ee7f0000017f0000018e2b9c400015fe2868656c6c6f206d61796e617264";
+
+/// IP 0.0.0.0 > 224.0.0.22: igmp v3 report, 1 group record(s)
+pub const IGMPV3_REPORT: &str = "000000000000000000000000080046c0002800004000010203fa00000000e0000016940400002200e8f90000000104000000ef010203";
+
+/// ARP, Request who-has 10.9.0.1 tell 10.9.0.2, length 46
+pub const ARP_REQUEST: &str = "ffffffffffff02000000000b0806000108000604000102000000000b0a0900020000000000000a090001000000000000000000000000000000000000";
+
+/// ARP, Reply 10.9.0.1 is-at 02:00:00:00:00:0a, length 28
+pub const ARP_REPLY: &str =
+    "02000000000b02000000000a0806000108000604000202000000000a0a09000102000000000b0a090002";
+
+/// IP 10.9.0.1 > 239.1.2.3: igmp v2 report 239.1.2.3
+pub const IGMPV2_REPORT: &str =
+    "01005e01020302000000000a080046c00020000040000102e9090a090001ef010203940400001600f8faef010203";
+
+/// IP 10.9.0.1 > 224.0.0.2: igmp leave 239.1.2.3
+pub const IGMPV2_LEAVE: &str =
+    "01005e00000202000000000a080046c00020000040000102fa0b0a090001e0000002940400001700f7faef010203";
+
+/// Decodes a hex string.
+pub fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
