@@ -1,0 +1,288 @@
+//! Capture files: a reader for pcap (both byte orders, microsecond and nanosecond magic) and
+//! pcapng (section header, interface description, enhanced and simple packet blocks; other
+//! blocks are skipped), and a pcap writer.
+//!
+//! Formats: tcpdump.org "pcap" file format (draft-ietf-opsawg-pcap) and the pcapng draft
+//! (draft-ietf-opsawg-pcapng), sections 4.1-4.4.
+
+use std::io::{self, Write};
+
+use crate::decoder::LinkType;
+
+/// Why a capture file cannot be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CaptureError {
+    /// The file starts with neither a pcap magic nor a pcapng section header.
+    #[error("not a pcap or pcapng file (magic {0:#010x})")]
+    BadMagic(u32),
+    /// The file ends inside a header or record.
+    #[error("capture truncated at byte {0}")]
+    Truncated(usize),
+    /// A record or block is inconsistent.
+    #[error("malformed capture at byte {offset}: {what}")]
+    Malformed {
+        /// Byte offset of the record or block.
+        offset: usize,
+        /// What is wrong.
+        what: &'static str,
+    },
+}
+
+/// One captured frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// Seconds since the Unix epoch.
+    pub ts_sec: i64,
+    /// Nanoseconds within the second.
+    pub ts_nsec: u32,
+    /// Length on the wire.
+    pub orig_len: u32,
+    /// Link type of the interface it was captured on.
+    pub link: LinkType,
+    /// The captured bytes.
+    pub data: &'a [u8],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Pcap { be: bool, nano: bool, link: LinkType },
+    Pcapng { be: bool },
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Iface {
+    link: LinkType,
+    /// Units per second of time stamps.
+    tsres: u64,
+}
+
+/// Reads the records of a capture file held in memory.
+///
+/// ```
+/// let mut file = Vec::new();
+/// let mut w = decode::PcapWriter::new(&mut file, decode::LinkType::Ethernet, 65535).unwrap();
+/// w.write(1, 500_000, 3, &[1, 2, 3]).unwrap();
+/// let recs: Vec<_> = decode::CaptureReader::new(&file).unwrap().collect::<Result<_, _>>().unwrap();
+/// assert_eq!(recs[0].data, &[1, 2, 3]);
+/// assert_eq!(recs[0].ts_nsec, 500_000);
+/// ```
+#[derive(Debug)]
+pub struct CaptureReader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    fmt: Format,
+    ifaces: Vec<Iface>,
+    done: bool,
+}
+
+fn u16_at(b: &[u8], at: usize, be: bool) -> Option<u16> {
+    let x: [u8; 2] = b.get(at..at.checked_add(2)?)?.try_into().ok()?;
+    Some(if be { u16::from_be_bytes(x) } else { u16::from_le_bytes(x) })
+}
+
+fn u32_at(b: &[u8], at: usize, be: bool) -> Option<u32> {
+    let x: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(if be { u32::from_be_bytes(x) } else { u32::from_le_bytes(x) })
+}
+
+impl<'a> CaptureReader<'a> {
+    /// Opens a capture held in `buf`: reads the file header.
+    pub fn new(buf: &'a [u8]) -> Result<CaptureReader<'a>, CaptureError> {
+        let magic = u32_at(buf, 0, false).ok_or(CaptureError::Truncated(0))?;
+        let fmt = match magic {
+            0xa1b2_c3d4 | 0xa1b2_3c4d | 0xd4c3_b2a1 | 0x4d3c_b2a1 => {
+                let be = matches!(magic, 0xd4c3_b2a1 | 0x4d3c_b2a1);
+                let nano = matches!(magic, 0xa1b2_3c4d | 0x4d3c_b2a1);
+                let lt = u32_at(buf, 20, be).ok_or(CaptureError::Truncated(0))?;
+                Format::Pcap { be, nano, link: LinkType::from_u32(lt & 0x0fff_ffff) }
+            }
+            0x0a0d_0d0a => {
+                let bom = u32_at(buf, 8, false).ok_or(CaptureError::Truncated(0))?;
+                let be = match bom {
+                    0x1a2b_3c4d => false,
+                    0x4d3c_2b1a => true,
+                    _ => return Err(CaptureError::Malformed { offset: 8, what: "bad byte-order magic" }),
+                };
+                Format::Pcapng { be }
+            }
+            m => return Err(CaptureError::BadMagic(m)),
+        };
+        let pos = if matches!(fmt, Format::Pcap { .. }) { 24 } else { 0 };
+        Ok(CaptureReader { buf, pos, fmt, ifaces: Vec::new(), done: false })
+    }
+
+    /// The link type of a pcap file (pcapng files: of the first interface seen so far).
+    pub fn link_type(&self) -> Option<LinkType> {
+        match self.fmt {
+            Format::Pcap { link, .. } => Some(link),
+            Format::Pcapng { .. } => self.ifaces.first().map(|i| i.link),
+        }
+    }
+
+    fn next_pcap(&mut self, be: bool, nano: bool, link: LinkType) -> Option<Result<Record<'a>, CaptureError>> {
+        let at = self.pos;
+        if at >= self.buf.len() {
+            return None;
+        }
+        let (Some(s), Some(f), Some(cl), Some(ol)) =
+            (u32_at(self.buf, at, be), u32_at(self.buf, at + 4, be), u32_at(self.buf, at + 8, be), u32_at(self.buf, at + 12, be))
+        else {
+            return Some(Err(CaptureError::Truncated(at)));
+        };
+        let start = at + 16;
+        let Some(data) = start.checked_add(cl as usize).and_then(|e| self.buf.get(start..e)) else {
+            return Some(Err(CaptureError::Truncated(at)));
+        };
+        self.pos = start + data.len();
+        let ns = if nano { f } else { f.saturating_mul(1000) };
+        Some(Ok(Record { ts_sec: i64::from(s), ts_nsec: ns.min(999_999_999), orig_len: ol, link, data }))
+    }
+
+    fn next_pcapng(&mut self, mut be: bool) -> Option<Result<Record<'a>, CaptureError>> {
+        loop {
+            let at = self.pos;
+            if at >= self.buf.len() {
+                return None;
+            }
+            let ty = u32_at(self.buf, at, be);
+            if ty == Some(0x0a0d_0d0a) {
+                be = match u32_at(self.buf, at + 8, false) {
+                    Some(0x1a2b_3c4d) => false,
+                    Some(0x4d3c_2b1a) => true,
+                    Some(_) => return Some(Err(CaptureError::Malformed { offset: at, what: "bad byte-order magic" })),
+                    None => return Some(Err(CaptureError::Truncated(at))),
+                };
+                self.fmt = Format::Pcapng { be };
+                self.ifaces.clear();
+            }
+            let (Some(ty), Some(len)) = (u32_at(self.buf, at, be), u32_at(self.buf, at + 4, be)) else {
+                return Some(Err(CaptureError::Truncated(at)));
+            };
+            let len = len as usize;
+            if len < 12 || !len.is_multiple_of(4) {
+                return Some(Err(CaptureError::Malformed { offset: at, what: "bad block length" }));
+            }
+            let Some(block) = at.checked_add(len).and_then(|e| self.buf.get(at..e)) else {
+                return Some(Err(CaptureError::Truncated(at)));
+            };
+            self.pos = at + len;
+            let body = block.get(8..len - 4).unwrap_or(&[]);
+            match ty {
+                1 => {
+                    let lt = u16_at(body, 0, be).unwrap_or(0);
+                    let mut tsres = 1_000_000u64;
+                    // Options from byte 8: look for if_tsresol (code 9).
+                    let mut o = 8;
+                    while let (Some(code), Some(olen)) = (u16_at(body, o, be), u16_at(body, o + 2, be)) {
+                        if code == 0 {
+                            break;
+                        }
+                        if code == 9 {
+                            if let Some(&v) = body.get(o + 4) {
+                                let exp = u32::from(v & 0x7f);
+                                tsres = if v & 0x80 != 0 { 2u64.checked_pow(exp) } else { 10u64.checked_pow(exp) }.unwrap_or(1_000_000);
+                            }
+                        }
+                        o += 4 + usize::from(olen).div_ceil(4) * 4;
+                    }
+                    self.ifaces.push(Iface { link: LinkType::from_u32(u32::from(lt)), tsres: tsres.max(1) });
+                }
+                6 => {
+                    let (Some(id), Some(hi), Some(lo), Some(cl), Some(ol)) =
+                        (u32_at(body, 0, be), u32_at(body, 4, be), u32_at(body, 8, be), u32_at(body, 12, be), u32_at(body, 16, be))
+                    else {
+                        return Some(Err(CaptureError::Malformed { offset: at, what: "short enhanced packet block" }));
+                    };
+                    let Some(data) = 20usize.checked_add(cl as usize).and_then(|e| body.get(20..e)) else {
+                        return Some(Err(CaptureError::Malformed { offset: at, what: "packet exceeds block" }));
+                    };
+                    let Some(iface) = self.ifaces.get(id as usize).copied() else {
+                        return Some(Err(CaptureError::Malformed { offset: at, what: "unknown interface id" }));
+                    };
+                    let ts = (u64::from(hi) << 32) | u64::from(lo);
+                    let sec = ts / iface.tsres;
+                    let frac = ts % iface.tsres;
+                    let ns = (u128::from(frac) * 1_000_000_000 / u128::from(iface.tsres)) as u32;
+                    return Some(Ok(Record { ts_sec: i64::try_from(sec).unwrap_or(i64::MAX), ts_nsec: ns, orig_len: ol, link: iface.link, data }));
+                }
+                3 => {
+                    let Some(ol) = u32_at(body, 0, be) else {
+                        return Some(Err(CaptureError::Malformed { offset: at, what: "short simple packet block" }));
+                    };
+                    let Some(iface) = self.ifaces.first().copied() else {
+                        return Some(Err(CaptureError::Malformed { offset: at, what: "simple packet before any interface" }));
+                    };
+                    let n = (ol as usize).min(body.len().saturating_sub(4));
+                    let data = body.get(4..4 + n).unwrap_or(&[]);
+                    return Some(Ok(Record { ts_sec: 0, ts_nsec: 0, orig_len: ol, link: iface.link, data }));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl<'a> Iterator for CaptureReader<'a> {
+    type Item = Result<Record<'a>, CaptureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = match self.fmt {
+            Format::Pcap { be, nano, link } => self.next_pcap(be, nano, link),
+            Format::Pcapng { be } => self.next_pcapng(be),
+        };
+        if matches!(r, Some(Err(_)) | None) {
+            self.done = true;
+        }
+        r
+    }
+}
+
+/// Writes a classic pcap file (little-endian, microsecond time stamps).
+#[derive(Debug)]
+pub struct PcapWriter<W: Write> {
+    w: W,
+    snaplen: u32,
+}
+
+impl<W: Write> PcapWriter<W> {
+    /// Writes the file header.
+    pub fn new(mut w: W, link: LinkType, snaplen: u32) -> io::Result<PcapWriter<W>> {
+        let mut h = Vec::with_capacity(24);
+        h.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        h.extend_from_slice(&2u16.to_le_bytes());
+        h.extend_from_slice(&4u16.to_le_bytes());
+        h.extend_from_slice(&0u32.to_le_bytes());
+        h.extend_from_slice(&0u32.to_le_bytes());
+        h.extend_from_slice(&snaplen.to_le_bytes());
+        h.extend_from_slice(&link.to_u32().to_le_bytes());
+        w.write_all(&h)?;
+        Ok(PcapWriter { w, snaplen })
+    }
+
+    /// Writes one record (truncated to the snap length).
+    pub fn write(&mut self, ts_sec: i64, ts_nsec: u32, orig_len: u32, data: &[u8]) -> io::Result<()> {
+        let n = data.len().min(self.snaplen as usize);
+        let mut h = [0u8; 16];
+        let sec = u32::try_from(ts_sec.max(0)).unwrap_or(u32::MAX);
+        h[..4].copy_from_slice(&sec.to_le_bytes());
+        h[4..8].copy_from_slice(&(ts_nsec.min(999_999_999) / 1000).to_le_bytes());
+        h[8..12].copy_from_slice(&(n as u32).to_le_bytes());
+        h[12..16].copy_from_slice(&orig_len.max(n as u32).to_le_bytes());
+        self.w.write_all(&h)?;
+        self.w.write_all(data.get(..n).unwrap_or(data))
+    }
+
+    /// Writes a record as read.
+    pub fn write_record(&mut self, rec: &Record<'_>) -> io::Result<()> {
+        self.write(rec.ts_sec, rec.ts_nsec, rec.orig_len, rec.data)
+    }
+
+    /// Flushes and returns the writer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.w.flush()?;
+        Ok(self.w)
+    }
+}

@@ -1,0 +1,478 @@
+//! DECnet Phase IV routing layer (RP): control messages and data packet headers.
+//!
+//! Layouts from *DECnet Digital Network Architecture Phase IV Routing Layer Functional
+//! Specification*, version 2.0.0 (Digital, 1983, order no. AA-X435A-TK), section 6 (message
+//! formats); Phase III forms from Routing 1.3.0. Cross-checked against PyDECnet
+//! (`decnet/routing_packets.py`, Paul Koning) and Wireshark's `packet-dec-dnart.c`.
+//!
+//! * Ethernet (and GRE) carry a 2-byte little-endian length before the message; frames are
+//!   padded (with 0x42 by PyDECnet) beyond it, so the length, not the frame, bounds the message.
+//! * An optional padding byte (flag bit 7) says how many bytes to skip, itself included.
+//! * Control messages (flag bit 0): type in bits 1-3: 0 initialization, 1 verification,
+//!   2 hello and test, 3 level 1 routing, 4 level 2 routing, 5 Ethernet router hello,
+//!   6 Ethernet endnode hello.
+//! * Routing messages (types 3, 4), Phase IV: srcnode, a reserved byte, then **segments**, each
+//!   `COUNT` (2), `START` (2) and `COUNT` routing words for ids `START..START+COUNT`, then a
+//!   checksum (one's complement sum of the 16-bit words from the first segment, initial value
+//!   1). Phase III level 1 messages have no segments: one word per node from 1, and the
+//!   checksum starts at 0; the checksum tells the forms apart. tcpdump and tshark read one
+//!   routing word per segment; this decoder follows the specification (see the tests).
+//! * Data: short format (flags `xxxx x010`: dst, src, forward) and long format (flags
+//!   `xx1x x110`: d-area, d-subarea, d-id, s-area, s-subarea, s-id, nl2, visit-ct, s-class,
+//!   pt); flags RQR 0x08, RTS 0x10, IE 0x20 (long only), V 0x40.
+
+use crate::decoder::Decoder;
+use crate::model::{Layer, Packet, Span, Value};
+use crate::rd::{lookup, Rd};
+
+pub(crate) const NODE_TYPES: &[(u64, &str)] =
+    &[(0, "reserved"), (1, "level 2 router"), (2, "level 1 router"), (3, "endnode")];
+
+/// The DECnet address in a Phase IV Ethernet id `AA-00-04-00-lo-hi`.
+pub(crate) fn id_addr(id: &[u8; 6]) -> Option<u16> {
+    if id[..4] == [0xaa, 0, 4, 0] {
+        Some(u16::from_le_bytes([id[4], id[5]]))
+    } else {
+        None
+    }
+}
+
+fn dn(a: u16) -> String {
+    Value::Dn(a).to_string()
+}
+
+/// A routing message with the Ethernet 2-byte length prefix at `frame[start..end]`.
+pub(crate) fn decode_prefixed(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
+    let mut r = Rd::new(frame, start, end);
+    let Some(len) = r.u16le() else {
+        let mut l = pkt.new_layer("rp", Span::at(start, r.left()));
+        summary!(l, "DECnet truncated length");
+        l.mark("truncated length prefix");
+        pkt.layers.push(l);
+        return;
+    };
+    let len = usize::from(len);
+    let mend = r.pos + len;
+    if mend > r.end {
+        let mut l = pkt.new_layer("rp", Span::at(start, r.left() + 2));
+        l.add("Length", Value::U(len as u64), start, 2);
+        summary!(l, "DECnet length {len} exceeds frame");
+        l.mark("length prefix exceeds frame");
+        pkt.layers.push(l);
+        return;
+    }
+    decode(d, pkt, frame, r.pos, mend, Some(start));
+    if mend < r.end {
+        if let Some(l) = pkt.layers.iter_mut().rev().find(|l| l.proto == "rp") {
+            l.add("Padding", Value::U((r.end - mend) as u64), mend, r.end - mend);
+        }
+    }
+}
+
+/// A routing message at `frame[start..end]`; `prefix` is where its length prefix was, if any.
+pub(crate) fn decode(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize, prefix: Option<usize>) {
+    let mut r = Rd::new(frame, start, end);
+    let lstart = prefix.unwrap_or(start);
+    let mut l = pkt.new_layer("rp", Span::at(lstart, r.end.saturating_sub(lstart)));
+    if let Some(p) = prefix {
+        l.add("Length", Value::U((end - start) as u64), p, 2);
+    }
+    let Some(mut flags) = r.u8() else {
+        summary!(l, "RP empty");
+        l.mark("empty routing message");
+        pkt.layers.push(l);
+        return;
+    };
+    if flags & 0x80 != 0 {
+        let pad = usize::from(flags & 0x7f);
+        l.add("Padding", Value::U(pad as u64), start, pad.max(1));
+        if pad == 0 || r.skip(pad - 1).is_none() {
+            l.mark("bad routing padding");
+            pkt.layers.push(l);
+            return;
+        }
+        let Some(f) = r.u8() else {
+            l.mark("truncated after padding");
+            pkt.layers.push(l);
+            return;
+        };
+        flags = f;
+    }
+    let fpos = r.pos - 1;
+    l.add("Routing flags", Value::Hex(u64::from(flags)), fpos, 1);
+    let next = if flags & 1 != 0 {
+        let ok = control(&mut l, &mut r, flags, fpos);
+        if ok.is_none() {
+            l.mark("truncated routing control message");
+        }
+        None
+    } else if flags & 7 == 2 {
+        short_data(&mut l, &mut r, flags, fpos)
+    } else if flags & 7 == 6 {
+        long_data(&mut l, &mut r, flags, fpos)
+    } else {
+        summary!(l, "RP unknown flags 0x{flags:02x}");
+        l.mark("unknown routing message type");
+        None
+    };
+    pkt.layers.push(l);
+    if let Some((src, dst)) = next {
+        super::nsp::decode(d, pkt, frame, r.pos, r.end, src, dst);
+    }
+}
+
+fn data_flags(l: &mut Layer, flags: u8, at: usize, long: bool) -> String {
+    l.add("Request return", Value::Bool(flags & 0x08 != 0), at, 1);
+    l.add("Return path", Value::Bool(flags & 0x10 != 0), at, 1);
+    if long {
+        l.add("Intra-Ethernet", Value::Bool(flags & 0x20 != 0), at, 1);
+    }
+    l.add("Version", Value::U(u64::from((flags >> 6) & 1)), at, 1);
+    let mut s = String::new();
+    for (m, n) in [(0x08u8, " RQR"), (0x10, " RTS"), (0x20, " IE")] {
+        if flags & m != 0 && (long || m != 0x20) {
+            s.push_str(n);
+        }
+    }
+    s
+}
+
+fn short_data(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<(u16, u16)> {
+    l.msg = Some("routed data");
+    let f = data_flags(l, flags, fpos, false);
+    let hdr = (|| {
+        let at = r.pos;
+        let dst = r.u16le()?;
+        l.add("Destination node", Value::Dn(dst), at, 2);
+        let src = r.u16le()?;
+        l.add("Source node", Value::Dn(src), at + 2, 2);
+        let fw = r.u8()?;
+        l.add("Visits", Value::U(u64::from(fw & 0x3f)), at + 4, 1);
+        Some((src, dst, fw & 0x3f))
+    })();
+    match hdr {
+        Some((src, dst, v)) => {
+            summary!(l, "RP [routed data] short {} > {}{f} visits {v}", dn(src), dn(dst));
+            Some((src, dst))
+        }
+        None => {
+            summary!(l, "RP [routed data] short truncated");
+            l.mark("truncated short data header");
+            None
+        }
+    }
+}
+
+fn long_data(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<(u16, u16)> {
+    l.msg = Some("routed data");
+    let f = data_flags(l, flags, fpos, true);
+    let hdr = (|| {
+        let at = r.pos;
+        l.add("Destination area", Value::U(u64::from(r.u8()?)), at, 1);
+        l.add("Destination subarea", Value::U(u64::from(r.u8()?)), at + 1, 1);
+        let did = r.arr::<6>()?;
+        l.add("Destination ID", Value::Mac(did), at + 2, 6);
+        let dst = id_addr(&did).unwrap_or(0);
+        l.add("Destination node", Value::Dn(dst), at + 2, 6);
+        l.add("Source area", Value::U(u64::from(r.u8()?)), at + 8, 1);
+        l.add("Source subarea", Value::U(u64::from(r.u8()?)), at + 9, 1);
+        let sid = r.arr::<6>()?;
+        l.add("Source ID", Value::Mac(sid), at + 10, 6);
+        let src = id_addr(&sid).unwrap_or(0);
+        l.add("Source node", Value::Dn(src), at + 10, 6);
+        l.add("Next level 2 router", Value::U(u64::from(r.u8()?)), at + 16, 1);
+        let v = r.u8()?;
+        l.add("Visits", Value::U(u64::from(v)), at + 17, 1);
+        l.add("Service class", Value::U(u64::from(r.u8()?)), at + 18, 1);
+        l.add("Protocol type", Value::U(u64::from(r.u8()?)), at + 19, 1);
+        Some((src, dst, v))
+    })();
+    match hdr {
+        Some((src, dst, v)) => {
+            summary!(l, "RP [routed data] long {} > {}{f} visits {v}", dn(src), dn(dst));
+            Some((src, dst))
+        }
+        None => {
+            summary!(l, "RP [routed data] long truncated");
+            l.mark("truncated long data header");
+            None
+        }
+    }
+}
+
+fn tiver(l: &mut Layer, r: &mut Rd) -> Option<[u8; 3]> {
+    let at = r.pos;
+    let v = r.arr::<3>()?;
+    l.add("Version", Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])), at, 3);
+    Some(v)
+}
+
+fn iinfo(l: &mut Layer, r: &mut Rd) -> Option<u8> {
+    let at = r.pos;
+    let i = r.u8()?;
+    l.open("Routing information", Value::Hex(u64::from(i)), at, 1);
+    l.add("Node type", Value::Coded(u64::from(i & 3), lookup(NODE_TYPES, u64::from(i & 3))), at, 1);
+    l.add("Verification required", Value::Bool(i & 0x04 != 0), at, 1);
+    l.add("Rejected", Value::Bool(i & 0x08 != 0), at, 1);
+    l.add("Verification failed", Value::Bool(i & 0x10 != 0), at, 1);
+    l.add("Multicast status", Value::Bool(i & 0x20 != 0), at, 1);
+    l.add("Blocking requested", Value::Bool(i & 0x40 != 0), at, 1);
+    l.close();
+    Some(i)
+}
+
+fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
+    let ty = (flags >> 1) & 7;
+    match ty {
+        0 => {
+            l.msg = Some("initialization");
+            summary!(l, "RP [initialization]");
+            let at = r.pos;
+            let src = r.u16le()?;
+            l.add("Node address", Value::Dn(src), at, 2);
+            let i = iinfo(l, r)?;
+            let at = r.pos;
+            let bs = r.u16le()?;
+            l.add("Maximum", Value::U(u64::from(bs)), at, 2);
+            let v = tiver(l, r)?;
+            let mut s = format!("RP [initialization] src {} {} blksize {bs} vers {}.{}.{}", dn(src), lookup(NODE_TYPES, u64::from(i & 3)), v[0], v[1], v[2]);
+            if i & 4 != 0 {
+                s.push_str(" verify");
+            }
+            if v[0] >= 2 {
+                let at = r.pos;
+                let t = r.u16le()?;
+                l.add("Hello period", Value::U(u64::from(t)), at, 2);
+                s.push_str(&format!(" timer {t}"));
+            }
+            if r.left() > 0 {
+                let at = r.pos;
+                let n = r.left();
+                l.add("Reserved", Value::Bytes(r.take(n)?.to_vec()), at, n);
+            }
+            l.summary = s;
+        }
+        1 => {
+            l.msg = Some("verification");
+            summary!(l, "RP [verification]");
+            let at = r.pos;
+            let src = r.u16le()?;
+            l.add("Node address", Value::Dn(src), at, 2);
+            let (at, v) = r.image()?;
+            l.add("Function value", Value::Text(crate::rd::text(v)), at, v.len() + 1);
+            summary!(l, "RP [verification] src {} fcnval {} bytes", dn(src), v.len());
+        }
+        2 => {
+            l.msg = Some("hello and test");
+            summary!(l, "RP [hello and test]");
+            let at = r.pos;
+            let src = r.u16le()?;
+            l.add("Node address", Value::Dn(src), at, 2);
+            let (at, v) = r.image()?;
+            l.add("Test data", Value::Bytes(v.to_vec()), at, v.len() + 1);
+            summary!(l, "RP [hello and test] src {} test data {}", dn(src), v.len());
+        }
+        3 | 4 => routing_msg(l, r, ty == 4)?,
+        5 => router_hello(l, r)?,
+        6 => endnode_hello(l, r)?,
+        _ => {
+            summary!(l, "RP control type {ty}");
+            l.mark("unknown routing control message type");
+            let _ = fpos;
+        }
+    }
+    Some(())
+}
+
+/// One's complement 16-bit sum of little-endian words with the given initial value.
+pub(crate) fn checksum(words: &[u8], init: u32) -> u16 {
+    let mut s = init;
+    for w in words.chunks(2) {
+        let v = u32::from(w.first().copied().unwrap_or(0)) | (u32::from(w.get(1).copied().unwrap_or(0)) << 8);
+        s += v;
+        if s > 0xffff {
+            s = (s & 0xffff) + 1;
+        }
+    }
+    s as u16
+}
+
+fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
+    l.msg = Some(if level2 { "L2 router msg" } else { "L1 router msg" });
+    let name = if level2 { "L2 router msg" } else { "L1 router msg" };
+    summary!(l, "RP [{name}]");
+    let at = r.pos;
+    let src = r.u16le()?;
+    l.add("Source node", Value::Dn(src), at, 2);
+    // Body (after srcnode) and the checksum in the last two bytes.
+    let body_start = r.pos;
+    let total = r.left();
+    if total < 2 {
+        return None;
+    }
+    let ck_at = r.end - 2;
+    let frame = r.frame();
+    let ck = u16::from_le_bytes([*frame.get(ck_at)?, *frame.get(ck_at + 1)?]);
+    // Phase IV: reserved byte, then segments; checksum from the first segment, initial 1.
+    let p4 = frame.get(body_start + 1..ck_at).unwrap_or(&[]);
+    let p3 = p4;
+    let phase3 = !level2 && checksum(p4, 1) != ck && checksum(p3, 0) == ck && p3.len() % 2 == 0;
+    let mut ids = 0u64;
+    let mut ranges = String::new();
+    if phase3 {
+        l.add("Format", Value::Name("Phase III"), body_start, 0);
+        let at = r.pos;
+        l.add("Reserved", Value::U(u64::from(r.u8()?)), at, 1);
+        l.open("Routing entries", Value::U((p3.len() / 2) as u64), body_start + 1, p3.len());
+        for (i, w) in p3.chunks(2).enumerate() {
+            let v = u16::from_le_bytes([w.first().copied().unwrap_or(0), w.get(1).copied().unwrap_or(0)]);
+            routing_word(l, i as u64 + 1, v, body_start + 1 + 2 * i);
+        }
+        l.close();
+        ids = (p3.len() / 2) as u64;
+        ranges = format!("1-{ids}");
+        r.pos = ck_at;
+    } else {
+        let at = r.pos;
+        l.add("Reserved", Value::U(u64::from(r.u8()?)), at, 1);
+        let mut seg = Rd::new(frame, r.pos, ck_at);
+        while seg.left() > 0 {
+            let at = seg.pos;
+            let (Some(count), Some(start)) = (seg.u16le(), seg.u16le()) else {
+                l.mark("truncated routing segment header");
+                break;
+            };
+            let n = usize::from(count) * 2;
+            let seg_words = seg.take(n);
+            l.open("Segment", Value::Text(format!("ids {}-{}", start, u32::from(start) + u32::from(count).saturating_sub(1))), at, 4 + n);
+            l.add("Count", Value::U(u64::from(count)), at, 2);
+            l.add("Start", Value::U(u64::from(start)), at + 2, 2);
+            match seg_words {
+                Some(w) => {
+                    for (i, c) in w.chunks(2).enumerate() {
+                        let v = u16::from_le_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]);
+                        routing_word(l, u64::from(start) + i as u64, v, at + 4 + 2 * i);
+                    }
+                }
+                None => l.mark("routing segment exceeds message"),
+            }
+            l.close();
+            ids += u64::from(count);
+            if !ranges.is_empty() {
+                ranges.push(',');
+            }
+            ranges.push_str(&format!("{}-{}", start, u32::from(start) + u32::from(count).saturating_sub(1)));
+            if seg_words.is_none() {
+                break;
+            }
+        }
+        r.pos = ck_at;
+    }
+    l.add(if level2 { "Number of areas" } else { "Number of IDs" }, Value::U(ids), body_start, ck_at - body_start);
+    let want = if phase3 { checksum(p3, 0) } else { checksum(p4, 1) };
+    let good = want == ck;
+    l.add("Checksum", Value::Text(format!("0x{ck:04x} [{}]", if good { "correct" } else { "incorrect" })), ck_at, 2);
+    r.skip(2)?;
+    summary!(l, 
+        "RP [{name}] src {} {} {ranges}{}{}",
+        dn(src),
+        if level2 { "areas" } else { "ids" },
+        if phase3 { " (Phase III)" } else { "" },
+        if good { "" } else { " bad checksum" }
+    );
+    Some(())
+}
+
+fn routing_word(l: &mut Layer, id: u64, v: u16, at: usize) {
+    l.add("Routing entry", Value::Route(u16::try_from(id).unwrap_or(u16::MAX), v), at, 2);
+}
+
+fn router_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
+    summary!(l, "RP [router hello]");
+    let v = tiver(l, r)?;
+    let at = r.pos;
+    let id = r.arr::<6>()?;
+    l.add("System ID", Value::Mac(id), at, 6);
+    let src = id_addr(&id).unwrap_or(0);
+    l.add("Node address", Value::Dn(src), at, 6);
+    let i = iinfo(l, r)?;
+    let kind = if i & 3 == 1 { "Level 2 hello" } else { "Level 1 hello" };
+    l.msg = Some(kind);
+    let at = r.pos;
+    let bs = r.u16le()?;
+    l.add("Maximum", Value::U(u64::from(bs)), at, 2);
+    let at = r.pos;
+    let pri = r.u8()?;
+    l.add("Routing priority", Value::U(u64::from(pri)), at, 1);
+    l.add("Area", Value::U(u64::from(r.u8()?)), at + 1, 1);
+    let at = r.pos;
+    let t = r.u16le()?;
+    l.add("Hello period", Value::U(u64::from(t)), at, 2);
+    l.add("MPD", Value::U(u64::from(r.u8()?)), at + 2, 1);
+    summary!(l, "RP [{kind}] src {} vers {}.{}.{} blksize {bs} pri {pri} hello {t}", dn(src), v[0], v[1], v[2]);
+    let (eat, elist) = r.image()?;
+    l.open("E-list", Value::U(elist.len() as u64), eat, elist.len() + 1);
+    let mut e = Rd::new(r.frame(), eat + 1, eat + 1 + elist.len());
+    let res = (|| {
+        let at = e.pos;
+        e.skip(7)?;
+        l.add("Name", Value::Name("reserved"), at, 7);
+        let (rat, rs) = e.image()?;
+        l.open("Router list", Value::U((rs.len() / 7) as u64), rat, rs.len() + 1);
+        let mut n = 0;
+        for (k, c) in rs.chunks(7).enumerate() {
+            let at = rat + 1 + k * 7;
+            let Ok(id) = <[u8; 6]>::try_from(c.get(..6).unwrap_or(&[])) else {
+                l.mark("truncated router list entry");
+                break;
+            };
+            let ps = c.get(6).copied().unwrap_or(0);
+            l.open("Router", Value::Dn(id_addr(&id).unwrap_or(0)), at, 7);
+            l.add("Router ID", Value::Mac(id), at, 6);
+            l.add("Routing priority", Value::U(u64::from(ps & 0x7f)), at + 6, 1);
+            l.add("Known", Value::Bool(ps & 0x80 != 0), at + 6, 1);
+            l.close();
+            n += 1;
+        }
+        l.close();
+        Some(n)
+    })();
+    l.close();
+    match res {
+        Some(n) if n > 0 => l.summary.push_str(&format!(" routers {n}")),
+        Some(_) => {}
+        None if elist.is_empty() => {}
+        None => l.mark("truncated E-list"),
+    }
+    Some(())
+}
+
+fn endnode_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
+    l.msg = Some("Endnode hello");
+    summary!(l, "RP [Endnode hello]");
+    let v = tiver(l, r)?;
+    let at = r.pos;
+    let id = r.arr::<6>()?;
+    l.add("System ID", Value::Mac(id), at, 6);
+    let src = id_addr(&id).unwrap_or(0);
+    l.add("Node address", Value::Dn(src), at, 6);
+    iinfo(l, r)?;
+    let at = r.pos;
+    let bs = r.u16le()?;
+    l.add("Maximum", Value::U(u64::from(bs)), at, 2);
+    l.add("Area", Value::U(u64::from(r.u8()?)), at + 2, 1);
+    let at = r.pos;
+    l.add("Verification seed", Value::Bytes(r.take(8)?.to_vec()), at, 8);
+    let at = r.pos;
+    let nb = r.arr::<6>()?;
+    l.add("Designated router", Value::Mac(nb), at, 6);
+    let at = r.pos;
+    let t = r.u16le()?;
+    l.add("Hello period", Value::U(u64::from(t)), at, 2);
+    l.add("MPD", Value::U(u64::from(r.u8()?)), at + 2, 1);
+    let (dat, data) = r.image()?;
+    l.add("Test data", Value::U(data.len() as u64), dat, data.len() + 1);
+    let rtr = id_addr(&nb).unwrap_or(0);
+    summary!(l, "RP [Endnode hello] src {} vers {}.{}.{} blksize {bs} rtr {} hello {t} data {}", dn(src), v[0], v[1], v[2], dn(rtr), data.len());
+    Some(())
+}

@@ -1,0 +1,601 @@
+//! The IP family: IPv4 (RFC 791), IPv6 with extension headers (RFC 8200), ICMP (RFC 792),
+//! ICMPv6 (RFC 4443, RFC 4861), UDP (RFC 768), TCP with options (RFC 9293, RFC 7323, RFC 2018),
+//! GRE (RFC 2784, RFC 2890). Ports are named from the services database when one is given.
+
+use servicedb::Protocol;
+
+use crate::decoder::{data, Decoder};
+use crate::model::{Layer, Packet, Span, Value};
+use crate::rd::{lookup, Rd};
+
+const IP_PROTOS: &[(u64, &str)] = &[
+    (0, "HOPOPT"),
+    (1, "ICMP"),
+    (2, "IGMP"),
+    (4, "IPv4"),
+    (6, "TCP"),
+    (17, "UDP"),
+    (41, "IPv6"),
+    (43, "IPv6-Route"),
+    (44, "IPv6-Frag"),
+    (47, "GRE"),
+    (50, "ESP"),
+    (51, "AH"),
+    (58, "ICMPv6"),
+    (59, "IPv6-NoNxt"),
+    (60, "IPv6-Opts"),
+    (89, "OSPF"),
+    (132, "SCTP"),
+];
+
+/// IPv4 or IPv6 by the version nibble.
+pub(crate) fn ip_any(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
+    match frame.get(start).map(|b| b >> 4) {
+        Some(6) => ipv6(d, pkt, frame, start, end),
+        _ => ipv4(d, pkt, frame, start, end),
+    }
+}
+
+/// IPv4 header, options shown as bytes; the payload goes to its protocol unless a later fragment.
+pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
+    let mut r = Rd::new(frame, start, end);
+    let mut l = pkt.new_layer("ip", Span::at(start, r.left()));
+    let hdr = (|| {
+        let vi = r.u8()?;
+        let ihl = usize::from(vi & 0x0f) * 4;
+        l.add("Version", Value::U(u64::from(vi >> 4)), start, 1);
+        l.add("Header length", Value::U(ihl as u64), start, 1);
+        let tos = r.u8()?;
+        l.add("DSCP", Value::U(u64::from(tos >> 2)), start + 1, 1);
+        l.add("ECN", Value::U(u64::from(tos & 3)), start + 1, 1);
+        let tot = r.u16be()?;
+        l.add("Total length", Value::U(u64::from(tot)), start + 2, 2);
+        let id = r.u16be()?;
+        l.add("Identification", Value::Hex(u64::from(id)), start + 4, 2);
+        let ff = r.u16be()?;
+        l.add("Don't fragment", Value::Bool(ff & 0x4000 != 0), start + 6, 1);
+        l.add("More fragments", Value::Bool(ff & 0x2000 != 0), start + 6, 1);
+        l.add("Fragment offset", Value::U(u64::from(ff & 0x1fff) * 8), start + 6, 2);
+        let ttl = r.u8()?;
+        l.add("TTL", Value::U(u64::from(ttl)), start + 8, 1);
+        let p = r.u8()?;
+        l.add("Protocol", Value::Coded(u64::from(p), lookup(IP_PROTOS, u64::from(p))), start + 9, 1);
+        let ck = r.u16be()?;
+        l.add("Checksum", Value::Hex(u64::from(ck)), start + 10, 2);
+        let s = r.arr::<4>()?;
+        l.add("Source", Value::Ip4(s), start + 12, 4);
+        let t = r.arr::<4>()?;
+        l.add("Destination", Value::Ip4(t), start + 16, 4);
+        if ihl > 20 {
+            let at = r.pos;
+            let o = r.take(ihl - 20)?;
+            l.add("Options", Value::Bytes(o.to_vec()), at, o.len());
+        }
+        Some((vi >> 4, ihl, tot, ff, ttl, p, s, t))
+    })();
+    let Some((ver, ihl, tot, ff, ttl, p, s, t)) = hdr else {
+        l.mark("truncated IPv4 header");
+        summary!(l, "IP truncated");
+        pkt.layers.push(l);
+        return;
+    };
+    if ver != 4 || ihl < 20 {
+        l.mark("bad IPv4 version or header length");
+    }
+    let frag = ff & 0x1fff != 0;
+    let tot = usize::from(tot);
+    let mut pend = start.saturating_add(tot).min(r.end);
+    if tot < ihl || start.saturating_add(tot) > r.end {
+        if start.saturating_add(tot) > r.end {
+            l.mark("IPv4 total length exceeds frame");
+        }
+        pend = r.end;
+    }
+    d.ip_src = std::net::Ipv4Addr::from(s).to_ipv6_mapped().octets();
+    d.ip_dst = std::net::Ipv4Addr::from(t).to_ipv6_mapped().octets();
+    let (s, t) = (std::net::Ipv4Addr::from(s), std::net::Ipv4Addr::from(t));
+    summary!(l, "IP {s} > {t}: ttl {ttl} proto {} length {tot}", lookup(IP_PROTOS, u64::from(p)));
+    if ff & 0x3fff != 0 {
+        l.summary.push_str(&format!(" frag {}{}", (ff & 0x1fff) * 8, if ff & 0x2000 != 0 { "+" } else { "" }));
+    }
+    l.span = Span::at(start, pend.saturating_sub(start));
+    pkt.layers.push(l);
+    if frag {
+        data(pkt, frame, r.pos, pend);
+    } else {
+        ip_payload(d, pkt, frame, p, r.pos, pend, false);
+    }
+}
+
+fn ip_payload(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], p: u8, start: usize, end: usize, v6: bool) {
+    if crate::decoder::too_deep(pkt, frame, start, end) {
+        return;
+    }
+    match p {
+        1 if !v6 => icmp(pkt, frame, start, end, false),
+        58 => icmp(pkt, frame, start, end, true),
+        6 => tcp(d, pkt, frame, start, end),
+        17 => udp(d, pkt, frame, start, end),
+        47 => gre(d, pkt, frame, start, end),
+        4 => ipv4(d, pkt, frame, start, end),
+        41 => ipv6(d, pkt, frame, start, end),
+        _ => data(pkt, frame, start, end),
+    }
+}
+
+/// IPv6 and its extension headers (hop-by-hop, routing, fragment, destination options, AH).
+pub(crate) fn ipv6(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
+    let mut r = Rd::new(frame, start, end);
+    let mut l = pkt.new_layer("ip6", Span::at(start, r.left()));
+    let hdr = (|| {
+        let w = r.u32be()?;
+        l.add("Version", Value::U(u64::from(w >> 28)), start, 1);
+        l.add("Traffic class", Value::Hex(u64::from((w >> 20) & 0xff)), start, 2);
+        l.add("Flow label", Value::Hex(u64::from(w & 0xfffff)), start + 1, 3);
+        let plen = r.u16be()?;
+        l.add("Payload length", Value::U(u64::from(plen)), start + 4, 2);
+        let nh = r.u8()?;
+        l.add("Next header", Value::Coded(u64::from(nh), lookup(IP_PROTOS, u64::from(nh))), start + 6, 1);
+        let hl = r.u8()?;
+        l.add("Hop limit", Value::U(u64::from(hl)), start + 7, 1);
+        let s = r.arr::<16>()?;
+        l.add("Source", Value::Ip6(s), start + 8, 16);
+        let t = r.arr::<16>()?;
+        l.add("Destination", Value::Ip6(t), start + 24, 16);
+        Some((w >> 28, plen, nh, hl, s, t))
+    })();
+    let Some((ver, plen, mut nh, hl, s, t)) = hdr else {
+        l.mark("truncated IPv6 header");
+        summary!(l, "IP6 truncated");
+        pkt.layers.push(l);
+        return;
+    };
+    if ver != 6 {
+        l.mark("bad IPv6 version");
+    }
+    let want = r.pos.saturating_add(usize::from(plen));
+    let pend = if plen == 0 { r.end } else { want.min(r.end) };
+    if want > r.end && plen != 0 {
+        l.mark("IPv6 payload length exceeds frame");
+    }
+    r = Rd::new(frame, r.pos, pend);
+    let mut frag_later = false;
+    loop {
+        let at = r.pos;
+        let (name, len) = match nh {
+            0 | 43 | 60 | 135 => {
+                let Some(x) = r.peek(1) else { break };
+                (lookup(IP_PROTOS, u64::from(nh)), (usize::from(x) + 1) * 8)
+            }
+            44 => ("Fragment", 8),
+            51 => {
+                let Some(x) = r.peek(1) else { break };
+                ("AH", (usize::from(x) + 2) * 4)
+            }
+            _ => break,
+        };
+        let Some(next) = r.peek(0) else { break };
+        let Some(body) = r.take(len) else {
+            l.mark("truncated IPv6 extension header");
+            break;
+        };
+        l.open(name, Value::Coded(u64::from(nh), name), at, len);
+        l.add("Next header", Value::Coded(u64::from(next), lookup(IP_PROTOS, u64::from(next))), at, 1);
+        if nh == 44 {
+            let off = u16::from_be_bytes([body.get(2).copied().unwrap_or(0), body.get(3).copied().unwrap_or(0)]);
+            l.add("Fragment offset", Value::U(u64::from(off & 0xfff8)), at + 2, 2);
+            l.add("More fragments", Value::Bool(off & 1 != 0), at + 3, 1);
+            if off & 0xfff8 != 0 {
+                frag_later = true;
+            }
+        }
+        l.close();
+        nh = next;
+    }
+    d.ip_src = s;
+    d.ip_dst = t;
+    let (s, t) = (std::net::Ipv6Addr::from(s), std::net::Ipv6Addr::from(t));
+    summary!(l, "IP6 {s} > {t}: hlim {hl} next-header {} payload length {plen}", lookup(IP_PROTOS, u64::from(nh)));
+    pkt.layers.push(l);
+    if frag_later || nh == 59 {
+        data(pkt, frame, r.pos, pend);
+    } else {
+        ip_payload(d, pkt, frame, nh, r.pos, pend, true);
+    }
+}
+
+const ICMP_TYPES: &[(u64, &str)] = &[
+    (0, "echo reply"),
+    (3, "destination unreachable"),
+    (4, "source quench"),
+    (5, "redirect"),
+    (8, "echo request"),
+    (9, "router advertisement"),
+    (10, "router solicitation"),
+    (11, "time exceeded"),
+    (12, "parameter problem"),
+    (13, "timestamp request"),
+    (14, "timestamp reply"),
+];
+
+const ICMP6_TYPES: &[(u64, &str)] = &[
+    (1, "destination unreachable"),
+    (2, "packet too big"),
+    (3, "time exceeded"),
+    (4, "parameter problem"),
+    (128, "echo request"),
+    (129, "echo reply"),
+    (130, "multicast listener query"),
+    (131, "multicast listener report"),
+    (132, "multicast listener done"),
+    (133, "router solicitation"),
+    (134, "router advertisement"),
+    (135, "neighbor solicitation"),
+    (136, "neighbor advertisement"),
+    (137, "redirect"),
+    (143, "multicast listener report v2"),
+];
+
+/// ICMP or ICMPv6.
+pub(crate) fn icmp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, v6: bool) {
+    let mut r = Rd::new(frame, start, end);
+    let proto = if v6 { "icmp6" } else { "icmp" };
+    let mut l = pkt.new_layer(proto, Span::at(start, r.left()));
+    let ok = (|| {
+        let ty = r.u8()?;
+        let name = lookup(if v6 { ICMP6_TYPES } else { ICMP_TYPES }, u64::from(ty));
+        l.msg = Some(name);
+        l.add("Type", Value::Coded(u64::from(ty), name), start, 1);
+        let code = r.u8()?;
+        l.add("Code", Value::U(u64::from(code)), start + 1, 1);
+        let ck = r.u16be()?;
+        l.add("Checksum", Value::Hex(u64::from(ck)), start + 2, 2);
+        summary!(l, "{} {name}", if v6 { "ICMP6" } else { "ICMP" });
+        let echo = if v6 { ty == 128 || ty == 129 } else { ty == 0 || ty == 8 };
+        if echo {
+            let id = r.u16be()?;
+            l.add("Identifier", Value::U(u64::from(id)), start + 4, 2);
+            let seq = r.u16be()?;
+            l.add("Sequence", Value::U(u64::from(seq)), start + 6, 2);
+            l.summary.push_str(&format!(", id {id}, seq {seq}"));
+        } else if v6 && (ty == 135 || ty == 136 || ty == 137) {
+            r.skip(4)?;
+            let t = r.arr::<16>()?;
+            l.add("Target", Value::Ip6(t), start + 8, 16);
+            l.summary.push_str(&format!(" {}", std::net::Ipv6Addr::from(t)));
+        } else if v6 && ty == 2 {
+            let mtu = r.u32be()?;
+            l.add("MTU", Value::U(u64::from(mtu)), start + 4, 4);
+        }
+        if r.left() > 0 {
+            let at = r.pos;
+            l.add("Data", Value::U(r.left() as u64), at, r.left());
+        }
+        Some(())
+    })();
+    if ok.is_none() {
+        l.mark("truncated ICMP");
+        if l.summary.is_empty() {
+            summary!(l, "{} truncated", proto.to_uppercase());
+        }
+    }
+    pkt.layers.push(l);
+}
+
+fn port_text(d: &Decoder, port: u16, p: Protocol) -> String {
+    if let Some(db) = d.services() {
+        if let Some(n) = db.name_by_port(port, p) {
+            return n.to_string();
+        }
+    }
+    port.to_string()
+}
+
+/// UDP; payload to Multinet when on a Multinet port (or recognised by its header).
+pub(crate) fn udp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
+    let mut r = Rd::new(frame, start, end);
+    let mut l = pkt.new_layer("udp", Span::at(start, r.left()));
+    let hdr = (|| {
+        let sp = r.u16be()?;
+        l.add("Source port", Value::U(u64::from(sp)), start, 2);
+        let dp = r.u16be()?;
+        l.add("Destination port", Value::U(u64::from(dp)), start + 2, 2);
+        let len = r.u16be()?;
+        l.add("Length", Value::U(u64::from(len)), start + 4, 2);
+        let ck = r.u16be()?;
+        l.add("Checksum", Value::Hex(u64::from(ck)), start + 6, 2);
+        Some((sp, dp, len))
+    })();
+    let Some((sp, dp, len)) = hdr else {
+        l.mark("truncated UDP header");
+        summary!(l, "UDP truncated");
+        pkt.layers.push(l);
+        return;
+    };
+    let mut pend = r.end;
+    if usize::from(len) >= 8 {
+        let want = start + usize::from(len);
+        if want > r.end {
+            l.mark("UDP length exceeds IP payload");
+        } else {
+            pend = want;
+        }
+    }
+    summary!(l, "UDP {} > {}, length {}", port_text(d, sp, Protocol::Udp), port_text(d, dp, Protocol::Udp), len.saturating_sub(8));
+    l.span = Span::at(start, pend.saturating_sub(start));
+    pkt.layers.push(l);
+    let body = frame.get(r.pos..pend).unwrap_or(&[]);
+    if d.multinet_ports.contains(&sp) || d.multinet_ports.contains(&dp)
+        || (d.heuristics && crate::decnet::multinet::looks_like_udp(body))
+    {
+        crate::decnet::multinet::udp(d, pkt, frame, r.pos, pend);
+    } else {
+        data(pkt, frame, r.pos, pend);
+    }
+}
+
+const TCP_FLAGS: &[(u16, char, &str)] = &[
+    (0x02, 'S', "SYN"),
+    (0x01, 'F', "FIN"),
+    (0x04, 'R', "RST"),
+    (0x08, 'P', "PSH"),
+    (0x10, '.', "ACK"),
+    (0x20, 'U', "URG"),
+    (0x40, 'E', "ECE"),
+    (0x80, 'W', "CWR"),
+];
+
+/// TCP with its options; payload to Multinet (port 700) or DDCMP (recognised by header CRC).
+pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
+    let mut r = Rd::new(frame, start, end);
+    let mut l = pkt.new_layer("tcp", Span::at(start, r.left()));
+    let hdr = (|| {
+        let sp = r.u16be()?;
+        l.add("Source port", Value::U(u64::from(sp)), start, 2);
+        let dp = r.u16be()?;
+        l.add("Destination port", Value::U(u64::from(dp)), start + 2, 2);
+        let seq = r.u32be()?;
+        l.add("Sequence number", Value::U(u64::from(seq)), start + 4, 4);
+        let ack = r.u32be()?;
+        l.add("Acknowledgment number", Value::U(u64::from(ack)), start + 8, 4);
+        let of = r.u16be()?;
+        let off = usize::from(of >> 12) * 4;
+        l.add("Header length", Value::U(off as u64), start + 12, 1);
+        let flags = of & 0x1ff;
+        let mut names = String::new();
+        for (m, _, n) in TCP_FLAGS {
+            if flags & m != 0 {
+                if !names.is_empty() {
+                    names.push(',');
+                }
+                names.push_str(n);
+            }
+        }
+        l.add("Flags", Value::Text(format!("0x{flags:03x} {names}")), start + 12, 2);
+        let win = r.u16be()?;
+        l.add("Window", Value::U(u64::from(win)), start + 14, 2);
+        let ck = r.u16be()?;
+        l.add("Checksum", Value::Hex(u64::from(ck)), start + 16, 2);
+        let urg = r.u16be()?;
+        l.add("Urgent pointer", Value::U(u64::from(urg)), start + 18, 2);
+        Some((sp, dp, seq, ack, off, flags, win))
+    })();
+    let Some((sp, dp, seq, ack, off, flags, win)) = hdr else {
+        l.mark("truncated TCP header");
+        summary!(l, "TCP truncated");
+        pkt.layers.push(l);
+        return;
+    };
+    if off < 20 {
+        l.mark("bad TCP header length");
+    }
+    let mut opts = String::new();
+    if off > 20 {
+        let at = r.pos;
+        match r.take(off - 20) {
+            Some(o) => {
+                l.open("Options", Value::None, at, o.len());
+                tcp_options(&mut l, o, at, &mut opts);
+                l.close();
+            }
+            None => l.mark("truncated TCP options"),
+        }
+    }
+    let mut f = String::new();
+    for (m, c, _) in TCP_FLAGS {
+        if flags & m != 0 {
+            f.push(*c);
+        }
+    }
+    let plen = r.left();
+    summary!(l, 
+        "TCP {} > {}: Flags [{f}], seq {seq}{}, win {win}{opts}, length {plen}",
+        port_text(d, sp, Protocol::Tcp),
+        port_text(d, dp, Protocol::Tcp),
+        if flags & 0x10 != 0 { format!(", ack {ack}") } else { String::new() },
+    );
+    pkt.layers.push(l);
+    if plen == 0 {
+        return;
+    }
+    let body = r.rest();
+    let key = stream_key(d, sp, dp);
+    if flags & 0x07 != 0 {
+        // SYN, FIN or RST: a stream starts or ends here.
+        d.streams.remove(&key);
+    }
+    let known = d.streams.get(&key).copied();
+    let multinet = if d.multinet_ports.contains(&sp) || d.multinet_ports.contains(&dp) {
+        Some(true)
+    } else if let Some(s) = known {
+        Some(s.multinet)
+    } else if d.heuristics && crate::decnet::ddcmp::looks_like(body) {
+        Some(false)
+    } else if d.heuristics && crate::decnet::multinet::looks_like_tcp(body) {
+        Some(true)
+    } else {
+        None
+    };
+    let Some(multinet) = multinet else {
+        data(pkt, frame, r.pos, r.end);
+        return;
+    };
+    // Skip the tail of a record begun in an earlier segment.
+    let mut at = r.pos;
+    if let Some(s) = known.filter(|s| s.multinet == multinet) {
+        let delta = s.next.wrapping_sub(seq) as usize;
+        if delta > 0 && delta < 0x8000_0000 {
+            let n = delta.min(plen);
+            let mut c = pkt.new_layer("data", Span::at(at, n));
+            summary!(c, "continuation of a {} begun in an earlier segment, {n} bytes", if multinet { "Multinet record" } else { "DDCMP message" });
+            c.add("Continuation", Value::U(n as u64), at, n);
+            pkt.layers.push(c);
+            at += n;
+            if delta >= plen {
+                return;
+            }
+        }
+    }
+    let next = if multinet {
+        crate::decnet::multinet::tcp(d, pkt, frame, at, r.end)
+    } else {
+        crate::decnet::ddcmp::stream(d, pkt, frame, at, r.end)
+    };
+    if d.streams.len() > 10_000 {
+        d.streams.clear();
+    }
+    match next {
+        Some(n) => {
+            let off = u32::try_from(n - r.pos).unwrap_or(0);
+            d.streams.insert(key, crate::decoder::Stream { multinet, next: seq.wrapping_add(off) });
+        }
+        None => {
+            d.streams.remove(&key);
+        }
+    }
+}
+
+/// The TCP connection of the segment being decoded, from the innermost IP header's addresses.
+fn stream_key(d: &Decoder, sp: u16, dp: u16) -> crate::decoder::StreamKey {
+    (d.ip_src, d.ip_dst, sp, dp)
+}
+
+fn tcp_options(l: &mut Layer, o: &[u8], at: usize, sum: &mut String) {
+    let mut r = Rd::new(o, 0, o.len());
+    use std::fmt::Write as _;
+    sum.clear();
+    sum.push_str(", options [");
+    let mut first = true;
+    let mut part = |sum: &mut String, args: std::fmt::Arguments<'_>| {
+        if !first {
+            sum.push(',');
+        }
+        first = false;
+        let _ = sum.write_fmt(args);
+    };
+    while let Some(kind) = r.u8() {
+        let pos = at + r.pos - 1;
+        match kind {
+            0 => {
+                l.add("End of options", Value::None, pos, 1);
+                part(sum, format_args!("eol"));
+                break;
+            }
+            1 => {
+                l.add("No-operation", Value::None, pos, 1);
+                part(sum, format_args!("nop"));
+                continue;
+            }
+            _ => {}
+        }
+        let Some(len) = r.u8() else {
+            l.mark("truncated TCP option");
+            break;
+        };
+        let Some(body) = r.take(usize::from(len).saturating_sub(2)) else {
+            l.mark("truncated TCP option");
+            break;
+        };
+        if len < 2 {
+            l.mark("bad TCP option length");
+            break;
+        }
+        let be16 = |i: usize| u16::from_be_bytes([body.get(i).copied().unwrap_or(0), body.get(i + 1).copied().unwrap_or(0)]);
+        let be32 = |i: usize| (u32::from(be16(i)) << 16) | u32::from(be16(i + 2));
+        let n = usize::from(len);
+        match (kind, len) {
+            (2, 4) => {
+                l.add("MSS", Value::U(u64::from(be16(0))), pos, n);
+                part(sum, format_args!("mss {}", be16(0)));
+            }
+            (3, 3) => {
+                let s = body.first().copied().unwrap_or(0);
+                l.add("Window scale", Value::U(u64::from(s)), pos, n);
+                part(sum, format_args!("wscale {s}"));
+            }
+            (4, 2) => {
+                l.add("SACK permitted", Value::None, pos, n);
+                part(sum, format_args!("sackOK"));
+            }
+            (5, _) => {
+                let mut s = String::new();
+                for i in (0..body.len() / 8).map(|i| i * 8) {
+                    s.push_str(&format!("{{{}:{}}}", be32(i), be32(i + 4)));
+                }
+                part(sum, format_args!("sack {s}"));
+                l.add("SACK", Value::Text(s), pos, n);
+            }
+            (8, 10) => {
+                let t = format!("val {} ecr {}", be32(0), be32(4));
+                part(sum, format_args!("TS {t}"));
+                l.add("Timestamps", Value::Text(t), pos, n);
+            }
+            _ => {
+                l.add("Option", Value::Coded(u64::from(kind), "unknown"), pos, n);
+                part(sum, format_args!("opt-{kind}"));
+            }
+        }
+    }
+    sum.push(']');
+}
+
+/// GRE (RFC 2784 with the RFC 2890 key and sequence); protocol 0x6003 carries DECnet routing
+/// with its 2-byte length prefix as on Ethernet (PyDECnet's "Ethernet over GRE" circuit).
+pub(crate) fn gre(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
+    let mut r = Rd::new(frame, start, end);
+    let mut l = pkt.new_layer("gre", Span::at(start, r.left()));
+    let hdr = (|| {
+        let fv = r.u16be()?;
+        l.add("Flags and version", Value::Hex(u64::from(fv)), start, 2);
+        let pt = r.u16be()?;
+        l.add("Protocol type", Value::HexCoded(u64::from(pt), lookup(crate::link::ETHERTYPES, u64::from(pt))), start + 2, 2);
+        if fv & 0x8000 != 0 {
+            let at = r.pos;
+            let c = r.u16be()?;
+            r.skip(2)?;
+            l.add("Checksum", Value::Hex(u64::from(c)), at, 2);
+        }
+        if fv & 0x2000 != 0 {
+            let at = r.pos;
+            l.add("Key", Value::Hex(u64::from(r.u32be()?)), at, 4);
+        }
+        if fv & 0x1000 != 0 {
+            let at = r.pos;
+            l.add("Sequence number", Value::U(u64::from(r.u32be()?)), at, 4);
+        }
+        Some(pt)
+    })();
+    let Some(pt) = hdr else {
+        l.mark("truncated GRE header");
+        summary!(l, "GRE truncated");
+        pkt.layers.push(l);
+        return;
+    };
+    summary!(l, "GRE proto {} (0x{pt:04x})", lookup(crate::link::ETHERTYPES, u64::from(pt)));
+    pkt.layers.push(l);
+    if pt == 0x6558 {
+        crate::link::ethernet(d, pkt, frame, r.pos, r.end);
+    } else {
+        d.ethertype(pkt, frame, pt, r.pos, r.end);
+    }
+}

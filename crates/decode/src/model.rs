@@ -1,0 +1,277 @@
+//! The decoded form of a frame: a packet holds layers, a layer holds fields.
+//!
+//! Fields are kept in one flat vector per layer, each with a nesting depth, so that building a
+//! tree costs one push per field and no boxes; the tree renderer indents by depth.
+
+use std::fmt;
+
+/// Where the bytes of a field or layer lie in the frame: `start..end`, offsets from the frame's
+/// first byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from `start` of `len` bytes.
+    pub fn at(start: usize, len: usize) -> Span {
+        let s = u32::try_from(start).unwrap_or(u32::MAX);
+        let e = u32::try_from(start.saturating_add(len)).unwrap_or(u32::MAX);
+        Span { start: s, end: e }
+    }
+}
+
+/// A field's value, typed where the type matters to filters and renderers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A field that only groups children.
+    None,
+    /// An unsigned number.
+    U(u64),
+    /// An unsigned number best shown in hexadecimal.
+    Hex(u64),
+    /// A yes/no flag.
+    Bool(bool),
+    /// A fixed name (from a table).
+    Name(&'static str),
+    /// A number together with its name from a table, shown as `name (n)`.
+    Coded(u64, &'static str),
+    /// A number shown in hexadecimal with its name, as `name (0xn)` (Ethernet types).
+    HexCoded(u64, &'static str),
+    /// Free text taken from the frame or composed by a decoder.
+    Text(String),
+    /// Raw bytes, shown as hex.
+    Bytes(Vec<u8>),
+    /// An Ethernet address.
+    Mac([u8; 6]),
+    /// An IPv4 address.
+    Ip4([u8; 4]),
+    /// An IPv6 address.
+    Ip6([u8; 16]),
+    /// A DECnet Phase IV address (`area*1024 + node`).
+    Dn(u16),
+    /// A DECnet routing entry: node or area id and the routing word (cost in bits 0-9, hops in
+    /// bits 10-14), shown as `id: cost C hops H`.
+    Route(u16, u16),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::None => Ok(()),
+            Value::U(n) => write!(f, "{n}"),
+            Value::Hex(n) => write!(f, "0x{n:x}"),
+            Value::Bool(b) => f.write_str(if *b { "Y" } else { "N" }),
+            Value::Name(s) => f.write_str(s),
+            Value::Coded(n, s) => write!(f, "{s} ({n})"),
+            Value::HexCoded(n, s) => write!(f, "{s} (0x{n:04x})"),
+            Value::Text(s) => f.write_str(s),
+            Value::Bytes(b) => {
+                for x in b {
+                    write!(f, "{x:02x}")?;
+                }
+                Ok(())
+            }
+            Value::Mac(m) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let mut b = [b':'; 17];
+                for (i, x) in m.iter().enumerate() {
+                    if let (Some(hi), Some(lo)) = (b.get_mut(3 * i), HEX.get(usize::from(x >> 4))) {
+                        *hi = *lo;
+                    }
+                    if let (Some(hi), Some(lo)) = (b.get_mut(3 * i + 1), HEX.get(usize::from(x & 15))) {
+                        *hi = *lo;
+                    }
+                }
+                f.write_str(std::str::from_utf8(&b).unwrap_or("??:??:??:??:??:??"))
+            }
+            Value::Ip4(a) => write!(f, "{}", std::net::Ipv4Addr::from(*a)),
+            Value::Ip6(a) => write!(f, "{}", std::net::Ipv6Addr::from(*a)),
+            Value::Dn(a) => write!(f, "{}.{}", a >> 10, a & 0x3ff),
+            Value::Route(id, w) => write!(f, "{id}: cost {} hops {}", w & 0x3ff, (w >> 10) & 0x1f),
+        }
+    }
+}
+
+/// One named field of a layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    /// Display name (seed 002's parameter names for the DECnet family).
+    pub name: &'static str,
+    /// The value.
+    pub value: Value,
+    /// The bytes it came from.
+    pub span: Span,
+    /// Nesting depth within the layer (0 = top).
+    pub depth: u8,
+}
+
+/// One protocol layer of a packet.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Layer {
+    /// Protocol name as filters and summaries know it (`eth`, `ip`, `rp`, `nsp`, `mop`, ...).
+    pub proto: &'static str,
+    /// The message type in seed 002's words (`Level 1 hello`, `connect init`), if any.
+    pub msg: Option<&'static str>,
+    /// A one-line summary in tcpdump's manner.
+    pub summary: String,
+    /// The bytes of the layer (header and what it carries).
+    pub span: Span,
+    /// The fields, in wire order, flat with depths.
+    pub fields: Vec<Field>,
+    /// Set when the layer is truncated or malformed: what went wrong. Fields before it decoded.
+    pub malformed: Option<String>,
+    depth: u8,
+    /// [`Layer::add`] keeps no fields (see [`crate::Detail`]).
+    quiet: bool,
+    /// No summary text is written (see [`crate::Detail`]).
+    pub(crate) nosum: bool,
+}
+
+impl Layer {
+    /// A new empty layer for `proto` covering `span`.
+    pub fn new(proto: &'static str, span: Span) -> Layer {
+        Layer { proto, span, ..Layer::default() }
+    }
+
+    /// Adds a field at the current depth.
+    pub fn add(&mut self, name: &'static str, value: Value, start: usize, len: usize) {
+        if self.quiet {
+            return;
+        }
+        self.fields.push(Field { name, value, span: Span::at(start, len), depth: self.depth });
+    }
+
+    /// Adds a field and makes the following fields its children until [`Layer::close`].
+    pub fn open(&mut self, name: &'static str, value: Value, start: usize, len: usize) {
+        self.add(name, value, start, len);
+        self.depth = self.depth.saturating_add(1);
+    }
+
+    /// Ends the children of the last [`Layer::open`] group.
+    pub fn close(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Marks the layer malformed (the first reason wins).
+    pub fn mark(&mut self, why: impl Into<String>) {
+        if self.malformed.is_none() {
+            self.malformed = Some(why.into());
+        }
+    }
+
+    /// The first field with this name, at any depth.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The value of the first field with this name.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        self.field(name).map(|f| &f.value)
+    }
+
+    /// The numeric value (U, Hex, Coded, Dn) of the first field with this name.
+    pub fn num(&self, name: &str) -> Option<u64> {
+        match self.value(name)? {
+            Value::U(n) | Value::Hex(n) | Value::Coded(n, _) | Value::HexCoded(n, _) => Some(*n),
+            Value::Dn(a) => Some(u64::from(*a)),
+            Value::Bool(b) => Some(u64::from(*b)),
+            _ => None,
+        }
+    }
+}
+
+/// A decoded frame.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Packet {
+    /// Frame number, from 1.
+    pub number: u64,
+    /// Capture time: seconds since the Unix epoch.
+    pub ts_sec: i64,
+    /// Capture time: nanoseconds within the second.
+    pub ts_nsec: u32,
+    /// Length of the frame on the wire.
+    pub orig_len: u32,
+    /// Bytes captured.
+    pub cap_len: u32,
+    /// The layers, outermost first. A frame carrying several messages (a TCP segment with
+    /// several Multinet records) holds one chain of layers per message, in order.
+    pub layers: Vec<Layer>,
+    spare: Spare,
+    quiet: bool,
+    nosum: bool,
+}
+
+/// Cleared layers kept for reuse by [`Packet::new_layer`] (their vectors keep their capacity).
+#[derive(Clone, Debug, Default)]
+struct Spare(Vec<Layer>);
+
+impl PartialEq for Spare {
+    fn eq(&self, _: &Spare) -> bool {
+        true
+    }
+}
+
+impl Packet {
+    /// A layer for `proto` covering `span`, reusing a cleared one when the packet has one.
+    pub fn new_layer(&mut self, proto: &'static str, span: Span) -> Layer {
+        match self.spare.0.pop() {
+            Some(mut l) => {
+                l.proto = proto;
+                l.span = span;
+                l.quiet = self.quiet;
+                l.nosum = self.nosum;
+                l
+            }
+            None => {
+                let mut l = Layer::new(proto, span);
+                l.fields.reserve(16);
+                l.quiet = self.quiet;
+                l.nosum = self.nosum;
+                l
+            }
+        }
+    }
+
+    /// Sets what layers made from now on keep: fields (`quiet` false) and summaries
+    /// (`nosum` false).
+    pub(crate) fn set_detail(&mut self, quiet: bool, nosum: bool) {
+        self.quiet = quiet;
+        self.nosum = nosum;
+    }
+
+    /// Empties the packet for reuse, keeping its layers' storage.
+    pub fn clear(&mut self) {
+        for mut l in self.layers.drain(..) {
+            l.fields.clear();
+            l.summary.clear();
+            l.msg = None;
+            l.malformed = None;
+            l.depth = 0;
+            self.spare.0.push(l);
+        }
+        self.number = 0;
+        self.ts_sec = 0;
+        self.ts_nsec = 0;
+        self.orig_len = 0;
+        self.cap_len = 0;
+    }
+
+    /// True when any layer is malformed or truncated.
+    pub fn is_malformed(&self) -> bool {
+        self.layers.iter().any(|l| l.malformed.is_some())
+    }
+
+    /// The first layer of this protocol.
+    pub fn layer(&self, proto: &str) -> Option<&Layer> {
+        self.layers.iter().find(|l| l.proto == proto)
+    }
+
+    /// True when a layer of this protocol is present.
+    pub fn has(&self, proto: &str) -> bool {
+        self.layer(proto).is_some()
+    }
+}

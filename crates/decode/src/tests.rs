@@ -1,0 +1,8 @@
+//! Tests: the shared captures against their reference decodes, frames built from the
+//! specifications' layouts, filters, summaries, capture formats, and properties.
+
+mod captures;
+mod frames;
+mod frames2;
+mod misc;
+mod props;
