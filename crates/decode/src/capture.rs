@@ -45,8 +45,14 @@ pub struct Record<'a> {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
-    Pcap { be: bool, nano: bool, link: LinkType },
-    Pcapng { be: bool },
+    Pcap {
+        be: bool,
+        nano: bool,
+        link: LinkType,
+    },
+    Pcapng {
+        be: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -77,12 +83,20 @@ pub struct CaptureReader<'a> {
 
 fn u16_at(b: &[u8], at: usize, be: bool) -> Option<u16> {
     let x: [u8; 2] = b.get(at..at.checked_add(2)?)?.try_into().ok()?;
-    Some(if be { u16::from_be_bytes(x) } else { u16::from_le_bytes(x) })
+    Some(if be {
+        u16::from_be_bytes(x)
+    } else {
+        u16::from_le_bytes(x)
+    })
 }
 
 fn u32_at(b: &[u8], at: usize, be: bool) -> Option<u32> {
     let x: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
-    Some(if be { u32::from_be_bytes(x) } else { u32::from_le_bytes(x) })
+    Some(if be {
+        u32::from_be_bytes(x)
+    } else {
+        u32::from_le_bytes(x)
+    })
 }
 
 impl<'a> CaptureReader<'a> {
@@ -94,21 +108,40 @@ impl<'a> CaptureReader<'a> {
                 let be = matches!(magic, 0xd4c3_b2a1 | 0x4d3c_b2a1);
                 let nano = matches!(magic, 0xa1b2_3c4d | 0x4d3c_b2a1);
                 let lt = u32_at(buf, 20, be).ok_or(CaptureError::Truncated(0))?;
-                Format::Pcap { be, nano, link: LinkType::from_u32(lt & 0x0fff_ffff) }
+                Format::Pcap {
+                    be,
+                    nano,
+                    link: LinkType::from_u32(lt & 0x0fff_ffff),
+                }
             }
             0x0a0d_0d0a => {
                 let bom = u32_at(buf, 8, false).ok_or(CaptureError::Truncated(0))?;
                 let be = match bom {
                     0x1a2b_3c4d => false,
                     0x4d3c_2b1a => true,
-                    _ => return Err(CaptureError::Malformed { offset: 8, what: "bad byte-order magic" }),
+                    _ => {
+                        return Err(CaptureError::Malformed {
+                            offset: 8,
+                            what: "bad byte-order magic",
+                        })
+                    }
                 };
                 Format::Pcapng { be }
             }
             m => return Err(CaptureError::BadMagic(m)),
         };
-        let pos = if matches!(fmt, Format::Pcap { .. }) { 24 } else { 0 };
-        Ok(CaptureReader { buf, pos, fmt, ifaces: Vec::new(), done: false })
+        let pos = if matches!(fmt, Format::Pcap { .. }) {
+            24
+        } else {
+            0
+        };
+        Ok(CaptureReader {
+            buf,
+            pos,
+            fmt,
+            ifaces: Vec::new(),
+            done: false,
+        })
     }
 
     /// The link type of a pcap file (pcapng files: of the first interface seen so far).
@@ -119,23 +152,40 @@ impl<'a> CaptureReader<'a> {
         }
     }
 
-    fn next_pcap(&mut self, be: bool, nano: bool, link: LinkType) -> Option<Result<Record<'a>, CaptureError>> {
+    fn next_pcap(
+        &mut self,
+        be: bool,
+        nano: bool,
+        link: LinkType,
+    ) -> Option<Result<Record<'a>, CaptureError>> {
         let at = self.pos;
         if at >= self.buf.len() {
             return None;
         }
-        let (Some(s), Some(f), Some(cl), Some(ol)) =
-            (u32_at(self.buf, at, be), u32_at(self.buf, at + 4, be), u32_at(self.buf, at + 8, be), u32_at(self.buf, at + 12, be))
-        else {
+        let (Some(s), Some(f), Some(cl), Some(ol)) = (
+            u32_at(self.buf, at, be),
+            u32_at(self.buf, at + 4, be),
+            u32_at(self.buf, at + 8, be),
+            u32_at(self.buf, at + 12, be),
+        ) else {
             return Some(Err(CaptureError::Truncated(at)));
         };
         let start = at + 16;
-        let Some(data) = start.checked_add(cl as usize).and_then(|e| self.buf.get(start..e)) else {
+        let Some(data) = start
+            .checked_add(cl as usize)
+            .and_then(|e| self.buf.get(start..e))
+        else {
             return Some(Err(CaptureError::Truncated(at)));
         };
         self.pos = start + data.len();
         let ns = if nano { f } else { f.saturating_mul(1000) };
-        Some(Ok(Record { ts_sec: i64::from(s), ts_nsec: ns.min(999_999_999), orig_len: ol, link, data }))
+        Some(Ok(Record {
+            ts_sec: i64::from(s),
+            ts_nsec: ns.min(999_999_999),
+            orig_len: ol,
+            link,
+            data,
+        }))
     }
 
     fn next_pcapng(&mut self, mut be: bool) -> Option<Result<Record<'a>, CaptureError>> {
@@ -149,18 +199,27 @@ impl<'a> CaptureReader<'a> {
                 be = match u32_at(self.buf, at + 8, false) {
                     Some(0x1a2b_3c4d) => false,
                     Some(0x4d3c_2b1a) => true,
-                    Some(_) => return Some(Err(CaptureError::Malformed { offset: at, what: "bad byte-order magic" })),
+                    Some(_) => {
+                        return Some(Err(CaptureError::Malformed {
+                            offset: at,
+                            what: "bad byte-order magic",
+                        }))
+                    }
                     None => return Some(Err(CaptureError::Truncated(at))),
                 };
                 self.fmt = Format::Pcapng { be };
                 self.ifaces.clear();
             }
-            let (Some(ty), Some(len)) = (u32_at(self.buf, at, be), u32_at(self.buf, at + 4, be)) else {
+            let (Some(ty), Some(len)) = (u32_at(self.buf, at, be), u32_at(self.buf, at + 4, be))
+            else {
                 return Some(Err(CaptureError::Truncated(at)));
             };
             let len = len as usize;
             if len < 12 || !len.is_multiple_of(4) {
-                return Some(Err(CaptureError::Malformed { offset: at, what: "bad block length" }));
+                return Some(Err(CaptureError::Malformed {
+                    offset: at,
+                    what: "bad block length",
+                }));
             }
             let Some(block) = at.checked_add(len).and_then(|e| self.buf.get(at..e)) else {
                 return Some(Err(CaptureError::Truncated(at)));
@@ -173,48 +232,92 @@ impl<'a> CaptureReader<'a> {
                     let mut tsres = 1_000_000u64;
                     // Options from byte 8: look for if_tsresol (code 9).
                     let mut o = 8;
-                    while let (Some(code), Some(olen)) = (u16_at(body, o, be), u16_at(body, o + 2, be)) {
+                    while let (Some(code), Some(olen)) =
+                        (u16_at(body, o, be), u16_at(body, o + 2, be))
+                    {
                         if code == 0 {
                             break;
                         }
                         if code == 9 {
                             if let Some(&v) = body.get(o + 4) {
                                 let exp = u32::from(v & 0x7f);
-                                tsres = if v & 0x80 != 0 { 2u64.checked_pow(exp) } else { 10u64.checked_pow(exp) }.unwrap_or(1_000_000);
+                                tsres = if v & 0x80 != 0 {
+                                    2u64.checked_pow(exp)
+                                } else {
+                                    10u64.checked_pow(exp)
+                                }
+                                .unwrap_or(1_000_000);
                             }
                         }
                         o += 4 + usize::from(olen).div_ceil(4) * 4;
                     }
-                    self.ifaces.push(Iface { link: LinkType::from_u32(u32::from(lt)), tsres: tsres.max(1) });
+                    self.ifaces.push(Iface {
+                        link: LinkType::from_u32(u32::from(lt)),
+                        tsres: tsres.max(1),
+                    });
                 }
                 6 => {
-                    let (Some(id), Some(hi), Some(lo), Some(cl), Some(ol)) =
-                        (u32_at(body, 0, be), u32_at(body, 4, be), u32_at(body, 8, be), u32_at(body, 12, be), u32_at(body, 16, be))
-                    else {
-                        return Some(Err(CaptureError::Malformed { offset: at, what: "short enhanced packet block" }));
+                    let (Some(id), Some(hi), Some(lo), Some(cl), Some(ol)) = (
+                        u32_at(body, 0, be),
+                        u32_at(body, 4, be),
+                        u32_at(body, 8, be),
+                        u32_at(body, 12, be),
+                        u32_at(body, 16, be),
+                    ) else {
+                        return Some(Err(CaptureError::Malformed {
+                            offset: at,
+                            what: "short enhanced packet block",
+                        }));
                     };
-                    let Some(data) = 20usize.checked_add(cl as usize).and_then(|e| body.get(20..e)) else {
-                        return Some(Err(CaptureError::Malformed { offset: at, what: "packet exceeds block" }));
+                    let Some(data) = 20usize
+                        .checked_add(cl as usize)
+                        .and_then(|e| body.get(20..e))
+                    else {
+                        return Some(Err(CaptureError::Malformed {
+                            offset: at,
+                            what: "packet exceeds block",
+                        }));
                     };
                     let Some(iface) = self.ifaces.get(id as usize).copied() else {
-                        return Some(Err(CaptureError::Malformed { offset: at, what: "unknown interface id" }));
+                        return Some(Err(CaptureError::Malformed {
+                            offset: at,
+                            what: "unknown interface id",
+                        }));
                     };
                     let ts = (u64::from(hi) << 32) | u64::from(lo);
                     let sec = ts / iface.tsres;
                     let frac = ts % iface.tsres;
                     let ns = (u128::from(frac) * 1_000_000_000 / u128::from(iface.tsres)) as u32;
-                    return Some(Ok(Record { ts_sec: i64::try_from(sec).unwrap_or(i64::MAX), ts_nsec: ns, orig_len: ol, link: iface.link, data }));
+                    return Some(Ok(Record {
+                        ts_sec: i64::try_from(sec).unwrap_or(i64::MAX),
+                        ts_nsec: ns,
+                        orig_len: ol,
+                        link: iface.link,
+                        data,
+                    }));
                 }
                 3 => {
                     let Some(ol) = u32_at(body, 0, be) else {
-                        return Some(Err(CaptureError::Malformed { offset: at, what: "short simple packet block" }));
+                        return Some(Err(CaptureError::Malformed {
+                            offset: at,
+                            what: "short simple packet block",
+                        }));
                     };
                     let Some(iface) = self.ifaces.first().copied() else {
-                        return Some(Err(CaptureError::Malformed { offset: at, what: "simple packet before any interface" }));
+                        return Some(Err(CaptureError::Malformed {
+                            offset: at,
+                            what: "simple packet before any interface",
+                        }));
                     };
                     let n = (ol as usize).min(body.len().saturating_sub(4));
                     let data = body.get(4..4 + n).unwrap_or(&[]);
-                    return Some(Ok(Record { ts_sec: 0, ts_nsec: 0, orig_len: ol, link: iface.link, data }));
+                    return Some(Ok(Record {
+                        ts_sec: 0,
+                        ts_nsec: 0,
+                        orig_len: ol,
+                        link: iface.link,
+                        data,
+                    }));
                 }
                 _ => {}
             }
@@ -263,7 +366,13 @@ impl<W: Write> PcapWriter<W> {
     }
 
     /// Writes one record (truncated to the snap length).
-    pub fn write(&mut self, ts_sec: i64, ts_nsec: u32, orig_len: u32, data: &[u8]) -> io::Result<()> {
+    pub fn write(
+        &mut self,
+        ts_sec: i64,
+        ts_nsec: u32,
+        orig_len: u32,
+        data: &[u8],
+    ) -> io::Result<()> {
         let n = data.len().min(self.snaplen as usize);
         let mut h = [0u8; 16];
         let sec = u32::try_from(ts_sec.max(0)).unwrap_or(u32::MAX);

@@ -160,7 +160,10 @@ impl<'s> Decoder<'s> {
     /// storage of its layers: the fast path for decoding many frames.
     pub fn decode_into(&mut self, pkt: &mut Packet, frame: &[u8], link: LinkType) {
         pkt.clear();
-        pkt.set_detail(self.detail == Detail::Summaries, self.detail == Detail::Fields);
+        pkt.set_detail(
+            self.detail == Detail::Summaries,
+            self.detail == Detail::Fields,
+        );
         self.ip_src = [0; 16];
         self.ip_dst = [0; 16];
         self.count += 1;
@@ -206,7 +209,14 @@ impl<'s> Decoder<'s> {
     }
 
     /// Decodes what an Ethernet type (or SNAP protocol id) carries at `frame[start..end]`.
-    pub(crate) fn ethertype(&mut self, pkt: &mut Packet, frame: &[u8], ty: u16, start: usize, end: usize) {
+    pub(crate) fn ethertype(
+        &mut self,
+        pkt: &mut Packet,
+        frame: &[u8],
+        ty: u16,
+        start: usize,
+        end: usize,
+    ) {
         if too_deep(pkt, frame, start, end) {
             return;
         }
@@ -251,6 +261,11 @@ pub(crate) fn data(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     summary!(l, "{} bytes", end - start);
     let b = frame.get(start..end).unwrap_or(&[]);
     // The first 64 bytes are kept as the value; the span covers them all.
-    l.add("Data", crate::model::Value::Bytes(b.get(..64).unwrap_or(b).to_vec()), start, b.len());
+    l.add(
+        "Data",
+        crate::model::Value::Bytes(b.get(..64).unwrap_or(b).to_vec()),
+        start,
+        b.len(),
+    );
     pkt.layers.push(l);
 }

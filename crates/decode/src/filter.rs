@@ -85,11 +85,15 @@ pub enum Filter {
 
 /// Protocol names a filter knows (`decnet` = any DECnet layer).
 pub const PROTOCOLS: &[&str] = &[
-    "eth", "llc", "vlan", "arp", "rarp", "ip", "ip6", "icmp", "icmp6", "tcp", "udp", "gre", "decnet", "rp", "nsp",
-    "scp", "dap", "cterm", "mop", "loop", "lat", "stp", "lavc", "nice", "mirror", "multinet", "ddcmp", "data",
+    "eth", "llc", "vlan", "arp", "rarp", "ip", "ip6", "icmp", "icmp6", "tcp", "udp", "gre",
+    "decnet", "rp", "nsp", "scp", "dap", "cterm", "mop", "loop", "lat", "stp", "lavc", "nice",
+    "mirror", "multinet", "ddcmp", "data",
 ];
 
-const DECNET: &[&str] = &["rp", "nsp", "scp", "dap", "cterm", "mop", "loop", "lat", "stp", "lavc", "nice", "mirror", "ddcmp"];
+const DECNET: &[&str] = &[
+    "rp", "nsp", "scp", "dap", "cterm", "mop", "loop", "lat", "stp", "lavc", "nice", "mirror",
+    "ddcmp",
+];
 
 /// The most primitives an expression may hold.
 const MAX_PRIMITIVES: usize = 500;
@@ -130,7 +134,11 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
                     out.push((col(at), if c == '&' { Tok::And } else { Tok::Or }));
                     i += 2;
                 } else {
-                    return Err(FilterError { column: col(at), expected: "&& or ||", found: c.to_string() });
+                    return Err(FilterError {
+                        column: col(at),
+                        expected: "&& or ||",
+                        found: c.to_string(),
+                    });
                 }
             }
             '[' => {
@@ -140,7 +148,13 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
                     match cs.get(j) {
                         Some(&(_, ']')) => break,
                         Some(&(_, x)) => m.push(x),
-                        None => return Err(FilterError { column: col(at), expected: "]", found: "end of expression".into() }),
+                        None => {
+                            return Err(FilterError {
+                                column: col(at),
+                                expected: "]",
+                                found: "end of expression".into(),
+                            })
+                        }
                     }
                     j += 1;
                 }
@@ -158,7 +172,11 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, FilterError> {
                     j += 1;
                 }
                 if w.is_empty() {
-                    return Err(FilterError { column: col(at), expected: "a word, ( or [", found: c.to_string() });
+                    return Err(FilterError {
+                        column: col(at),
+                        expected: "a word, ( or [",
+                        found: c.to_string(),
+                    });
                 }
                 let t = match w.to_ascii_lowercase().as_str() {
                     "and" => Tok::And,
@@ -197,7 +215,11 @@ impl P<'_> {
             Some(Tok::Msg(m)) => format!("[{m}]"),
             Some(t) => format!("{t:?}").to_lowercase(),
         };
-        FilterError { column: self.col(), expected, found }
+        FilterError {
+            column: self.col(),
+            expected,
+            found,
+        }
     }
     fn word(&mut self, expected: &'static str) -> Result<String, FilterError> {
         match self.peek() {
@@ -255,7 +277,9 @@ impl P<'_> {
             Some(Tok::Word(_)) => {
                 let col = self.col();
                 let w = self.word("a primitive")?.to_ascii_lowercase();
-                let w = if w == "ether" && matches!(self.peek(), Some(Tok::Word(x)) if ["host", "src", "dst"].contains(&x.to_ascii_lowercase().as_str())) {
+                let w = if w == "ether"
+                    && matches!(self.peek(), Some(Tok::Word(x)) if ["host", "src", "dst"].contains(&x.to_ascii_lowercase().as_str()))
+                {
                     // tcpdump's "ether host MAC": the address says it is Ethernet.
                     self.word("host")?.to_ascii_lowercase()
                 } else {
@@ -295,7 +319,11 @@ impl P<'_> {
                     _ => w,
                 };
                 if !PROTOCOLS.contains(&w.as_str()) {
-                    return Err(FilterError { column: col, expected: "a protocol name, host, net, port, src or dst", found: format!("\"{w}\"") });
+                    return Err(FilterError {
+                        column: col,
+                        expected: "a protocol name, host, net, port, src or dst",
+                        found: format!("\"{w}\""),
+                    });
                 }
                 let msg = if let Some(Tok::Msg(m)) = self.peek() {
                     let m = m.clone();
@@ -316,12 +344,23 @@ impl P<'_> {
             "net" => "a network prefix",
             _ => "a port",
         })?;
-        let bad = |expected| FilterError { column: col, expected, found: format!("\"{v}\"") };
+        let bad = |expected| FilterError {
+            column: col,
+            expected,
+            found: format!("\"{v}\""),
+        };
         match k {
-            "host" => Ok(Filter::Host(d, parse_addr(&v).ok_or_else(|| bad("an IPv4, IPv6, DECnet or Ethernet address"))?)),
+            "host" => Ok(Filter::Host(
+                d,
+                parse_addr(&v).ok_or_else(|| bad("an IPv4, IPv6, DECnet or Ethernet address"))?,
+            )),
             "net" => {
                 if let Some(area) = v.strip_suffix(".*") {
-                    let a: u16 = area.parse().ok().filter(|a| *a < 64).ok_or_else(|| bad("a DECnet area 0-63"))?;
+                    let a: u16 = area
+                        .parse()
+                        .ok()
+                        .filter(|a| *a < 64)
+                        .ok_or_else(|| bad("a DECnet area 0-63"))?;
                     return Ok(Filter::Net(d, Addr::Dn(a << 10), 6));
                 }
                 let (a, n) = v.split_once('/').ok_or_else(|| bad("address/length"))?;
@@ -343,8 +382,13 @@ impl P<'_> {
                     Ok(p) => p,
                     Err(_) => {
                         let db = self.db.ok_or_else(|| bad("a port number"))?;
-                        let pr = if proto.as_deref() == Some("udp") { Protocol::Udp } else { Protocol::Tcp };
-                        db.port_by_name(&v, pr).ok_or_else(|| bad("a port number or known service name"))?
+                        let pr = if proto.as_deref() == Some("udp") {
+                            Protocol::Udp
+                        } else {
+                            Protocol::Tcp
+                        };
+                        db.port_by_name(&v, pr)
+                            .ok_or_else(|| bad("a port number or known service name"))?
                     }
                 };
                 Ok(Filter::Port(proto, d, p))
@@ -387,7 +431,13 @@ impl Filter {
     /// Parses an expression, naming ports from a services database.
     pub fn parse_with(s: &str, db: Option<&ServiceDb>) -> Result<Filter, FilterError> {
         let toks = lex(s)?;
-        let mut p = P { toks, i: 0, end_col: s.chars().count() + 1, db, nodes: 0 };
+        let mut p = P {
+            toks,
+            i: 0,
+            end_col: s.chars().count() + 1,
+            db,
+            nodes: 0,
+        };
         let e = p.or(0)?;
         if p.i < p.toks.len() {
             return Err(p.err("and, or, or the end"));
@@ -405,7 +455,9 @@ impl Filter {
                     "mop" => l.proto == "mop" || l.proto == "loop",
                     _ => l.proto == p,
                 };
-                pm && m.as_ref().is_none_or(|m| l.msg.is_some_and(|x| x.eq_ignore_ascii_case(m)))
+                pm && m
+                    .as_ref()
+                    .is_none_or(|m| l.msg.is_some_and(|x| x.eq_ignore_ascii_case(m)))
             }),
             Filter::Host(d, a) => addr_fields(pkt, *d).any(|v| addr_eq(v, a, None)),
             Filter::Net(d, a, n) => addr_fields(pkt, *d).any(|v| addr_eq(v, a, Some(*n))),
@@ -429,16 +481,19 @@ impl Filter {
 }
 
 fn addr_fields(pkt: &Packet, d: Dir) -> impl Iterator<Item = &Value> {
-    pkt.layers.iter().flat_map(|l| l.fields.iter()).filter_map(move |f| {
-        let src = f.name.starts_with("Source") || f.name.starts_with("Sender");
-        let dst = f.name.starts_with("Destination") || f.name.starts_with("Target");
-        let ok = match d {
-            Dir::Any => src || dst || f.name == "Node address",
-            Dir::Src => src || f.name == "Node address",
-            Dir::Dst => dst,
-        };
-        ok.then_some(&f.value)
-    })
+    pkt.layers
+        .iter()
+        .flat_map(|l| l.fields.iter())
+        .filter_map(move |f| {
+            let src = f.name.starts_with("Source") || f.name.starts_with("Sender");
+            let dst = f.name.starts_with("Destination") || f.name.starts_with("Target");
+            let ok = match d {
+                Dir::Any => src || dst || f.name == "Node address",
+                Dir::Src => src || f.name == "Node address",
+                Dir::Dst => dst,
+            };
+            ok.then_some(&f.value)
+        })
 }
 
 fn prefix_eq(a: &[u8], b: &[u8], n: u8) -> bool {
@@ -462,7 +517,9 @@ fn addr_eq(v: &Value, a: &Addr, prefix: Option<u8>) -> bool {
         (Value::Ip4(x), Addr::V4(y)) => prefix_eq(x, &y.octets(), prefix.unwrap_or(32)),
         (Value::Ip6(x), Addr::V6(y)) => prefix_eq(x, &y.octets(), prefix.unwrap_or(128)),
         (Value::Mac(x), Addr::Mac(y)) => prefix_eq(x, y, prefix.unwrap_or(48)),
-        (Value::Dn(x), Addr::Dn(y)) => prefix_eq(&x.to_be_bytes(), &y.to_be_bytes(), prefix.unwrap_or(16)),
+        (Value::Dn(x), Addr::Dn(y)) => {
+            prefix_eq(&x.to_be_bytes(), &y.to_be_bytes(), prefix.unwrap_or(16))
+        }
         _ => false,
     }
 }
@@ -493,7 +550,9 @@ impl fmt::Display for Filter {
             Filter::Proto(p, None) => write!(f, "{p}"),
             Filter::Proto(p, Some(m)) => write!(f, "{p}[{m}]"),
             Filter::Host(d, a) => write!(f, "{}host {a}", dir(*d)),
-            Filter::Net(d, Addr::Dn(a), 6) if a & 0x3ff == 0 => write!(f, "{}net {}.*", dir(*d), a >> 10),
+            Filter::Net(d, Addr::Dn(a), 6) if a & 0x3ff == 0 => {
+                write!(f, "{}net {}.*", dir(*d), a >> 10)
+            }
             Filter::Net(d, a, n) => write!(f, "{}net {a}/{n}", dir(*d)),
             Filter::Port(p, d, n) => match p {
                 Some(p) => write!(f, "{p} {}port {n}", dir(*d)),

@@ -53,13 +53,33 @@ pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
         let id = r.u16be()?;
         l.add("Identification", Value::Hex(u64::from(id)), start + 4, 2);
         let ff = r.u16be()?;
-        l.add("Don't fragment", Value::Bool(ff & 0x4000 != 0), start + 6, 1);
-        l.add("More fragments", Value::Bool(ff & 0x2000 != 0), start + 6, 1);
-        l.add("Fragment offset", Value::U(u64::from(ff & 0x1fff) * 8), start + 6, 2);
+        l.add(
+            "Don't fragment",
+            Value::Bool(ff & 0x4000 != 0),
+            start + 6,
+            1,
+        );
+        l.add(
+            "More fragments",
+            Value::Bool(ff & 0x2000 != 0),
+            start + 6,
+            1,
+        );
+        l.add(
+            "Fragment offset",
+            Value::U(u64::from(ff & 0x1fff) * 8),
+            start + 6,
+            2,
+        );
         let ttl = r.u8()?;
         l.add("TTL", Value::U(u64::from(ttl)), start + 8, 1);
         let p = r.u8()?;
-        l.add("Protocol", Value::Coded(u64::from(p), lookup(IP_PROTOS, u64::from(p))), start + 9, 1);
+        l.add(
+            "Protocol",
+            Value::Coded(u64::from(p), lookup(IP_PROTOS, u64::from(p))),
+            start + 9,
+            1,
+        );
         let ck = r.u16be()?;
         l.add("Checksum", Value::Hex(u64::from(ck)), start + 10, 2);
         let s = r.arr::<4>()?;
@@ -94,9 +114,17 @@ pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
     d.ip_src = std::net::Ipv4Addr::from(s).to_ipv6_mapped().octets();
     d.ip_dst = std::net::Ipv4Addr::from(t).to_ipv6_mapped().octets();
     let (s, t) = (std::net::Ipv4Addr::from(s), std::net::Ipv4Addr::from(t));
-    summary!(l, "IP {s} > {t}: ttl {ttl} proto {} length {tot}", lookup(IP_PROTOS, u64::from(p)));
+    summary!(
+        l,
+        "IP {s} > {t}: ttl {ttl} proto {} length {tot}",
+        lookup(IP_PROTOS, u64::from(p))
+    );
     if ff & 0x3fff != 0 {
-        l.summary.push_str(&format!(" frag {}{}", (ff & 0x1fff) * 8, if ff & 0x2000 != 0 { "+" } else { "" }));
+        l.summary.push_str(&format!(
+            " frag {}{}",
+            (ff & 0x1fff) * 8,
+            if ff & 0x2000 != 0 { "+" } else { "" }
+        ));
     }
     l.span = Span::at(start, pend.saturating_sub(start));
     pkt.layers.push(l);
@@ -107,7 +135,15 @@ pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
     }
 }
 
-fn ip_payload(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], p: u8, start: usize, end: usize, v6: bool) {
+fn ip_payload(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    p: u8,
+    start: usize,
+    end: usize,
+    v6: bool,
+) {
     if crate::decoder::too_deep(pkt, frame, start, end) {
         return;
     }
@@ -130,12 +166,27 @@ pub(crate) fn ipv6(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
     let hdr = (|| {
         let w = r.u32be()?;
         l.add("Version", Value::U(u64::from(w >> 28)), start, 1);
-        l.add("Traffic class", Value::Hex(u64::from((w >> 20) & 0xff)), start, 2);
-        l.add("Flow label", Value::Hex(u64::from(w & 0xfffff)), start + 1, 3);
+        l.add(
+            "Traffic class",
+            Value::Hex(u64::from((w >> 20) & 0xff)),
+            start,
+            2,
+        );
+        l.add(
+            "Flow label",
+            Value::Hex(u64::from(w & 0xfffff)),
+            start + 1,
+            3,
+        );
         let plen = r.u16be()?;
         l.add("Payload length", Value::U(u64::from(plen)), start + 4, 2);
         let nh = r.u8()?;
-        l.add("Next header", Value::Coded(u64::from(nh), lookup(IP_PROTOS, u64::from(nh))), start + 6, 1);
+        l.add(
+            "Next header",
+            Value::Coded(u64::from(nh), lookup(IP_PROTOS, u64::from(nh))),
+            start + 6,
+            1,
+        );
         let hl = r.u8()?;
         l.add("Hop limit", Value::U(u64::from(hl)), start + 7, 1);
         let s = r.arr::<16>()?;
@@ -180,10 +231,23 @@ pub(crate) fn ipv6(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
             break;
         };
         l.open(name, Value::Coded(u64::from(nh), name), at, len);
-        l.add("Next header", Value::Coded(u64::from(next), lookup(IP_PROTOS, u64::from(next))), at, 1);
+        l.add(
+            "Next header",
+            Value::Coded(u64::from(next), lookup(IP_PROTOS, u64::from(next))),
+            at,
+            1,
+        );
         if nh == 44 {
-            let off = u16::from_be_bytes([body.get(2).copied().unwrap_or(0), body.get(3).copied().unwrap_or(0)]);
-            l.add("Fragment offset", Value::U(u64::from(off & 0xfff8)), at + 2, 2);
+            let off = u16::from_be_bytes([
+                body.get(2).copied().unwrap_or(0),
+                body.get(3).copied().unwrap_or(0),
+            ]);
+            l.add(
+                "Fragment offset",
+                Value::U(u64::from(off & 0xfff8)),
+                at + 2,
+                2,
+            );
             l.add("More fragments", Value::Bool(off & 1 != 0), at + 3, 1);
             if off & 0xfff8 != 0 {
                 frag_later = true;
@@ -195,7 +259,11 @@ pub(crate) fn ipv6(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
     d.ip_src = s;
     d.ip_dst = t;
     let (s, t) = (std::net::Ipv6Addr::from(s), std::net::Ipv6Addr::from(t));
-    summary!(l, "IP6 {s} > {t}: hlim {hl} next-header {} payload length {plen}", lookup(IP_PROTOS, u64::from(nh)));
+    summary!(
+        l,
+        "IP6 {s} > {t}: hlim {hl} next-header {} payload length {plen}",
+        lookup(IP_PROTOS, u64::from(nh))
+    );
     pkt.layers.push(l);
     if frag_later || nh == 59 {
         data(pkt, frame, r.pos, pend);
@@ -251,7 +319,11 @@ pub(crate) fn icmp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, v6:
         let ck = r.u16be()?;
         l.add("Checksum", Value::Hex(u64::from(ck)), start + 2, 2);
         summary!(l, "{} {name}", if v6 { "ICMP6" } else { "ICMP" });
-        let echo = if v6 { ty == 128 || ty == 129 } else { ty == 0 || ty == 8 };
+        let echo = if v6 {
+            ty == 128 || ty == 129
+        } else {
+            ty == 0 || ty == 8
+        };
         if echo {
             let id = r.u16be()?;
             l.add("Identifier", Value::U(u64::from(id)), start + 4, 2);
@@ -262,7 +334,8 @@ pub(crate) fn icmp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, v6:
             r.skip(4)?;
             let t = r.arr::<16>()?;
             l.add("Target", Value::Ip6(t), start + 8, 16);
-            l.summary.push_str(&format!(" {}", std::net::Ipv6Addr::from(t)));
+            l.summary
+                .push_str(&format!(" {}", std::net::Ipv6Addr::from(t)));
         } else if v6 && ty == 2 {
             let mtu = r.u32be()?;
             l.add("MTU", Value::U(u64::from(mtu)), start + 4, 4);
@@ -321,11 +394,18 @@ pub(crate) fn udp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
             pend = want;
         }
     }
-    summary!(l, "UDP {} > {}, length {}", port_text(d, sp, Protocol::Udp), port_text(d, dp, Protocol::Udp), len.saturating_sub(8));
+    summary!(
+        l,
+        "UDP {} > {}, length {}",
+        port_text(d, sp, Protocol::Udp),
+        port_text(d, dp, Protocol::Udp),
+        len.saturating_sub(8)
+    );
     l.span = Span::at(start, pend.saturating_sub(start));
     pkt.layers.push(l);
     let body = frame.get(r.pos..pend).unwrap_or(&[]);
-    if d.multinet_ports.contains(&sp) || d.multinet_ports.contains(&dp)
+    if d.multinet_ports.contains(&sp)
+        || d.multinet_ports.contains(&dp)
         || (d.heuristics && crate::decnet::multinet::looks_like_udp(body))
     {
         crate::decnet::multinet::udp(d, pkt, frame, r.pos, pend);
@@ -357,7 +437,12 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         let seq = r.u32be()?;
         l.add("Sequence number", Value::U(u64::from(seq)), start + 4, 4);
         let ack = r.u32be()?;
-        l.add("Acknowledgment number", Value::U(u64::from(ack)), start + 8, 4);
+        l.add(
+            "Acknowledgment number",
+            Value::U(u64::from(ack)),
+            start + 8,
+            4,
+        );
         let of = r.u16be()?;
         let off = usize::from(of >> 12) * 4;
         l.add("Header length", Value::U(off as u64), start + 12, 1);
@@ -371,7 +456,12 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
                 names.push_str(n);
             }
         }
-        l.add("Flags", Value::Text(format!("0x{flags:03x} {names}")), start + 12, 2);
+        l.add(
+            "Flags",
+            Value::Text(format!("0x{flags:03x} {names}")),
+            start + 12,
+            2,
+        );
         let win = r.u16be()?;
         l.add("Window", Value::U(u64::from(win)), start + 14, 2);
         let ck = r.u16be()?;
@@ -408,11 +498,16 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         }
     }
     let plen = r.left();
-    summary!(l, 
+    summary!(
+        l,
         "TCP {} > {}: Flags [{f}], seq {seq}{}, win {win}{opts}, length {plen}",
         port_text(d, sp, Protocol::Tcp),
         port_text(d, dp, Protocol::Tcp),
-        if flags & 0x10 != 0 { format!(", ack {ack}") } else { String::new() },
+        if flags & 0x10 != 0 {
+            format!(", ack {ack}")
+        } else {
+            String::new()
+        },
     );
     pkt.layers.push(l);
     if plen == 0 {
@@ -447,7 +542,15 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         if delta > 0 && delta < 0x8000_0000 {
             let n = delta.min(plen);
             let mut c = pkt.new_layer("data", Span::at(at, n));
-            summary!(c, "continuation of a {} begun in an earlier segment, {n} bytes", if multinet { "Multinet record" } else { "DDCMP message" });
+            summary!(
+                c,
+                "continuation of a {} begun in an earlier segment, {n} bytes",
+                if multinet {
+                    "Multinet record"
+                } else {
+                    "DDCMP message"
+                }
+            );
             c.add("Continuation", Value::U(n as u64), at, n);
             pkt.layers.push(c);
             at += n;
@@ -467,7 +570,13 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
     match next {
         Some(n) => {
             let off = u32::try_from(n - r.pos).unwrap_or(0);
-            d.streams.insert(key, crate::decoder::Stream { multinet, next: seq.wrapping_add(off) });
+            d.streams.insert(
+                key,
+                crate::decoder::Stream {
+                    multinet,
+                    next: seq.wrapping_add(off),
+                },
+            );
         }
         None => {
             d.streams.remove(&key);
@@ -520,7 +629,12 @@ fn tcp_options(l: &mut Layer, o: &[u8], at: usize, sum: &mut String) {
             l.mark("bad TCP option length");
             break;
         }
-        let be16 = |i: usize| u16::from_be_bytes([body.get(i).copied().unwrap_or(0), body.get(i + 1).copied().unwrap_or(0)]);
+        let be16 = |i: usize| {
+            u16::from_be_bytes([
+                body.get(i).copied().unwrap_or(0),
+                body.get(i + 1).copied().unwrap_or(0),
+            ])
+        };
         let be32 = |i: usize| (u32::from(be16(i)) << 16) | u32::from(be16(i + 2));
         let n = usize::from(len);
         match (kind, len) {
@@ -568,7 +682,15 @@ pub(crate) fn gre(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         let fv = r.u16be()?;
         l.add("Flags and version", Value::Hex(u64::from(fv)), start, 2);
         let pt = r.u16be()?;
-        l.add("Protocol type", Value::HexCoded(u64::from(pt), lookup(crate::link::ETHERTYPES, u64::from(pt))), start + 2, 2);
+        l.add(
+            "Protocol type",
+            Value::HexCoded(
+                u64::from(pt),
+                lookup(crate::link::ETHERTYPES, u64::from(pt)),
+            ),
+            start + 2,
+            2,
+        );
         if fv & 0x8000 != 0 {
             let at = r.pos;
             let c = r.u16be()?;
@@ -591,7 +713,11 @@ pub(crate) fn gre(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         pkt.layers.push(l);
         return;
     };
-    summary!(l, "GRE proto {} (0x{pt:04x})", lookup(crate::link::ETHERTYPES, u64::from(pt)));
+    summary!(
+        l,
+        "GRE proto {} (0x{pt:04x})",
+        lookup(crate::link::ETHERTYPES, u64::from(pt))
+    );
     pkt.layers.push(l);
     if pt == 0x6558 {
         crate::link::ethernet(d, pkt, frame, r.pos, r.end);

@@ -131,8 +131,12 @@ pub(crate) fn vlan(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
     d.ethertype(pkt, frame, ty, start + 4, end);
 }
 
-const ARP_OPS: &[(u64, &str)] =
-    &[(1, "request"), (2, "reply"), (3, "reverse request"), (4, "reverse reply")];
+const ARP_OPS: &[(u64, &str)] = &[
+    (1, "request"),
+    (2, "reply"),
+    (3, "reverse request"),
+    (4, "reverse reply"),
+];
 
 /// ARP (RFC 826) or RARP (RFC 903).
 pub(crate) fn arp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, rarp: bool) {
@@ -153,7 +157,10 @@ pub(crate) fn arp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, rarp
         l.msg = Some(opn);
         l.add("Opcode", Value::Coded(u64::from(op), opn), start + 6, 2);
         let mut addrs = Vec::with_capacity(4);
-        for (i, name) in ["Sender MAC", "Sender IP", "Target MAC", "Target IP"].into_iter().enumerate() {
+        for (i, name) in ["Sender MAC", "Sender IP", "Target MAC", "Target IP"]
+            .into_iter()
+            .enumerate()
+        {
             let n = usize::from(if i % 2 == 0 { hlen } else { plen });
             let at = r.pos;
             let b = r.take(n)?;
@@ -194,7 +201,11 @@ pub(crate) fn null(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], end: usize) 
         return;
     };
     let le = u32::from_le_bytes(b);
-    let af = if le < 0x10000 { le } else { u32::from_be_bytes(b) };
+    let af = if le < 0x10000 {
+        le
+    } else {
+        u32::from_be_bytes(b)
+    };
     l.add("Family", Value::U(u64::from(af)), 0, 4);
     summary!(l, "AF {af}");
     pkt.layers.push(l);

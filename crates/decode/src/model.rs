@@ -82,7 +82,9 @@ impl fmt::Display for Value {
                     if let (Some(hi), Some(lo)) = (b.get_mut(3 * i), HEX.get(usize::from(x >> 4))) {
                         *hi = *lo;
                     }
-                    if let (Some(hi), Some(lo)) = (b.get_mut(3 * i + 1), HEX.get(usize::from(x & 15))) {
+                    if let (Some(hi), Some(lo)) =
+                        (b.get_mut(3 * i + 1), HEX.get(usize::from(x & 15)))
+                    {
                         *hi = *lo;
                     }
                 }
@@ -134,7 +136,11 @@ pub struct Layer {
 impl Layer {
     /// A new empty layer for `proto` covering `span`.
     pub fn new(proto: &'static str, span: Span) -> Layer {
-        Layer { proto, span, ..Layer::default() }
+        Layer {
+            proto,
+            span,
+            ..Layer::default()
+        }
     }
 
     /// Adds a field at the current depth.
@@ -142,7 +148,12 @@ impl Layer {
         if self.quiet {
             return;
         }
-        self.fields.push(Field { name, value, span: Span::at(start, len), depth: self.depth });
+        self.fields.push(Field {
+            name,
+            value,
+            span: Span::at(start, len),
+            depth: self.depth,
+        });
     }
 
     /// Adds a field and makes the following fields its children until [`Layer::close`].

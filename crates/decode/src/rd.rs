@@ -12,7 +12,11 @@ impl<'a> Rd<'a> {
     /// A reader over `frame[start..end]` (end clamped to the frame).
     pub(crate) fn new(frame: &'a [u8], start: usize, end: usize) -> Rd<'a> {
         let end = end.min(frame.len());
-        Rd { frame, pos: start.min(end), end }
+        Rd {
+            frame,
+            pos: start.min(end),
+            end,
+        }
     }
 
     /// The whole frame.
@@ -126,7 +130,11 @@ pub(crate) fn text(b: &[u8]) -> String {
 
 /// Looks `code` up in a table of (code, name).
 pub(crate) fn lookup(table: &[(u64, &'static str)], code: u64) -> &'static str {
-    table.iter().find(|(c, _)| *c == code).map(|(_, n)| *n).unwrap_or("unknown")
+    table
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, n)| *n)
+        .unwrap_or("unknown")
 }
 
 /// Names of the set bits of `v` from a table of (bit mask, name), joined by `,`.

@@ -9,7 +9,13 @@ use crate::model::{Packet, Value};
 /// `HH:MM:SS.micro` (UTC) of a time stamp.
 fn clock(sec: i64, nsec: u32) -> String {
     let day = sec.rem_euclid(86_400);
-    format!("{:02}:{:02}:{:02}.{:06}", day / 3600, day / 60 % 60, day % 60, nsec / 1000)
+    format!(
+        "{:02}:{:02}:{:02}.{:06}",
+        day / 3600,
+        day / 60 % 60,
+        day % 60,
+        nsec / 1000
+    )
 }
 
 /// One line per packet, tcpdump style: the time, then each layer's summary, outermost first.

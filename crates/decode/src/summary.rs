@@ -73,7 +73,9 @@ impl Summary {
                     self.protos.len() - 1
                 }
             };
-            let Some(entry) = self.protos.get_mut(idx) else { continue };
+            let Some(entry) = self.protos.get_mut(idx) else {
+                continue;
+            };
             if !seen.contains(&name) {
                 seen.push(name);
                 entry.1 += 1;
@@ -99,7 +101,12 @@ impl Summary {
                 return *n;
             }
             for (m, c) in msgs {
-                if key.strip_prefix(p).and_then(|k| k.strip_prefix(" [")).and_then(|k| k.strip_suffix(']')) == Some(m) {
+                if key
+                    .strip_prefix(p)
+                    .and_then(|k| k.strip_prefix(" ["))
+                    .and_then(|k| k.strip_suffix(']'))
+                    == Some(m)
+                {
                     return *c;
                 }
             }
@@ -113,13 +120,42 @@ fn static_display(proto: &'static str) -> &'static str {
     // protocol_display returns either a literal or its argument, both 'static here.
     match d {
         "Ethernet" => "Ethernet",
-        _ => STATIC_NAMES.iter().find(|n| **n == d).copied().unwrap_or(proto),
+        _ => STATIC_NAMES
+            .iter()
+            .find(|n| **n == d)
+            .copied()
+            .unwrap_or(proto),
     }
 }
 
 const STATIC_NAMES: &[&str] = &[
-    "LLC", "802.1Q", "ARP", "RARP", "IP", "IPv6", "ICMP", "ICMPv6", "TCP", "UDP", "GRE", "RP", "NSP", "SCP", "DAP",
-    "CTERM", "MOP", "LAT", "STP", "LAVC", "NICE", "MIRROR", "Multinet", "DDCMP", "Data", "Loopback", "Linux cooked",
+    "LLC",
+    "802.1Q",
+    "ARP",
+    "RARP",
+    "IP",
+    "IPv6",
+    "ICMP",
+    "ICMPv6",
+    "TCP",
+    "UDP",
+    "GRE",
+    "RP",
+    "NSP",
+    "SCP",
+    "DAP",
+    "CTERM",
+    "MOP",
+    "LAT",
+    "STP",
+    "LAVC",
+    "NICE",
+    "MIRROR",
+    "Multinet",
+    "DDCMP",
+    "Data",
+    "Loopback",
+    "Linux cooked",
 ];
 
 impl fmt::Display for Summary {

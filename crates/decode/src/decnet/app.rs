@@ -58,15 +58,34 @@ const NICE_STATUS: &[(u64, &str)] = &[
 
 /// Application data on a link to `object` (None: link not seen connecting).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn decode(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize, object: Option<u8>, bom: bool, eom: bool) {
+pub(crate) fn decode(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    start: usize,
+    end: usize,
+    object: Option<u8>,
+    bom: bool,
+    eom: bool,
+) {
     let _ = d;
     if start >= end.min(frame.len()) {
         return;
     }
     if !bom {
         let mut l = pkt.new_layer("data", Span::at(start, end - start));
-        summary!(l, "continuation {} bytes{}", end - start, if eom { " (EOM)" } else { "" });
-        l.add("Continuation", Value::U((end - start) as u64), start, end - start);
+        summary!(
+            l,
+            "continuation {} bytes{}",
+            end - start,
+            if eom { " (EOM)" } else { "" }
+        );
+        l.add(
+            "Continuation",
+            Value::U((end - start) as u64),
+            start,
+            end - start,
+        );
         pkt.layers.push(l);
         return;
     }
@@ -112,7 +131,12 @@ fn nice(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
         } else {
             let name = lookup(NICE_STATUS, u64::from(f));
             l.msg = Some(if f <= 0x80 { name } else { "error" });
-            l.add("Return code", Value::Text(format!("{} {name}", f as i8)), start, 1);
+            l.add(
+                "Return code",
+                Value::Text(format!("{} {name}", f as i8)),
+                start,
+                1,
+            );
             summary!(l, "NICE [response] {} {name}", f as i8);
         }
         if r.left() > 0 {

@@ -50,14 +50,24 @@ pub(crate) fn decode(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     let ok = (|| {
         let t = r.u8()?;
         let n = lookup(FOUNDATION, u64::from(t));
-        l.add("Foundation message", Value::Coded(u64::from(t), n), start, 1);
+        l.add(
+            "Foundation message",
+            Value::Coded(u64::from(t), n),
+            start,
+            1,
+        );
         l.msg = Some(n);
         summary!(l, "CTERM foundation [{n}]");
         match t {
             1 | 4 => {
                 let at = r.pos;
                 let v = r.arr::<3>()?;
-                l.add("Version", Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])), at, 3);
+                l.add(
+                    "Version",
+                    Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
+                    at,
+                    3,
+                );
                 let at = r.pos;
                 let os = r.u16le()?;
                 l.add("Operating system", Value::U(u64::from(os)), at, 2);
@@ -67,7 +77,12 @@ pub(crate) fn decode(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
                 }
                 if r.left() > 0 {
                     let at = r.pos;
-                    l.add("Software revision", Value::Text(text(r.rest())), at, r.left());
+                    l.add(
+                        "Software revision",
+                        Value::Text(text(r.rest())),
+                        at,
+                        r.left(),
+                    );
                     r.pos = r.end;
                 }
             }
@@ -128,14 +143,23 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                 u8f(&mut l, &mut r, "Flags")?;
                 let at = r.pos;
                 let v = r.arr::<3>()?;
-                l.add("Version", Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])), at, 3);
+                l.add(
+                    "Version",
+                    Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
+                    at,
+                    3,
+                );
                 let at = r.pos;
                 l.add("Software revision", Value::Text(text(r.take(8)?)), at, 8);
                 while r.left() > 0 {
                     let at = r.pos;
                     let pt = r.u8()?;
                     let (_, v) = r.image()?;
-                    let x = v.iter().take(8).enumerate().fold(0u64, |a, (i, b)| a | (u64::from(*b) << (8 * i)));
+                    let x = v
+                        .iter()
+                        .take(8)
+                        .enumerate()
+                        .fold(0u64, |a, (i, b)| a | (u64::from(*b) << (8 * i)));
                     let name = match pt {
                         1 => "Maximum receive size",
                         2 => "Buffer size",
@@ -148,7 +172,12 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
             2 => {
                 let at = r.pos;
                 let f = r.arr::<3>()?;
-                l.add("Flags", Value::Hex(u64::from(f[0]) | (u64::from(f[1]) << 8) | (u64::from(f[2]) << 16)), at, 3);
+                l.add(
+                    "Flags",
+                    Value::Hex(u64::from(f[0]) | (u64::from(f[1]) << 8) | (u64::from(f[2]) << 16)),
+                    at,
+                    3,
+                );
                 let m = u16f(&mut l, &mut r, "Buffer size")?;
                 u16f(&mut l, &mut r, "End")?;
                 let to = u16f(&mut l, &mut r, "Time out")?;
@@ -175,14 +204,27 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
             4 => {
                 let at = r.pos;
                 let f = r.u8()?;
-                l.add("Disposition", Value::Name(if f & 1 != 0 { "discard" } else { "keep" }), at, 1);
+                l.add(
+                    "Disposition",
+                    Value::Name(if f & 1 != 0 { "discard" } else { "keep" }),
+                    at,
+                    1,
+                );
                 let c = u8f(&mut l, &mut r, "Character")?;
-                summary!(l, "CTERM [out-of-band] char {c}{}", if f & 1 != 0 { " [discard]" } else { "" });
+                summary!(
+                    l,
+                    "CTERM [out-of-band] char {c}{}",
+                    if f & 1 != 0 { " [discard]" } else { "" }
+                );
             }
             5 => {
                 let at = r.pos;
                 let f = r.u8()?;
-                let n = if f & 1 != 0 { "if no more input" } else { "unconditional" };
+                let n = if f & 1 != 0 {
+                    "if no more input"
+                } else {
+                    "unconditional"
+                };
                 l.add("Abort", Value::Name(n), at, 1);
                 summary!(l, "CTERM [abort read] {{{n}}}");
             }
@@ -208,7 +250,11 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
             8 => {
                 let at = r.pos;
                 let f = r.u8()?;
-                let n = if f & 1 != 0 { "some output lost" } else { "no output lost" };
+                let n = if f & 1 != 0 {
+                    "some output lost"
+                } else {
+                    "no output lost"
+                };
                 l.add("Write status", Value::Name(n), at, 1);
                 u16f(&mut l, &mut r, "Horizontal position")?;
                 u16f(&mut l, &mut r, "Vertical position")?;
@@ -242,7 +288,11 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
             14 => {
                 let at = r.pos;
                 let f = r.u8()?;
-                let n = if f & 1 != 0 { "more characters" } else { "no more characters" };
+                let n = if f & 1 != 0 {
+                    "more characters"
+                } else {
+                    "no more characters"
+                };
                 l.add("Input state", Value::Name(n), at, 1);
                 summary!(l, "CTERM [input state] {{{n}}}");
             }

@@ -140,9 +140,21 @@ const DATATYPE: &[(u64, &str)] = &[
     (32, "Privil"),
     (128, "Senstv"),
 ];
-const ORGS: &[(u64, &str)] = &[(0, "Seqnt"), (0x10, "Relatv"), (0x20, "Index"), (0x30, "Hashed")];
-const RFMS: &[(u64, &str)] =
-    &[(0, "Undef"), (1, "FixLen"), (2, "VarLen"), (3, "Var/FC"), (4, "ASCII"), (5, "StreamLF"), (6, "StreamCR")];
+const ORGS: &[(u64, &str)] = &[
+    (0, "Seqnt"),
+    (0x10, "Relatv"),
+    (0x20, "Index"),
+    (0x30, "Hashed"),
+];
+const RFMS: &[(u64, &str)] = &[
+    (0, "Undef"),
+    (1, "FixLen"),
+    (2, "VarLen"),
+    (3, "Var/FC"),
+    (4, "ASCII"),
+    (5, "StreamLF"),
+    (6, "StreamCR"),
+];
 const RAT: &[(u64, &str)] = &[
     (1, "FORTRAN carriage control"),
     (2, "implied CR/LF"),
@@ -152,10 +164,25 @@ const RAT: &[(u64, &str)] = &[
     (32, "line sequenced"),
     (64, "MACY11"),
 ];
-const FAC: &[(u64, &str)] =
-    &[(1, "Put"), (2, "Get"), (4, "Del"), (8, "Upd"), (16, "Trn"), (32, "BIO"), (64, "BRO"), (128, "FAO")];
-const SHR: &[(u64, &str)] =
-    &[(1, "Put"), (2, "Get"), (4, "Del"), (8, "Upd"), (16, "MSE"), (32, "UPI"), (64, "Nil")];
+const FAC: &[(u64, &str)] = &[
+    (1, "Put"),
+    (2, "Get"),
+    (4, "Del"),
+    (8, "Upd"),
+    (16, "Trn"),
+    (32, "BIO"),
+    (64, "BRO"),
+    (128, "FAO"),
+];
+const SHR: &[(u64, &str)] = &[
+    (1, "Put"),
+    (2, "Get"),
+    (4, "Del"),
+    (8, "Upd"),
+    (16, "MSE"),
+    (32, "UPI"),
+    (64, "Nil"),
+];
 const DISPLAY: &[(u64, &str)] = &[
     (1, "attributes"),
     (2, "key definition"),
@@ -192,9 +219,19 @@ const RAC: &[(u64, &str)] = &[
     (4, "block VBN"),
     (5, "block file transfer"),
 ];
-const CONTINUE: &[(u64, &str)] = &[(1, "try again"), (2, "skip it"), (3, "abort transfer"), (4, "resume")];
-const COMPLETE: &[(u64, &str)] =
-    &[(1, "close"), (2, "response"), (3, "purge"), (4, "end of stream"), (5, "skip")];
+const CONTINUE: &[(u64, &str)] = &[
+    (1, "try again"),
+    (2, "skip it"),
+    (3, "abort transfer"),
+    (4, "resume"),
+];
+const COMPLETE: &[(u64, &str)] = &[
+    (1, "close"),
+    (2, "response"),
+    (3, "purge"),
+    (4, "end of stream"),
+    (5, "skip"),
+];
 const MACCODES: &[(u64, &str)] = &[
     (0, "pending"),
     (1, "OK"),
@@ -224,8 +261,14 @@ const DTMMENU: &[(u64, &str)] = &[
     (16, "backup"),
     (32, "update"),
 ];
-const PROTMENU: &[(u64, &str)] =
-    &[(1, "owner"), (2, "system"), (4, "owner access"), (8, "group"), (16, "world"), (32, "ACL")];
+const PROTMENU: &[(u64, &str)] = &[
+    (1, "owner"),
+    (2, "system"),
+    (4, "owner access"),
+    (8, "group"),
+    (16, "world"),
+    (32, "ACL"),
+];
 const PROT: &[(u64, &str)] = &[
     (1, "deny read"),
     (2, "deny write"),
@@ -378,10 +421,21 @@ pub(crate) fn decode(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, e
     }
 }
 
-fn ex(l: &mut Layer, r: &mut Rd, name: &'static str, max: usize, table: &[(u64, &'static str)]) -> Option<u64> {
+fn ex(
+    l: &mut Layer,
+    r: &mut Rd,
+    name: &'static str,
+    max: usize,
+    table: &[(u64, &'static str)],
+) -> Option<u64> {
     let at = r.pos;
     let (v, n) = r.ex(max)?;
-    l.add(name, Value::Text(format!("0x{v:x} {}", bits(table, v))), at, n);
+    l.add(
+        name,
+        Value::Text(format!("0x{v:x} {}", bits(table, v))),
+        at,
+        n,
+    );
     Some(v)
 }
 
@@ -433,7 +487,17 @@ fn message(l: &mut Layer, r: &mut Rd, eom: bool) -> Option<()> {
         "Flags",
         Value::Text(format!(
             "0x{flags:02x} {}",
-            bits(&[(1, "STREAMID"), (2, "LENGTH"), (4, "LEN256"), (8, "BITCNT"), (32, "SYSPEC"), (64, "SEGMENTED")], u64::from(flags))
+            bits(
+                &[
+                    (1, "STREAMID"),
+                    (2, "LENGTH"),
+                    (4, "LEN256"),
+                    (8, "BITCNT"),
+                    (32, "SYSPEC"),
+                    (64, "SEGMENTED")
+                ],
+                u64::from(flags)
+            )
         )),
         at + 1,
         1,
@@ -492,16 +556,36 @@ fn body(l: &mut Layer, r: &mut Rd, ty: u8) -> Option<()> {
             let at = r.pos;
             let os = r.u8()?;
             let osn = lookup(OSTYPES, u64::from(os));
-            l.add("Operating system type", Value::Coded(u64::from(os), osn), at, 1);
+            l.add(
+                "Operating system type",
+                Value::Coded(u64::from(os), osn),
+                at,
+                1,
+            );
             let fs = r.u8()?;
             let fsn = lookup(FILESYS, u64::from(fs));
             l.add("FilSys", Value::Coded(u64::from(fs), fsn), at + 1, 1);
             let v = r.take(5)?;
             let g = |i: usize| v.get(i).copied().unwrap_or(0);
-            l.add("Ver", Value::Text(format!("{}.{}.{}.{}({})", g(0), g(1), g(2), g(3), g(4))), at + 2, 5);
-            let caps = if r.left() > 0 { ex(l, r, "System capabilities", 12, SYSCAP)? } else { 0 };
+            l.add(
+                "Ver",
+                Value::Text(format!("{}.{}.{}.{}({})", g(0), g(1), g(2), g(3), g(4))),
+                at + 2,
+                5,
+            );
+            let caps = if r.left() > 0 {
+                ex(l, r, "System capabilities", 12, SYSCAP)?
+            } else {
+                0
+            };
             let _ = caps;
-            summary!(l, "DAP [configuration] {osn} {fsn} ver {}.{}.{} bufsiz {bs}", g(0), g(1), g(2));
+            summary!(
+                l,
+                "DAP [configuration] {osn} {fsn} ver {}.{}.{} bufsiz {bs}",
+                g(0),
+                g(1),
+                g(2)
+            );
         }
         2 => {
             let menu = ex(l, r, "Attributes menu", 6, ATTMENU)?;
@@ -589,7 +673,18 @@ fn body(l: &mut Layer, r: &mut Rd, ty: u8) -> Option<()> {
             if n != "unknown" {
                 l.msg = Some(n);
             }
-            ex(l, r, "Access options", 5, &[(1, "nonfatal"), (2, "status return"), (8, "file checksum"), (16, "go/no-go")])?;
+            ex(
+                l,
+                r,
+                "Access options",
+                5,
+                &[
+                    (1, "nonfatal"),
+                    (2, "status return"),
+                    (8, "file checksum"),
+                    (16, "go/no-go"),
+                ],
+            )?;
             let spec = image(l, r, "File specification")?;
             if r.left() > 0 {
                 ex(l, r, "File access mode", 3, FAC)?;
@@ -602,7 +697,12 @@ fn body(l: &mut Layer, r: &mut Rd, ty: u8) -> Option<()> {
             }
             if r.left() > 0 {
                 let (at, b) = r.image()?;
-                l.add("Password", Value::Text("*".repeat(b.len())), at, b.len() + 1);
+                l.add(
+                    "Password",
+                    Value::Text("*".repeat(b.len())),
+                    at,
+                    b.len() + 1,
+                );
             }
             summary!(l, "DAP [{n}] \"{spec}\"");
         }
@@ -611,11 +711,34 @@ fn body(l: &mut Layer, r: &mut Rd, ty: u8) -> Option<()> {
             let f = r.u8()?;
             let n = lookup(CTL_FUNCS, u64::from(f));
             l.add("Control function", Value::Coded(u64::from(f), n), at, 1);
-            let menu = if r.left() > 0 { ex(l, r, "Control menu", 4, &[(1, "RAC"), (2, "KEY"), (4, "KRF"), (8, "ROP"), (16, "HSH"), (32, "DISPLAY"), (64, "BLKCNT")])? } else { 0 };
+            let menu = if r.left() > 0 {
+                ex(
+                    l,
+                    r,
+                    "Control menu",
+                    4,
+                    &[
+                        (1, "RAC"),
+                        (2, "KEY"),
+                        (4, "KRF"),
+                        (8, "ROP"),
+                        (16, "HSH"),
+                        (32, "DISPLAY"),
+                        (64, "BLKCNT"),
+                    ],
+                )?
+            } else {
+                0
+            };
             if menu & 1 != 0 {
                 let at = r.pos;
                 let a = r.u8()?;
-                l.add("Record access", Value::Coded(u64::from(a), lookup(RAC, u64::from(a))), at, 1);
+                l.add(
+                    "Record access",
+                    Value::Coded(u64::from(a), lookup(RAC, u64::from(a))),
+                    at,
+                    1,
+                );
             }
             if menu & 2 != 0 {
                 image(l, r, "Key")?;
@@ -695,11 +818,12 @@ fn body(l: &mut Layer, r: &mut Rd, ty: u8) -> Option<()> {
             }
         }
         10..=12 => {
-            let (menu_name, table, fields): (&'static str, &[(u64, &'static str)], &[Fld]) = match ty {
-                10 => ("Key menu", KEYMENU, KEY_FIELDS),
-                11 => ("Allocation menu", ALLMENU, ALL_FIELDS),
-                _ => ("Summary menu", SUMENU, SUM_FIELDS),
-            };
+            let (menu_name, table, fields): (&'static str, &[(u64, &'static str)], &[Fld]) =
+                match ty {
+                    10 => ("Key menu", KEYMENU, KEY_FIELDS),
+                    11 => ("Allocation menu", ALLMENU, ALL_FIELDS),
+                    _ => ("Summary menu", SUMENU, SUM_FIELDS),
+                };
             let menu = ex(l, r, menu_name, 6, table)?;
             // Decode the fields the menu announces; if the message does not fit that layout,
             // show the rest undecoded rather than calling a valid message malformed.
@@ -711,13 +835,25 @@ fn body(l: &mut Layer, r: &mut Rd, ty: u8) -> Option<()> {
                 *r = t;
             } else if r.left() > 0 {
                 let at = r.pos;
-                l.add("Fields (undecoded)", Value::Bytes(r.rest().to_vec()), at, r.left());
+                l.add(
+                    "Fields (undecoded)",
+                    Value::Bytes(r.rest().to_vec()),
+                    at,
+                    r.left(),
+                );
                 r.pos = r.end;
             }
         }
         13 => {
             let menu = ex(l, r, "Date and time menu", 6, DTMMENU)?;
-            for (bit, name) in [(0, "Created"), (1, "Revised"), (2, "Expires"), (3, "Revision count"), (4, "Backed up"), (5, "Updated")] {
+            for (bit, name) in [
+                (0, "Created"),
+                (1, "Revised"),
+                (2, "Expires"),
+                (3, "Revision count"),
+                (4, "Backed up"),
+                (5, "Updated"),
+            ] {
                 if menu & (1 << bit) == 0 {
                     continue;
                 }
@@ -734,7 +870,12 @@ fn body(l: &mut Layer, r: &mut Rd, ty: u8) -> Option<()> {
             if menu & 1 != 0 {
                 image(l, r, "Owner")?;
             }
-            for (bit, name) in [(1, "System protection"), (2, "Owner protection"), (3, "Group protection"), (4, "World protection")] {
+            for (bit, name) in [
+                (1, "System protection"),
+                (2, "Owner protection"),
+                (3, "Group protection"),
+                (4, "World protection"),
+            ] {
                 if menu & (1 << bit) != 0 {
                     ex(l, r, name, 3, PROT)?;
                 }

@@ -12,7 +12,13 @@ use crate::decoder::{data, Decoder};
 use crate::model::{Packet, Span, Value};
 use crate::rd::{lookup, Rd};
 
-const CONTROL: &[(u64, &str)] = &[(1, "ACK"), (2, "NAK"), (3, "REP"), (6, "STRT"), (7, "STACK")];
+const CONTROL: &[(u64, &str)] = &[
+    (1, "ACK"),
+    (2, "NAK"),
+    (3, "REP"),
+    (6, "STRT"),
+    (7, "STACK"),
+];
 
 /// CRC-16 as DDCMP uses it.
 pub(crate) fn crc16(b: &[u8]) -> u16 {
@@ -20,7 +26,11 @@ pub(crate) fn crc16(b: &[u8]) -> u16 {
     for &x in b {
         c ^= u16::from(x);
         for _ in 0..8 {
-            c = if c & 1 != 0 { (c >> 1) ^ 0xa001 } else { c >> 1 };
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xa001
+            } else {
+                c >> 1
+            };
         }
     }
     c
@@ -29,14 +39,22 @@ pub(crate) fn crc16(b: &[u8]) -> u16 {
 /// True when the bytes start with a DDCMP header whose header CRC is right.
 pub(crate) fn looks_like(b: &[u8]) -> bool {
     match (b.first(), b.get(..6), b.get(6), b.get(7)) {
-        (Some(0x81 | 0x05 | 0x90), Some(h), Some(&c0), Some(&c1)) => crc16(h) == u16::from_le_bytes([c0, c1]),
+        (Some(0x81 | 0x05 | 0x90), Some(h), Some(&c0), Some(&c1)) => {
+            crc16(h) == u16::from_le_bytes([c0, c1])
+        }
         _ => false,
     }
 }
 
 /// Every DDCMP message in a TCP payload. Returns where the next message starts (beyond `end`
 /// when the last one continues in a later segment), or None when that is unknown.
-pub(crate) fn stream(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) -> Option<usize> {
+pub(crate) fn stream(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    start: usize,
+    end: usize,
+) -> Option<usize> {
     let mut r = Rd::new(frame, start, end);
     while r.left() > 0 {
         let at = r.pos;
@@ -60,7 +78,15 @@ pub(crate) fn stream(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usi
                 l.add("RESP", Value::U(u64::from(g(3))), at + 3, 1);
                 l.add("NUM", Value::U(u64::from(g(4))), at + 4, 1);
                 l.add("Address", Value::U(u64::from(g(5))), at + 5, 1);
-                l.add("Header CRC", Value::Text(format!("0x{hcrc:04x} [{}]", if good { "correct" } else { "incorrect" })), at + 6, 2);
+                l.add(
+                    "Header CRC",
+                    Value::Text(format!(
+                        "0x{hcrc:04x} [{}]",
+                        if good { "correct" } else { "incorrect" }
+                    )),
+                    at + 6,
+                    2,
+                );
                 summary!(l, "DDCMP {name} resp {} num {}", g(3), g(4));
                 if !good {
                     l.mark("bad DDCMP header CRC");
@@ -71,15 +97,34 @@ pub(crate) fn stream(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usi
                 let count = usize::from(u16::from_le_bytes([g(1), g(2) & 0x3f]));
                 let maint = g(0) == 0x90;
                 l.msg = Some(if maint { "maintenance" } else { "data" });
-                l.add("Class", Value::Name(if maint { "maintenance" } else { "data" }), at, 1);
+                l.add(
+                    "Class",
+                    Value::Name(if maint { "maintenance" } else { "data" }),
+                    at,
+                    1,
+                );
                 l.add("Count", Value::U(count as u64), at + 1, 2);
                 l.add("QSYNC", Value::Bool(g(2) & 0x40 != 0), at + 2, 1);
                 l.add("SELECT", Value::Bool(g(2) & 0x80 != 0), at + 2, 1);
                 l.add("RESP", Value::U(u64::from(g(3))), at + 3, 1);
                 l.add("NUM", Value::U(u64::from(g(4))), at + 4, 1);
                 l.add("Address", Value::U(u64::from(g(5))), at + 5, 1);
-                l.add("Header CRC", Value::Text(format!("0x{hcrc:04x} [{}]", if good { "correct" } else { "incorrect" })), at + 6, 2);
-                summary!(l, "DDCMP {} count {count} resp {} num {}", if maint { "MAINT" } else { "DATA" }, g(3), g(4));
+                l.add(
+                    "Header CRC",
+                    Value::Text(format!(
+                        "0x{hcrc:04x} [{}]",
+                        if good { "correct" } else { "incorrect" }
+                    )),
+                    at + 6,
+                    2,
+                );
+                summary!(
+                    l,
+                    "DDCMP {} count {count} resp {} num {}",
+                    if maint { "MAINT" } else { "DATA" },
+                    g(3),
+                    g(4)
+                );
                 if !good {
                     l.mark("bad DDCMP header CRC");
                 }
@@ -96,7 +141,15 @@ pub(crate) fn stream(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usi
                 match dcrc {
                     Some(c) => {
                         let ok = crc16(body) == c;
-                        l.add("Data CRC", Value::Text(format!("0x{c:04x} [{}]", if ok { "correct" } else { "incorrect" })), crc_at, 2);
+                        l.add(
+                            "Data CRC",
+                            Value::Text(format!(
+                                "0x{c:04x} [{}]",
+                                if ok { "correct" } else { "incorrect" }
+                            )),
+                            crc_at,
+                            2,
+                        );
                         if !ok {
                             l.mark("bad DDCMP data CRC");
                         }

@@ -25,8 +25,14 @@ const TYPES: &[(u64, &str)] = &[
     (14, "solicit information"),
     (15, "response information"),
 ];
-const SLOT_TYPES: &[(u64, &str)] =
-    &[(0, "data-a"), (9, "start"), (10, "data-b"), (11, "attention"), (12, "reject"), (13, "stop")];
+const SLOT_TYPES: &[(u64, &str)] = &[
+    (0, "data-a"),
+    (9, "start"),
+    (10, "data-b"),
+    (11, "attention"),
+    (12, "reject"),
+    (13, "stop"),
+];
 const PRODUCTS: &[(u64, &str)] = &[
     (1, "Ethernet terminal server"),
     (2, "DECserver 100"),
@@ -171,7 +177,10 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
             l.add("Source circuit", Value::Hex(u64::from(sc)), at + 2, 2);
             let seq = u8f(l, r, "Sequence")?;
             let ack = u8f(l, r, "Acknowledgement")?;
-            summary!(l, "LAT [{name}] circuit {sc:04x}>{dc:04x} seq {seq} ack {ack} slots {slots}");
+            summary!(
+                l,
+                "LAT [{name}] circuit {sc:04x}>{dc:04x} seq {seq} ack {ack} slots {slots}"
+            );
             match ty {
                 0 => {
                     for _ in 0..slots {
@@ -189,13 +198,21 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
                     u16f(l, r, "Facility number")?;
                     let at = r.pos;
                     let p = r.u8()?;
-                    l.add("Product type", Value::Coded(u64::from(p), lookup(PRODUCTS, u64::from(p))), at, 1);
+                    l.add(
+                        "Product type",
+                        Value::Coded(u64::from(p), lookup(PRODUCTS, u64::from(p))),
+                        at,
+                        1,
+                    );
                     u8f(l, r, "Product version")?;
                     let slave = string(l, r, "Slave node name")?;
                     let master = string(l, r, "Master node name")?;
                     string(l, r, "Location")?;
                     params(l, r)?;
-                    summary!(l, "LAT [start] circuit {sc:04x}>{dc:04x} slave {slave} master {master}");
+                    summary!(
+                        l,
+                        "LAT [start] circuit {sc:04x}>{dc:04x} slave {slave} master {master}"
+                    );
                 }
                 _ => {
                     let at = r.pos;
@@ -277,7 +294,12 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
             summary!(l, "LAT [status] node {node} entries {n}");
             if r.left() > 0 {
                 let at = r.pos;
-                l.add("Entries data", Value::Bytes(r.rest().to_vec()), at, r.left());
+                l.add(
+                    "Entries data",
+                    Value::Bytes(r.rest().to_vec()),
+                    at,
+                    r.left(),
+                );
                 r.pos = r.end;
             }
         }
@@ -287,11 +309,19 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
             u16f(l, r, "Response timer")?;
             let dst = string(l, r, "Destination node name")?;
             let (at, g) = r.image()?;
-            l.add("Source node groups", Value::Bytes(g.to_vec()), at, g.len() + 1);
+            l.add(
+                "Source node groups",
+                Value::Bytes(g.to_vec()),
+                at,
+                g.len() + 1,
+            );
             let src = string(l, r, "Source node name")?;
             let svc = string(l, r, "Destination service name")?;
             params(l, r)?;
-            summary!(l, "LAT [{name}] id {id} from {src} for node {dst} service {svc}");
+            summary!(
+                l,
+                "LAT [{name}] id {id} from {src} for node {dst} service {svc}"
+            );
         }
         _ => {
             versions(l, r)?;
@@ -299,13 +329,23 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
             let at = r.pos;
             l.add("Response status", Value::Hex(u64::from(r.u16le()?)), at, 2);
             let at = r.pos;
-            l.add("Source node status", Value::Hex(u64::from(r.u16le()?)), at, 2);
+            l.add(
+                "Source node status",
+                Value::Hex(u64::from(r.u16le()?)),
+                at,
+                2,
+            );
             let at = r.pos;
             l.add("Source node address", Value::Mac(r.arr::<6>()?), at, 6);
             u16f(l, r, "Multicast timer")?;
             string(l, r, "Destination node name")?;
             let (at, g) = r.image()?;
-            l.add("Source node groups", Value::Bytes(g.to_vec()), at, g.len() + 1);
+            l.add(
+                "Source node groups",
+                Value::Bytes(g.to_vec()),
+                at,
+                g.len() + 1,
+            );
             let src = string(l, r, "Source node name")?;
             string(l, r, "Source node description")?;
             let n = u8f(l, r, "Services")?;
@@ -320,10 +360,20 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
                 let (_, groups) = e.image()?;
                 let (_, sn) = e.image()?;
                 l.open("Service", Value::Text(text(sn)), at, len + 1);
-                l.add("Classes", Value::Bytes(classes.to_vec()), at + 1, classes.len() + 1);
+                l.add(
+                    "Classes",
+                    Value::Bytes(classes.to_vec()),
+                    at + 1,
+                    classes.len() + 1,
+                );
                 l.add("Status", Value::Hex(u64::from(st)), at, 1);
                 l.add("Rating", Value::U(u64::from(rating)), at, 1);
-                l.add("Groups", Value::Bytes(groups.to_vec()), at, groups.len() + 1);
+                l.add(
+                    "Groups",
+                    Value::Bytes(groups.to_vec()),
+                    at,
+                    groups.len() + 1,
+                );
                 if let Some((dat, sd)) = e.image() {
                     l.add("Description", Value::Text(text(sd)), dat, sd.len() + 1);
                 }
@@ -367,12 +417,27 @@ fn slot(l: &mut Layer, r: &mut Rd) -> Option<()> {
             let res = (|| {
                 let c = s.u8()?;
                 l.add("Service class", Value::U(u64::from(c)), dat, 1);
-                l.add("Minimum attention slot size", Value::U(u64::from(s.u8()?)), dat + 1, 1);
-                l.add("Minimum data slot size", Value::U(u64::from(s.u8()?)), dat + 2, 1);
+                l.add(
+                    "Minimum attention slot size",
+                    Value::U(u64::from(s.u8()?)),
+                    dat + 1,
+                    1,
+                );
+                l.add(
+                    "Minimum data slot size",
+                    Value::U(u64::from(s.u8()?)),
+                    dat + 2,
+                    1,
+                );
                 let (a, sv) = s.image()?;
                 l.add("Service name", Value::Text(text(sv)), a, sv.len() + 1);
                 let (a, sd) = s.image()?;
-                l.add("Subject description", Value::Text(text(sd)), a, sd.len() + 1);
+                l.add(
+                    "Subject description",
+                    Value::Text(text(sd)),
+                    a,
+                    sd.len() + 1,
+                );
                 Some(())
             })();
             if res.is_none() {

@@ -18,7 +18,10 @@ pub(crate) fn decode(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     let mut s = format!("LAVC cluster message {len} bytes");
     if let Some(dst) = frame.get(..6) {
         if dst.get(..4) == Some(&[0xab, 0x00, 0x04, 0x01][..]) {
-            let g = u16::from_le_bytes([dst.get(4).copied().unwrap_or(0), dst.get(5).copied().unwrap_or(0)]);
+            let g = u16::from_le_bytes([
+                dst.get(4).copied().unwrap_or(0),
+                dst.get(5).copied().unwrap_or(0),
+            ]);
             l.add("Cluster group", Value::U(u64::from(g)), 4, 2);
             s.push_str(&format!(" group {g}"));
         }

@@ -26,17 +26,30 @@ pub(crate) fn decode(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
             match f {
                 2 => {
                     let m = r.arr::<6>()?;
-                    l.open(if here { "Function" } else { "Other function" }, Value::Coded(2, "forward data"), at, 8);
+                    l.open(
+                        if here { "Function" } else { "Other function" },
+                        Value::Coded(2, "forward data"),
+                        at,
+                        8,
+                    );
                     l.add("Forward address", Value::Mac(m), at + 2, 6);
                     l.close();
                     if here {
                         l.msg = Some("loopback request");
-                        summary = Some(format!("LOOP [loopback request] skip {skip} forward to {}", Value::Mac(m)));
+                        summary = Some(format!(
+                            "LOOP [loopback request] skip {skip} forward to {}",
+                            Value::Mac(m)
+                        ));
                     }
                 }
                 1 => {
                     let n = r.u16le()?;
-                    l.open(if here { "Function" } else { "Other function" }, Value::Coded(1, "reply"), at, 4);
+                    l.open(
+                        if here { "Function" } else { "Other function" },
+                        Value::Coded(1, "reply"),
+                        at,
+                        4,
+                    );
                     l.add("Receipt number", Value::U(u64::from(n)), at + 2, 2);
                     l.close();
                     if here {

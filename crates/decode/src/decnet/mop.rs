@@ -105,7 +105,14 @@ const PARAM_TYPES: &[(u64, &str)] = &[
 ];
 
 /// A MOP message at `frame[start..end]`; `prefixed`: a 2-byte length comes first.
-pub(crate) fn decode(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, ethertype: u16, prefixed: bool) {
+pub(crate) fn decode(
+    pkt: &mut Packet,
+    frame: &[u8],
+    start: usize,
+    end: usize,
+    ethertype: u16,
+    prefixed: bool,
+) {
     let mut r = Rd::new(frame, start, end);
     let mut l = pkt.new_layer("mop", Span::at(start, r.left()));
     if prefixed {
@@ -142,7 +149,12 @@ fn u(l: &mut Layer, r: &mut Rd, name: &'static str, n: usize) -> Option<u64> {
         2 => u64::from(r.u16le()?),
         _ => u64::from(r.u32le()?),
     };
-    l.add(name, if n == 4 { Value::Hex(v) } else { Value::U(v) }, at, n);
+    l.add(
+        name,
+        if n == 4 { Value::Hex(v) } else { Value::U(v) },
+        at,
+        n,
+    );
     Some(v)
 }
 
@@ -209,7 +221,12 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
         }
         6 => {
             let at = r.pos;
-            l.add("Verification number", Value::Bytes(r.take(8)?.to_vec()), at, 8);
+            l.add(
+                "Verification number",
+                Value::Bytes(r.take(8)?.to_vec()),
+                at,
+                8,
+            );
             if r.left() > 0 {
                 let p = u(l, r, "Processor", 1)?;
                 l.add("Processor", Value::Name(lookup(PROCESSORS, p)), at + 8, 1);
@@ -221,7 +238,12 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
                     at,
                     1,
                 );
-                l.add("Boot device", Value::Name(if c & 2 == 0 { "default" } else { "specified" }), at, 1);
+                l.add(
+                    "Boot device",
+                    Value::Name(if c & 2 == 0 { "default" } else { "specified" }),
+                    at,
+                    1,
+                );
                 if r.left() > 0 {
                     let (at, dev) = r.image()?;
                     l.add("Device ID", Value::Text(text(dev)), at, dev.len() + 1);
@@ -242,17 +264,31 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
             u(l, r, "Version", 1)?;
             let at = r.pos;
             let t = r.u8()?;
-            l.add("Type", Value::Coded(u64::from(t), lookup(PROGRAM_TYPES, u64::from(t))), at, 1);
+            l.add(
+                "Type",
+                Value::Coded(u64::from(t), lookup(PROGRAM_TYPES, u64::from(t))),
+                at,
+                1,
+            );
             software_id(l, r)?;
             if r.left() > 0 {
                 let at = r.pos;
                 let p = r.u8()?;
-                l.add("Processor", Value::Coded(u64::from(p), lookup(PROCESSORS, u64::from(p))), at, 1);
+                l.add(
+                    "Processor",
+                    Value::Coded(u64::from(p), lookup(PROCESSORS, u64::from(p))),
+                    at,
+                    1,
+                );
             }
             if r.left() > 0 {
                 info_fields(l, r)?;
             }
-            summary!(l, "MOP [{name}] device {dn} {}", lookup(PROGRAM_TYPES, u64::from(t)));
+            summary!(
+                l,
+                "MOP [{name}] device {dn} {}",
+                lookup(PROGRAM_TYPES, u64::from(t))
+            );
         }
         9 => {
             let n = u(l, r, "Receipt number", 2)?;
@@ -261,7 +297,11 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
         10 => {
             let n = u(l, r, "Load number", 1)?;
             let e = u(l, r, "Error", 1)?;
-            summary!(l, "MOP [{name}] load {n}{}", if e != 0 { " error" } else { "" });
+            summary!(
+                l,
+                "MOP [{name}] load {n}{}",
+                if e != 0 { " error" } else { "" }
+            );
         }
         11 => {
             let n = u(l, r, "Receipt number", 2)?;
@@ -288,7 +328,11 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
                 ("User buffer unavailable", 2),
             ] {
                 let at = r.pos;
-                let v = if w == 2 { u64::from(r.u16le()?) } else { u64::from(r.u32le()?) };
+                let v = if w == 2 {
+                    u64::from(r.u16le()?)
+                } else {
+                    u64::from(r.u32le()?)
+                };
                 l.add(nm, Value::U(v), at, w);
             }
             l.close();
@@ -305,7 +349,12 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
         }
         13 => {
             let at = r.pos;
-            l.add("Verification number", Value::Bytes(r.take(8)?.to_vec()), at, 8);
+            l.add(
+                "Verification number",
+                Value::Bytes(r.take(8)?.to_vec()),
+                at,
+                8,
+            );
         }
         14 => {
             let a = u(l, r, "Memory address", 4)?;
@@ -330,7 +379,12 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
                     1 | 3 => Value::Text(text(v)),
                     _ => Value::Bytes(v.to_vec()),
                 };
-                l.add(if pn == "unknown" { "Parameter" } else { pn }, val, at, v.len() + 2);
+                l.add(
+                    if pn == "unknown" { "Parameter" } else { pn },
+                    val,
+                    at,
+                    v.len() + 2,
+                );
             }
             let t = u(l, r, "Transfer address", 4)?;
             summary!(l, "MOP [{name}] load {n} xfer 0x{t:x}");
@@ -342,7 +396,12 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
             if code == 17 {
                 l.add("Break", Value::Bool(f & 2 != 0), at, 1);
             } else {
-                l.add("Command status", Value::Name(if f & 2 != 0 { "Lost" } else { "OK" }), at, 1);
+                l.add(
+                    "Command status",
+                    Value::Name(if f & 2 != 0 { "Lost" } else { "OK" }),
+                    at,
+                    1,
+                );
                 l.add("Response data lost", Value::Bool(f & 4 != 0), at, 1);
             }
             let n = r.left();
@@ -386,11 +445,32 @@ fn info_fields(l: &mut Layer, r: &mut Rd) -> Option<()> {
                     _ => Value::Name("none"),
                 }
             }
-            (300, 1) => Value::Coded(u64::from(g(0)), lookup(&[(1, "PDP-11"), (2, "Comm Srv"), (3, "Profess")], u64::from(g(0)))),
-            (400, 1) => Value::Coded(u64::from(g(0)), lookup(&[(1, "Ethernet"), (2, "DDCMP"), (3, "LAPB")], u64::from(g(0)))),
+            (300, 1) => Value::Coded(
+                u64::from(g(0)),
+                lookup(
+                    &[(1, "PDP-11"), (2, "Comm Srv"), (3, "Profess")],
+                    u64::from(g(0)),
+                ),
+            ),
+            (400, 1) => Value::Coded(
+                u64::from(g(0)),
+                lookup(
+                    &[(1, "Ethernet"), (2, "DDCMP"), (3, "LAPB")],
+                    u64::from(g(0)),
+                ),
+            ),
             _ => Value::Bytes(v.to_vec()),
         };
-        l.add(if name == "unknown" { "Information" } else { name }, val, at, 3 + v.len());
+        l.add(
+            if name == "unknown" {
+                "Information"
+            } else {
+                name
+            },
+            val,
+            at,
+            3 + v.len(),
+        );
     }
     Some(())
 }

@@ -23,7 +23,10 @@ pub(crate) fn looks_like_udp(b: &[u8]) -> bool {
 
 /// Routing flags a Multinet circuit carries: point-to-point control messages and short data.
 fn ptp_flags(f: u8) -> bool {
-    matches!(f, 0x01 | 0x03 | 0x05 | 0x07 | 0x09 | 0x02 | 0x0a | 0x12 | 0x1a)
+    matches!(
+        f,
+        0x01 | 0x03 | 0x05 | 0x07 | 0x09 | 0x02 | 0x0a | 0x12 | 0x1a
+    )
 }
 
 /// True when a TCP payload is a chain of Multinet records: each a length, two zero bytes and
@@ -33,8 +36,13 @@ pub(crate) fn looks_like_tcp(b: &[u8]) -> bool {
     let mut at = 0usize;
     let mut n = 0;
     while at < b.len() {
-        let (Some(&l0), Some(&l1), Some(0), Some(0), Some(&f)) = (b.get(at), b.get(at + 1), b.get(at + 2), b.get(at + 3), b.get(at + 4))
-        else {
+        let (Some(&l0), Some(&l1), Some(0), Some(0), Some(&f)) = (
+            b.get(at),
+            b.get(at + 1),
+            b.get(at + 2),
+            b.get(at + 3),
+            b.get(at + 4),
+        ) else {
             return false;
         };
         let len = usize::from(u16::from_le_bytes([l0, l1]));
@@ -67,7 +75,13 @@ pub(crate) fn udp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
 /// A TCP segment's payload: one or more records. Returns where the next record starts
 /// (beyond `end` when the last record continues in a later segment), or None when a record
 /// header itself is split and the boundary is unknown.
-pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) -> Option<usize> {
+pub(crate) fn tcp(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    start: usize,
+    end: usize,
+) -> Option<usize> {
     let mut r = Rd::new(frame, start, end);
     while r.left() > 0 {
         let at = r.pos;
@@ -78,12 +92,18 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
             pkt.layers.push(l);
             return None;
         }
-        let (Some(len), Some(z)) = (r.u16le(), r.u16le()) else { return None };
+        let (Some(len), Some(z)) = (r.u16le(), r.u16le()) else {
+            return None;
+        };
         l.add("Length", Value::U(u64::from(len)), at, 2);
         l.add("Reserved", Value::U(u64::from(z)), at + 2, 2);
         let len = usize::from(len);
         if len > r.left() {
-            summary!(l, "Multinet record length {len}, {} bytes here (continues)", r.left());
+            summary!(
+                l,
+                "Multinet record length {len}, {} bytes here (continues)",
+                r.left()
+            );
             pkt.layers.push(l);
             let next = r.pos + len;
             data(pkt, frame, r.pos, r.end);

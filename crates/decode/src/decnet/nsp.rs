@@ -47,14 +47,30 @@ fn acks(l: &mut Layer, r: &mut Rd, names: [&'static str; 2], max: usize) -> Stri
         l.open(name, Value::U(u64::from(v & 0xfff)), at, 2);
         l.add("Qualifier", Value::Coded(u64::from(q), qn), at, 2);
         l.close();
-        let tag = if name.contains("other") { "ackoth" } else { "ack" };
-        s.push_str(&format!(" {tag} {}{}", v & 0xfff, if q & 1 == 1 { " {NAK}" } else { "" }));
+        let tag = if name.contains("other") {
+            "ackoth"
+        } else {
+            "ack"
+        };
+        s.push_str(&format!(
+            " {tag} {}{}",
+            v & 0xfff,
+            if q & 1 == 1 { " {NAK}" } else { "" }
+        ));
     }
     s
 }
 
 /// An NSP message at `frame[start..end]` routed from node `src` to node `dst`.
-pub(crate) fn decode(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize, src: u16, dst: u16) {
+pub(crate) fn decode(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    start: usize,
+    end: usize,
+    src: u16,
+    dst: u16,
+) {
     let mut r = Rd::new(frame, start, end);
     let mut l = pkt.new_layer("nsp", Span::at(start, r.left()));
     let Some(flags) = r.u8() else {
@@ -82,8 +98,14 @@ pub(crate) fn decode(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usi
     match next {
         Some(Next::Connect(sl)) => session::connect_data(d, pkt, frame, r.pos, r.end, src, sl),
         Some(Next::Accept(from)) => session::accept(pkt, frame, from, r.end),
-        Some(Next::Disconnect { from, reason, confirmed }) => session::disconnect(pkt, frame, from, r.end, reason, confirmed),
-        Some(Next::Data { object, bom, eom }) => super::app::decode(d, pkt, frame, r.pos, r.end, object, bom, eom),
+        Some(Next::Disconnect {
+            from,
+            reason,
+            confirmed,
+        }) => session::disconnect(pkt, frame, from, r.end, reason, confirmed),
+        Some(Next::Data { object, bom, eom }) => {
+            super::app::decode(d, pkt, frame, r.pos, r.end, object, bom, eom)
+        }
         Some(Next::Raw) => data(pkt, frame, r.pos, r.end),
         None => {}
     }
@@ -92,8 +114,16 @@ pub(crate) fn decode(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usi
 enum Next {
     Connect(u16),
     Accept(usize),
-    Disconnect { from: usize, reason: u16, confirmed: bool },
-    Data { object: Option<u8>, bom: bool, eom: bool },
+    Disconnect {
+        from: usize,
+        reason: u16,
+        confirmed: bool,
+    },
+    Data {
+        object: Option<u8>,
+        bom: bool,
+        eom: bool,
+    },
     Raw,
 }
 
@@ -117,11 +147,22 @@ fn segnum(l: &mut Layer, r: &mut Rd, data_seg: bool) -> Option<u16> {
 }
 
 fn lookup_link(d: &Decoder, src: u16, sl: u16, dst: u16, dl: u16) -> Option<LinkInfo> {
-    d.links.get(&key(src, sl)).or_else(|| d.links.get(&key(dst, dl))).copied()
+    d.links
+        .get(&key(src, sl))
+        .or_else(|| d.links.get(&key(dst, dl)))
+        .copied()
 }
 
 #[allow(clippy::too_many_arguments)]
-fn message(d: &mut Decoder, l: &mut Layer, r: &mut Rd, flags: u8, src: u16, dst: u16, next: &mut Option<Next>) -> Option<()> {
+fn message(
+    d: &mut Decoder,
+    l: &mut Layer,
+    r: &mut Rd,
+    flags: u8,
+    src: u16,
+    dst: u16,
+    next: &mut Option<Next>,
+) -> Option<()> {
     match flags {
         f if f & 0x9f == 0 => {
             let bom = f & 0x20 != 0;
@@ -135,12 +176,22 @@ fn message(d: &mut Decoder, l: &mut Layer, r: &mut Rd, flags: u8, src: u16, dst:
             l.add("BOM", Value::Bool(bom), fpos, 1);
             l.add("EOM", Value::Bool(eom), fpos, 1);
             let info = lookup_link(d, src, sl, dst, dl);
-            summary!(l, 
+            summary!(
+                l,
                 "NSP [data segment] {:04x}>{:04x}{a} seg {}{}{}{} len {}",
-                sl, dl, s & 0xfff, if s & 0x1000 != 0 { " DLY" } else { "" },
-                if bom { " BOM" } else { "" }, if eom { " EOM" } else { "" }, r.left()
+                sl,
+                dl,
+                s & 0xfff,
+                if s & 0x1000 != 0 { " DLY" } else { "" },
+                if bom { " BOM" } else { "" },
+                if eom { " EOM" } else { "" },
+                r.left()
             );
-            *next = Some(Next::Data { object: info.map(|i| i.object), bom, eom });
+            *next = Some(Next::Data {
+                object: info.map(|i| i.object),
+                bom,
+                eom,
+            });
         }
         0x30 => {
             l.msg = Some("interrupt");
@@ -148,10 +199,20 @@ fn message(d: &mut Decoder, l: &mut Layer, r: &mut Rd, flags: u8, src: u16, dst:
             let (sl, dl) = addrs(l, r).map(|(a, b)| (b, a))?;
             let a = acks(l, r, ["Acknowledge other", "Acknowledge number"], 2);
             let s = segnum(l, r, false)?;
-            summary!(l, "NSP [interrupt] {sl:04x}>{dl:04x}{a} seg {} len {}", s & 0xfff, r.left());
+            summary!(
+                l,
+                "NSP [interrupt] {sl:04x}>{dl:04x}{a} seg {} len {}",
+                s & 0xfff,
+                r.left()
+            );
             if r.left() > 0 {
                 let at = r.pos;
-                l.add("Interrupt data", Value::Text(crate::rd::text(r.rest())), at, r.left());
+                l.add(
+                    "Interrupt data",
+                    Value::Text(crate::rd::text(r.rest())),
+                    at,
+                    r.left(),
+                );
                 r.pos = r.end;
             }
         }
@@ -166,12 +227,27 @@ fn message(d: &mut Decoder, l: &mut Layer, r: &mut Rd, flags: u8, src: u16, dst:
             l.msg = Some(if int { "interrupt rq" } else { "data request" });
             l.open("Flow control", Value::Hex(u64::from(ls)), at, 1);
             let m = lookup(FCMOD, u64::from(ls & 3));
-            l.add("Flow control information", Value::Coded(u64::from(ls & 3), m), at, 1);
-            l.add("Flow control", Value::Name(if int { "SCP_reqst" } else { "Seg_reqst" }), at, 1);
+            l.add(
+                "Flow control information",
+                Value::Coded(u64::from(ls & 3), m),
+                at,
+                1,
+            );
+            l.add(
+                "Flow control",
+                Value::Name(if int { "SCP_reqst" } else { "Seg_reqst" }),
+                at,
+                1,
+            );
             l.close();
             let v = r.u8()? as i8;
             l.add("Flow control value", Value::Text(v.to_string()), at + 1, 1);
-            summary!(l, "NSP [{}] {sl:04x}>{dl:04x}{a} seg {} {{{m}}} fcval {v}", if int { "interrupt rq" } else { "data request" }, s & 0xfff);
+            summary!(
+                l,
+                "NSP [{}] {sl:04x}>{dl:04x}{a} seg {} {{{m}}} fcval {v}",
+                if int { "interrupt rq" } else { "data request" },
+                s & 0xfff
+            );
         }
         0x04 | 0x14 => {
             let other = flags == 0x14;
@@ -179,7 +255,11 @@ fn message(d: &mut Decoder, l: &mut Layer, r: &mut Rd, flags: u8, src: u16, dst:
             l.msg = Some(name);
             summary!(l, "NSP [{name}]");
             let (dl, sl) = addrs(l, r)?;
-            let names = if other { ["Acknowledge other", "Acknowledge number"] } else { ["Acknowledge number", "Acknowledge other"] };
+            let names = if other {
+                ["Acknowledge other", "Acknowledge number"]
+            } else {
+                ["Acknowledge number", "Acknowledge other"]
+            };
             let a = acks(l, r, names, 2);
             if a.is_empty() {
                 // The ACKNUM is required (bit 15 set); a missing one is a malformed message.
@@ -208,7 +288,11 @@ fn message(d: &mut Decoder, l: &mut Layer, r: &mut Rd, flags: u8, src: u16, dst:
         }
         0x18 | 0x68 | 0x28 => {
             let ci = flags != 0x28;
-            let name = if ci { "connect init" } else { "connect confirm" };
+            let name = if ci {
+                "connect init"
+            } else {
+                "connect confirm"
+            };
             l.msg = Some(name);
             summary!(l, "NSP [{name}]");
             if flags == 0x68 {
@@ -218,16 +302,29 @@ fn message(d: &mut Decoder, l: &mut Layer, r: &mut Rd, flags: u8, src: u16, dst:
             let at = r.pos;
             let sv = r.u8()?;
             l.open("Services", Value::Hex(u64::from(sv)), at, 1);
-            l.add("Flow control option", Value::Coded(u64::from((sv >> 2) & 3), lookup(FCOPT, u64::from((sv >> 2) & 3))), at, 1);
+            l.add(
+                "Flow control option",
+                Value::Coded(
+                    u64::from((sv >> 2) & 3),
+                    lookup(FCOPT, u64::from((sv >> 2) & 3)),
+                ),
+                at,
+                1,
+            );
             l.close();
             let inf = r.u8()?;
             let ver = lookup(NSP_VERS, u64::from(inf & 3));
             l.add("NSP version", Value::Text(ver.to_string()), at + 1, 1);
             let ss = r.u16le()?;
             l.add("Segment size", Value::U(u64::from(ss)), at + 2, 2);
-            summary!(l, 
+            summary!(
+                l,
                 "NSP [{name}]{} {sl:04x}>{dl:04x} fc {} ver {ver} segsize {ss}",
-                if flags == 0x68 { " (retransmitted)" } else { "" },
+                if flags == 0x68 {
+                    " (retransmitted)"
+                } else {
+                    ""
+                },
                 lookup(FCOPT, u64::from((sv >> 2) & 3))
             );
             if ci {
@@ -256,7 +353,11 @@ fn message(d: &mut Decoder, l: &mut Layer, r: &mut Rd, flags: u8, src: u16, dst:
             summary!(l, "NSP [{name}] {sl:04x}>{dl:04x} {{{rn}}}");
             let confirmed = lookup_link(d, src, sl, dst, dl).is_some_and(|i| i.confirmed);
             if di {
-                *next = Some(Next::Disconnect { from: r.pos, reason, confirmed });
+                *next = Some(Next::Disconnect {
+                    from: r.pos,
+                    reason,
+                    confirmed,
+                });
             } else {
                 // The link is gone: forget it.
                 d.links.remove(&key(src, sl));

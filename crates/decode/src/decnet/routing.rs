@@ -25,8 +25,12 @@ use crate::decoder::Decoder;
 use crate::model::{Layer, Packet, Span, Value};
 use crate::rd::{lookup, Rd};
 
-pub(crate) const NODE_TYPES: &[(u64, &str)] =
-    &[(0, "reserved"), (1, "level 2 router"), (2, "level 1 router"), (3, "endnode")];
+pub(crate) const NODE_TYPES: &[(u64, &str)] = &[
+    (0, "reserved"),
+    (1, "level 2 router"),
+    (2, "level 1 router"),
+    (3, "endnode"),
+];
 
 /// The DECnet address in a Phase IV Ethernet id `AA-00-04-00-lo-hi`.
 pub(crate) fn id_addr(id: &[u8; 6]) -> Option<u16> {
@@ -42,7 +46,13 @@ fn dn(a: u16) -> String {
 }
 
 /// A routing message with the Ethernet 2-byte length prefix at `frame[start..end]`.
-pub(crate) fn decode_prefixed(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
+pub(crate) fn decode_prefixed(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    start: usize,
+    end: usize,
+) {
     let mut r = Rd::new(frame, start, end);
     let Some(len) = r.u16le() else {
         let mut l = pkt.new_layer("rp", Span::at(start, r.left()));
@@ -64,13 +74,25 @@ pub(crate) fn decode_prefixed(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], s
     decode(d, pkt, frame, r.pos, mend, Some(start));
     if mend < r.end {
         if let Some(l) = pkt.layers.iter_mut().rev().find(|l| l.proto == "rp") {
-            l.add("Padding", Value::U((r.end - mend) as u64), mend, r.end - mend);
+            l.add(
+                "Padding",
+                Value::U((r.end - mend) as u64),
+                mend,
+                r.end - mend,
+            );
         }
     }
 }
 
 /// A routing message at `frame[start..end]`; `prefix` is where its length prefix was, if any.
-pub(crate) fn decode(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize, prefix: Option<usize>) {
+pub(crate) fn decode(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    start: usize,
+    end: usize,
+    prefix: Option<usize>,
+) {
     let mut r = Rd::new(frame, start, end);
     let lstart = prefix.unwrap_or(start);
     let mut l = pkt.new_layer("rp", Span::at(lstart, r.end.saturating_sub(lstart)));
@@ -152,7 +174,12 @@ fn short_data(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<(u16,
     })();
     match hdr {
         Some((src, dst, v)) => {
-            summary!(l, "RP [routed data] short {} > {}{f} visits {v}", dn(src), dn(dst));
+            summary!(
+                l,
+                "RP [routed data] short {} > {}{f} visits {v}",
+                dn(src),
+                dn(dst)
+            );
             Some((src, dst))
         }
         None => {
@@ -169,7 +196,12 @@ fn long_data(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<(u16, 
     let hdr = (|| {
         let at = r.pos;
         l.add("Destination area", Value::U(u64::from(r.u8()?)), at, 1);
-        l.add("Destination subarea", Value::U(u64::from(r.u8()?)), at + 1, 1);
+        l.add(
+            "Destination subarea",
+            Value::U(u64::from(r.u8()?)),
+            at + 1,
+            1,
+        );
         let did = r.arr::<6>()?;
         l.add("Destination ID", Value::Mac(did), at + 2, 6);
         let dst = id_addr(&did).unwrap_or(0);
@@ -180,7 +212,12 @@ fn long_data(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<(u16, 
         l.add("Source ID", Value::Mac(sid), at + 10, 6);
         let src = id_addr(&sid).unwrap_or(0);
         l.add("Source node", Value::Dn(src), at + 10, 6);
-        l.add("Next level 2 router", Value::U(u64::from(r.u8()?)), at + 16, 1);
+        l.add(
+            "Next level 2 router",
+            Value::U(u64::from(r.u8()?)),
+            at + 16,
+            1,
+        );
         let v = r.u8()?;
         l.add("Visits", Value::U(u64::from(v)), at + 17, 1);
         l.add("Service class", Value::U(u64::from(r.u8()?)), at + 18, 1);
@@ -189,7 +226,12 @@ fn long_data(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<(u16, 
     })();
     match hdr {
         Some((src, dst, v)) => {
-            summary!(l, "RP [routed data] long {} > {}{f} visits {v}", dn(src), dn(dst));
+            summary!(
+                l,
+                "RP [routed data] long {} > {}{f} visits {v}",
+                dn(src),
+                dn(dst)
+            );
             Some((src, dst))
         }
         None => {
@@ -203,7 +245,12 @@ fn long_data(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<(u16, 
 fn tiver(l: &mut Layer, r: &mut Rd) -> Option<[u8; 3]> {
     let at = r.pos;
     let v = r.arr::<3>()?;
-    l.add("Version", Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])), at, 3);
+    l.add(
+        "Version",
+        Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
+        at,
+        3,
+    );
     Some(v)
 }
 
@@ -211,7 +258,12 @@ fn iinfo(l: &mut Layer, r: &mut Rd) -> Option<u8> {
     let at = r.pos;
     let i = r.u8()?;
     l.open("Routing information", Value::Hex(u64::from(i)), at, 1);
-    l.add("Node type", Value::Coded(u64::from(i & 3), lookup(NODE_TYPES, u64::from(i & 3))), at, 1);
+    l.add(
+        "Node type",
+        Value::Coded(u64::from(i & 3), lookup(NODE_TYPES, u64::from(i & 3))),
+        at,
+        1,
+    );
     l.add("Verification required", Value::Bool(i & 0x04 != 0), at, 1);
     l.add("Rejected", Value::Bool(i & 0x08 != 0), at, 1);
     l.add("Verification failed", Value::Bool(i & 0x10 != 0), at, 1);
@@ -235,7 +287,14 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
             let bs = r.u16le()?;
             l.add("Maximum", Value::U(u64::from(bs)), at, 2);
             let v = tiver(l, r)?;
-            let mut s = format!("RP [initialization] src {} {} blksize {bs} vers {}.{}.{}", dn(src), lookup(NODE_TYPES, u64::from(i & 3)), v[0], v[1], v[2]);
+            let mut s = format!(
+                "RP [initialization] src {} {} blksize {bs} vers {}.{}.{}",
+                dn(src),
+                lookup(NODE_TYPES, u64::from(i & 3)),
+                v[0],
+                v[1],
+                v[2]
+            );
             if i & 4 != 0 {
                 s.push_str(" verify");
             }
@@ -259,8 +318,18 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
             let src = r.u16le()?;
             l.add("Node address", Value::Dn(src), at, 2);
             let (at, v) = r.image()?;
-            l.add("Function value", Value::Text(crate::rd::text(v)), at, v.len() + 1);
-            summary!(l, "RP [verification] src {} fcnval {} bytes", dn(src), v.len());
+            l.add(
+                "Function value",
+                Value::Text(crate::rd::text(v)),
+                at,
+                v.len() + 1,
+            );
+            summary!(
+                l,
+                "RP [verification] src {} fcnval {} bytes",
+                dn(src),
+                v.len()
+            );
         }
         2 => {
             l.msg = Some("hello and test");
@@ -270,7 +339,12 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
             l.add("Node address", Value::Dn(src), at, 2);
             let (at, v) = r.image()?;
             l.add("Test data", Value::Bytes(v.to_vec()), at, v.len() + 1);
-            summary!(l, "RP [hello and test] src {} test data {}", dn(src), v.len());
+            summary!(
+                l,
+                "RP [hello and test] src {} test data {}",
+                dn(src),
+                v.len()
+            );
         }
         3 | 4 => routing_msg(l, r, ty == 4)?,
         5 => router_hello(l, r)?,
@@ -288,7 +362,8 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
 pub(crate) fn checksum(words: &[u8], init: u32) -> u16 {
     let mut s = init;
     for w in words.chunks(2) {
-        let v = u32::from(w.first().copied().unwrap_or(0)) | (u32::from(w.get(1).copied().unwrap_or(0)) << 8);
+        let v = u32::from(w.first().copied().unwrap_or(0))
+            | (u32::from(w.get(1).copied().unwrap_or(0)) << 8);
         s += v;
         if s > 0xffff {
             s = (s & 0xffff) + 1;
@@ -298,8 +373,16 @@ pub(crate) fn checksum(words: &[u8], init: u32) -> u16 {
 }
 
 fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
-    l.msg = Some(if level2 { "L2 router msg" } else { "L1 router msg" });
-    let name = if level2 { "L2 router msg" } else { "L1 router msg" };
+    l.msg = Some(if level2 {
+        "L2 router msg"
+    } else {
+        "L1 router msg"
+    });
+    let name = if level2 {
+        "L2 router msg"
+    } else {
+        "L1 router msg"
+    };
     summary!(l, "RP [{name}]");
     let at = r.pos;
     let src = r.u16le()?;
@@ -323,9 +406,17 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
         l.add("Format", Value::Name("Phase III"), body_start, 0);
         let at = r.pos;
         l.add("Reserved", Value::U(u64::from(r.u8()?)), at, 1);
-        l.open("Routing entries", Value::U((p3.len() / 2) as u64), body_start + 1, p3.len());
+        l.open(
+            "Routing entries",
+            Value::U((p3.len() / 2) as u64),
+            body_start + 1,
+            p3.len(),
+        );
         for (i, w) in p3.chunks(2).enumerate() {
-            let v = u16::from_le_bytes([w.first().copied().unwrap_or(0), w.get(1).copied().unwrap_or(0)]);
+            let v = u16::from_le_bytes([
+                w.first().copied().unwrap_or(0),
+                w.get(1).copied().unwrap_or(0),
+            ]);
             routing_word(l, i as u64 + 1, v, body_start + 1 + 2 * i);
         }
         l.close();
@@ -344,13 +435,25 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
             };
             let n = usize::from(count) * 2;
             let seg_words = seg.take(n);
-            l.open("Segment", Value::Text(format!("ids {}-{}", start, u32::from(start) + u32::from(count).saturating_sub(1))), at, 4 + n);
+            l.open(
+                "Segment",
+                Value::Text(format!(
+                    "ids {}-{}",
+                    start,
+                    u32::from(start) + u32::from(count).saturating_sub(1)
+                )),
+                at,
+                4 + n,
+            );
             l.add("Count", Value::U(u64::from(count)), at, 2);
             l.add("Start", Value::U(u64::from(start)), at + 2, 2);
             match seg_words {
                 Some(w) => {
                     for (i, c) in w.chunks(2).enumerate() {
-                        let v = u16::from_le_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]);
+                        let v = u16::from_le_bytes([
+                            c.first().copied().unwrap_or(0),
+                            c.get(1).copied().unwrap_or(0),
+                        ]);
                         routing_word(l, u64::from(start) + i as u64, v, at + 4 + 2 * i);
                     }
                 }
@@ -361,19 +464,45 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
             if !ranges.is_empty() {
                 ranges.push(',');
             }
-            ranges.push_str(&format!("{}-{}", start, u32::from(start) + u32::from(count).saturating_sub(1)));
+            ranges.push_str(&format!(
+                "{}-{}",
+                start,
+                u32::from(start) + u32::from(count).saturating_sub(1)
+            ));
             if seg_words.is_none() {
                 break;
             }
         }
         r.pos = ck_at;
     }
-    l.add(if level2 { "Number of areas" } else { "Number of IDs" }, Value::U(ids), body_start, ck_at - body_start);
-    let want = if phase3 { checksum(p3, 0) } else { checksum(p4, 1) };
+    l.add(
+        if level2 {
+            "Number of areas"
+        } else {
+            "Number of IDs"
+        },
+        Value::U(ids),
+        body_start,
+        ck_at - body_start,
+    );
+    let want = if phase3 {
+        checksum(p3, 0)
+    } else {
+        checksum(p4, 1)
+    };
     let good = want == ck;
-    l.add("Checksum", Value::Text(format!("0x{ck:04x} [{}]", if good { "correct" } else { "incorrect" })), ck_at, 2);
+    l.add(
+        "Checksum",
+        Value::Text(format!(
+            "0x{ck:04x} [{}]",
+            if good { "correct" } else { "incorrect" }
+        )),
+        ck_at,
+        2,
+    );
     r.skip(2)?;
-    summary!(l, 
+    summary!(
+        l,
         "RP [{name}] src {} {} {ranges}{}{}",
         dn(src),
         if level2 { "areas" } else { "ids" },
@@ -384,7 +513,12 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
 }
 
 fn routing_word(l: &mut Layer, id: u64, v: u16, at: usize) {
-    l.add("Routing entry", Value::Route(u16::try_from(id).unwrap_or(u16::MAX), v), at, 2);
+    l.add(
+        "Routing entry",
+        Value::Route(u16::try_from(id).unwrap_or(u16::MAX), v),
+        at,
+        2,
+    );
 }
 
 fn router_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
@@ -396,7 +530,11 @@ fn router_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
     let src = id_addr(&id).unwrap_or(0);
     l.add("Node address", Value::Dn(src), at, 6);
     let i = iinfo(l, r)?;
-    let kind = if i & 3 == 1 { "Level 2 hello" } else { "Level 1 hello" };
+    let kind = if i & 3 == 1 {
+        "Level 2 hello"
+    } else {
+        "Level 1 hello"
+    };
     l.msg = Some(kind);
     let at = r.pos;
     let bs = r.u16le()?;
@@ -409,7 +547,14 @@ fn router_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
     let t = r.u16le()?;
     l.add("Hello period", Value::U(u64::from(t)), at, 2);
     l.add("MPD", Value::U(u64::from(r.u8()?)), at + 2, 1);
-    summary!(l, "RP [{kind}] src {} vers {}.{}.{} blksize {bs} pri {pri} hello {t}", dn(src), v[0], v[1], v[2]);
+    summary!(
+        l,
+        "RP [{kind}] src {} vers {}.{}.{} blksize {bs} pri {pri} hello {t}",
+        dn(src),
+        v[0],
+        v[1],
+        v[2]
+    );
     let (eat, elist) = r.image()?;
     l.open("E-list", Value::U(elist.len() as u64), eat, elist.len() + 1);
     let mut e = Rd::new(r.frame(), eat + 1, eat + 1 + elist.len());
@@ -418,7 +563,12 @@ fn router_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
         e.skip(7)?;
         l.add("Name", Value::Name("reserved"), at, 7);
         let (rat, rs) = e.image()?;
-        l.open("Router list", Value::U((rs.len() / 7) as u64), rat, rs.len() + 1);
+        l.open(
+            "Router list",
+            Value::U((rs.len() / 7) as u64),
+            rat,
+            rs.len() + 1,
+        );
         let mut n = 0;
         for (k, c) in rs.chunks(7).enumerate() {
             let at = rat + 1 + k * 7;
@@ -429,7 +579,12 @@ fn router_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
             let ps = c.get(6).copied().unwrap_or(0);
             l.open("Router", Value::Dn(id_addr(&id).unwrap_or(0)), at, 7);
             l.add("Router ID", Value::Mac(id), at, 6);
-            l.add("Routing priority", Value::U(u64::from(ps & 0x7f)), at + 6, 1);
+            l.add(
+                "Routing priority",
+                Value::U(u64::from(ps & 0x7f)),
+                at + 6,
+                1,
+            );
             l.add("Known", Value::Bool(ps & 0x80 != 0), at + 6, 1);
             l.close();
             n += 1;
@@ -462,7 +617,12 @@ fn endnode_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
     l.add("Maximum", Value::U(u64::from(bs)), at, 2);
     l.add("Area", Value::U(u64::from(r.u8()?)), at + 2, 1);
     let at = r.pos;
-    l.add("Verification seed", Value::Bytes(r.take(8)?.to_vec()), at, 8);
+    l.add(
+        "Verification seed",
+        Value::Bytes(r.take(8)?.to_vec()),
+        at,
+        8,
+    );
     let at = r.pos;
     let nb = r.arr::<6>()?;
     l.add("Designated router", Value::Mac(nb), at, 6);
@@ -471,8 +631,22 @@ fn endnode_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
     l.add("Hello period", Value::U(u64::from(t)), at, 2);
     l.add("MPD", Value::U(u64::from(r.u8()?)), at + 2, 1);
     let (dat, data) = r.image()?;
-    l.add("Test data", Value::U(data.len() as u64), dat, data.len() + 1);
+    l.add(
+        "Test data",
+        Value::U(data.len() as u64),
+        dat,
+        data.len() + 1,
+    );
     let rtr = id_addr(&nb).unwrap_or(0);
-    summary!(l, "RP [Endnode hello] src {} vers {}.{}.{} blksize {bs} rtr {} hello {t} data {}", dn(src), v[0], v[1], v[2], dn(rtr), data.len());
+    summary!(
+        l,
+        "RP [Endnode hello] src {} vers {}.{}.{} blksize {bs} rtr {} hello {t} data {}",
+        dn(src),
+        v[0],
+        v[1],
+        v[2],
+        dn(rtr),
+        data.len()
+    );
     Some(())
 }

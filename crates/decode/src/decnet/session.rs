@@ -49,7 +49,13 @@ pub(crate) const OBJECTS: &[(u64, &str)] = &[
 ];
 
 /// Object numbers of well-known object names (format 1 with object 0).
-const NAMED: &[(&str, u8)] = &[("FAL", 17), ("NML", 19), ("MIRROR", 25), ("CTERM", 42), ("EVL", 26)];
+const NAMED: &[(&str, u8)] = &[
+    ("FAL", 17),
+    ("NML", 19),
+    ("MIRROR", 25),
+    ("CTERM", 42),
+    ("EVL", 26),
+];
 
 /// Disconnect and reject reasons (Session Control appendix C, NSP appendix) in seed 002's
 /// words where the seed names one.
@@ -100,7 +106,12 @@ fn end_user(l: &mut Layer, r: &mut Rd, label: &'static str) -> Option<(String, u
     let group = l.fields.len();
     l.open(label, Value::None, at, 2);
     l.add("Format", Value::U(u64::from(fmt)), at, 1);
-    l.add("Object type", Value::Coded(u64::from(obj), object_name(obj)), at + 1, 1);
+    l.add(
+        "Object type",
+        Value::Coded(u64::from(obj), object_name(obj)),
+        at + 1,
+        1,
+    );
     let mut s = format!("({})", object_name(obj));
     let mut num = obj;
     match fmt {
@@ -126,7 +137,10 @@ fn end_user(l: &mut Layer, r: &mut Rd, label: &'static str) -> Option<(String, u
             }
             s.push_str(&format!(" \"{t}\""));
             if obj == 0 {
-                if let Some((_, n)) = NAMED.iter().find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(desc)) {
+                if let Some((_, n)) = NAMED
+                    .iter()
+                    .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(desc))
+                {
                     num = *n;
                 }
             }
@@ -145,7 +159,15 @@ fn end_user(l: &mut Layer, r: &mut Rd, label: &'static str) -> Option<(String, u
 }
 
 /// Session control connect data carried by a Connect Initiate; learns the link's object.
-pub(crate) fn connect_data(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize, src: u16, sl: u16) {
+pub(crate) fn connect_data(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    start: usize,
+    end: usize,
+    src: u16,
+    sl: u16,
+) {
     let mut r = Rd::new(frame, start, end);
     let mut l = pkt.new_layer("scp", Span::at(start, r.left()));
     l.msg = Some("connect data");
@@ -155,7 +177,13 @@ pub(crate) fn connect_data(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], star
         if d.links.len() > 100_000 {
             d.links.clear();
         }
-        d.links.insert(((src & 0x3ff), sl), LinkInfo { object: obj, confirmed: false });
+        d.links.insert(
+            ((src & 0x3ff), sl),
+            LinkInfo {
+                object: obj,
+                confirmed: false,
+            },
+        );
         let (srcn, _) = end_user(&mut l, &mut r, "Src")?;
         let mut s = format!("SCP [connect data] Dest {dst} Src {srcn}");
         let at = r.pos;
@@ -169,7 +197,11 @@ pub(crate) fn connect_data(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], star
         l.close();
         s.push_str(&format!(" {{SCP {}.0}}", v + 1));
         if mv & 1 != 0 {
-            for (name, key) in [("Requestor ID", "user"), ("Password", "password"), ("Account", "account")] {
+            for (name, key) in [
+                ("Requestor ID", "user"),
+                ("Password", "password"),
+                ("Account", "account"),
+            ] {
                 let (at, b) = r.image()?;
                 l.add(name, Value::Text(text(b)), at, b.len() + 1);
                 if !b.is_empty() {
@@ -221,12 +253,28 @@ pub(crate) fn accept(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
 }
 
 /// Disconnect (after a confirm) or reject (before) data of a Disconnect Initiate.
-pub(crate) fn disconnect(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, reason: u16, confirmed: bool) {
+pub(crate) fn disconnect(
+    pkt: &mut Packet,
+    frame: &[u8],
+    start: usize,
+    end: usize,
+    reason: u16,
+    confirmed: bool,
+) {
     let mut r = Rd::new(frame, start, end);
     let mut l = pkt.new_layer("scp", Span::at(start, r.left()));
-    let name = if confirmed { "disconnect" } else { "reject data" };
+    let name = if confirmed {
+        "disconnect"
+    } else {
+        "reject data"
+    };
     l.msg = Some(name);
-    l.add("Reason", Value::Coded(u64::from(reason), reason_name(reason)), start.saturating_sub(2), 2);
+    l.add(
+        "Reason",
+        Value::Coded(u64::from(reason), reason_name(reason)),
+        start.saturating_sub(2),
+        2,
+    );
     summary!(l, "SCP [{name}] {{{}}}", reason_name(reason));
     match r.image() {
         Some((at, b)) => {

@@ -12,7 +12,12 @@
 use crate::model::{Packet, Span, Value};
 use crate::rd::{bits, Rd};
 
-const STP_FLAGS: &[(u64, &str)] = &[(0x01, "TC"), (0x80, "TCA"), (0x02, "proposal"), (0x40, "agreement")];
+const STP_FLAGS: &[(u64, &str)] = &[
+    (0x01, "TC"),
+    (0x80, "TCA"),
+    (0x02, "proposal"),
+    (0x40, "agreement"),
+];
 const DEC_FLAGS: &[(u64, &str)] = &[(0x01, "TC"), (0x02, "short timers"), (0x80, "TCA")];
 
 /// An 802.1D BPDU.
@@ -38,7 +43,12 @@ pub(crate) fn bpdu(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
             return Some(());
         }
         let f = r.u8()?;
-        l.add("Flags", Value::Text(format!("0x{f:02x} {}", bits(STP_FLAGS, u64::from(f)))), start + 4, 1);
+        l.add(
+            "Flags",
+            Value::Text(format!("0x{f:02x} {}", bits(STP_FLAGS, u64::from(f)))),
+            start + 4,
+            1,
+        );
         let rp = r.u16be()?;
         let rm = r.arr::<6>()?;
         l.add("Root priority", Value::U(u64::from(rp)), start + 5, 2);
@@ -50,12 +60,25 @@ pub(crate) fn bpdu(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
         l.add("Bridge priority", Value::U(u64::from(bp)), start + 17, 2);
         l.add("Bridge address", Value::Mac(bm), start + 19, 6);
         let port = r.u16be()?;
-        l.add("Port identifier", Value::Hex(u64::from(port)), start + 25, 2);
+        l.add(
+            "Port identifier",
+            Value::Hex(u64::from(port)),
+            start + 25,
+            2,
+        );
         let mut times = [0u16; 4];
-        for (i, name) in ["Message age", "Max age", "Hello time", "Forward delay"].into_iter().enumerate() {
+        for (i, name) in ["Message age", "Max age", "Hello time", "Forward delay"]
+            .into_iter()
+            .enumerate()
+        {
             let at = r.pos;
             let x = r.u16be()?;
-            l.add(name, Value::Text(format!("{:.2}", f64::from(x) / 256.0)), at, 2);
+            l.add(
+                name,
+                Value::Text(format!("{:.2}", f64::from(x) / 256.0)),
+                at,
+                2,
+            );
             if let Some(s) = times.get_mut(i) {
                 *s = x;
             }
@@ -94,7 +117,12 @@ pub(crate) fn lanbridge(pkt: &mut Packet, frame: &[u8], start: usize, end: usize
         let v = r.u8()?;
         l.add("Version", Value::U(u64::from(v)), start + 2, 1);
         let f = r.u8()?;
-        l.add("Flags", Value::Text(format!("0x{f:02x} {}", bits(DEC_FLAGS, u64::from(f)))), start + 3, 1);
+        l.add(
+            "Flags",
+            Value::Text(format!("0x{f:02x} {}", bits(DEC_FLAGS, u64::from(f)))),
+            start + 3,
+            1,
+        );
         if t == 0x02 {
             return Some(());
         }
@@ -109,7 +137,16 @@ pub(crate) fn lanbridge(pkt: &mut Packet, frame: &[u8], start: usize, end: usize
         let bm = r.arr::<6>()?;
         l.add("Bridge address", Value::Mac(bm), start + 16, 6);
         let mut v5 = [0u8; 5];
-        for (i, name) in ["Port identifier", "Message age", "Hello time", "Max age", "Forward delay"].into_iter().enumerate() {
+        for (i, name) in [
+            "Port identifier",
+            "Message age",
+            "Hello time",
+            "Max age",
+            "Forward delay",
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let at = r.pos;
             let x = r.u8()?;
             l.add(name, Value::U(u64::from(x)), at, 1);
@@ -117,7 +154,14 @@ pub(crate) fn lanbridge(pkt: &mut Packet, frame: &[u8], start: usize, end: usize
                 *s = x;
             }
         }
-        summary!(l, "STP DEC [{tn}] root {rp}.{} cost {cost} bridge {bp}.{} port {} hello {}", Value::Mac(rm), Value::Mac(bm), v5[0], v5[2]);
+        summary!(
+            l,
+            "STP DEC [{tn}] root {rp}.{} cost {cost} bridge {bp}.{} port {} hello {}",
+            Value::Mac(rm),
+            Value::Mac(bm),
+            v5[0],
+            v5[2]
+        );
         Some(())
     })();
     if ok.is_none() {

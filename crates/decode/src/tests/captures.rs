@@ -6,9 +6,13 @@ pub(crate) const DIR: &str = "/work/shared/captures/decnet";
 
 pub(crate) fn load(name: &str) -> Vec<Packet> {
     let path = format!("{DIR}/{name}");
-    let buf = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (the shared captures are required)"));
+    let buf = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (the shared captures are required)"));
     let mut d = Decoder::new();
-    CaptureReader::new(&buf).unwrap().map(|r| d.decode_record(&r.unwrap())).collect()
+    CaptureReader::new(&buf)
+        .unwrap()
+        .map(|r| d.decode_record(&r.unwrap()))
+        .collect()
 }
 
 pub(crate) const FILES: &[&str] = &[
@@ -25,7 +29,12 @@ fn no_malformed_frames() {
     for f in FILES {
         for p in load(f) {
             if p.is_malformed() {
-                bad.push(format!("{f} #{}: {}\n{}", p.number, render::line(&p), render::tree(&p)));
+                bad.push(format!(
+                    "{f} #{}: {}\n{}",
+                    p.number,
+                    render::line(&p),
+                    render::tree(&p)
+                ));
             }
         }
     }
@@ -36,7 +45,12 @@ fn no_malformed_frames() {
             }
         }
     }
-    assert!(bad.is_empty(), "{} malformed:\n{}", bad.len(), bad.iter().take(5).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} malformed:\n{}",
+        bad.len(),
+        bad.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
+    );
 }
 
 /// Diagnostic: `SHOW_FILE=x.pcap SHOW_N=7 cargo test -p decode show_one -- --ignored --nocapture`.
@@ -105,7 +119,10 @@ fn counts_ethernet() {
         ],
     );
     let s = summary("dn-ethernet-lan-routing-mop.pcap");
-    assert_eq!(s.count("RP [Level 1 hello]") + s.count("RP [Level 2 hello]"), 58);
+    assert_eq!(
+        s.count("RP [Level 1 hello]") + s.count("RP [Level 2 hello]"),
+        58
+    );
 }
 
 #[test]
@@ -165,7 +182,10 @@ fn counts_gre() {
         ],
     );
     let s = summary("dn-gre-l2routers.pcap");
-    assert_eq!(s.count("RP [Level 1 hello]") + s.count("RP [Level 2 hello]"), 25);
+    assert_eq!(
+        s.count("RP [Level 1 hello]") + s.count("RP [Level 2 hello]"),
+        25
+    );
 }
 
 #[test]
@@ -220,7 +240,10 @@ fn counts_ddcmp() {
 fn tcpdump_lines(name: &str) -> Vec<String> {
     let path = format!("{DIR}/{name}.tcpdump.txt");
     let t = std::fs::read_to_string(&path).unwrap();
-    t.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit())).map(str::to_string).collect()
+    t.lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .map(str::to_string)
+        .collect()
 }
 
 fn after<'a>(s: &'a str, key: &str) -> Option<&'a str> {
@@ -229,7 +252,8 @@ fn after<'a>(s: &'a str, key: &str) -> Option<&'a str> {
 }
 
 fn num(l: &crate::Layer, name: &str) -> u64 {
-    l.num(name).unwrap_or_else(|| panic!("no numeric field {name} in {}", l.summary))
+    l.num(name)
+        .unwrap_or_else(|| panic!("no numeric field {name} in {}", l.summary))
 }
 
 fn dn_text(l: &crate::Layer, name: &str) -> String {
@@ -248,12 +272,26 @@ fn tcpdump_ethernet_fields() {
         assert!(t.starts_with(&render::line(p)[..15]), "{t}");
         if t.contains("router-hello") || t.contains("endnode-hello") {
             let l = p.layer("rp").unwrap();
-            assert_eq!(dn_text(l, "Node address"), after(t, " src ").unwrap(), "{t}");
+            assert_eq!(
+                dn_text(l, "Node address"),
+                after(t, " src ").unwrap(),
+                "{t}"
+            );
             assert_eq!(num(l, "Maximum").to_string(), after(t, "blksize ").unwrap());
-            assert_eq!(num(l, "Hello period").to_string(), after(t, " hello ").unwrap());
+            assert_eq!(
+                num(l, "Hello period").to_string(),
+                after(t, " hello ").unwrap()
+            );
             if t.contains("router-hello") {
-                assert_eq!(num(l, "Routing priority").to_string(), after(t, "pri ").unwrap());
-                let kind = if t.contains("l2rout") { "Level 2 hello" } else { "Level 1 hello" };
+                assert_eq!(
+                    num(l, "Routing priority").to_string(),
+                    after(t, "pri ").unwrap()
+                );
+                let kind = if t.contains("l2rout") {
+                    "Level 2 hello"
+                } else {
+                    "Level 1 hello"
+                };
                 assert_eq!(l.msg, Some(kind));
             } else {
                 assert_eq!(l.msg, Some("Endnode hello"));
@@ -263,14 +301,34 @@ fn tcpdump_ethernet_fields() {
             // tcpdump prints the segment's START and START+COUNT but the cost and hops of the
             // first routing word only; we decode every word of the segment (specification).
             let l = p.layer("rp").unwrap();
-            let r = after(t, if t.contains("lev-1") { "{ids " } else { "{areas " }).unwrap();
+            let r = after(
+                t,
+                if t.contains("lev-1") {
+                    "{ids "
+                } else {
+                    "{areas "
+                },
+            )
+            .unwrap();
             let (a, b) = r.split_once('-').unwrap();
             let (a, b): (u64, u64) = (a.parse().unwrap(), b.parse().unwrap());
             assert_eq!(num(l, "Start"), a, "{t}");
             assert_eq!(num(l, "Count"), b - a, "{t}");
-            let entries = l.fields.iter().filter(|f| f.name == "Routing entry").count() as u64;
-            assert_eq!(entries, b - a, "every routing word of the segment is decoded");
-            assert!(l.value("Checksum").unwrap().to_string().contains("correct]"));
+            let entries = l
+                .fields
+                .iter()
+                .filter(|f| f.name == "Routing entry")
+                .count() as u64;
+            assert_eq!(
+                entries,
+                b - a,
+                "every routing word of the segment is decoded"
+            );
+            assert!(l
+                .value("Checksum")
+                .unwrap()
+                .to_string()
+                .contains("correct]"));
             assert_eq!(dn_text(l, "Source node"), after(t, " src ").unwrap());
             checked += 1;
         } else if t.contains(" hops ") {
@@ -305,7 +363,12 @@ fn tcpdump_ethernet_fields() {
                 "data segment"
             };
             assert_eq!(msg, expect, "{t}");
-            if let Some(links) = t.split(" hops ").nth(1).and_then(|x| x.split_whitespace().nth(1)).filter(|x| x.contains('>')) {
+            if let Some(links) = t
+                .split(" hops ")
+                .nth(1)
+                .and_then(|x| x.split_whitespace().nth(1))
+                .filter(|x| x.contains('>'))
+            {
                 let (s, d) = links.split_once('>').unwrap();
                 assert_eq!(num(nsp, "Source link address").to_string(), s, "{t}");
                 assert_eq!(num(nsp, "Destination link address").to_string(), d, "{t}");
@@ -319,9 +382,15 @@ fn tcpdump_ethernet_fields() {
             checked += 1;
         } else if t.contains("Loopback,") {
             let l = p.layer("loop").unwrap();
-            assert_eq!(num(l, "Skip count").to_string(), after(t, "skipCount ").unwrap().trim_end_matches(','));
+            assert_eq!(
+                num(l, "Skip count").to_string(),
+                after(t, "skipCount ").unwrap().trim_end_matches(',')
+            );
             if let Some(r) = after(t, "receipt number ") {
-                assert_eq!(num(l, "Receipt number").to_string(), r.trim_end_matches(','));
+                assert_eq!(
+                    num(l, "Receipt number").to_string(),
+                    r.trim_end_matches(',')
+                );
             } else {
                 assert!(t.contains("Forward Data"));
                 assert_eq!(l.msg, Some("loopback request"));
@@ -338,13 +407,22 @@ fn tcpdump_ethernet_fields() {
 /// IPv4, TCP and UDP header fields against tcpdump's -v decode in the IP captures.
 #[test]
 fn tcpdump_ip_fields() {
-    for f in ["dn-multinet-tcp-l2r-l1r-verify.pcap", "dn-gre-l2routers.pcap", "dn-multinet-udp-phase3.pcap", "dn-ddcmp-tcp-l2routers.pcap"] {
+    for f in [
+        "dn-multinet-tcp-l2r-l1r-verify.pcap",
+        "dn-gre-l2routers.pcap",
+        "dn-multinet-udp-phase3.pcap",
+        "dn-ddcmp-tcp-l2routers.pcap",
+    ] {
         let pk = load(f);
         let td = tcpdump_lines(f);
         assert_eq!(pk.len(), td.len(), "{f}");
         for (p, t) in pk.iter().zip(&td) {
             let ip = p.layer("ip").unwrap();
-            assert_eq!(num(ip, "TTL").to_string(), after(t, "ttl ").unwrap().trim_end_matches(','), "{t}");
+            assert_eq!(
+                num(ip, "TTL").to_string(),
+                after(t, "ttl ").unwrap().trim_end_matches(','),
+                "{t}"
+            );
             let id = after(t, " id ").unwrap().trim_end_matches(',');
             assert_eq!(num(ip, "Identification").to_string(), id, "{t}");
             let len = t.rsplit("length ").next().unwrap().trim_end_matches(')');
@@ -394,15 +472,24 @@ fn tshark_ethernet_fields() {
             if let Some(x) = tv(f, "Routing priority") {
                 assert_eq!(num(rp, "Routing priority"), hex_or_dec(x));
                 assert_eq!(num(rp, "Maximum"), hex_or_dec(tv(f, "Block size").unwrap()));
-                assert_eq!(num(rp, "Hello period"), hex_or_dec(tv(f, "Hello timer(seconds)").unwrap()));
+                assert_eq!(
+                    num(rp, "Hello period"),
+                    hex_or_dec(tv(f, "Hello timer(seconds)").unwrap())
+                );
                 checks += 3;
             }
             if let Some(x) = tv(f, "Visit count") {
                 assert_eq!(num(rp, "Visits"), hex_or_dec(x));
                 let d = tv(f, "Destination Address").unwrap();
-                assert!(d.ends_with(&format!("({})", dn_text(rp, "Destination node"))), "{d}");
+                assert!(
+                    d.ends_with(&format!("({})", dn_text(rp, "Destination node"))),
+                    "{d}"
+                );
                 let s = tv(f, "Source Address").unwrap();
-                assert!(s.ends_with(&format!("({})", dn_text(rp, "Source node"))), "{s}");
+                assert!(
+                    s.ends_with(&format!("({})", dn_text(rp, "Source node"))),
+                    "{s}"
+                );
                 checks += 3;
             }
         }
@@ -425,8 +512,14 @@ fn tshark_ethernet_fields() {
                 assert_eq!(num(nsp, "Reason"), hex_or_dec(code));
                 checks += 1;
             }
-            if f.iter().any(|(k, _)| k.contains("Expert Info (Error/Malformed)")) {
-                assert_eq!(nsp.msg, Some("connect confirm"), "tshark's malformed frames are Connect Confirms");
+            if f.iter()
+                .any(|(k, _)| k.contains("Expert Info (Error/Malformed)"))
+            {
+                assert_eq!(
+                    nsp.msg,
+                    Some("connect confirm"),
+                    "tshark's malformed frames are Connect Confirms"
+                );
                 assert!(!p.is_malformed());
                 tshark_malformed += 1;
             }
@@ -441,7 +534,12 @@ fn tshark_ethernet_fields() {
                 .filter(|(k, _)| k == "Forwarding address")
                 .map(|(_, v)| v.rsplit('(').next().unwrap().trim_end_matches(')'))
                 .collect();
-            let ours: Vec<String> = lp.fields.iter().filter(|x| x.name == "Forward address").map(|x| x.value.to_string()).collect();
+            let ours: Vec<String> = lp
+                .fields
+                .iter()
+                .filter(|x| x.name == "Forward address")
+                .map(|x| x.value.to_string())
+                .collect();
             assert_eq!(ours, theirs);
             checks += 1;
         }
@@ -454,8 +552,14 @@ fn tshark_ethernet_fields() {
 #[test]
 #[ignore]
 fn perf() {
-    let bufs: Vec<Vec<u8>> = FILES.iter().map(|f| std::fs::read(format!("{DIR}/{f}")).unwrap()).collect();
-    let recs: Vec<crate::Record> = bufs.iter().flat_map(|b| CaptureReader::new(b).unwrap().map(|r| r.unwrap())).collect();
+    let bufs: Vec<Vec<u8>> = FILES
+        .iter()
+        .map(|f| std::fs::read(format!("{DIR}/{f}")).unwrap())
+        .collect();
+    let recs: Vec<crate::Record> = bufs
+        .iter()
+        .flat_map(|b| CaptureReader::new(b).unwrap().map(|r| r.unwrap()))
+        .collect();
     let mut p = Packet::default();
     let mut line = String::new();
     for (detail, with_line) in [
@@ -533,7 +637,10 @@ fn fields_only_keeps_fields() {
             let b = fast.decode_record(&rec);
             assert_eq!(a.layers.len(), b.layers.len());
             for (x, y) in a.layers.iter().zip(&b.layers) {
-                assert_eq!((x.proto, x.msg, &x.fields, &x.malformed), (y.proto, y.msg, &y.fields, &y.malformed));
+                assert_eq!(
+                    (x.proto, x.msg, &x.fields, &x.malformed),
+                    (y.proto, y.msg, &y.fields, &y.malformed)
+                );
                 assert!(y.summary.is_empty(), "{}", y.summary);
             }
         }

@@ -21,7 +21,9 @@ pub(crate) fn dn(msg: &[u8]) -> Vec<u8> {
 
 /// A long-format data header from 2.2 to 2.1 (flags 0x26: IE), then `nsp`.
 pub(crate) fn long_data(nsp: &[u8]) -> Vec<u8> {
-    let mut m = vec![0x26, 0, 0, 0xaa, 0, 4, 0, 1, 8, 0, 0, 0xaa, 0, 4, 0, 2, 8, 0, 0, 0, 0];
+    let mut m = vec![
+        0x26, 0, 0, 0xaa, 0, 4, 0, 1, 8, 0, 0, 0xaa, 0, 4, 0, 2, 8, 0, 0, 0, 0,
+    ];
     m.extend_from_slice(nsp);
     dn(&m)
 }
@@ -37,15 +39,19 @@ fn ok(p: &Packet) {
 }
 
 fn l<'a>(p: &'a Packet, proto: &str) -> &'a Layer {
-    p.layer(proto).unwrap_or_else(|| panic!("no {proto} in\n{}", render::tree(p)))
+    p.layer(proto)
+        .unwrap_or_else(|| panic!("no {proto} in\n{}", render::tree(p)))
 }
 
 fn v(l: &Layer, name: &str) -> String {
-    l.value(name).unwrap_or_else(|| panic!("no {name} in {}", l.summary)).to_string()
+    l.value(name)
+        .unwrap_or_else(|| panic!("no {name} in {}", l.summary))
+        .to_string()
 }
 
 fn n(l: &Layer, name: &str) -> u64 {
-    l.num(name).unwrap_or_else(|| panic!("no {name} in {}", l.summary))
+    l.num(name)
+        .unwrap_or_else(|| panic!("no {name} in {}", l.summary))
 }
 
 // ---- Routing (Routing 2.0.0 section 6) ----
@@ -54,7 +60,9 @@ fn n(l: &Layer, name: &str) -> u64 {
 fn rp_initialization_phase4() {
     // flags 0x01, srcnode 1.2, tiinfo 0x05 (L1 router + verify), blksize 576, tiver 2.0.0,
     // timer 20, reserved image (0).
-    let p = dec(&dn(&[0x01, 0x02, 0x04, 0x05, 0x40, 0x02, 2, 0, 0, 20, 0, 0]));
+    let p = dec(&dn(&[
+        0x01, 0x02, 0x04, 0x05, 0x40, 0x02, 2, 0, 0, 20, 0, 0,
+    ]));
     ok(&p);
     let r = l(&p, "rp");
     assert_eq!(r.msg, Some("initialization"));
@@ -95,7 +103,10 @@ fn rp_hello_and_test() {
     let r = l(&p, "rp");
     assert_eq!(r.msg, Some("hello and test"));
     assert_eq!(v(r, "Node address"), "1.1");
-    assert_eq!(r.field("Test data").unwrap().span.end - r.field("Test data").unwrap().span.start, 11);
+    assert_eq!(
+        r.field("Test data").unwrap().span.end - r.field("Test data").unwrap().span.start,
+        11
+    );
 }
 
 /// Two segments of COUNT routing words each; tcpdump and tshark read one word per segment.
@@ -120,8 +131,21 @@ fn rp_level1_routing_segments_hold_count_words() {
     assert_eq!(r.msg, Some("L1 router msg"));
     assert_eq!(v(r, "Source node"), "2.2");
     assert_eq!(n(r, "Number of IDs"), 4);
-    let entries: Vec<String> = r.fields.iter().filter(|f| f.name == "Routing entry").map(|f| f.value.to_string()).collect();
-    assert_eq!(entries, ["10: cost 1 hops 1", "11: cost 2 hops 1", "12: cost 3 hops 1", "0: cost 1023 hops 31"]);
+    let entries: Vec<String> = r
+        .fields
+        .iter()
+        .filter(|f| f.name == "Routing entry")
+        .map(|f| f.value.to_string())
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            "10: cost 1 hops 1",
+            "11: cost 2 hops 1",
+            "12: cost 3 hops 1",
+            "0: cost 1023 hops 31"
+        ]
+    );
     assert!(v(r, "Checksum").ends_with("[correct]"));
     assert!(r.summary.contains("ids 10-12,0-0"), "{}", r.summary);
 }
@@ -156,7 +180,9 @@ fn rp_phase3_routing_checksum_initial_zero() {
 
 #[test]
 fn rp_router_hello_with_router_list() {
-    let mut m = vec![0x0b, 2, 0, 0, 0xaa, 0, 4, 0, 2, 8, 0x02, 0x4f, 0x02, 90, 0, 10, 0, 0];
+    let mut m = vec![
+        0x0b, 2, 0, 0, 0xaa, 0, 4, 0, 2, 8, 0x02, 0x4f, 0x02, 90, 0, 10, 0, 0,
+    ];
     // E-list: name (7 reserved bytes), router list of two.
     let mut rs = vec![];
     rs.extend_from_slice(&[0xaa, 0, 4, 0, 1, 8, 0xc0]);
@@ -174,9 +200,19 @@ fn rp_router_hello_with_router_list() {
     assert_eq!(n(r, "Routing priority"), 90);
     assert_eq!(n(r, "Hello period"), 10);
     assert_eq!(n(r, "Maximum"), 591);
-    let routers: Vec<String> = r.fields.iter().filter(|f| f.name == "Router").map(|f| f.value.to_string()).collect();
+    let routers: Vec<String> = r
+        .fields
+        .iter()
+        .filter(|f| f.name == "Router")
+        .map(|f| f.value.to_string())
+        .collect();
     assert_eq!(routers, ["2.1", "2.2"]);
-    let known: Vec<String> = r.fields.iter().filter(|f| f.name == "Known").map(|f| f.value.to_string()).collect();
+    let known: Vec<String> = r
+        .fields
+        .iter()
+        .filter(|f| f.name == "Known")
+        .map(|f| f.value.to_string())
+        .collect();
     assert_eq!(known, ["Y", "Y"]);
 }
 
@@ -215,7 +251,9 @@ fn rp_short_data_flags() {
 #[test]
 fn rp_long_data_and_padding_byte() {
     // Padding byte 0x83 (skip 3 bytes including itself) then a long header with IE.
-    let mut m = vec![0x83, 0, 0, 0x2e, 0, 0, 0xaa, 0, 4, 0, 1, 8, 0, 0, 0xaa, 0, 4, 0, 2, 8, 0, 4, 0, 0, 0x08];
+    let mut m = vec![
+        0x83, 0, 0, 0x2e, 0, 0, 0xaa, 0, 4, 0, 1, 8, 0, 0, 0xaa, 0, 4, 0, 2, 8, 0, 4, 0, 0, 0x08,
+    ];
     m.push(0x08);
     m.truncate(26);
     let p = dec(&dn(&m));
@@ -234,7 +272,9 @@ fn rp_long_data_and_padding_byte() {
 #[test]
 fn nsp_data_segment_bom_eom_ack_nak() {
     // 0x60 BOM+EOM, dst 0x1234, src 0x5678, acknum 5 NAK (0x9005), segnum 6 with DLY.
-    let p = dec(&long_data(&[0x60, 0x34, 0x12, 0x78, 0x56, 0x05, 0x90, 0x06, 0x10, b'h', b'i']));
+    let p = dec(&long_data(&[
+        0x60, 0x34, 0x12, 0x78, 0x56, 0x05, 0x90, 0x06, 0x10, b'h', b'i',
+    ]));
     ok(&p);
     let s = l(&p, "nsp");
     assert_eq!(s.msg, Some("data segment"));
@@ -263,7 +303,9 @@ fn nsp_data_segment_middle() {
 #[test]
 fn nsp_interrupt_with_cross_ack() {
     // ackoth 1 (0x8001), cross-subchannel ack of data 3 (0xa003), segnum 1.
-    let p = dec(&long_data(&[0x30, 1, 0, 2, 0, 0x01, 0x80, 0x03, 0xa0, 1, 0, b'!']));
+    let p = dec(&long_data(&[
+        0x30, 1, 0, 2, 0, 0x01, 0x80, 0x03, 0xa0, 1, 0, b'!',
+    ]));
     ok(&p);
     let s = l(&p, "nsp");
     assert_eq!(s.msg, Some("interrupt"));
@@ -320,7 +362,17 @@ fn nsp_no_op_and_reserved() {
 }
 
 fn ci(retrans: bool, session: &[u8]) -> Vec<u8> {
-    let mut m = vec![if retrans { 0x68 } else { 0x18 }, 0, 0, 0xcc, 0xdc, 0x01, 0x02, 0x33, 0x02];
+    let mut m = vec![
+        if retrans { 0x68 } else { 0x18 },
+        0,
+        0,
+        0xcc,
+        0xdc,
+        0x01,
+        0x02,
+        0x33,
+        0x02,
+    ];
     m.extend_from_slice(session);
     long_data(&m)
 }
@@ -353,7 +405,10 @@ fn nsp_connect_initiate_and_scp_format1() {
     assert_eq!(v(c, "Account"), "ACCT42");
     assert_eq!(v(c, "User data"), "hello");
     assert_eq!(v(c, "Version"), "SCP 1.0");
-    assert!(c.summary.contains("password ****"), "the line never shows passwords");
+    assert!(
+        c.summary.contains("password ****"),
+        "the line never shows passwords"
+    );
 }
 
 #[test]
@@ -375,7 +430,9 @@ fn scp_format0_and_format2_and_version2() {
 /// The Connect Confirm carries accept data, not connect data (Wireshark gets this wrong).
 #[test]
 fn nsp_connect_confirm_accept_data() {
-    let p = dec(&long_data(&[0x28, 0xcc, 0xdc, 0x96, 0x6f, 0x01, 0x02, 0x33, 0x02, 2, 0xff, 0xff]));
+    let p = dec(&long_data(&[
+        0x28, 0xcc, 0xdc, 0x96, 0x6f, 0x01, 0x02, 0x33, 0x02, 2, 0xff, 0xff,
+    ]));
     ok(&p);
     assert_eq!(l(&p, "nsp").msg, Some("connect confirm"));
     let a = l(&p, "scp");
@@ -398,7 +455,13 @@ fn nsp_disconnects_and_reasons() {
     let p = dec(&long_data(&[0x48, 1, 0, 2, 0, 42, 0]));
     ok(&p);
     assert_eq!(v(l(&p, "nsp"), "Reason"), "Disconnect complete (42)");
-    for (code, name) in [(6u8, "Dest. overloaded"), (34, "Bad ID/password"), (36, "Bad account info"), (43, "Data too long"), (4, "Unknown user")] {
+    for (code, name) in [
+        (6u8, "Dest. overloaded"),
+        (34, "Bad ID/password"),
+        (36, "Bad account info"),
+        (43, "Data too long"),
+        (4, "Unknown user"),
+    ] {
         let p = dec(&long_data(&[0x38, 1, 0, 2, 0, code, 0, 0]));
         assert!(l(&p, "scp").summary.contains(&format!("{{{name}}}")));
     }

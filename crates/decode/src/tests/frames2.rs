@@ -9,15 +9,19 @@ fn ok(p: &Packet) {
 }
 
 fn l<'a>(p: &'a Packet, proto: &str) -> &'a Layer {
-    p.layer(proto).unwrap_or_else(|| panic!("no {proto} in\n{}", render::tree(p)))
+    p.layer(proto)
+        .unwrap_or_else(|| panic!("no {proto} in\n{}", render::tree(p)))
 }
 
 fn v(l: &Layer, name: &str) -> String {
-    l.value(name).unwrap_or_else(|| panic!("no {name} in {}", l.summary)).to_string()
+    l.value(name)
+        .unwrap_or_else(|| panic!("no {name} in {}", l.summary))
+        .to_string()
 }
 
 fn n(l: &Layer, name: &str) -> u64 {
-    l.num(name).unwrap_or_else(|| panic!("no {name} in {}", l.summary))
+    l.num(name)
+        .unwrap_or_else(|| panic!("no {name} in {}", l.summary))
 }
 
 fn mop(ty: u16, msg: &[u8]) -> Packet {
@@ -31,22 +35,38 @@ fn mop(ty: u16, msg: &[u8]) -> Packet {
 #[test]
 fn mop_every_code_has_its_seed_name() {
     let cases: &[(u16, &[u8], &str)] = &[
-        (0x6001, &[0, 1, 0, 0x10, 0, 0, 0xde, 0xad, 0, 0x20, 0, 0], "mem load w/addr"),
+        (
+            0x6001,
+            &[0, 1, 0, 0x10, 0, 0, 0xde, 0xad, 0, 0x20, 0, 0],
+            "mem load w/addr",
+        ),
         (0x6001, &[1], "dump completed"),
         (0x6001, &[2, 1, 0, 0x10, 0, 0, 1, 2, 3], "memory load data"),
         (0x6001, &[3], "volunteer assist"),
         (0x6001, &[4, 0, 0, 1, 0, 0, 2], "mem dump request"),
         (0x6002, &[5, 0, 7, 0], "remote ID reqst"),
-        (0x6002, &[6, 1, 2, 3, 4, 5, 6, 7, 8, 0, 3, 0, 0xff], "rem boot request"),
+        (
+            0x6002,
+            &[6, 1, 2, 3, 4, 5, 6, 7, 8, 0, 3, 0, 0xff],
+            "rem boot request",
+        ),
         (0x6002, &[7, 0, 0, 0], "remote system ID"),
         (0x6001, &[8, 1, 1, 2, 0xff, 0], "request program"),
         (0x6002, &[9, 2, 0], "counters request"),
         (0x6001, &[10, 3, 0], "mem load request"),
-        (0x6001, &[12, 5, 1, 0, 0, 0x10, 0, 2, 0, 2], "dump service req"),
+        (
+            0x6001,
+            &[12, 5, 1, 0, 0, 0x10, 0, 2, 0, 2],
+            "dump service req",
+        ),
         (0x6002, &[13, 1, 2, 3, 4, 5, 6, 7, 8], "reserve console"),
         (0x6001, &[14, 0, 0, 1, 0, 9, 9], "memory dump data"),
         (0x6002, &[15], "release console"),
-        (0x6001, &[16, 4, 1, 3, b'A', b'B', b'C', 0, 0, 0x20, 0, 0], "par load w/addr"),
+        (
+            0x6001,
+            &[16, 4, 1, 3, b'A', b'B', b'C', 0, 0, 0x20, 0, 0],
+            "par load w/addr",
+        ),
         (0x6002, &[17, 1, b'x'], "rem console poll"),
         (0x6002, &[19, 3, b'y'], "rem console rply"),
     ];
@@ -98,7 +118,10 @@ fn mop_system_id_information() {
     ok(&p);
     let s = l(&p, "mop");
     assert_eq!(v(s, "Version"), "3.0.0");
-    assert_eq!(v(s, "Functions"), "0x61 loop,console carrier,data link counters");
+    assert_eq!(
+        v(s, "Functions"),
+        "0x61 loop,console carrier,data link counters"
+    );
     assert_eq!(v(s, "Hardware address"), "08:00:2b:e1:02:01");
     assert_eq!(v(s, "Communication device"), "PCL (9)");
     assert_eq!(v(s, "Software ID"), "DNP");
@@ -170,7 +193,14 @@ fn dap_every_message_type() {
         (10, &[0], "file index"),
         (11, &[0], "allocate"),
         (12, &[0], "summary info"),
-        (13, &[0x01, b'2', b'1', b'-', b'N', b'O', b'V', b'-', b'2', b'0', b'2', b'6', b' ', b'0', b'0', b':', b'0', b'0', b':'], "timestamp"),
+        (
+            13,
+            &[
+                0x01, b'2', b'1', b'-', b'N', b'O', b'V', b'-', b'2', b'0', b'2', b'6', b' ', b'0',
+                b'0', b':', b'0', b'0', b':',
+            ],
+            "timestamp",
+        ),
         (14, &[0x05, 2, b'M', b'E', 0x05], "protect mode"),
         (15, &[0x01, 1, b'F'], "file name"),
         (16, &[1, 2, b'a', b'b'], "access rights"),
@@ -210,7 +240,12 @@ fn dap_every_message_type() {
 
 #[test]
 fn dap_continue_names() {
-    for (c, name) in [(1u8, "try again"), (2, "skip it"), (3, "abort transfer"), (4, "resume")] {
+    for (c, name) in [
+        (1u8, "try again"),
+        (2, "skip it"),
+        (3, "abort transfer"),
+        (4, "resume"),
+    ] {
         let p = dap_link(&[5, 0, c]);
         assert!(l(&p, "dap").summary.contains(&format!("{{{name}}}")));
     }
@@ -254,8 +289,16 @@ fn cterm_foundation_bind() {
 #[test]
 fn cterm_every_command_message() {
     let msgs: &[(&[u8], &str)] = &[
-        (&[1, 0, 1, 0, 0, b'V', b'M', b'S', b' ', b' ', b' ', b' ', b' ', 1, 2, 0, 2], "initiate"),
-        (&[2, 0, 0, 0, 80, 0, 0, 0, 30, 0, 0, 0, 0, 0, 0, 0, 1, 0xff], "start read"),
+        (
+            &[
+                1, 0, 1, 0, 0, b'V', b'M', b'S', b' ', b' ', b' ', b' ', b' ', 1, 2, 0, 2,
+            ],
+            "initiate",
+        ),
+        (
+            &[2, 0, 0, 0, 80, 0, 0, 0, 30, 0, 0, 0, 0, 0, 0, 0, 1, 0xff],
+            "start read",
+        ),
         (&[3, 0, 0, 0, 1, 2, 3, 0, b'o', b'k'], "read data"),
         (&[4, 1, 3], "out-of-band"),
         (&[5, 1], "abort read"),
@@ -276,10 +319,21 @@ fn cterm_every_command_message() {
     }
     let p = cterm_link(&common);
     ok(&p);
-    let got: Vec<&str> = p.layers.iter().filter(|l| l.proto == "cterm").skip(1).map(|l| l.msg.unwrap()).collect();
+    let got: Vec<&str> = p
+        .layers
+        .iter()
+        .filter(|l| l.proto == "cterm")
+        .skip(1)
+        .map(|l| l.msg.unwrap())
+        .collect();
     let want: Vec<&str> = msgs.iter().map(|m| m.1).collect();
     assert_eq!(got, want);
-    let c: Vec<&Layer> = p.layers.iter().filter(|l| l.proto == "cterm").skip(1).collect();
+    let c: Vec<&Layer> = p
+        .layers
+        .iter()
+        .filter(|l| l.proto == "cterm")
+        .skip(1)
+        .collect();
     assert_eq!(n(c[0], "Maximum receive size"), 512);
     assert_eq!(n(c[1], "Buffer size"), 80);
     assert_eq!(n(c[1], "Time out"), 30);
@@ -298,7 +352,9 @@ fn cterm_every_command_message() {
 
 #[test]
 fn lat_run_with_slots() {
-    let m = [0x00, 2, 0x34, 0x12, 0x78, 0x56, 3, 2, 1, 2, 3, 0x01, b'a', b'b', b'c', 0, 4, 5, 0, 0xd0];
+    let m = [
+        0x00, 2, 0x34, 0x12, 0x78, 0x56, 3, 2, 1, 2, 3, 0x01, b'a', b'b', b'c', 0, 4, 5, 0, 0xd0,
+    ];
     let p = dec(&eth(0x6004, &m));
     ok(&p);
     let t = l(&p, "lat");
@@ -307,7 +363,12 @@ fn lat_run_with_slots() {
     assert_eq!(n(t, "Destination circuit"), 0x1234);
     assert_eq!(n(t, "Source circuit"), 0x5678);
     assert_eq!(v(t, "Data"), "abc");
-    let types: Vec<String> = t.fields.iter().filter(|f| f.name == "Slot type").map(|f| f.value.to_string()).collect();
+    let types: Vec<String> = t
+        .fields
+        .iter()
+        .filter(|f| f.name == "Slot type")
+        .map(|f| f.value.to_string())
+        .collect();
     assert_eq!(types, ["data-a (0)", "stop (13)"]);
 }
 
@@ -327,7 +388,9 @@ fn lat_start_stop_and_service_announcement() {
     ok(&p);
     assert_eq!(v(l(&p, "lat"), "Reason"), "time limit expired (6)");
     let mut m = vec![0x28, 80, 5, 5, 5, 0, 1, 0, 0xdc, 5, 20, 0, 1, 1];
-    m.extend_from_slice(&[4, b'V', b'A', b'X', b'1', 0, 1, 100, 3, b'S', b'V', b'C', 0, 1, 1]);
+    m.extend_from_slice(&[
+        4, b'V', b'A', b'X', b'1', 0, 1, 100, 3, b'S', b'V', b'C', 0, 1, 1,
+    ]);
     let p = dec(&eth(0x6004, &m));
     ok(&p);
     let t = l(&p, "lat");
@@ -336,7 +399,9 @@ fn lat_start_stop_and_service_announcement() {
     assert_eq!(v(t, "Service"), "SVC");
     assert_eq!(n(t, "Rating"), 100);
     let mut m = vec![0x38, 1, 5, 5, 5, 0, 0xdc, 5, 9, 0, 10, 0];
-    m.extend_from_slice(&[3, b'V', b'A', b'X', 0, 2, b'D', b'S', 3, b'S', b'V', b'C', 0]);
+    m.extend_from_slice(&[
+        3, b'V', b'A', b'X', 0, 2, b'D', b'S', 3, b'S', b'V', b'C', 0,
+    ]);
     let p = dec(&eth(0x6004, &m));
     ok(&p);
     let t = l(&p, "lat");
@@ -362,7 +427,9 @@ fn lat_start_and_reject_slots() {
 
 #[test]
 fn stp_config_bpdu_over_llc() {
-    let mut b = vec![0, 0, 0, 0, 0x01, 0x80, 0, 0, 1, 2, 3, 4, 5, 0, 0, 0, 4, 0x80, 0, 0, 1, 2, 3, 4, 6, 0x80, 1];
+    let mut b = vec![
+        0, 0, 0, 0, 0x01, 0x80, 0, 0, 1, 2, 3, 4, 5, 0, 0, 0, 4, 0x80, 0, 0, 1, 2, 3, 4, 6, 0x80, 1,
+    ];
     b.extend_from_slice(&[0, 0, 0x14, 0, 2, 0, 0x0f, 0]);
     let mut f = vec![0x01, 0x80, 0xc2, 0, 0, 0, 0, 1, 2, 3, 4, 6];
     f.extend_from_slice(&((b.len() + 3) as u16).to_be_bytes());
@@ -380,7 +447,10 @@ fn stp_config_bpdu_over_llc() {
 
 #[test]
 fn lanbridge_hello() {
-    let m = [0xe1, 0x19, 1, 0, 0, 0x80, 8, 0, 0x2b, 1, 2, 3, 0, 10, 0, 0x80, 8, 0, 0x2b, 4, 5, 6, 1, 0, 1, 15, 30];
+    let m = [
+        0xe1, 0x19, 1, 0, 0, 0x80, 8, 0, 0x2b, 1, 2, 3, 0, 10, 0, 0x80, 8, 0, 0x2b, 4, 5, 6, 1, 0,
+        1, 15, 30,
+    ];
     let p = dec(&eth(0x8038, &m));
     ok(&p);
     let s = l(&p, "stp");
@@ -403,7 +473,9 @@ fn lavc_frame() {
 
 fn ipv4(proto: u8, payload: &[u8]) -> Vec<u8> {
     let tot = (20 + payload.len()) as u16;
-    let mut ip = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+    let mut ip = vec![
+        0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ];
     ip[2..4].copy_from_slice(&tot.to_be_bytes());
     ip.extend_from_slice(payload);
     let mut f = vec![0; 12];
@@ -430,7 +502,10 @@ fn tcp_seq(sp: u16, dp: u16, seq: u32, opts: &[u8], payload: &[u8]) -> Vec<u8> {
 #[test]
 fn multinet_tcp_two_records_in_one_segment() {
     let mut pl = vec![];
-    for m in [&[0x05u8, 0x01, 0x04, 2, 0xaa, 0xaa][..], &[0x02, 0x01, 0x04, 0x02, 0x04, 0, 0x08][..]] {
+    for m in [
+        &[0x05u8, 0x01, 0x04, 2, 0xaa, 0xaa][..],
+        &[0x02, 0x01, 0x04, 0x02, 0x04, 0, 0x08][..],
+    ] {
         pl.extend_from_slice(&(m.len() as u16).to_le_bytes());
         pl.extend_from_slice(&[0, 0]);
         pl.extend_from_slice(m);
@@ -440,7 +515,12 @@ fn multinet_tcp_two_records_in_one_segment() {
     ok(&p);
     let recs = p.layers.iter().filter(|l| l.proto == "multinet").count();
     assert_eq!(recs, 2);
-    let rps: Vec<Option<&str>> = p.layers.iter().filter(|l| l.proto == "rp").map(|l| l.msg).collect();
+    let rps: Vec<Option<&str>> = p
+        .layers
+        .iter()
+        .filter(|l| l.proto == "rp")
+        .map(|l| l.msg)
+        .collect();
     assert_eq!(rps, [Some("hello and test"), Some("routed data")]);
 }
 
@@ -471,7 +551,12 @@ fn ddcmp_data_and_control() {
     s.extend_from_slice(&d);
     let p = dec(&tcp(8201, 8202, &[], &s));
     ok(&p);
-    let dd: Vec<Option<&str>> = p.layers.iter().filter(|l| l.proto == "ddcmp").map(|l| l.msg).collect();
+    let dd: Vec<Option<&str>> = p
+        .layers
+        .iter()
+        .filter(|l| l.proto == "ddcmp")
+        .map(|l| l.msg)
+        .collect();
     assert_eq!(dd, [Some("STRT"), Some("data")]);
     assert_eq!(l(&p, "rp").msg, Some("hello and test"));
 }
@@ -487,7 +572,9 @@ fn gre_carries_decnet() {
 
 #[test]
 fn tcp_flags_and_options() {
-    let opts = [2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0];
+    let opts = [
+        2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0,
+    ];
     let p = dec(&tcp(1234, 80, &opts, b"GET"));
     ok(&p);
     let t = l(&p, "tcp");
@@ -504,7 +591,11 @@ fn ports_named_from_services_database() {
     let db = servicedb::ServiceDb::parse("web 80/tcp\n", "services").unwrap();
     let mut d = Decoder::new().with_services(&db);
     let p = d.decode(&tcp(1234, 80, &[], &[]), LinkType::Ethernet);
-    assert!(l(&p, "tcp").summary.contains("1234 > web"), "{}", l(&p, "tcp").summary);
+    assert!(
+        l(&p, "tcp").summary.contains("1234 > web"),
+        "{}",
+        l(&p, "tcp").summary
+    );
 }
 
 #[test]
@@ -514,10 +605,14 @@ fn icmp_echo_and_arp() {
     let i = l(&p, "icmp");
     assert_eq!(i.msg, Some("echo request"));
     assert_eq!(n(i, "Sequence"), 2);
-    let mut a = vec![0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2];
+    let mut a = vec![
+        0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2,
+    ];
     let p = dec(&eth(0x0806, &a));
     ok(&p);
-    assert!(l(&p, "arp").summary.contains("who-has 10.0.0.2 tell 10.0.0.1"));
+    assert!(l(&p, "arp")
+        .summary
+        .contains("who-has 10.0.0.2 tell 10.0.0.1"));
     a[7] = 4;
     let p = dec(&eth(0x8035, &a));
     assert_eq!(l(&p, "rarp").msg, Some("reverse reply"));
@@ -547,12 +642,16 @@ fn ipv6_extension_headers_and_icmpv6() {
 fn snap_and_vlan() {
     let mut f = vec![0; 12];
     f.extend_from_slice(&[0x81, 0x00, 0x20, 0x05, 0x08, 0x06]);
-    f.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 2, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2]);
+    f.extend_from_slice(&[
+        0, 1, 8, 0, 6, 4, 0, 2, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2,
+    ]);
     let p = dec(&f);
     ok(&p);
     assert_eq!(n(l(&p, "vlan"), "VLAN ID"), 5);
     let mut f = vec![0; 12];
-    let body = [0xaa, 0xaa, 0x03, 0, 0, 0, 0x60, 0x03, 4, 0, 0x05, 0x01, 0x10, 0];
+    let body = [
+        0xaa, 0xaa, 0x03, 0, 0, 0, 0x60, 0x03, 4, 0, 0x05, 0x01, 0x10, 0,
+    ];
     f.extend_from_slice(&(body.len() as u16).to_be_bytes());
     f.extend_from_slice(&body);
     let p = dec(&f);
@@ -581,14 +680,22 @@ fn multinet_record_split_across_segments() {
         v.extend_from_slice(m);
         v
     };
-    let mut stream = rec(&[0x05, 0x01, 0x04, 10, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa]);
+    let mut stream = rec(&[
+        0x05, 0x01, 0x04, 10, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
+    ]);
     let second = rec(&[0x05, 0x02, 0x04, 0]);
     stream.extend_from_slice(&second);
     let mut d = Decoder::new();
-    let p1 = d.decode(&tcp_seq(1000, 700, 100, &[], &stream[..9]), LinkType::Ethernet);
+    let p1 = d.decode(
+        &tcp_seq(1000, 700, 100, &[], &stream[..9]),
+        LinkType::Ethernet,
+    );
     ok(&p1);
     assert!(l(&p1, "multinet").summary.contains("continues"));
-    let p2 = d.decode(&tcp_seq(1000, 700, 109, &[], &stream[9..]), LinkType::Ethernet);
+    let p2 = d.decode(
+        &tcp_seq(1000, 700, 109, &[], &stream[9..]),
+        LinkType::Ethernet,
+    );
     ok(&p2);
     assert!(l(&p2, "data").summary.starts_with("continuation"));
     assert_eq!(v(l(&p2, "rp"), "Node address"), "1.2");
@@ -658,7 +765,9 @@ fn deep_encapsulation_is_cut_off() {
     let mut inner: Vec<u8> = vec![];
     for _ in 0..3000 {
         let tot = (20 + inner.len()) as u16;
-        let mut ip = vec![0x45, 0, 0, 0, 0, 1, 0, 0, 64, 4, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+        let mut ip = vec![
+            0x45, 0, 0, 0, 0, 1, 0, 0, 64, 4, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
         ip[2..4].copy_from_slice(&tot.to_be_bytes());
         ip.extend_from_slice(&inner);
         inner = ip;

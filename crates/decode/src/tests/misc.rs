@@ -17,7 +17,10 @@ fn filters_over_the_ethernet_capture() {
     assert_eq!(count(ETH, "loop"), 11);
     assert_eq!(count(ETH, "mop[remote system ID]"), 4);
     assert_eq!(count(ETH, "nsp[connect init]"), 10);
-    assert_eq!(count(ETH, "nsp and not nsp[connect init]"), count(ETH, "nsp") - 10);
+    assert_eq!(
+        count(ETH, "nsp and not nsp[connect init]"),
+        count(ETH, "nsp") - 10
+    );
     assert_eq!(count(ETH, "rp[Endnode hello] || mop[counters reply]"), 12);
     // DECnet addresses: hellos name their node, data headers their ends.
     assert_eq!(count(ETH, "src host 2.20 and rp[Endnode hello]"), 10);
@@ -25,7 +28,10 @@ fn filters_over_the_ethernet_capture() {
     assert_eq!(count(ETH, "net 3.* and not host 3.1"), 0);
     // ENDN's hardware address sends its SysID, two loop replies and a counters reply (tcpdump agrees).
     assert_eq!(count(ETH, "ether src host 08:00:2b:e1:02:14"), 4);
-    assert_eq!(count(ETH, "host 08:00:2b:e1:02:14 and mop[remote system ID]"), 1);
+    assert_eq!(
+        count(ETH, "host 08:00:2b:e1:02:14 and mop[remote system ID]"),
+        1
+    );
     assert_eq!(count(ETH, "ip or tcp or udp"), 0);
 }
 
@@ -51,7 +57,12 @@ fn filter_errors_say_where() {
     let e = Filter::parse("port http").unwrap_err();
     assert_eq!(e.expected, "a port number");
     let db = servicedb::ServiceDb::parse("http 80/tcp\n", "services").unwrap();
-    assert_eq!(Filter::parse_with("port http", Some(&db)).unwrap().to_string(), "port 80");
+    assert_eq!(
+        Filter::parse_with("port http", Some(&db))
+            .unwrap()
+            .to_string(),
+        "port 80"
+    );
     assert!(Filter::parse("net 1.2.3.4/33").is_err());
     assert!(Filter::parse("host 64.1").is_err());
 }
@@ -63,7 +74,13 @@ fn summary_uses_seed_names() {
         s.add(&p);
     }
     let t = s.to_string();
-    for line in ["MOP [remote system ID] 4", "MOP [counters request] 2", "NSP [connect init] 10", "RP [Endnode hello] 10", "SCP [connect data] 10"] {
+    for line in [
+        "MOP [remote system ID] 4",
+        "MOP [counters request] 2",
+        "NSP [connect init] 10",
+        "RP [Endnode hello] 10",
+        "SCP [connect data] 10",
+    ] {
         assert!(t.contains(line), "{line} missing from\n{t}");
     }
     assert_eq!(s.packets(), 306);
@@ -95,16 +112,25 @@ fn pcap_both_byte_orders_and_nanoseconds() {
         ([0xa1, 0xb2, 0x3c, 0x4d], true, 123),
     ] {
         let f = pcap_header(magic, be);
-        let r: Vec<_> = CaptureReader::new(&f).unwrap().collect::<Result<_, _>>().unwrap();
+        let r: Vec<_> = CaptureReader::new(&f)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
         assert_eq!(r.len(), 1);
-        assert_eq!((r[0].ts_sec, r[0].ts_nsec, r[0].data), (5, ns, &[1u8, 2, 3][..]));
+        assert_eq!(
+            (r[0].ts_sec, r[0].ts_nsec, r[0].data),
+            (5, ns, &[1u8, 2, 3][..])
+        );
         assert_eq!(r[0].link, LinkType::Ethernet);
     }
     let mut f = pcap_header([0xd4, 0xc3, 0xb2, 0xa1], false);
     f.pop();
     let r: Vec<_> = CaptureReader::new(&f).unwrap().collect();
     assert_eq!(r, vec![Err(CaptureError::Truncated(24))]);
-    assert_eq!(CaptureReader::new(b"GIF89a..").unwrap_err(), CaptureError::BadMagic(0x3846_4947));
+    assert_eq!(
+        CaptureReader::new(b"GIF89a..").unwrap_err(),
+        CaptureError::BadMagic(0x3846_4947)
+    );
 }
 
 fn block(ty: u32, body: &[u8]) -> Vec<u8> {
@@ -122,9 +148,17 @@ fn block(ty: u32, body: &[u8]) -> Vec<u8> {
 
 #[test]
 fn pcapng_blocks() {
-    let mut f = block(0x0a0d_0d0a, &[0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    let mut f = block(
+        0x0a0d_0d0a,
+        &[
+            0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ],
+    );
     // IDB: Ethernet, snaplen 0, option if_tsresol = 9 (nanoseconds).
-    f.extend(block(1, &[1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]));
+    f.extend(block(
+        1,
+        &[1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0],
+    ));
     // A custom block to skip.
     f.extend(block(0xbad, &[1, 2, 3, 4]));
     // EPB: interface 0, time 2_000_000_123 ns, 3 bytes.
@@ -138,9 +172,15 @@ fn pcapng_blocks() {
     f.extend(block(6, &epb));
     // SPB: original length 2.
     f.extend(block(3, &[2, 0, 0, 0, 5, 6]));
-    let r: Vec<_> = CaptureReader::new(&f).unwrap().collect::<Result<_, _>>().unwrap();
+    let r: Vec<_> = CaptureReader::new(&f)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
     assert_eq!(r.len(), 2);
-    assert_eq!((r[0].ts_sec, r[0].ts_nsec, r[0].orig_len, r[0].data), (2, 123, 60, &[7u8, 8, 9][..]));
+    assert_eq!(
+        (r[0].ts_sec, r[0].ts_nsec, r[0].orig_len, r[0].data),
+        (2, 123, 60, &[7u8, 8, 9][..])
+    );
     assert_eq!(r[1].data, &[5, 6]);
 }
 
@@ -162,7 +202,10 @@ fn pcap_writer_truncates_to_snaplen_and_keeps_link_type() {
     let r = CaptureReader::new(&buf).unwrap();
     assert_eq!(r.link_type(), Some(LinkType::Raw));
     let recs: Vec<_> = r.collect::<Result<_, _>>().unwrap();
-    assert_eq!((recs[0].data, recs[0].orig_len, recs[0].ts_nsec), (&[1u8, 2, 3, 4][..], 10, 999_999_000));
+    assert_eq!(
+        (recs[0].data, recs[0].orig_len, recs[0].ts_nsec),
+        (&[1u8, 2, 3, 4][..], 10, 999_999_000)
+    );
     for v in [0u32, 1, 101, 113, 147] {
         assert_eq!(LinkType::from_u32(v).to_u32(), v);
     }
@@ -172,7 +215,10 @@ fn pcap_writer_truncates_to_snaplen_and_keeps_link_type() {
 #[test]
 fn shared_capture_round_trips_through_the_writer() {
     let buf = std::fs::read(format!("{}/{ETH}", super::captures::DIR)).unwrap();
-    let recs: Vec<_> = CaptureReader::new(&buf).unwrap().collect::<Result<_, _>>().unwrap();
+    let recs: Vec<_> = CaptureReader::new(&buf)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
     let mut w = crate::PcapWriter::new(Vec::new(), LinkType::Ethernet, 65535).unwrap();
     for r in &recs {
         w.write_record(r).unwrap();

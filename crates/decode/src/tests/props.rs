@@ -11,12 +11,18 @@ fn all_renderers(p: &crate::Packet) {
     let mut s = Summary::default();
     s.add(p);
     let _ = s.to_string();
-    for f in ["nsp or host 1.2", "not (port 700 and tcp)", "net 10.0.0.0/8 or mop[remote system ID]"] {
+    for f in [
+        "nsp or host 1.2",
+        "not (port 700 and tcp)",
+        "net 10.0.0.0/8 or mop[remote system ID]",
+    ] {
         let _ = Filter::parse(f).unwrap().matches(p);
     }
 }
 
-const ETHERTYPES: &[u16] = &[0x0800, 0x86dd, 0x0806, 0x8035, 0x8100, 0x6001, 0x6002, 0x6003, 0x6004, 0x6007, 0x8038, 0x9000];
+const ETHERTYPES: &[u16] = &[
+    0x0800, 0x86dd, 0x0806, 0x8035, 0x8100, 0x6001, 0x6002, 0x6003, 0x6004, 0x6007, 0x8038, 0x9000,
+];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
@@ -114,7 +120,10 @@ fn leaf() -> impl Strategy<Value = Filter> {
     use crate::filter::{Addr, Dir};
     let dir = prop::sample::select(vec![Dir::Any, Dir::Src, Dir::Dst]);
     let proto = prop::sample::select(crate::filter::PROTOCOLS.to_vec()).prop_map(|p| p.to_string());
-    let msg = prop::option::of(prop::sample::select(vec!["connect init", "remote system ID", "Level 1 hello"]).prop_map(str::to_string));
+    let msg = prop::option::of(
+        prop::sample::select(vec!["connect init", "remote system ID", "Level 1 hello"])
+            .prop_map(str::to_string),
+    );
     let addr = prop_oneof![
         any::<[u8; 4]>().prop_map(|a| Addr::V4(a.into())),
         any::<[u8; 16]>().prop_map(|a| Addr::V6(a.into())),
@@ -124,9 +133,20 @@ fn leaf() -> impl Strategy<Value = Filter> {
     prop_oneof![
         (proto, msg).prop_map(|(p, m)| Filter::Proto(p, m)),
         (dir.clone(), addr.clone()).prop_map(|(d, a)| Filter::Host(d, a)),
-        (dir.clone(), any::<[u8; 4]>(), 0u8..=32).prop_map(|(d, a, n)| Filter::Net(d, Addr::V4(a.into()), n)),
+        (dir.clone(), any::<[u8; 4]>(), 0u8..=32).prop_map(|(d, a, n)| Filter::Net(
+            d,
+            Addr::V4(a.into()),
+            n
+        )),
         (dir.clone(), 0u16..64).prop_map(|(d, a)| Filter::Net(d, Addr::Dn(a << 10), 6)),
-        (prop::option::of(prop::sample::select(vec!["tcp".to_string(), "udp".to_string()])), dir, any::<u16>())
+        (
+            prop::option::of(prop::sample::select(vec![
+                "tcp".to_string(),
+                "udp".to_string()
+            ])),
+            dir,
+            any::<u16>()
+        )
             .prop_map(|(p, d, n)| Filter::Port(p, d, n)),
     ]
 }
