@@ -139,7 +139,8 @@ mod tests {
     #[test]
     fn micro_precision() {
         let mut w = PcapWriter::new(Vec::new(), TsPrecision::Micro, 0).unwrap();
-        w.write_frame(Duration::new(2, 123_456_789), &[1; 14]).unwrap();
+        w.write_frame(Duration::new(2, 123_456_789), &[1; 14])
+            .unwrap();
         let b = w.into_inner().unwrap();
         assert_eq!(&b[0..4], &0xa1b2_c3d4u32.to_le_bytes());
         assert_eq!(&b[16..20], &262_144u32.to_le_bytes());

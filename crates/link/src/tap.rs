@@ -93,18 +93,17 @@ impl TapLink {
     /// Opens (creating if needed) and configures the device. The device lives in the network
     /// namespace of the calling thread; later configuration through this link stays there.
     pub fn open(cfg: &TapConfig) -> Result<TapLink> {
-        let (fd, name, offloads) =
-            attach(&cfg.name, cfg.vnet_hdr, cfg.multi_queue, cfg.offloads.normalized())?;
+        let (fd, name, offloads) = attach(
+            &cfg.name,
+            cfg.vnet_hdr,
+            cfg.multi_queue,
+            cfg.offloads.normalized(),
+        )?;
 
         if let Some(p) = cfg.persistent {
             // SAFETY: TUNSETPERSIST takes an integer argument.
-            let rc = unsafe {
-                libc::ioctl(
-                    fd.as_raw_fd(),
-                    libc::TUNSETPERSIST,
-                    libc::c_ulong::from(p),
-                )
-            };
+            let rc =
+                unsafe { libc::ioctl(fd.as_raw_fd(), libc::TUNSETPERSIST, libc::c_ulong::from(p)) };
             sys::check(rc, || format!("TUNSETPERSIST {name}"))?;
         }
 
@@ -421,7 +420,13 @@ fn attach(
 fn set_offload(fd: &OwnedFd, name: &str, o: Offloads) -> Result<Offloads> {
     let flags = o.tun_flags();
     // SAFETY: TUNSETOFFLOAD takes an integer argument.
-    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TUNSETOFFLOAD, libc::c_ulong::from(flags)) };
+    let rc = unsafe {
+        libc::ioctl(
+            fd.as_raw_fd(),
+            libc::TUNSETOFFLOAD,
+            libc::c_ulong::from(flags),
+        )
+    };
     if rc == 0 {
         return Ok(o);
     }

@@ -12,7 +12,9 @@ use wire::{UdpPacket, UdpRepr};
 fn veth(ns: &Netns) -> (String, String) {
     let linux_end = unique("vl");
     let our_end = unique("vo");
-    ns.ip(&["link", "add", &linux_end, "type", "veth", "peer", "name", &our_end]);
+    ns.ip(&[
+        "link", "add", &linux_end, "type", "veth", "peer", "name", &our_end,
+    ]);
     ns.ip(&["addr", "add", "192.0.2.1/24", "dev", &linux_end]);
     ns.ip(&["link", "set", &linux_end, "up"]);
     ns.ip(&["link", "set", &our_end, "up"]);
@@ -31,7 +33,11 @@ fn packet_socket_arp_and_batched_ping_against_linux() {
     assert_eq!(link.mtu(), 1500);
     assert!(link.ifindex() > 0);
     assert!(link.is_up().unwrap());
-    assert_eq!(link.mac(), link.interface_mac().unwrap(), "the interface's own MAC");
+    assert_eq!(
+        link.mac(),
+        link.interface_mac().unwrap(),
+        "the interface's own MAC"
+    );
 
     let mut seen = Vec::new();
     let linux_mac = resolve_linux(&mut link, &mut seen);
@@ -90,20 +96,35 @@ fn packet_socket_vnet_header_reports_partial_checksums() {
     assert_eq!(ping_linux(&mut link, linux_mac, 20, &mut seen).len(), 20);
 
     // UDP from Linux: veth offloads the checksum, so it arrives partial; the header says so.
-    ns.ip(&["neigh", "replace", "192.0.2.2", "lladdr", &link.mac().to_string(), "dev", &linux_end]);
+    ns.ip(&[
+        "neigh",
+        "replace",
+        "192.0.2.2",
+        "lladdr",
+        &link.mac().to_string(),
+        "dev",
+        &linux_end,
+    ]);
     let sock = ns.run(|| UdpSocket::bind("192.0.2.1:0").unwrap());
     let payload = vec![0x5a; 300];
-    sock.send_to(&payload, SocketAddrV4::new(OUR_IP, 4242)).unwrap();
+    sock.send_to(&payload, SocketAddrV4::new(OUR_IP, 4242))
+        .unwrap();
     let got = collect(&mut link, 1, Duration::from_secs(5), &mut seen, |f| {
         matches!(classify(f.as_slice()), Seen::Udp { dst_port: 4242, .. })
     });
     let mut f = got.into_iter().next().expect("the datagram");
-    let c = f.offload.partial_csum.expect("veth hands over a partial checksum");
+    let c = f
+        .offload
+        .partial_csum
+        .expect("veth hands over a partial checksum");
     assert_eq!((c.start, c.offset), (34, 6));
     let mut off = f.offload;
     off.complete_checksum(f.buf.as_mut_slice()).unwrap();
     let udp = UdpPacket::new_checked(&f.as_slice()[34..34 + 308]).unwrap();
-    assert!(UdpRepr::parse(&udp, LINUX_IP, OUR_IP).is_ok(), "checksum verifies");
+    assert!(
+        UdpRepr::parse(&udp, LINUX_IP, OUR_IP).is_ok(),
+        "checksum verifies"
+    );
     assert_eq!(link.stats().rx_errors, 0);
 }
 
@@ -120,13 +141,25 @@ fn packet_fanout_spreads_one_interface_over_two_links() {
             PacketLink::open(&cfg).expect("second"),
         )
     });
-    ns.ip(&["neigh", "replace", "192.0.2.2", "lladdr", &a.mac().to_string(), "dev", &linux_end]);
+    ns.ip(&[
+        "neigh",
+        "replace",
+        "192.0.2.2",
+        "lladdr",
+        &a.mac().to_string(),
+        "dev",
+        &linux_end,
+    ]);
     // 40 UDP flows (one source port each): each datagram reaches exactly one of the two links,
     // and with 40 flows both links get some.
-    let socks: Vec<UdpSocket> =
-        ns.run(|| (0..40).map(|_| UdpSocket::bind("192.0.2.1:0").unwrap()).collect());
+    let socks: Vec<UdpSocket> = ns.run(|| {
+        (0..40)
+            .map(|_| UdpSocket::bind("192.0.2.1:0").unwrap())
+            .collect()
+    });
     for s in &socks {
-        s.send_to(b"fanout", SocketAddrV4::new(OUR_IP, 4244)).unwrap();
+        s.send_to(b"fanout", SocketAddrV4::new(OUR_IP, 4244))
+            .unwrap();
     }
     let mut per = [0usize; 2];
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
@@ -141,7 +174,11 @@ fn packet_fanout_spreads_one_interface_over_two_links() {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(per[0] + per[1], 40, "each datagram once, on one link: {per:?}");
+    assert_eq!(
+        per[0] + per[1],
+        40,
+        "each datagram once, on one link: {per:?}"
+    );
     assert!(per[0] > 0 && per[1] > 0, "spread over both links: {per:?}");
 }
 
@@ -155,7 +192,15 @@ fn packet_socket_follows_an_mtu_raised_on_the_linux_side() {
     assert_eq!(link.mtu(), 1500);
     ns.ip(&["link", "set", &linux_end, "mtu", "9000"]);
     ns.ip(&["link", "set", &our_end, "mtu", "9000"]);
-    ns.ip(&["neigh", "replace", "192.0.2.2", "lladdr", &link.mac().to_string(), "dev", &linux_end]);
+    ns.ip(&[
+        "neigh",
+        "replace",
+        "192.0.2.2",
+        "lladdr",
+        &link.mac().to_string(),
+        "dev",
+        &linux_end,
+    ]);
     let sock = ns.run(|| UdpSocket::bind("192.0.2.1:0").unwrap());
     let big = vec![0x44u8; 8000];
     let mut seen = Vec::new();

@@ -63,8 +63,14 @@ fn pcap_micro_and_nano_read_by_tcpdump() {
     let lines: Vec<&str> = m.lines().collect();
     assert_eq!(lines.len(), 2, "{m}");
     assert!(lines[0].starts_with("1700000000.123456 "), "{m}");
-    assert!(lines[0].contains("02:00:00:00:00:02 > ff:ff:ff:ff:ff:ff"), "{m}");
-    assert!(lines[0].contains("Request who-has 192.0.2.1 tell 192.0.2.2"), "{m}");
+    assert!(
+        lines[0].contains("02:00:00:00:00:02 > ff:ff:ff:ff:ff:ff"),
+        "{m}"
+    );
+    assert!(
+        lines[0].contains("Request who-has 192.0.2.1 tell 192.0.2.2"),
+        "{m}"
+    );
     assert!(lines[1].starts_with("1700000001.000005 "), "{m}");
     assert!(
         lines[1].contains("192.0.2.2 > 192.0.2.1: ICMP echo request, id 19777, seq 3"),

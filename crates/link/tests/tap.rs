@@ -4,8 +4,8 @@ mod common;
 
 use common::*;
 use link::{
-    Frame, Gso, GsoKind, Link, LinkKind, OffloadInfo, Offloads, PartialCsum, PcapWriter,
-    TapConfig, TapLink, TsPrecision,
+    Frame, Gso, GsoKind, Link, LinkKind, OffloadInfo, Offloads, PartialCsum, PcapWriter, TapConfig,
+    TapLink, TsPrecision,
 };
 use std::net::{SocketAddrV4, UdpSocket};
 use std::time::Duration;
@@ -30,7 +30,11 @@ fn tap_arp_and_ping_against_linux_with_capture() {
     assert!(!tap.has_vnet_hdr());
     assert_eq!(tap.capabilities().rx, Offloads::NONE);
     assert!(tap.mac().is_unicast() && tap.mac().is_local());
-    assert_ne!(tap.mac(), tap.host_mac().unwrap(), "the stack's MAC is not Linux's");
+    assert_ne!(
+        tap.mac(),
+        tap.host_mac().unwrap(),
+        "the stack's MAC is not Linux's"
+    );
 
     let mut seen = Vec::new();
     let linux_mac = resolve_linux(&mut tap, &mut seen);
@@ -53,7 +57,8 @@ fn tap_arp_and_ping_against_linux_with_capture() {
     let path = dir.join("tap.pcap");
     let mut w = PcapWriter::create(&path, TsPrecision::Micro).unwrap();
     for (i, f) in seen.iter().enumerate() {
-        w.write(Duration::new(1_700_000_000 + i as u64, 0), f).unwrap();
+        w.write(Duration::new(1_700_000_000 + i as u64, 0), f)
+            .unwrap();
     }
     w.flush().unwrap();
     let text = tcpdump(&["-r", path.to_str().unwrap(), "-n", "-tt"]);
@@ -63,7 +68,8 @@ fn tap_arp_and_ping_against_linux_with_capture() {
         "tcpdump output:\n{text}"
     );
     assert_eq!(
-        text.matches("192.0.2.1 > 192.0.2.2: ICMP echo reply").count(),
+        text.matches("192.0.2.1 > 192.0.2.2: ICMP echo reply")
+            .count(),
         50,
         "tcpdump output:\n{text}"
     );
@@ -119,7 +125,10 @@ fn tap_configuration_mtu_mac_updown_persist() {
         .args(["-n", &ns.name, "link", "show", &name])
         .output()
         .unwrap();
-    assert!(!out.status.success(), "a non-persistent TAP goes when closed");
+    assert!(
+        !out.status.success(),
+        "a non-persistent TAP goes when closed"
+    );
 }
 
 #[test]
@@ -174,22 +183,34 @@ fn tap_multi_queue_reads_on_every_queue() {
         .args(["link", "show", q0.name()])
         .output()
         .unwrap();
-    assert!(!here.status.success(), "a queue created a device outside the namespace");
-    let plain = ns.run(|| TapLink::open(&TapConfig::new(unique("mt")))).unwrap();
+    assert!(
+        !here.status.success(),
+        "a queue created a device outside the namespace"
+    );
+    let plain = ns
+        .run(|| TapLink::open(&TapConfig::new(unique("mt"))))
+        .unwrap();
     assert!(plain.open_queue().is_err(), "needs multi_queue");
 
     // Send on one queue, read on all: replies land wherever Linux's flow hash puts them.
     let mut queues = vec![q0, q1];
     let mac = q2.mac();
-    send_all(&mut q2, vec![Frame::from_slice(&arp_request(mac, LINUX_IP))]);
+    send_all(
+        &mut q2,
+        vec![Frame::from_slice(&arp_request(mac, LINUX_IP))],
+    );
     queues.push(q2);
-    let linux_mac = q_collect(&mut queues, 1, |s| matches!(s, Seen::Arp(a) if a.source_protocol_addr == LINUX_IP))
-        .into_iter()
-        .find_map(|s| match s {
-            Seen::Arp(a) => Some(a.source_hardware_addr),
-            _ => None,
-        })
-        .expect("ARP reply on some queue");
+    let linux_mac = q_collect(
+        &mut queues,
+        1,
+        |s| matches!(s, Seen::Arp(a) if a.source_protocol_addr == LINUX_IP),
+    )
+    .into_iter()
+    .find_map(|s| match s {
+        Seen::Arp(a) => Some(a.source_hardware_addr),
+        _ => None,
+    })
+    .expect("ARP reply on some queue");
     let frames: Vec<Frame> = (0..30u16)
         .map(|i| Frame::from_slice(&echo_request(mac, linux_mac, 0x1000 + i, i, b"mq")))
         .collect();
@@ -209,7 +230,11 @@ fn q_collect(queues: &mut [TapLink], count: usize, want: impl Fn(&Seen) -> bool)
             if q.recv_batch(&mut out, 64).unwrap() > 0 {
                 any = true;
             }
-            got.extend(out.iter().map(|f| classify(f.as_slice())).filter(|s| want(s)));
+            got.extend(
+                out.iter()
+                    .map(|f| classify(f.as_slice()))
+                    .filter(|s| want(s)),
+            );
         }
         if !any {
             std::thread::sleep(Duration::from_millis(5));
@@ -279,7 +304,11 @@ fn tap_vnet_header_offloads_both_ways() {
         matches!(classify(f.as_slice()), Seen::Udp { dst_port: 4242, .. })
     });
     let mut f = got.into_iter().next().expect("the UDP super-frame");
-    assert_eq!(f.len(), 14 + 20 + 8 + 8000, "one super-frame, not eight frames");
+    assert_eq!(
+        f.len(),
+        14 + 20 + 8 + 8000,
+        "one super-frame, not eight frames"
+    );
     let gso = f.offload.gso.expect("a GSO super-frame");
     assert_eq!((gso.kind, gso.size), (GsoKind::UdpL4, 1000));
     assert_eq!(
@@ -305,7 +334,11 @@ fn tap_vnet_header_offloads_both_ways() {
         dst_port: 9999,
         payload_len: payload.len(),
     }
-    .emit_partial_checksum(&mut UdpPacket::new_unchecked(&mut udp[..]), OUR_IP, LINUX_IP);
+    .emit_partial_checksum(
+        &mut UdpPacket::new_unchecked(&mut udp[..]),
+        OUR_IP,
+        LINUX_IP,
+    );
     let frame = ipv4_frame(tap.mac(), linux_mac, IpProtocol::Udp, &udp);
     let off = OffloadInfo {
         partial_csum: Some(PartialCsum {
@@ -348,7 +381,11 @@ fn tap_vnet_header_offloads_both_ways() {
         dst_port: 9999,
         payload_len: 5,
     }
-    .emit_partial_checksum(&mut UdpPacket::new_unchecked(&mut small[..]), OUR_IP, LINUX_IP);
+    .emit_partial_checksum(
+        &mut UdpPacket::new_unchecked(&mut small[..]),
+        OUR_IP,
+        LINUX_IP,
+    );
     let frame = ipv4_frame(tap.mac(), linux_mac, IpProtocol::Udp, &small);
     let off = OffloadInfo {
         partial_csum: Some(PartialCsum {
@@ -393,7 +430,11 @@ fn tap_without_vnet_header_completes_checksums_and_refuses_superframes() {
             dst_port: 9998,
             payload_len: data.len(),
         }
-        .emit_partial_checksum(&mut UdpPacket::new_unchecked(&mut udp[..]), OUR_IP, LINUX_IP);
+        .emit_partial_checksum(
+            &mut UdpPacket::new_unchecked(&mut udp[..]),
+            OUR_IP,
+            LINUX_IP,
+        );
         PacketBuf::from_slice(
             PacketBuf::DEFAULT_HEADROOM,
             &ipv4_frame(our_mac, linux_mac, IpProtocol::Udp, &udp),
@@ -423,7 +464,11 @@ fn tap_without_vnet_header_completes_checksums_and_refuses_superframes() {
             Frame::with_offload(udp_frame(b"completed in software"), partial),
         ],
     );
-    assert_eq!(tap.stats().tx_errors, before + 1, "the super-frame is dropped");
+    assert_eq!(
+        tap.stats().tx_errors,
+        before + 1,
+        "the super-frame is dropped"
+    );
     let mut buf = [0u8; 2048];
     let (n, _) = receiver.recv_from(&mut buf).expect("the datagram");
     assert_eq!(&buf[..n], b"completed in software");

@@ -83,7 +83,7 @@ pub(crate) fn bpdu(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
                 *s = x;
             }
         }
-        summary!(l, 
+        summary!(l,
             "STP 802.1d [{tn}] root {rp:x}.{} pathcost {cost} bridge {bp:x}.{} port 0x{port:04x} hello {} maxage {} fwd {}",
             Value::Mac(rm), Value::Mac(bm), times[2] / 256, times[1] / 256, times[3] / 256
         );

@@ -66,11 +66,25 @@ impl Netns {
         // Keep IPv6 chatter (router solicitations, MLD) off the links under test.
         run(
             "ip",
-            &["netns", "exec", &ns.name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"],
+            &[
+                "netns",
+                "exec",
+                &ns.name,
+                "sysctl",
+                "-qw",
+                "net.ipv6.conf.all.disable_ipv6=1",
+            ],
         );
         run(
             "ip",
-            &["netns", "exec", &ns.name, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"],
+            &[
+                "netns",
+                "exec",
+                &ns.name,
+                "sysctl",
+                "-qw",
+                "net.ipv6.conf.default.disable_ipv6=1",
+            ],
         );
         ns
     }
@@ -216,8 +230,16 @@ pub fn echo_request(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seen {
     Arp(ArpRepr),
-    EchoReply { ident: u16, seq_no: u16, data: Vec<u8> },
-    Udp { src_port: u16, dst_port: u16, len: usize },
+    EchoReply {
+        ident: u16,
+        seq_no: u16,
+        data: Vec<u8>,
+    },
+    Udp {
+        src_port: u16,
+        dst_port: u16,
+        len: usize,
+    },
     Other,
 }
 
@@ -347,7 +369,15 @@ pub fn ping_linux<L: Link>(
     let ident = (std::process::id() & 0xffff) as u16;
     let mac = link.mac();
     let frames = (0..n)
-        .map(|seq| Frame::from_slice(&echo_request(mac, linux_mac, ident, seq, b"maynard link test")))
+        .map(|seq| {
+            Frame::from_slice(&echo_request(
+                mac,
+                linux_mac,
+                ident,
+                seq,
+                b"maynard link test",
+            ))
+        })
         .collect();
     send_all(link, frames);
     let replies = collect(link, n as usize, Duration::from_secs(5), seen, |f| {
