@@ -5,6 +5,7 @@
 //! running one stays in force.
 
 pub mod model;
+pub mod network;
 mod preserve;
 mod resolve;
 
@@ -72,6 +73,8 @@ pub struct Loaded {
     pub resolved: Vec<ResolvedService>,
     /// Things that work but look wrong.
     pub warnings: Vec<String>,
+    /// `network.toml`: Maynard's own stack (`None`: the file is absent, netcp runs no stack).
+    pub network: Option<network::NetworkConfig>,
 }
 
 /// Every problem found; the configuration was not loaded.
@@ -111,13 +114,42 @@ pub fn load(origin: &Origin) -> Result<Loaded, ConfigErrors> {
             }
         }
     }
+    let network = match load_network(origin)? {
+        Some((n, w)) => {
+            warnings.extend(w);
+            Some(n)
+        }
+        None => None,
+    };
     Ok(Loaded {
         origin: origin.clone(),
         servers: parsed.config,
         db,
         resolved,
         warnings,
+        network,
     })
+}
+
+/// Loads `network.toml` of a configuration directory, if it has one (with its warnings).
+pub fn load_network(
+    origin: &Origin,
+) -> Result<Option<(network::NetworkConfig, Vec<String>)>, ConfigErrors> {
+    let Some(dir) = origin.dir() else {
+        return Ok(None);
+    };
+    let path = dir.join(network::NETWORK_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(ConfigErrors(vec![Diagnostic::whole_file(
+                &path.display().to_string(),
+                format!("cannot read: {e}"),
+            )]))
+        }
+    };
+    network::parse_network(&text, &path.display().to_string()).map(Some)
 }
 
 /// Loads only the services database of a configuration (for `REFRESH SERVICES`).

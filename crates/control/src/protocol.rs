@@ -5,7 +5,7 @@
 //! version, or anything that is not a well-formed envelope, gets an [`Response::Error`] and the
 //! connection is closed.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -158,10 +158,75 @@ pub enum Request {
     RefreshServices,
     /// Re-reads the whole configuration, keeping open connections.
     Reload,
+    /// Puts a packet filter on an interface, removes it, or changes its logging
+    /// (SET INTERFACE name /FILTER=file /NOFILTER /LOG=... /FORMAT=... /INTERVAL=n /NOLOG).
+    SetInterfaceFilter {
+        /// The interface (a Linux interface, or one of Maynard's stack).
+        interface: String,
+        /// The filter list.
+        filter: FilterChange,
+        /// Filter logging.
+        log: FilterLogChange,
+    },
+    /// SHOW INTERFACE name /FILTER: every rule with its hits.
+    ShowInterfaceFilter {
+        /// The interface.
+        interface: String,
+    },
     /// Drains open connections and stops netcp.
     Shutdown {
         /// Close connections at once instead of draining.
         abort: bool,
+    },
+    // ----- Maynard's own stack (network.toml; crates/netcp/src/netstack) -----
+    /// SHOW INTERFACE [name] [/STATISTICS]: the stack's interfaces.
+    ShowStackInterfaces {
+        /// Only this interface.
+        name: Option<String>,
+        /// The counters table (/STATISTICS) rather than each interface's settings.
+        statistics: bool,
+    },
+    /// SET INTERFACE name /ADDRESS /MASK /BROADCAST /MTU /UP /DOWN: changes a stack interface live.
+    SetStackInterface {
+        /// The interface (`se0`, `pd1`, ...).
+        name: String,
+        /// What changes.
+        changes: StackInterfaceChanges,
+    },
+    /// SHOW ARP: the stack's ARP table.
+    ShowArp,
+    /// SET ARP /ADD /DELETE /FLUSH.
+    SetArp(ArpChange),
+    /// SHOW ROUTE: the stack's routing table.
+    ShowRoutes,
+    /// SET ROUTE /ADD /DELETE.
+    SetRoute {
+        /// Add (`true`) or delete.
+        add: bool,
+        /// Destination network and prefix length (0.0.0.0/0: a default gateway).
+        destination: Ipv4Addr,
+        /// Its prefix length.
+        prefix_len: u8,
+        /// The gateway (required to add; for delete, `None` removes every default gateway).
+        gateway: Option<Ipv4Addr>,
+    },
+    /// SHOW KERNEL: the stack's global parameters and IP/ICMP counters.
+    ShowKernel,
+    /// SET KERNEL GATEWAY|TCP_PMTU|ACCEPT_REDIRECTS 0|1.
+    SetKernel {
+        /// The parameter (lower case: `gateway`, `tcp_pmtu`, `accept_redirects`).
+        parameter: String,
+        /// Its new value.
+        value: bool,
+    },
+    /// PING address: ICMP echo requests from the stack.
+    StackPing {
+        /// Whom to ping.
+        address: Ipv4Addr,
+        /// How many requests (one a second).
+        count: u16,
+        /// Bytes of data in each.
+        size: u16,
     },
 }
 
@@ -185,6 +250,63 @@ impl ServiceChanges {
     pub fn is_empty(&self) -> bool {
         *self == ServiceChanges::default()
     }
+}
+
+/// What SET INTERFACE does to an interface's filter list.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterChange {
+    /// Leave it as it is.
+    #[default]
+    Keep,
+    /// Load this filter file (an absolute path) and apply it.
+    Load(PathBuf),
+    /// Remove the list (/NOFILTER): the interface passes everything again.
+    Remove,
+}
+
+/// Where filter log reports go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterLogTarget {
+    /// netcp's log (the operator's console, OPCOM on VMS).
+    Opcom,
+    /// A file of its own (an absolute path).
+    File(PathBuf),
+}
+
+/// The format of filter log reports (seed 001).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterLogFormat {
+    /// As SHOW INTERFACE /FILTER shows it.
+    Normal,
+    /// Comma-separated, the first line holding the field names.
+    Comma,
+}
+
+/// Filter logging of one interface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilterLog {
+    /// Where reports go.
+    pub target: FilterLogTarget,
+    /// Their format.
+    pub format: FilterLogFormat,
+    /// Seconds between reports (at least 5).
+    pub interval_seconds: u32,
+}
+
+/// What SET INTERFACE does to filter logging.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterLogChange {
+    /// Leave it as it is.
+    #[default]
+    Keep,
+    /// Log as described.
+    Set(FilterLog),
+    /// Stop logging and close the file (/NOLOG).
+    Stop,
 }
 
 /// What netcp answers.
@@ -218,6 +340,202 @@ pub enum Response {
         /// One per service.
         counters: Vec<ServiceCounters>,
     },
+    /// Text netcp rendered itself, printed as it is (SHOW INTERFACE /FILTER, ...).
+    Text {
+        /// Lines, each ending in a newline.
+        text: String,
+    },
+    /// SHOW INTERFACE: the stack's interfaces.
+    StackInterfaces {
+        /// One per interface.
+        interfaces: Vec<StackInterfaceInfo>,
+        /// The view asked for: the counters table (/STATISTICS) or each interface's settings.
+        statistics: bool,
+    },
+    /// SHOW ARP.
+    Arp {
+        /// One per entry.
+        entries: Vec<ArpInfo>,
+    },
+    /// SHOW ROUTE.
+    Routes {
+        /// One per route.
+        routes: Vec<RouteInfo>,
+    },
+    /// SHOW KERNEL.
+    Kernel(KernelInfo),
+}
+
+/// The changes of SET INTERFACE on a stack interface; `None` leaves a setting as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StackInterfaceChanges {
+    /// A new address (with `mask`, or keeping the old prefix length, else the class's).
+    pub address: Option<Ipv4Addr>,
+    /// A new netmask.
+    pub mask: Option<Ipv4Addr>,
+    /// A non-standard broadcast address (`Some(None)`: back to the standard one).
+    pub broadcast: Option<Option<Ipv4Addr>>,
+    /// A new MTU.
+    pub mtu: Option<u32>,
+    /// Administratively up or down.
+    pub up: Option<bool>,
+}
+
+impl StackInterfaceChanges {
+    /// Whether nothing would change.
+    pub fn is_empty(&self) -> bool {
+        *self == StackInterfaceChanges::default()
+    }
+}
+
+/// SET ARP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArpChange {
+    /// /ADD host [hw] [/PERMANENT] [/PUBLISH] [/PROXY].
+    Add {
+        /// The IP address.
+        address: Ipv4Addr,
+        /// The hardware address (`None` only with `proxy`).
+        mac: Option<String>,
+        /// Never ages.
+        permanent: bool,
+        /// Answer requests for it with `mac`.
+        publish: bool,
+        /// Answer requests for it with our own hardware address.
+        proxy: bool,
+    },
+    /// /DELETE host.
+    Delete {
+        /// The IP address.
+        address: Ipv4Addr,
+    },
+    /// /FLUSH [/PERMANENT]: temporary entries, or every one.
+    Flush {
+        /// Permanent, published and proxy entries too.
+        permanent: bool,
+    },
+}
+
+/// Seed 001's interface counters and IF-MIB's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StackCounters {
+    /// Packets received.
+    pub ipkts: u64,
+    /// Input errors.
+    pub ierrs: u64,
+    /// Packets sent.
+    pub opkts: u64,
+    /// Output errors.
+    pub oerrs: u64,
+    /// Collisions.
+    pub collis: u64,
+    /// Octets received.
+    pub in_octets: u64,
+    /// Octets sent.
+    pub out_octets: u64,
+    /// Unicast packets received.
+    pub in_ucast: u64,
+    /// Multicast packets received.
+    pub in_mcast: u64,
+    /// Broadcast packets received.
+    pub in_bcast: u64,
+    /// Received packets discarded.
+    pub in_discards: u64,
+    /// Received packets of an unknown protocol.
+    pub in_unknown_protos: u64,
+    /// Unicast packets sent.
+    pub out_ucast: u64,
+    /// Multicast packets sent.
+    pub out_mcast: u64,
+    /// Broadcast packets sent.
+    pub out_bcast: u64,
+    /// Packets to send discarded.
+    pub out_discards: u64,
+}
+
+/// SHOW INTERFACE, one stack interface.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackInterfaceInfo {
+    /// `se0`, `pd1`, `lo0`.
+    pub name: String,
+    /// MTU.
+    pub mtu: u16,
+    /// Address.
+    pub address: Option<Ipv4Addr>,
+    /// Prefix length.
+    pub prefix_len: Option<u8>,
+    /// Broadcast address in use.
+    pub broadcast: Option<Ipv4Addr>,
+    /// Hardware address (se, pd).
+    pub mac: Option<String>,
+    /// `UP,BROADCAST,RUNNING,MULTICAST`.
+    pub flags: String,
+    /// `ethernet` or `802.2`.
+    pub encapsulation: String,
+    /// What it rides on: `tap mayn0`, `packet eth1`, `se0` (a pd's parent), `loopback`.
+    pub link: String,
+    /// Counters.
+    pub counters: StackCounters,
+}
+
+/// SHOW ARP, one entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArpInfo {
+    /// IP address.
+    pub address: Ipv4Addr,
+    /// Hardware address (none while resolving).
+    pub mac: Option<String>,
+    /// The interface.
+    pub interface: String,
+    /// Never ages.
+    pub permanent: bool,
+    /// Published for another host.
+    pub publish: bool,
+    /// Proxy: our own hardware address is published.
+    pub proxy: bool,
+    /// Still being resolved.
+    pub incomplete: bool,
+    /// Seconds until it expires.
+    pub expires_seconds: Option<u64>,
+    /// Datagrams waiting for it.
+    pub queued: usize,
+}
+
+/// SHOW ROUTE, one route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteInfo {
+    /// Destination network.
+    pub destination: Ipv4Addr,
+    /// Its prefix length.
+    pub prefix_len: u8,
+    /// Gateway (none for a connected network).
+    pub gateway: Option<Ipv4Addr>,
+    /// Interface.
+    pub interface: String,
+    /// An MTU the route carries.
+    pub mtu: Option<u16>,
+    /// `connected`, `host`, `network`, `default`, `pmtu`.
+    pub kind: String,
+    /// For default gateways: the one in use.
+    pub active: bool,
+    /// For default gateways: declared dead.
+    pub dead: bool,
+    /// Seconds until a learnt route expires.
+    pub expires_seconds: Option<u64>,
+}
+
+/// SHOW KERNEL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelInfo {
+    /// IP gateway (forwarding).
+    pub gateway: bool,
+    /// Path MTU discovery.
+    pub tcp_pmtu: bool,
+    /// ICMP redirects obeyed.
+    pub accept_redirects: bool,
+    /// Stack-wide counters (IP-MIB, ICMP-MIB, UDP-MIB names), in order.
+    pub counters: Vec<(String, u64)>,
 }
 
 /// SHOW VERSION.

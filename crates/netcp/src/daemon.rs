@@ -1,6 +1,8 @@
 //! The master server's state: the running and saved configurations, the hosted services and
 //! their listeners, and the handling of every control request.
 
+mod filter_requests;
+mod netstack_requests;
 mod requests;
 
 use std::collections::BTreeSet;
@@ -50,6 +52,10 @@ pub struct Daemon {
     low_port_offset: u16,
     started: Instant,
     shutdown: watch::Sender<Option<bool>>,
+    /// Packet filters on Linux interfaces.
+    filters: crate::filters::InterfaceFilters,
+    /// Maynard's own stack, when network.toml configures one (see `netstack_requests.rs`).
+    netstack: Option<crate::netstack::NetstackHandle>,
 }
 
 /// The log targets a configuration asks for; relative paths are relative to its directory.
@@ -94,6 +100,8 @@ impl Daemon {
             low_port_offset: 0,
             started: Instant::now(),
             shutdown,
+            filters: Default::default(),
+            netstack: None,
         }
     }
 

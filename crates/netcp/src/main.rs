@@ -4,7 +4,9 @@
 mod control_server;
 mod daemon;
 mod external;
+mod filters;
 mod log;
+mod netstack;
 mod runtime;
 mod service;
 mod sockets;
@@ -177,8 +179,20 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
     let (shutdown_tx, mut shutdown_rx) = watch::channel(None);
     let resolved = loaded.resolved.clone();
     let drain_seconds = loaded.servers.netcp.drain_seconds;
+    let network = loaded.network.clone();
     let mut daemon = Daemon::new(rt.clone(), loaded, shutdown_tx.clone());
     daemon.start(resolved).await;
+    if let Some(net) = &network {
+        let handle = netstack::NetstackHandle::start(net, rt.clone())
+            .context("cannot start Maynard's stack (network.toml)")?;
+        daemon.set_netstack(handle);
+        rt.log.emit(
+            rt.log
+                .line("stack-started")
+                .kv("interfaces", net.interfaces.len()),
+        );
+    }
+    daemon.load_startup_filters().await;
     let daemon = Arc::new(Mutex::new(daemon));
     rt.log.emit(
         rt.log
@@ -216,6 +230,7 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
 
     // Stop taking new work, then let open connections finish (or cut them off).
     daemon.lock().await.stop_all().await;
+    daemon.lock().await.stop_netstack();
     let open = rt.conns.len();
     rt.log.emit(
         rt.log

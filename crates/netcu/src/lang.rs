@@ -112,6 +112,14 @@ impl<'a> Lexer<'a> {
         if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
             return false;
         }
+        // A qualifier name ends at a blank, `=`, the next `/` or the end: `/tmp/f.dat` is a path.
+        let ends_cleanly = rest[name.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| c.is_whitespace() || c == '=' || c == '/');
+        if !ends_cleanly {
+            return false;
+        }
         if (self.known)(&name) {
             return !in_value || name.len() >= 2;
         }
@@ -336,8 +344,17 @@ mod tests {
 
     #[test]
     fn paths_are_words() {
-        let t = tokenize("check /etc/maynard conf/dir", &known).unwrap();
-        assert_eq!(words(&t), ["check", "/etc/maynard", "conf/dir"]);
+        let t = tokenize("check /etc/maynard conf/dir /tmp/f.dat x/full.txt", &known).unwrap();
+        assert_eq!(
+            words(&t),
+            [
+                "check",
+                "/etc/maynard",
+                "conf/dir",
+                "/tmp/f.dat",
+                "x/full.txt"
+            ]
+        );
         let t = tokenize("show x /bogus", &known).unwrap();
         assert_eq!(words(&t), ["show", "x", "/bogus=None"]);
     }

@@ -3,8 +3,11 @@
 
 mod client;
 mod commands;
+mod dump;
 mod lang;
+mod local;
 mod render;
+mod render_net;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -57,6 +60,17 @@ impl Session {
                 Outcome::Done
             }
             Action::Check(dir) => self.check(dir),
+            Action::CheckFilter(path) => {
+                local_outcome(local::check_filter(&path, self.config.clone()))
+            }
+            Action::TestFilter { file, operands } => {
+                local_outcome(local::test_filter(&file, &operands, self.config.clone()))
+            }
+            Action::ConvertFilter { old, new } => local_outcome(local::convert_filter(&old, &new)),
+            Action::Dump(req) => {
+                let db = local::services_db(self.config.clone()).ok();
+                local_outcome(dump::run(&req, db.as_ref()))
+            }
             Action::Version => {
                 println!(
                     "netcu {} (protocol {PROTOCOL_VERSION})",
@@ -113,6 +127,13 @@ impl Session {
     }
 }
 
+fn local_outcome(done: local::Done) -> Outcome {
+    match done {
+        Ok(()) => Outcome::Done,
+        Err(()) => Outcome::Failed(FAILED),
+    }
+}
+
 fn show(response: Response, full: bool) -> Outcome {
     match response {
         Response::Ok { message } => {
@@ -143,8 +164,35 @@ fn show(response: Response, full: bool) -> Outcome {
             print!("{}", render::connections(&connections));
             Outcome::Done
         }
+        Response::Text { text } => {
+            print!("{text}");
+            Outcome::Done
+        }
         Response::Counters { counters } => {
             print!("{}", render::counters(&counters));
+            Outcome::Done
+        }
+        Response::StackInterfaces {
+            interfaces,
+            statistics: true,
+        } => {
+            print!("{}", render_net::interface_statistics(&interfaces));
+            Outcome::Done
+        }
+        Response::StackInterfaces { interfaces, .. } => {
+            print!("{}", render_net::interfaces(&interfaces));
+            Outcome::Done
+        }
+        Response::Arp { entries } => {
+            print!("{}", render_net::arp(&entries));
+            Outcome::Done
+        }
+        Response::Routes { routes } => {
+            print!("{}", render_net::routes(&routes));
+            Outcome::Done
+        }
+        Response::Kernel(k) => {
+            print!("{}", render_net::kernel(&k));
             Outcome::Done
         }
     }

@@ -135,6 +135,24 @@ impl Daemon {
                     ))
                 }
             },
+            Request::SetInterfaceFilter {
+                interface,
+                filter,
+                log,
+            } => self.set_interface_filter(&interface, filter, log).await,
+            Request::ShowInterfaceFilter { interface } => {
+                self.show_interface_filter(&interface).await
+            }
+            // Maynard's own stack: crates/netcp/src/daemon/netstack_requests.rs.
+            request @ (Request::ShowStackInterfaces { .. }
+            | Request::SetStackInterface { .. }
+            | Request::ShowArp
+            | Request::SetArp(_)
+            | Request::ShowRoutes
+            | Request::SetRoute { .. }
+            | Request::ShowKernel
+            | Request::SetKernel { .. }
+            | Request::StackPing { .. }) => self.netstack_request(request).await,
             Request::Shutdown { abort } => {
                 let open = self.rt.conns.len();
                 let _ = self.shutdown.send(Some(abort));

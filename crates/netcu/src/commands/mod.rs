@@ -5,12 +5,18 @@
 //! [`CommandDef`]s; a definition carries the function that builds its [`Action`], so adding a
 //! command is adding one entry to its family's table.
 
+mod dump;
+mod filter;
 mod general;
+mod interface;
+mod netconfig;
 mod service;
 
 use std::path::PathBuf;
 
 use control::protocol::Request;
+
+pub use dump::DumpRequest;
 
 use crate::lang::{match_keyword, tokenize, RawQualifier, Token, Value};
 
@@ -65,6 +71,24 @@ pub enum Action {
     Version,
     /// CHECK a configuration locally.
     Check(Option<PathBuf>),
+    /// CHECK FILTER: validate a filter file locally.
+    CheckFilter(PathBuf),
+    /// TEST FILTER: classify one packet against a filter file.
+    TestFilter {
+        /// The filter file.
+        file: PathBuf,
+        /// The packet.
+        operands: ::filter::dryrun::TestOperands,
+    },
+    /// CONVERT FILTER: old format to CIDR.
+    ConvertFilter {
+        /// The old file.
+        old: PathBuf,
+        /// The file to write.
+        new: PathBuf,
+    },
+    /// DUMP: decode a capture.
+    Dump(DumpRequest),
     /// Print help.
     Help(Vec<String>),
     /// Leave the interactive prompt.
@@ -75,7 +99,13 @@ pub enum Action {
 
 /// Every command, family by family, in the order HELP lists them.
 fn all() -> impl Iterator<Item = &'static CommandDef> {
-    service::COMMANDS.iter().chain(general::COMMANDS.iter())
+    service::COMMANDS
+        .iter()
+        .chain(interface::COMMANDS.iter())
+        .chain(netconfig::COMMANDS.iter())
+        .chain(filter::COMMANDS.iter())
+        .chain(dump::COMMANDS.iter())
+        .chain(general::COMMANDS.iter())
 }
 
 /// A parsed command: which definition, its parameters, its qualifiers in order.
@@ -186,14 +216,22 @@ fn find_command(words: &[(String, usize)]) -> Result<(&'static CommandDef, usize
         .filter_map(|c| c.words.get(1).copied())
         .collect();
     let Some((second, _)) = words.get(1) else {
+        if let Some(one) = with_verb.iter().find(|c| c.words.len() == 1) {
+            return Ok((one, 1));
+        }
         return Err(format!(
             "{} what? One of: {}",
             verb.to_uppercase(),
             objects.join(", ").to_uppercase()
         ));
     };
-    let object =
-        match_keyword(second, &objects).map_err(|e| format!("{}: {e}", verb.to_uppercase()))?;
+    let single = with_verb.iter().copied().find(|c| c.words.len() == 1);
+    let object = match (match_keyword(second, &objects), single) {
+        (Ok(o), _) => o,
+        // CHECK /etc/maynard: a parameter of the one-word command, not an object.
+        (Err(_), Some(one)) => return Ok((one, 1)),
+        (Err(e), None) => return Err(format!("{}: {e}", verb.to_uppercase())),
+    };
     let def = with_verb
         .into_iter()
         .find(|c| c.words.get(1) == Some(&object))

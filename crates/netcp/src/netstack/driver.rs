@@ -1,0 +1,546 @@
+//! The stack's thread: links, the poll loop, commands and events.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{Read, Write};
+use std::net::Ipv4Addr;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use control::config::network::{Encapsulation as CfgEncap, LinkDevice, NetworkConfig};
+use link::{Frame, Link, PacketConfig, PacketLink, TapConfig, TapLink};
+use stack::{
+    ArpFlags, EthernetAddress, IfaceId, Instant, Ipv4Prefix, LinkSpec, PacketBuf, Stack,
+    StackConfig, StackEvent, XorShiftRng,
+};
+
+use crate::runtime::Runtime;
+
+/// Frames read from one link per round before the others get their turn.
+const RX_BATCH: usize = 64;
+/// Rounds of reading per link before timers and commands run again.
+const RX_ROUNDS: usize = 8;
+/// Frames waiting for a link that will not take them; the oldest are dropped beyond this.
+const TX_QUEUE_LIMIT: usize = 4096;
+/// Echo replies kept for PING before the oldest are forgotten.
+const ECHO_KEEP: usize = 1024;
+
+/// A command for the stack's thread.
+type Command = Box<dyn FnOnce(&mut Driver) + Send>;
+
+/// One link under an se interface.
+struct LinkSlot {
+    iface: IfaceId,
+    link: Box<dyn Link + Send>,
+    queue: VecDeque<Frame>,
+    /// The link failed and that was logged; cleared when it works again.
+    failing: bool,
+}
+
+/// An echo reply seen by the stack (for PING).
+#[derive(Debug, Clone, Copy)]
+pub struct EchoSeen {
+    /// Who answered.
+    pub from: Ipv4Addr,
+    /// Identifier.
+    pub ident: u16,
+    /// Sequence number.
+    pub seq_no: u16,
+    /// Bytes of data.
+    pub len: usize,
+    /// When (on the stack's clock).
+    pub at: Instant,
+}
+
+/// What the stack's thread owns. Commands get `&mut Driver`.
+pub struct Driver {
+    /// The stack.
+    pub stack: Stack,
+    links: Vec<LinkSlot>,
+    /// `tap mayn0`, `packet eth1`, per se interface.
+    descriptions: HashMap<IfaceId, String>,
+    out: Vec<(IfaceId, PacketBuf)>,
+    epoch: std::time::Instant,
+    rt: Arc<Runtime>,
+    stop: bool,
+    echoes: VecDeque<EchoSeen>,
+    next_ident: u16,
+}
+
+impl Driver {
+    /// Now on the stack's clock.
+    pub fn now(&self) -> Instant {
+        Instant::from_nanos(u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    /// Runs `f` with the stack, the output queue and the time; queued frames go out afterwards.
+    pub fn with_ctx<R>(
+        &mut self,
+        f: impl FnOnce(&mut Stack, &mut Vec<(IfaceId, PacketBuf)>, Instant) -> R,
+    ) -> R {
+        let now = self.now();
+        let mut out = std::mem::take(&mut self.out);
+        let r = f(&mut self.stack, &mut out, now);
+        self.out = out;
+        r
+    }
+
+    /// What an interface rides on: `tap mayn0`, `packet eth1`, the parent's name, `loopback`.
+    pub fn describe(&self, id: IfaceId) -> String {
+        if let Some(d) = self.descriptions.get(&id) {
+            return d.clone();
+        }
+        match self.stack.interface(id) {
+            Some(i) if i.kind() == stack::IfaceKind::Loopback => "loopback".into(),
+            Some(i) if i.link() != id => self
+                .stack
+                .interface(i.link())
+                .map_or_else(String::new, |p| p.name().to_string()),
+            _ => String::new(),
+        }
+    }
+
+    /// An interface's name.
+    pub fn iface_name(&self, id: IfaceId) -> String {
+        self.stack
+            .interface(id)
+            .map_or_else(|| format!("#{}", id.0), |i| i.name().to_string())
+    }
+
+    /// A fresh ICMP identifier for one PING.
+    pub fn take_ident(&mut self) -> u16 {
+        self.next_ident = self.next_ident.wrapping_add(1);
+        self.next_ident
+    }
+
+    /// Removes and returns the echo replies with identifier `ident` seen so far.
+    pub fn take_echoes(&mut self, ident: u16) -> Vec<EchoSeen> {
+        let (mine, rest): (Vec<EchoSeen>, Vec<EchoSeen>) =
+            self.echoes.drain(..).partition(|e| e.ident == ident);
+        self.echoes = rest.into();
+        mine
+    }
+
+    fn log_events(&mut self) {
+        for e in self.stack.take_events() {
+            let log = &self.rt.log;
+            match e {
+                StackEvent::DuplicateAddress { iface, addr, other } => log.emit(
+                    log.line("stack-duplicate-address")
+                        .kv("interface", self.iface_name(iface))
+                        .kv("address", addr)
+                        .kv("other", other),
+                ),
+                StackEvent::ArpFailed { iface, addr } => log.emit(
+                    log.line("stack-arp-failed")
+                        .kv("interface", self.iface_name(iface))
+                        .kv("address", addr),
+                ),
+                StackEvent::GatewayDead { gateway, next } => {
+                    log.emit(log.line("stack-gateway-dead").kv("gateway", gateway).kv(
+                        "next",
+                        next.map_or_else(|| "none".to_string(), |n| n.to_string()),
+                    ))
+                }
+                StackEvent::PathMtu { dst, mtu } => log.emit(
+                    log.line("stack-path-mtu")
+                        .kv("destination", dst)
+                        .kv("mtu", mtu),
+                ),
+                StackEvent::RedirectIgnored { from, gateway } => log.emit(
+                    log.line("stack-redirect-ignored")
+                        .kv("from", from)
+                        .kv("gateway", gateway),
+                ),
+                StackEvent::EchoReply {
+                    from,
+                    ident,
+                    seq_no,
+                    len,
+                } => {
+                    if self.echoes.len() >= ECHO_KEEP {
+                        self.echoes.pop_front();
+                    }
+                    let at = self.now();
+                    self.echoes.push_back(EchoSeen {
+                        from,
+                        ident,
+                        seq_no,
+                        len,
+                        at,
+                    });
+                }
+                StackEvent::IcmpError { .. }
+                | StackEvent::Unreachable { .. }
+                | StackEvent::UdpReadable(_) => {}
+            }
+        }
+    }
+
+    /// Moves the stack's output to the links' queues and sends what the links take.
+    fn transmit(&mut self) {
+        for (iface, buf) in self.out.drain(..) {
+            match self.links.iter_mut().find(|l| l.iface == iface) {
+                Some(slot) => {
+                    if slot.queue.len() >= TX_QUEUE_LIMIT {
+                        slot.queue.pop_front();
+                        self.stack.count_output_error(iface);
+                    }
+                    slot.queue.push_back(Frame::new(buf));
+                }
+                None => self.stack.count_output_error(iface),
+            }
+        }
+        for slot in &mut self.links {
+            if slot.queue.is_empty() {
+                continue;
+            }
+            if let Err(e) = slot.link.send_batch(&mut slot.queue) {
+                // A link-level failure: drop the frame at the front so the queue moves on.
+                if slot.queue.pop_front().is_some() {
+                    self.stack.count_output_error(slot.iface);
+                }
+                if !slot.failing {
+                    slot.failing = true;
+                    self.rt.log.emit(
+                        self.rt
+                            .log
+                            .line("stack-link-error")
+                            .kv("link", slot.link.name())
+                            .kv("message", e),
+                    );
+                }
+            }
+        }
+    }
+
+    fn receive(&mut self, frames: &mut Vec<Frame>) {
+        for i in 0..self.links.len() {
+            for _ in 0..RX_ROUNDS {
+                let Some(slot) = self.links.get_mut(i) else {
+                    break;
+                };
+                frames.clear();
+                let n = match slot.link.recv_batch(frames, RX_BATCH) {
+                    Ok(n) => {
+                        slot.failing = false;
+                        n
+                    }
+                    Err(e) => {
+                        if !slot.failing {
+                            slot.failing = true;
+                            let line = self
+                                .rt
+                                .log
+                                .line("stack-link-error")
+                                .kv("link", slot.link.name())
+                                .kv("message", e);
+                            self.rt.log.emit(line);
+                        }
+                        // A link that keeps failing must not spin the thread.
+                        std::thread::sleep(Duration::from_millis(10));
+                        break;
+                    }
+                };
+                if n == 0 {
+                    break;
+                }
+                let iface = slot.iface;
+                let now = self.now();
+                self.stack.receive_batch(
+                    &mut self.out,
+                    iface,
+                    frames.drain(..).map(|f| f.buf),
+                    now,
+                );
+                if n < RX_BATCH {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn fire_timers(&mut self) {
+        let now = self.now();
+        if self.stack.poll_at().is_some_and(|t| t <= now) {
+            self.stack.on_timer(&mut self.out, now);
+        }
+    }
+
+    /// Milliseconds until the next timer (`-1`: none).
+    fn timeout_ms(&self) -> i32 {
+        match self.stack.poll_at() {
+            None => -1,
+            Some(t) => {
+                let d = t.saturating_duration_since(self.now());
+                // Round up so we do not wake a moment early and spin.
+                let ms = d.as_nanos().div_ceil(1_000_000);
+                i32::try_from(ms).unwrap_or(i32::MAX)
+            }
+        }
+    }
+}
+
+/// netcp's handle on the stack's thread.
+pub struct NetstackHandle {
+    tx: mpsc::Sender<Command>,
+    wake: UnixStream,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl NetstackHandle {
+    /// Builds the stack of `cfg`, opens its links, and starts its thread.
+    pub fn start(cfg: &NetworkConfig, rt: Arc<Runtime>) -> anyhow::Result<NetstackHandle> {
+        let driver = build(cfg, rt)?;
+        let (tx, rx) = mpsc::channel::<Command>();
+        let (wake, wake_rx) =
+            UnixStream::pair().context("cannot make the stack's wake-up socket")?;
+        wake.set_nonblocking(true)?;
+        wake_rx.set_nonblocking(true)?;
+        let thread = std::thread::Builder::new()
+            .name("netcp-stack".into())
+            .spawn(move || {
+                let rt = driver.rt.clone();
+                // A bug in the stack must not pass silently: the thread ends, the log says why,
+                // and every later command answers that the stack has stopped.
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run(driver, rx, wake_rx)
+                }));
+                if let Err(p) = r {
+                    let why = p
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| p.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    rt.log
+                        .emit(rt.log.line("stack-panicked").kv("message", why));
+                }
+            })
+            .context("cannot start the stack's thread")?;
+        Ok(NetstackHandle {
+            tx,
+            wake,
+            thread: Some(thread),
+        })
+    }
+
+    /// Runs `f` on the stack's thread and returns its result.
+    pub async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Driver) -> R + Send + 'static,
+    ) -> Result<R, String> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.tx
+            .send(Box::new(move |d: &mut Driver| {
+                let _ = reply.send(f(d));
+            }))
+            .map_err(|_| "Maynard's stack has stopped".to_string())?;
+        let _ = (&self.wake).write(&[1]);
+        answer
+            .await
+            .map_err(|_| "Maynard's stack has stopped".to_string())
+    }
+
+    /// Stops the thread (its links close, a TAP device goes away).
+    pub fn stop(&mut self) {
+        let _ = self.tx.send(Box::new(|d: &mut Driver| d.stop = true));
+        let _ = (&self.wake).write(&[1]);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for NetstackHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A seed from the OS (/dev/urandom, read once).
+fn os_seed() -> u64 {
+    let mut b = [0u8; 8];
+    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)) {
+        Ok(()) => u64::from_ne_bytes(b),
+        Err(_) => {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            t.as_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32)
+        }
+    }
+}
+
+fn build(cfg: &NetworkConfig, rt: Arc<Runtime>) -> anyhow::Result<Driver> {
+    let config = StackConfig {
+        gateway_mode: cfg.kernel.gateway,
+        pmtu_discovery: cfg.kernel.tcp_pmtu,
+        accept_redirects: cfg.kernel.accept_redirects,
+        ..StackConfig::default()
+    };
+    let mut d = Driver {
+        stack: Stack::new(config, Box::new(XorShiftRng::new(os_seed()))),
+        links: Vec::new(),
+        descriptions: HashMap::new(),
+        out: Vec::new(),
+        epoch: std::time::Instant::now(),
+        rt,
+        stop: false,
+        echoes: VecDeque::new(),
+        next_ident: (os_seed() & 0xffff) as u16,
+    };
+    for i in &cfg.interfaces {
+        let name = &i.name;
+        let now = d.now();
+        let id = match (&i.link, &i.parent) {
+            (Some(dev), _) => {
+                let (link, desc): (Box<dyn Link + Send>, String) = match dev {
+                    LinkDevice::Tap(t) => {
+                        let mut tc = TapConfig::new(t.clone());
+                        tc.mac = i.mac.map(EthernetAddress::from);
+                        tc.mtu = Some(i.mtu.unwrap_or(1500) as usize);
+                        let l = TapLink::open(&tc)
+                            .with_context(|| format!("{name}: cannot open TAP device {t}"))?;
+                        (Box::new(l), format!("tap {t}"))
+                    }
+                    LinkDevice::Packet(p) => {
+                        let mut pc = PacketConfig::new(p.clone());
+                        pc.mac = i.mac.map(EthernetAddress::from);
+                        pc.promiscuous = i.mac.is_some();
+                        let l = PacketLink::open(&pc)
+                            .with_context(|| format!("{name}: cannot open AF_PACKET on {p}"))?;
+                        (Box::new(l), format!("packet {p}"))
+                    }
+                };
+                let id = d
+                    .stack
+                    .create_interface(name, LinkSpec::Ethernet(link.mac()), now)
+                    .map_err(|e| anyhow!("{name}: {e}"))?;
+                d.descriptions.insert(id, desc);
+                d.links.push(LinkSlot {
+                    iface: id,
+                    link,
+                    queue: VecDeque::new(),
+                    failing: false,
+                });
+                id
+            }
+            (None, Some(parent)) => {
+                let p = d
+                    .stack
+                    .find_interface(parent)
+                    .ok_or_else(|| anyhow!("{name}: no parent {parent}"))?;
+                d.stack
+                    .create_interface(name, LinkSpec::Pseudo { parent: p }, now)
+                    .map_err(|e| anyhow!("{name}: {e}"))?
+            }
+            (None, None) => return Err(anyhow!("{name}: no link and no parent")),
+        };
+        let e = |e: stack::ConfigError| anyhow!("{name}: {e}");
+        if i.encapsulation == CfgEncap::Ieee8022 {
+            d.stack
+                .set_encapsulation(id, stack::Encapsulation::Ieee8022)
+                .map_err(e)?;
+        }
+        if let Some(m) = i.mtu {
+            d.stack.set_mtu(id, m).map_err(e)?;
+        }
+        d.stack.set_link_running(id, true, now).map_err(e)?;
+        let mut out = std::mem::take(&mut d.out);
+        if let Some((addr, len)) = i.address {
+            for w in d
+                .stack
+                .set_address(&mut out, id, addr, len, now)
+                .map_err(e)?
+            {
+                d.rt.log.notice(&format!("{name}: {w}"));
+            }
+        }
+        if i.broadcast.is_some() {
+            d.stack.set_broadcast(id, i.broadcast).map_err(e)?;
+        }
+        d.stack.set_up(&mut out, id, i.enabled, now).map_err(e)?;
+        d.out = out;
+    }
+    for r in &cfg.routes {
+        let dest = Ipv4Prefix::new(r.destination.0, r.destination.1)
+            .map_err(|e| anyhow!("route {}/{}: {e}", r.destination.0, r.destination.1))?;
+        d.stack
+            .route_add(dest, r.gateway, r.mtu)
+            .map_err(|e| anyhow!("route {dest} via {}: {e}", r.gateway))?;
+    }
+    for a in &cfg.arp {
+        let now = d.now();
+        d.stack
+            .arp_add(
+                a.address,
+                a.mac.map(EthernetAddress::from),
+                ArpFlags {
+                    permanent: a.permanent,
+                    publish: a.publish,
+                    proxy: a.proxy,
+                },
+                now,
+            )
+            .map_err(|e| anyhow!("arp {}: {e}", a.address))?;
+    }
+    Ok(d)
+}
+
+fn run(mut d: Driver, rx: mpsc::Receiver<Command>, mut wake: UnixStream) {
+    let mut frames: Vec<Frame> = Vec::with_capacity(RX_BATCH);
+    let mut pfds: Vec<libc::pollfd> = Vec::new();
+    let mut drain = [0u8; 64];
+    loop {
+        // Commands first: they may change what the loop waits for.
+        while let Ok(cmd) = rx.try_recv() {
+            cmd(&mut d);
+        }
+        if d.stop {
+            break;
+        }
+        d.receive(&mut frames);
+        d.fire_timers();
+        d.log_events();
+        d.transmit();
+
+        pfds.clear();
+        pfds.push(pollfd(wake.as_raw_fd(), libc::POLLIN));
+        for slot in &d.links {
+            if let Some(fd) = slot.link.raw_fd() {
+                let mut ev = libc::POLLIN;
+                if !slot.queue.is_empty() {
+                    ev |= libc::POLLOUT;
+                }
+                pfds.push(pollfd(fd, ev));
+            }
+        }
+        let timeout = d.timeout_ms();
+        // SAFETY: `pfds` is a valid, initialised array of `pfds.len()` pollfd structures that
+        // outlives the call.
+        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout) };
+        if rc < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                d.rt.log.notice(&format!("stack: poll failed: {err}"));
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        if pfds.first().is_some_and(|p| p.revents != 0) {
+            while matches!(wake.read(&mut drain), Ok(n) if n > 0) {}
+        }
+    }
+    d.rt.log.emit(d.rt.log.line("stack-stopped"));
+}
+
+fn pollfd(fd: RawFd, events: libc::c_short) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    }
+}

@@ -1,0 +1,16 @@
+//! Maynard's own stack inside netcp: a dedicated thread owns the sans-I/O [`Stack`] and the links
+//! of `network.toml`, and loops on `poll(2)` over the links' descriptors and a wake-up socket,
+//! with the timeout the stack's next timer asks for.
+//!
+//! ```text
+//!  links ──recv_batch──► Stack::receive_batch ──► out: Vec<(IfaceId, PacketBuf)> ──► per-link queue ──send_batch──► links
+//!  timers: Stack::poll_at / on_timer        events: take_events ──► the activity log
+//!  daemon ──Box<dyn FnOnce(&mut Driver)>──► channel + wake-up ──► runs on this thread ──oneshot──► reply
+//! ```
+//!
+//! Every SHOW and SET runs on the stack's own thread, between two rounds of the loop, so the
+//! stack needs no lock and a command sees a consistent state.
+
+mod driver;
+
+pub use driver::{Driver, NetstackHandle};

@@ -1,0 +1,444 @@
+//! Maynard's own stack inside netcp, against Linux's stack: netcp runs `network.toml`, Linux
+//! pings it on a TAP device netcp made (plain and 4,000-byte fragmented pings), the stack pings
+//! Linux, ARP entries appear in both tables, routes and ARP entries change live through netcu,
+//! the interface counters grow; and, in network namespaces the test makes, the stack on AF_PACKET
+//! forwards between two Linux hosts as their gateway.
+//!
+//! Needs root (TAP, namespaces), `ip` (iproute2) and `ping` (iputils-ping); fails loudly without.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::*;
+use control::protocol::{decode, encode, Request, Response, StackInterfaceChanges};
+
+fn run(cmd: &str, args: &[&str]) -> Output {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd} (install iproute2 and iputils-ping): {e}"))
+}
+
+fn sh_ok(cmd: &str, args: &[&str]) -> String {
+    let out = run(cmd, args);
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn require_root() {
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    assert_eq!(
+        uid, 0,
+        "the stack's interop tests need root (TAP devices, network namespaces)"
+    );
+    assert!(
+        std::path::Path::new("/dev/net/tun").exists(),
+        "/dev/net/tun is missing"
+    );
+}
+
+/// Removes Linux links and namespaces on drop, even when the test panics.
+#[derive(Default)]
+struct Cleanup {
+    links: Vec<String>,
+    namespaces: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for l in &self.links {
+            let _ = run("ip", &["link", "del", l]);
+        }
+        for n in &self.namespaces {
+            let _ = run("ip", &["netns", "del", n]);
+        }
+    }
+}
+
+/// A small number from the process id, so parallel runs pick other names and subnets.
+fn pid_tag() -> u32 {
+    std::process::id() % 200 + 20
+}
+
+/// Starts netcp with `network` as network.toml (and no services).
+fn start_netcp(tag: &str, network: &str) -> Netcp {
+    let dir = TempDir::new(tag);
+    std::fs::write(
+        dir.join("servers.toml"),
+        "[netcp]\nlog_stderr = true\nhost_services = \"\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("services"), SERVICES).unwrap();
+    std::fs::write(dir.join("network.toml"), network).unwrap();
+    let socket = dir.join("netcp.sock");
+    let mut n = Netcp {
+        dir,
+        socket,
+        child: None,
+    };
+    n.spawn();
+    n
+}
+
+/// Waits (bounded) until `f` holds.
+fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One request on the control socket (for what netcu reaches through commands the lead wires).
+fn request(netcp: &Netcp, req: Request) -> Response {
+    let mut s = UnixStream::connect(&netcp.socket).expect("control socket");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(encode(&req).as_bytes()).unwrap();
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).unwrap();
+    decode(line.trim_end()).expect("a response")
+}
+
+fn se0_counters(netcp: &Netcp) -> (u64, u64, u16) {
+    match request(
+        netcp,
+        Request::ShowStackInterfaces {
+            name: Some("se0".into()),
+            statistics: true,
+        },
+    ) {
+        Response::StackInterfaces { interfaces, .. } => {
+            let i = interfaces.first().expect("se0");
+            (i.counters.ipkts, i.counters.opkts, i.mtu)
+        }
+        other => panic!("SHOW INTERFACE se0: {other:?}"),
+    }
+}
+
+#[test]
+fn linux_and_the_stack_see_each_other_on_a_tap() {
+    require_root();
+    let k = pid_tag();
+    let tap = format!("mayt{}", std::process::id());
+    let mut cleanup = Cleanup::default();
+    cleanup.links.push(tap.clone());
+    let (linux, ours) = (format!("198.18.{k}.1"), format!("198.18.{k}.2"));
+    let netcp = start_netcp(
+        "stack-tap",
+        &format!("[[interface]]\nname = \"se0\"\ntap = \"{tap}\"\naddress = \"{ours}/24\"\n"),
+    );
+    wait_for("the TAP device", 10, || {
+        run("ip", &["link", "show", &tap]).status.success()
+    });
+    sh_ok("ip", &["addr", "add", &format!("{linux}/24"), "dev", &tap]);
+
+    // Linux pings us; ARP entries appear on both sides.
+    sh_ok("ping", &["-c", "3", "-W", "2", &ours]);
+    let neigh = sh_ok("ip", &["neigh", "show", "dev", &tap]);
+    assert!(
+        neigh
+            .lines()
+            .any(|l| l.starts_with(&format!("{ours} lladdr"))),
+        "Linux has no ARP entry for us:\n{neigh}"
+    );
+    let arp = netcp.netcu_ok(&["show", "arp"]);
+    assert!(
+        arp.lines().any(|l| l.starts_with(&format!("{linux} "))),
+        "{arp}"
+    );
+
+    // A 4,000-byte ping is fragmented both ways and answered.
+    let (in0, out0, _) = se0_counters(&netcp);
+    sh_ok("ping", &["-c", "2", "-W", "2", "-s", "4000", &ours]);
+    let (in1, out1, _) = se0_counters(&netcp);
+    assert!(
+        in1 >= in0 + 6 && out1 >= out0 + 6,
+        "3 fragments each way per ping: in {in0}->{in1}, out {out0}->{out1}"
+    );
+
+    // We ping Linux, small and fragmented.
+    let out = netcp.netcu_ok(&["ping", &linux, "/count=2"]);
+    assert!(out.contains("2 packets received"), "{out}");
+    let out = netcp.netcu_ok(&["ping", &linux, "--count", "1", "--size", "4000"]);
+    assert!(out.contains(&format!("4000 bytes from {linux}")), "{out}");
+
+    // Routes, live.
+    netcp.netcu_ok(&[
+        "set",
+        "route",
+        &format!("/add=(destination=10.{k}.0.0/16,gateway={linux})"),
+    ]);
+    netcp.netcu_ok(&["set", "route", "--add", "default", &linux]);
+    let routes = netcp.netcu_ok(&["show", "route"]);
+    assert!(
+        routes
+            .lines()
+            .any(|l| l.starts_with(&format!("10.{k}.0.0/16")) && l.contains(&linux)),
+        "{routes}"
+    );
+    assert!(
+        routes
+            .lines()
+            .any(|l| l.starts_with("default") && l.contains("active")),
+        "{routes}"
+    );
+    netcp.netcu_ok(&[
+        "set",
+        "route",
+        &format!("/delete=(destination=10.{k}.0.0/16)"),
+    ]);
+    assert!(!netcp
+        .netcu_ok(&["show", "route"])
+        .contains(&format!("10.{k}.0.0/16")));
+
+    // A published entry and a proxy entry: Linux learns them from our ARP answers.
+    let published = format!("198.18.{k}.77");
+    netcp.netcu_ok(&[
+        "set",
+        "arp",
+        "/add",
+        &published,
+        "02:00:00:00:00:77",
+        "/publish",
+    ]);
+    let _ = run("ping", &["-c", "1", "-W", "1", &published]); // nobody answers the echo
+    let neigh = sh_ok("ip", &["neigh", "show", "dev", &tap]);
+    assert!(
+        neigh
+            .lines()
+            .any(|l| l.starts_with(&format!("{published} lladdr 02:00:00:00:00:77"))),
+        "the published entry was not answered:\n{neigh}"
+    );
+    // A proxy entry answers with our own address for a host on no network of ours.
+    let proxied = format!("10.{k}.5.5");
+    sh_ok(
+        "ip",
+        &["route", "add", &format!("{proxied}/32"), "dev", &tap],
+    );
+    netcp.netcu_ok(&["set", "arp", "/add", &proxied, "/proxy"]);
+    let _ = run("ping", &["-c", "1", "-W", "1", &proxied]);
+    let neigh = sh_ok("ip", &["neigh", "show", "dev", &tap]);
+    let ours_mac = neigh
+        .lines()
+        .find(|l| l.starts_with(&format!("{ours} ")))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        !ours_mac.is_empty()
+            && neigh
+                .lines()
+                .any(|l| l.starts_with(&format!("{proxied} lladdr {ours_mac}"))),
+        "the proxy entry was not answered:\n{neigh}"
+    );
+    netcp.netcu_ok(&["set", "arp", "/delete", &proxied]);
+    netcp.netcu_ok(&[
+        "set",
+        "arp",
+        "/add",
+        &format!("198.18.{k}.9"),
+        "02:00:00:00:00:09",
+        "/permanent",
+    ]);
+    let arp = netcp.netcu_ok(&["show", "arp"]);
+    assert!(
+        arp.lines()
+            .any(|l| l.contains("02:00:00:00:00:09") && l.contains("permanent")),
+        "{arp}"
+    );
+    netcp.netcu_ok(&["set", "arp", "/flush", "/permanent"]);
+
+    // Kernel parameters, live.
+    netcp.netcu_ok(&["set", "kernel", "gateway", "1"]);
+    assert!(netcp
+        .netcu_ok(&["show", "kernel"])
+        .lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["GATEWAY", "1"]));
+
+    // SET INTERFACE: MTU and down/up, live.
+    let set = |changes: StackInterfaceChanges| match request(
+        &netcp,
+        Request::SetStackInterface {
+            name: "se0".into(),
+            changes,
+        },
+    ) {
+        Response::Ok { .. } => {}
+        other => panic!("SET INTERFACE: {other:?}"),
+    };
+    set(StackInterfaceChanges {
+        mtu: Some(1400),
+        ..Default::default()
+    });
+    assert_eq!(se0_counters(&netcp).2, 1400);
+    set(StackInterfaceChanges {
+        up: Some(false),
+        ..Default::default()
+    });
+    assert!(!run("ping", &["-c", "1", "-W", "1", &ours]).status.success());
+    set(StackInterfaceChanges {
+        up: Some(true),
+        ..Default::default()
+    });
+    sh_ok("ping", &["-c", "1", "-W", "2", &ours]);
+    drop(netcp);
+    drop(cleanup);
+}
+
+fn ns(name: &str, args: &[&str]) -> String {
+    let mut a = vec!["netns", "exec", name];
+    a.extend_from_slice(args);
+    sh_ok("ip", &a)
+}
+
+#[test]
+fn the_stack_forwards_between_two_namespaces_on_af_packet() {
+    require_root();
+    let pid = std::process::id();
+    let k = pid_tag();
+    let mut cleanup = Cleanup::default();
+    let (na, nb) = (format!("maynard-{pid}-a"), format!("maynard-{pid}-b"));
+    // Root-side ends (the stack's links) and namespace ends.
+    let (ra, rb) = (format!("mfa{pid}"), format!("mfb{pid}"));
+    let (ia, ib) = (format!("mga{pid}"), format!("mgb{pid}"));
+    for (n, r, i) in [(&na, &ra, &ia), (&nb, &rb, &ib)] {
+        sh_ok("ip", &["netns", "add", n]);
+        cleanup.namespaces.push(n.clone());
+        sh_ok("ip", &["link", "add", r, "type", "veth", "peer", "name", i]);
+        cleanup.links.push(r.clone());
+        sh_ok("ip", &["link", "set", i, "netns", n]);
+        sh_ok("ip", &["link", "set", r, "up"]);
+        // The root namespace must not answer on these links.
+        let _ = run(
+            "sysctl",
+            &["-qw", &format!("net.ipv6.conf.{r}.disable_ipv6=1")],
+        );
+    }
+    let (a_host, a_gw) = (format!("10.{k}.1.1"), format!("10.{k}.1.2"));
+    let (b_host, b_gw) = (format!("10.{k}.2.1"), format!("10.{k}.2.2"));
+    ns(
+        &na,
+        &["ip", "addr", "add", &format!("{a_host}/24"), "dev", &ia],
+    );
+    ns(&na, &["ip", "link", "set", &ia, "up"]);
+    ns(&na, &["ip", "route", "add", "default", "via", &a_gw]);
+    ns(
+        &nb,
+        &["ip", "addr", "add", &format!("{b_host}/24"), "dev", &ib],
+    );
+    ns(&nb, &["ip", "link", "set", &ib, "up"]);
+    ns(&nb, &["ip", "route", "add", "default", "via", &b_gw]);
+
+    let netcp = start_netcp(
+        "stack-fwd",
+        &format!(
+            "[kernel]\ngateway = true\n\n\
+             [[interface]]\nname = \"se0\"\npacket = \"{ra}\"\naddress = \"{a_gw}/24\"\n\n\
+             [[interface]]\nname = \"se1\"\npacket = \"{rb}\"\naddress = \"{b_gw}/24\"\n"
+        ),
+    );
+    wait_for("the stack", 10, || {
+        netcp.netcu(&["show", "route"]).status.success()
+    });
+    // Each host reaches its gateway (the stack), then the other host through it.
+    wait_for("the gateway to answer", 10, || {
+        run(
+            "ip",
+            &["netns", "exec", &na, "ping", "-c", "1", "-W", "1", &a_gw],
+        )
+        .status
+        .success()
+    });
+    ns(&na, &["ping", "-c", "3", "-W", "2", &b_host]);
+    ns(&nb, &["ping", "-c", "2", "-W", "2", "-s", "4000", &a_host]);
+    let routes = netcp.netcu_ok(&["show", "route"]);
+    assert!(routes.contains(&format!("10.{k}.2.0/24")), "{routes}");
+    let arp = netcp.netcu_ok(&["show", "arp"]);
+    assert!(arp.contains(&a_host) && arp.contains(&b_host), "{arp}");
+
+    // With forwarding off, the hosts cannot reach each other any more.
+    netcp.netcu_ok(&["set", "kernel", "gateway", "0"]);
+    let out = run(
+        "ip",
+        &["netns", "exec", &na, "ping", "-c", "1", "-W", "1", &b_host],
+    );
+    assert!(!out.status.success(), "forwarded with GATEWAY 0");
+    drop(netcp);
+    drop(cleanup);
+}
+
+#[test]
+fn a_dead_default_gateway_gives_way_to_the_next() {
+    require_root();
+    let k = pid_tag();
+    let tap = format!("mayg{}", std::process::id());
+    let mut cleanup = Cleanup::default();
+    cleanup.links.push(tap.clone());
+    let (linux, ours, nobody) = (
+        format!("198.19.{k}.1"),
+        format!("198.19.{k}.2"),
+        format!("198.19.{k}.5"),
+    );
+    let far = format!("10.{k}.9.9");
+    // Two default gateways: the first is nobody, the second Linux.
+    let netcp = start_netcp(
+        "stack-gw",
+        &format!(
+            "[[interface]]\nname = \"se0\"\ntap = \"{tap}\"\naddress = \"{ours}/24\"\n\n\
+             [[route]]\ndestination = \"default\"\ngateway = \"{nobody}\"\n\n\
+             [[route]]\ndestination = \"default\"\ngateway = \"{linux}\"\n"
+        ),
+    );
+    wait_for("the TAP device", 10, || {
+        run("ip", &["link", "show", &tap]).status.success()
+    });
+    sh_ok("ip", &["addr", "add", &format!("{linux}/24"), "dev", &tap]);
+    // Linux owns `far` too, so it answers echoes that reach it through the second gateway.
+    sh_ok("ip", &["addr", "add", &format!("{far}/32"), "dev", &tap]);
+    let routes = netcp.netcu_ok(&["show", "route"]);
+    assert!(
+        routes
+            .lines()
+            .any(|l| l.starts_with("default") && l.contains(&nobody) && l.contains("active")),
+        "{routes}"
+    );
+    // ARP for the first gateway fails (3 requests a second apart); the queued echo goes on
+    // through the second, and so does everything after it.
+    let out = netcp.netcu(&["ping", &far, "/count=6"]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains(&format!("bytes from {far}")), "{text}");
+    let routes = netcp.netcu_ok(&["show", "route"]);
+    assert!(
+        routes
+            .lines()
+            .any(|l| l.starts_with("default") && l.contains(&nobody) && l.contains("dead")),
+        "{routes}"
+    );
+    assert!(
+        routes
+            .lines()
+            .any(|l| l.starts_with("default") && l.contains(&linux) && l.contains("active")),
+        "{routes}"
+    );
+    let out = netcp.netcu_ok(&["ping", &far, "/count=2"]);
+    assert!(out.contains("2 packets received"), "{out}");
+    wait_for("the log line", 5, || {
+        netcp.stderr().contains(&format!(
+            "event=stack-gateway-dead gateway={nobody} next={linux}"
+        ))
+    });
+    drop(netcp);
+    drop(cleanup);
+}
