@@ -1,7 +1,8 @@
-//! Packet filters on Linux interfaces (seed 001's filter lists, until Maynard's own stack carries
-//! an interface): each list becomes an nftables table of its own, `inet maynard_<interface>`,
-//! applied atomically with `nft -j -f -`; its per-rule counters are read back for SHOW INTERFACE
-//! /FILTER and for the filter log reports.
+//! Packet filters on interfaces (seed 001's filter lists). On an interface of Maynard's own stack
+//! the compiled classifier judges every datagram through the stack's packet hook (its slot is
+//! replaced atomically). On a Linux interface each list becomes an nftables table of its own,
+//! `inet maynard_<interface>`, applied atomically with `nft -j -f -`. Either way the per-rule
+//! counters are read back for SHOW INTERFACE /FILTER and for the filter log reports.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -12,18 +13,39 @@ use std::time::Duration;
 
 use filter::report::{LogFormat, LogSettings, LogState, LogTarget};
 use filter::vmstime::LocalTime;
-use filter::{FilterList, Hits, Rule};
+use filter::{Classifier, FilterList, FilterSlot, Hits, Rule};
 use servicedb::ServiceDb;
 use tokio::task::JoinHandle;
 
+use crate::netstack::FilterSlots;
 use crate::runtime::Runtime;
+use stack::IfaceId;
 
 /// The nft program.
 const NFT: &str = "nft";
 
+/// Where an interface's list is enforced.
+#[derive(Clone)]
+enum Backend {
+    /// An nftables table on a Linux interface.
+    Nft,
+    /// The classifier in the slot the stack's packet hook reads.
+    Stack(Arc<FilterSlot>),
+}
+
+impl Backend {
+    async fn counters(&self, interface: &str, rules: usize) -> Result<Hits, String> {
+        match self {
+            Backend::Nft => counters(interface, rules).await,
+            Backend::Stack(slot) => Ok(slot.load().hits()),
+        }
+    }
+}
+
 /// One interface's filter as applied.
 struct Applied {
     file: PathBuf,
+    backend: Backend,
     rules: Arc<Vec<Rule>>,
     log: Option<(LogSettings, JoinHandle<()>)>,
 }
@@ -129,6 +151,48 @@ impl InterfaceFilters {
         }
         let doc = serde_json::json!({ "nftables": commands }).to_string();
         nft(&["-j", "-f", "-"], Some(doc)).await?;
+        self.install(rt, interface, file, list.rules, Backend::Nft);
+        Ok(())
+    }
+
+    /// Applies `list` to interface `id` of Maynard's stack: the hook's slot gets the new
+    /// classifier in one step, so each datagram is judged by the old list or the new one.
+    pub fn apply_stack(
+        &mut self,
+        rt: &Arc<Runtime>,
+        interface: &str,
+        file: &Path,
+        list: FilterList,
+        stack_slot: (&FilterSlots, IfaceId),
+    ) {
+        let (slots, id) = stack_slot;
+        let classifier = Classifier::compile(&list.rules);
+        let slot = {
+            let mut map = slots.write().unwrap_or_else(|p| p.into_inner());
+            match map.get(&id) {
+                Some(slot) => {
+                    slot.replace(classifier);
+                    slot.clone()
+                }
+                None => {
+                    let slot = Arc::new(FilterSlot::new(classifier));
+                    map.insert(id, slot.clone());
+                    slot
+                }
+            }
+        };
+        self.install(rt, interface, file, list.rules, Backend::Stack(slot));
+    }
+
+    /// Records an applied list; logging, if it was on, starts again with the new counters.
+    fn install(
+        &mut self,
+        rt: &Arc<Runtime>,
+        interface: &str,
+        file: &Path,
+        rules: Vec<Rule>,
+        backend: Backend,
+    ) {
         let log = self
             .applied
             .remove(interface)
@@ -137,24 +201,39 @@ impl InterfaceFilters {
             interface.to_string(),
             Applied {
                 file: file.to_path_buf(),
-                rules: Arc::new(list.rules),
+                backend,
+                rules: Arc::new(rules),
                 log: None,
             },
         );
         if let Some((settings, task)) = log {
             task.abort();
-            // The new list's counters start at zero: logging starts again with it.
             self.set_log_inner(rt, interface, Some(settings));
         }
-        Ok(())
     }
 
-    /// Removes an interface's list: exactly its table, nothing else.
-    pub async fn remove(&mut self, interface: &str) -> Result<(), String> {
-        let doc = filter::nft::remove_json(interface).to_string();
-        match self.applied.remove(interface) {
-            Some(_) => nft(&["-j", "-f", "-"], Some(doc)).await.map(|_| ()),
-            None => Err(format!("interface `{interface}` has no filter list")),
+    /// Removes an interface's list: exactly its nftables table, or its stack slot.
+    pub async fn remove(
+        &mut self,
+        interface: &str,
+        slots: Option<(&FilterSlots, IfaceId)>,
+    ) -> Result<(), String> {
+        let applied = self
+            .applied
+            .remove(interface)
+            .ok_or_else(|| format!("interface `{interface}` has no filter list"))?;
+        match (&applied.backend, slots) {
+            (Backend::Stack(_), Some((slots, id))) => {
+                slots.write().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                Ok(())
+            }
+            (Backend::Stack(_), None) => {
+                Err(format!("{interface}: Maynard's stack is not running"))
+            }
+            (Backend::Nft, _) => {
+                let doc = filter::nft::remove_json(interface).to_string();
+                nft(&["-j", "-f", "-"], Some(doc)).await.map(|_| ())
+            }
         }
     }
 
@@ -164,7 +243,7 @@ impl InterfaceFilters {
             .applied
             .get(interface)
             .ok_or_else(|| format!("interface `{interface}` has no filter list"))?;
-        let hits = counters(interface, a.rules.len()).await?;
+        let hits = a.backend.counters(interface, a.rules.len()).await?;
         let mut text = format!("File: {}\n", a.file.display());
         if let Some((s, _)) = &a.log {
             let target = match &s.target {
@@ -213,6 +292,7 @@ impl InterfaceFilters {
             let task = tokio::spawn(log_reports(
                 rt.clone(),
                 interface.to_string(),
+                a.backend.clone(),
                 a.rules.clone(),
                 settings.clone(),
             ));
@@ -223,12 +303,18 @@ impl InterfaceFilters {
 
 /// Every `interval` seconds: the hits of `log` rules since the last report, to netcp's log
 /// (OPCOM) or a file.
-async fn log_reports(rt: Arc<Runtime>, interface: String, rules: Arc<Vec<Rule>>, s: LogSettings) {
+async fn log_reports(
+    rt: Arc<Runtime>,
+    interface: String,
+    backend: Backend,
+    rules: Arc<Vec<Rule>>,
+    s: LogSettings,
+) {
     let mut state = LogState::new(rules.len());
     let mut first = true;
     loop {
         tokio::time::sleep(Duration::from_secs(s.interval)).await;
-        let hits = match counters(&interface, rules.len()).await {
+        let hits = match backend.counters(&interface, rules.len()).await {
             Ok(h) => h,
             Err(e) => {
                 rt.log.notice(&format!("filter log of {interface}: {e}"));

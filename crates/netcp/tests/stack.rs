@@ -167,6 +167,34 @@ fn linux_and_the_stack_see_each_other_on_a_tap() {
         "3 fragments each way per ping: in {in0}->{in1}, out {out0}->{out1}"
     );
 
+    // The packet filter on the stack's own interface: the compiled classifier in the stack's
+    // hook drops Linux's pings and refuses UDP, then /NOFILTER lets pings through again.
+    let filter = netcp.dir.join("FILTER-se0.dat");
+    std::fs::write(
+        &filter,
+        format!(
+            "drop icmp 0/0 0/0 eq echo log\ndeny udp {linux}/32 {ours}/32\npermit ip 0/0 0/0\n"
+        ),
+    )
+    .unwrap();
+    netcp.netcu_ok(&[
+        "set",
+        "interface",
+        "se0",
+        &format!("/filter={}", filter.display()),
+    ]);
+    let out = run("ping", &["-c", "2", "-W", "1", &ours]);
+    assert!(!out.status.success(), "pings must be dropped: {out:?}");
+    let shown = netcp.netcu_ok(&["SHOW INTERFACE SE0/FILTER"]);
+    let drop_row = shown
+        .lines()
+        .find(|l| l.contains("drop"))
+        .unwrap_or_else(|| panic!("{shown}"));
+    let cols: Vec<&str> = drop_row.split_whitespace().collect();
+    assert!(cols[cols.len() - 2].parse::<u64>().unwrap() >= 2, "{shown}");
+    netcp.netcu_ok(&["set", "interface", "se0", "/nofilter"]);
+    sh_ok("ping", &["-c", "1", "-W", "2", &ours]);
+
     // We ping Linux, small and fragmented.
     let out = netcp.netcu_ok(&["ping", &linux, "/count=2"]);
     assert!(out.contains("2 packets received"), "{out}");

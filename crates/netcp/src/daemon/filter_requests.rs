@@ -6,8 +6,11 @@ use control::protocol::{
 };
 use filter::report::{LogFormat, LogSettings, LogTarget};
 
+use stack::IfaceId;
+
 use super::Daemon;
 use crate::filters::{linux_interface_exists, load_list};
+use crate::netstack::FilterSlots;
 
 fn ok(message: String) -> Response {
     Response::Ok { message }
@@ -25,6 +28,8 @@ impl Daemon {
         filter: FilterChange,
         log: FilterLogChange,
     ) -> Response {
+        let canonical = self.canonical_interface(interface).await;
+        let interface = canonical.as_str();
         let mut done = Vec::new();
         match filter {
             FilterChange::Keep => {}
@@ -40,8 +45,19 @@ impl Daemon {
                 let warnings: Vec<String> = list.warnings.iter().map(|w| w.to_string()).collect();
                 let expired = list.not_loaded.clone();
                 let n = list.rules.len();
-                if let Err(e) = self.filters.apply(&self.rt, interface, &path, list).await {
-                    return err(format!("{interface}: {e}"));
+                match self.stack_interface(interface).await {
+                    Some(target) => self.filters.apply_stack(
+                        &self.rt,
+                        interface,
+                        &path,
+                        list,
+                        (&target.0, target.1),
+                    ),
+                    None => {
+                        if let Err(e) = self.filters.apply(&self.rt, interface, &path, list).await {
+                            return err(format!("{interface}: {e}"));
+                        }
+                    }
                 }
                 self.rt.log.emit(
                     self.rt
@@ -61,7 +77,9 @@ impl Daemon {
                 }));
             }
             FilterChange::Remove => {
-                if let Err(e) = self.filters.remove(interface).await {
+                let target = self.stack_interface(interface).await;
+                let slot = target.as_ref().map(|(slots, id)| (slots, *id));
+                if let Err(e) = self.filters.remove(interface, slot).await {
                     return err(e);
                 }
                 self.rt
@@ -102,16 +120,43 @@ impl Daemon {
         ok(done.join("\n  "))
     }
 
+    /// The name an interface is kept under: the stack's (lower case) for a stack interface, as
+    /// given for a Linux one (Linux names are case-sensitive).
+    async fn canonical_interface(&self, interface: &str) -> String {
+        if self.stack_interface(interface).await.is_some() {
+            interface.to_ascii_lowercase()
+        } else {
+            interface.to_string()
+        }
+    }
+
+    /// The filter slots and id of `interface` when it is an interface of Maynard's stack.
+    async fn stack_interface(&self, interface: &str) -> Option<(FilterSlots, IfaceId)> {
+        let ns = self.netstack.as_ref()?;
+        // The stack's names are lower case; VMS users type SE0.
+        let name = interface.to_ascii_lowercase();
+        let id = ns
+            .call(move |d| d.stack.find_interface(&name))
+            .await
+            .ok()
+            .flatten()?;
+        Some((ns.filters.clone(), id))
+    }
+
     /// SHOW INTERFACE name /FILTER.
     pub async fn show_interface_filter(&self, interface: &str) -> Response {
-        match self.filters.show(interface).await {
+        match self
+            .filters
+            .show(&self.canonical_interface(interface).await)
+            .await
+        {
             Ok(text) => Response::Text { text },
             Err(e) => err(e),
         }
     }
 
     /// Puts on every `filters/FILTER-<interface>.dat` of the configuration directory whose
-    /// interface exists; problems are logged, not fatal.
+    /// interface exists (on Maynard's stack or on the host); problems are logged, not fatal.
     pub async fn load_startup_filters(&mut self) {
         let Some(dir) = self.origin.dir().map(|d| d.join("filters")) else {
             return;
@@ -131,7 +176,9 @@ impl Daemon {
             else {
                 continue;
             };
-            if !linux_interface_exists(&interface) {
+            if !linux_interface_exists(&interface)
+                && self.stack_interface(&interface).await.is_none()
+            {
                 self.rt.log.notice(&format!(
                     "{}: no interface `{interface}`; filter not loaded",
                     path.display()

@@ -287,6 +287,8 @@ impl Driver {
 
 /// netcp's handle on the stack's thread.
 pub struct NetstackHandle {
+    /// The filter lists of the stack's interfaces (SET INTERFACE /FILTER on a stack interface).
+    pub filters: super::FilterSlots,
     tx: mpsc::Sender<Command>,
     wake: UnixStream,
     thread: Option<JoinHandle<()>>,
@@ -295,7 +297,13 @@ pub struct NetstackHandle {
 impl NetstackHandle {
     /// Builds the stack of `cfg`, opens its links, and starts its thread.
     pub fn start(cfg: &NetworkConfig, rt: Arc<Runtime>) -> anyhow::Result<NetstackHandle> {
-        let driver = build(cfg, rt)?;
+        let filters = super::FilterSlots::default();
+        let mut driver = build(cfg, rt)?;
+        driver
+            .stack
+            .set_packet_hook(Some(Box::new(super::filter_hook::FilterHook::new(
+                filters.clone(),
+            ))));
         let (tx, rx) = mpsc::channel::<Command>();
         let (wake, wake_rx) =
             UnixStream::pair().context("cannot make the stack's wake-up socket")?;
@@ -322,6 +330,7 @@ impl NetstackHandle {
             })
             .context("cannot start the stack's thread")?;
         Ok(NetstackHandle {
+            filters,
             tx,
             wake,
             thread: Some(thread),

@@ -12,5 +12,7 @@
 //! stack needs no lock and a command sees a consistent state.
 
 mod driver;
+mod filter_hook;
 
 pub use driver::{Driver, NetstackHandle};
+pub use filter_hook::FilterSlots;
