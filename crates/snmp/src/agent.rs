@@ -1,0 +1,1278 @@
+//! The sans-I/O agent: request bytes, the peer's address and `now` in; response bytes out.
+
+use crate::mib::{snmp_group::SnmpGroup, system::SystemGroup};
+use crate::oid::Oid;
+use crate::pdu::{AnyPdu, ErrorStatus, Message, Pdu, PduType, Version};
+use crate::registry::{Ctx, Registry};
+use crate::value::{Value, VarBind};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+pub use crate::notify::AgentEvent;
+use crate::v3::{self as v3m, ScopedPdu, UsmParams, V3Message};
+pub use crate::v3::{AuthProtocol, PrivProtocol};
+
+/// What a community may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// A v1/v2c community: its name, its access, the sources it may be used from, and its view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Community {
+    pub name: Vec<u8>,
+    pub access: Access,
+    /// Allowed source prefixes (address, prefix length); empty means any source.
+    pub sources: Vec<(IpAddr, u8)>,
+    /// What this community may see.
+    pub view: View,
+}
+
+impl Community {
+    pub fn new(name: &str, access: Access) -> Self {
+        Community {
+            name: name.as_bytes().to_vec(),
+            access,
+            sources: Vec::new(),
+            view: View::default(),
+        }
+    }
+
+    pub fn from_source(mut self, addr: IpAddr, prefix_len: u8) -> Self {
+        self.sources.push((addr, prefix_len));
+        self
+    }
+
+    /// Includes a subtree in the view (a view with no families shows everything).
+    pub fn with_view(mut self, subtree: Oid) -> Self {
+        self.view = self.view.include(subtree);
+        self
+    }
+
+    /// Excludes a subtree from the view.
+    pub fn without_view(mut self, subtree: Oid) -> Self {
+        self.view = self.view.exclude(subtree);
+        self
+    }
+
+    pub fn allows_source(&self, peer: IpAddr) -> bool {
+        let peer = match peer {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(peer),
+            v4 => v4,
+        };
+        self.sources.is_empty() || self.sources.iter().any(|(a, l)| in_prefix(peer, *a, *l))
+    }
+
+    pub fn in_view(&self, oid: &Oid) -> bool {
+        self.view.contains(oid)
+    }
+}
+
+fn in_prefix(addr: IpAddr, net: IpAddr, len: u8) -> bool {
+    match (addr, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let len = u32::from(len.min(32));
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let len = u32::from(len.min(128));
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+/// The agent's configuration.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    pub communities: Vec<Community>,
+    /// The largest message the agent sends (RFC 3417: at least 484).
+    pub max_message_size: usize,
+    pub sys_descr: String,
+    pub sys_object_id: Oid,
+    pub sys_contact: String,
+    pub sys_name: String,
+    pub sys_location: String,
+    pub sys_services: i32,
+    pub enable_authen_traps: bool,
+    /// snmpEngineID (RFC 3411 format).
+    pub engine_id: Vec<u8>,
+    /// snmpEngineBoots: the host persists and increments it at every start.
+    pub engine_boots: u32,
+    /// SNMPv3 users.
+    pub users: Vec<UsmUser>,
+    /// Low 32 bits of the first AES salt (give a random value).
+    pub salt_seed: u64,
+    /// Whether hrSystemDate may be set (the host then sets the clock on
+    /// [`AgentEvent::SetSystemDate`]).
+    pub allow_set_system_date: bool,
+}
+
+impl Default for AgentConfig {
+    /// Read-only community `public` from loopback only, as snmpd's default.
+    fn default() -> Self {
+        AgentConfig {
+            communities: vec![Community::new("public", Access::ReadOnly)
+                .from_source(IpAddr::from([127, 0, 0, 0]), 8)
+                .from_source(IpAddr::from(std::net::Ipv6Addr::LOCALHOST), 128)],
+            max_message_size: 65507,
+            sys_descr: "Maynard SNMP agent".to_string(),
+            // enterprises.99999 (a placeholder until an enterprise number is assigned)
+            sys_object_id: Oid::new(&[1, 3, 6, 1, 4, 1, 99999, 1]),
+            sys_contact: String::new(),
+            sys_name: String::new(),
+            sys_location: String::new(),
+            sys_services: 72,
+            enable_authen_traps: false,
+            engine_id: default_engine_id(b"maynard"),
+            engine_boots: 1,
+            users: Vec::new(),
+            salt_seed: 0,
+            allow_set_system_date: false,
+        }
+    }
+}
+
+/// The SNMPv2-MIB snmp group counters.
+#[derive(Debug, Default)]
+pub struct SnmpCounters {
+    pub in_pkts: AtomicU32,
+    pub out_pkts: AtomicU32,
+    pub in_bad_versions: AtomicU32,
+    pub in_bad_community_names: AtomicU32,
+    pub in_bad_community_uses: AtomicU32,
+    pub in_asn_parse_errs: AtomicU32,
+    pub in_too_bigs: AtomicU32,
+    pub in_no_such_names: AtomicU32,
+    pub in_bad_values: AtomicU32,
+    pub in_read_onlys: AtomicU32,
+    pub in_gen_errs: AtomicU32,
+    pub in_total_req_vars: AtomicU32,
+    pub in_total_set_vars: AtomicU32,
+    pub in_get_requests: AtomicU32,
+    pub in_get_nexts: AtomicU32,
+    pub in_set_requests: AtomicU32,
+    pub in_get_responses: AtomicU32,
+    pub in_traps: AtomicU32,
+    pub out_too_bigs: AtomicU32,
+    pub out_no_such_names: AtomicU32,
+    pub out_bad_values: AtomicU32,
+    pub out_gen_errs: AtomicU32,
+    pub out_get_responses: AtomicU32,
+    pub out_traps: AtomicU32,
+    pub silent_drops: AtomicU32,
+    pub proxy_drops: AtomicU32,
+}
+
+impl SnmpCounters {
+    pub fn inc(c: &AtomicU32) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn add(c: &AtomicU32, n: usize) {
+        c.fetch_add(u32::try_from(n).unwrap_or(u32::MAX), Ordering::Relaxed);
+    }
+
+    pub fn read(c: &AtomicU32) -> u32 {
+        c.load(Ordering::Relaxed)
+    }
+
+    /// Every counter with its SNMPv2-MIB name, for display.
+    pub fn named(&self) -> Vec<(&'static str, u32)> {
+        [
+            ("snmpInPkts", &self.in_pkts),
+            ("snmpOutPkts", &self.out_pkts),
+            ("snmpInBadVersions", &self.in_bad_versions),
+            ("snmpInBadCommunityNames", &self.in_bad_community_names),
+            ("snmpInBadCommunityUses", &self.in_bad_community_uses),
+            ("snmpInASNParseErrs", &self.in_asn_parse_errs),
+            ("snmpInTotalReqVars", &self.in_total_req_vars),
+            ("snmpInTotalSetVars", &self.in_total_set_vars),
+            ("snmpInGetRequests", &self.in_get_requests),
+            ("snmpInGetNexts", &self.in_get_nexts),
+            ("snmpInSetRequests", &self.in_set_requests),
+            ("snmpInGetResponses", &self.in_get_responses),
+            ("snmpInTraps", &self.in_traps),
+            ("snmpOutTooBigs", &self.out_too_bigs),
+            ("snmpOutNoSuchNames", &self.out_no_such_names),
+            ("snmpOutBadValues", &self.out_bad_values),
+            ("snmpOutGenErrs", &self.out_gen_errs),
+            ("snmpOutGetResponses", &self.out_get_responses),
+            ("snmpOutTraps", &self.out_traps),
+            ("snmpSilentDrops", &self.silent_drops),
+            ("snmpProxyDrops", &self.proxy_drops),
+        ]
+        .into_iter()
+        .map(|(n, c)| (n, Self::read(c)))
+        .collect()
+    }
+}
+
+/// What `SHOW SNMP` displays: counters, communities and users without secrets, subtrees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentSummary {
+    pub engine_id: Vec<u8>,
+    pub engine_boots: u32,
+    pub counters: Vec<(&'static str, u32)>,
+    pub usm_counters: Vec<(&'static str, u32)>,
+    /// Communities; their names are secrets and are not shown.
+    pub communities: Vec<CommunityInfo>,
+    pub users: Vec<UserInfo>,
+    pub subtrees: Vec<Oid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunityInfo {
+    pub access: Access,
+    pub sources: Vec<(IpAddr, u8)>,
+    pub view: View,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfo {
+    pub name: String,
+    pub auth: Option<AuthProtocol>,
+    pub privacy: Option<PrivProtocol>,
+    pub access: Access,
+}
+
+/// One sysORTable row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SysOrEntry {
+    /// sysORIndex: stable while the entry exists.
+    pub index: u32,
+    pub id: Oid,
+    pub descr: String,
+    /// sysUpTime (centiseconds) when the entry was added.
+    pub up_time: u32,
+}
+
+/// The settable part of the system group and sysORTable, shared with the host (netcp persists
+/// sysContact, sysName and sysLocation from here after a Set).
+#[derive(Debug, Clone, Default)]
+pub struct SystemState {
+    pub contact: String,
+    pub name: String,
+    pub location: String,
+    pub or_table: Vec<SysOrEntry>,
+    pub or_last_change: u32,
+    /// Bumped on every committed Set of the system group.
+    pub generation: u64,
+}
+
+/// Locks a mutex, recovering from poisoning (a panicking holder cannot wedge the agent).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Centiseconds in a duration, saturating at 2^32-1.
+pub fn centis(d: Duration) -> u32 {
+    u32::try_from(d.as_millis() / 10).unwrap_or(u32::MAX)
+}
+
+/// The SNMP agent.
+pub struct Agent {
+    config: AgentConfig,
+    registry: Registry,
+    counters: Arc<SnmpCounters>,
+    system: Arc<Mutex<SystemState>>,
+    enable_authen_traps: Arc<Mutex<bool>>,
+    usm: Arc<UsmCounters>,
+    /// The message size limit of the request being served.
+    limit: usize,
+    /// The next AES salt (RFC 3826: a 64-bit integer incremented per message).
+    salt: u64,
+    events: EventSink,
+}
+
+/// Where handlers and the agent queue [`AgentEvent`]s for the host.
+pub type EventSink = Arc<Mutex<Vec<AgentEvent>>>;
+
+/// At most this many events wait for [`Agent::drain_events`]; older ones are dropped.
+const MAX_EVENTS: usize = 64;
+
+const MAX_BULK_VARBINDS: usize = 10_000;
+
+impl Agent {
+    /// An agent serving the SNMPv2-MIB system and snmp groups. `now` passed to
+    /// [`Agent::handle`] is the time since the agent started (sysUpTime).
+    pub fn new(config: AgentConfig) -> Self {
+        let counters = Arc::new(SnmpCounters::default());
+        let system = Arc::new(Mutex::new(SystemState {
+            contact: config.sys_contact.clone(),
+            name: config.sys_name.clone(),
+            location: config.sys_location.clone(),
+            ..SystemState::default()
+        }));
+        let enable_authen_traps = Arc::new(Mutex::new(config.enable_authen_traps));
+        let mut registry = Registry::new();
+        let sys = SystemGroup::new(&config, system.clone());
+        // The registry is empty, so these cannot collide.
+        let _ = registry.register(crate::mib::system::SYSTEM.clone(), Box::new(sys));
+        let snmp = SnmpGroup::new(counters.clone(), enable_authen_traps.clone());
+        let _ = registry.register(crate::mib::snmp_group::SNMP.clone(), Box::new(snmp));
+        let usm = Arc::new(UsmCounters::default());
+        register_v3_groups(&mut registry, &config, &usm);
+        let limit = config.max_message_size;
+        let salt = u64::from(config.engine_boots) << 32 | config.salt_seed;
+        let mut agent = Agent {
+            config,
+            registry,
+            counters,
+            system,
+            enable_authen_traps,
+            usm,
+            limit,
+            salt,
+            events: Arc::new(Mutex::new(Vec::new())),
+        };
+        for (id, descr) in [
+            (1, "The MIB module for SNMP entities (SNMPv2-MIB)"),
+            (10, "The SNMP Management Architecture MIB (SNMP-FRAMEWORK-MIB)"),
+            (11, "The MIB for Message Processing and Dispatching (SNMP-MPD-MIB)"),
+            (15, "The management information definitions for the SNMP User-based Security Model (SNMP-USER-BASED-SM-MIB)"),
+        ] {
+            agent.add_sysor(Oid::new(&[1, 3, 6, 1, 6, 3, id]), descr, Duration::ZERO);
+        }
+        agent
+    }
+
+    pub fn config(&self) -> &AgentConfig {
+        &self.config
+    }
+
+    /// Replaces the communities and limits (a live configuration change).
+    pub fn set_communities(&mut self, communities: Vec<Community>) {
+        self.config.communities = communities;
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Register and unregister subtrees here at run time.
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
+    pub fn counters(&self) -> Arc<SnmpCounters> {
+        self.counters.clone()
+    }
+
+    pub fn system(&self) -> Arc<Mutex<SystemState>> {
+        self.system.clone()
+    }
+
+    pub fn authen_traps_enabled(&self) -> bool {
+        *lock(&self.enable_authen_traps)
+    }
+
+    /// Adds a sysORTable row (a MIB module this agent implements).
+    pub fn add_sysor(&mut self, id: Oid, descr: &str, now: Duration) {
+        let mut s = lock(&self.system);
+        let index = s
+            .or_table
+            .iter()
+            .map(|e| e.index)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
+        s.or_table.push(SysOrEntry {
+            index,
+            id,
+            descr: descr.to_string(),
+            up_time: centis(now),
+        });
+        s.or_last_change = centis(now);
+    }
+
+    pub fn remove_sysor(&mut self, id: &Oid, now: Duration) {
+        let mut s = lock(&self.system);
+        s.or_table.retain(|e| e.id != *id);
+        s.or_last_change = centis(now);
+    }
+
+    /// Handles one datagram from `peer`; returns the datagram to send back, if any.
+    pub fn handle(&mut self, request: &[u8], peer: SocketAddr, now: Duration) -> Option<Vec<u8>> {
+        let c = self.counters.clone();
+        SnmpCounters::inc(&c.in_pkts);
+        if Message::peek_version(request) == Ok(3) {
+            return self.handle_v3(request, peer, now);
+        }
+        self.limit = self.config.max_message_size;
+        let msg = match Message::decode(request) {
+            Ok(m) => m,
+            Err(_) => {
+                if let Ok(v) = Message::peek_version(request) {
+                    if v != 0 && v != 1 {
+                        SnmpCounters::inc(&c.in_bad_versions);
+                        return None;
+                    }
+                }
+                SnmpCounters::inc(&c.in_asn_parse_errs);
+                return None;
+            }
+        };
+        let Some(community) = self
+            .config
+            .communities
+            .iter()
+            .find(|cm| cm.name == msg.community && cm.allows_source(peer.ip()))
+            .cloned()
+        else {
+            SnmpCounters::inc(&c.in_bad_community_names);
+            self.push_event(AgentEvent::AuthenticationFailure { peer });
+            return None;
+        };
+        let pdu = match msg.pdu {
+            AnyPdu::TrapV1(_) => {
+                SnmpCounters::inc(&c.in_traps);
+                return None;
+            }
+            AnyPdu::Pdu(p) => p,
+        };
+        let cx = Ctx { now };
+        let version = msg.version;
+        if version == Version::V1 && pdu.pdu_type == PduType::GetBulk {
+            SnmpCounters::inc(&c.in_asn_parse_errs);
+            return None;
+        }
+        let overhead = msg.community.len();
+        let response = self.dispatch(version, &pdu, &community, &cx, overhead)?;
+        self.finish(version, msg.community, &pdu, response)
+    }
+
+    /// Runs one request PDU with the access of `principal` (a community, or a v3 user);
+    /// `None` for PDUs that get no response. `overhead` estimates the message's header size
+    /// beyond a bare v2c message (the community length, for v1/v2c).
+    fn dispatch(
+        &mut self,
+        version: Version,
+        pdu: &Pdu,
+        principal: &Community,
+        cx: &Ctx,
+        overhead: usize,
+    ) -> Option<Pdu> {
+        let c = self.counters.clone();
+        Some(match pdu.pdu_type {
+            PduType::Get => {
+                SnmpCounters::inc(&c.in_get_requests);
+                SnmpCounters::add(&c.in_total_req_vars, pdu.varbinds.len());
+                self.do_get(pdu, version, principal, cx)
+            }
+            PduType::GetNext => {
+                SnmpCounters::inc(&c.in_get_nexts);
+                SnmpCounters::add(&c.in_total_req_vars, pdu.varbinds.len());
+                self.do_get_next(pdu, version, principal, cx)
+            }
+            PduType::GetBulk => {
+                SnmpCounters::add(&c.in_total_req_vars, pdu.varbinds.len());
+                self.do_get_bulk(pdu, principal, cx, overhead)
+            }
+            PduType::Set => {
+                SnmpCounters::inc(&c.in_set_requests);
+                if principal.access != Access::ReadWrite {
+                    SnmpCounters::inc(&c.in_bad_community_uses);
+                    let mut r = response_to(pdu, pdu.varbinds.clone());
+                    set_error(&mut r, ErrorStatus::NoAccess, 1, version);
+                    r
+                } else {
+                    self.do_set(pdu, version, principal, cx)
+                }
+            }
+            PduType::Inform => {
+                // Acknowledge, as a notification receiver does.
+                response_to(pdu, pdu.varbinds.clone())
+            }
+            PduType::Response | PduType::Report => {
+                SnmpCounters::inc(&c.in_get_responses);
+                return None;
+            }
+            PduType::V2Trap => {
+                SnmpCounters::inc(&c.in_traps);
+                return None;
+            }
+        })
+    }
+
+    fn finish(
+        &mut self,
+        version: Version,
+        community: Vec<u8>,
+        request: &Pdu,
+        mut response: Pdu,
+    ) -> Option<Vec<u8>> {
+        let c = &self.counters;
+        let mut msg = Message {
+            version,
+            community,
+            pdu: AnyPdu::Pdu(response.clone()),
+        };
+        let mut bytes = msg.encode();
+        if bytes.len() > self.config.max_message_size {
+            response.error_status = ErrorStatus::TooBig.code();
+            response.error_index = 0;
+            response.varbinds = match version {
+                Version::V1 => request.varbinds.clone(),
+                Version::V2c => Vec::new(),
+            };
+            msg.pdu = AnyPdu::Pdu(response.clone());
+            bytes = msg.encode();
+            if bytes.len() > self.config.max_message_size {
+                SnmpCounters::inc(&c.silent_drops);
+                return None;
+            }
+        }
+        match ErrorStatus::from_code(response.error_status) {
+            Some(ErrorStatus::TooBig) => SnmpCounters::inc(&c.out_too_bigs),
+            Some(ErrorStatus::NoSuchName) => SnmpCounters::inc(&c.out_no_such_names),
+            Some(ErrorStatus::BadValue) => SnmpCounters::inc(&c.out_bad_values),
+            Some(ErrorStatus::GenErr) => SnmpCounters::inc(&c.out_gen_errs),
+            _ => {}
+        }
+        SnmpCounters::inc(&c.out_get_responses);
+        SnmpCounters::inc(&c.out_pkts);
+        Some(bytes)
+    }
+
+    fn get_one(&mut self, oid: &Oid, community: &Community, cx: &Ctx) -> Value {
+        if !community.in_view(oid) {
+            return Value::NoSuchObject;
+        }
+        self.registry.get(oid, cx)
+    }
+
+    /// The next instance after `after` that the community may see.
+    fn next_one(&mut self, after: &Oid, community: &Community, cx: &Ctx) -> Option<VarBind> {
+        let mut cursor = after.clone();
+        let view = &community.view;
+        // Each pass crosses at least one family boundary, so this is bounded.
+        for _ in 0..2 * view.families.len() + 3 {
+            let vb = self.registry.next(&cursor, cx)?;
+            if view.contains(&vb.oid) {
+                return Some(vb);
+            }
+            // Skip to the next point where the view may include something.
+            let target = match view.deciding(&vb.oid) {
+                Some((excluded, false)) => {
+                    match view.next_included_after(&vb.oid, Some(excluded)) {
+                        Some(g) => Some(g.clone()),
+                        None => {
+                            cursor = excluded.subtree_end();
+                            continue;
+                        }
+                    }
+                }
+                _ => view.next_included_after(&vb.oid, None).cloned(),
+            };
+            let g = target?;
+            let here = self.registry.get(&g, cx);
+            if !here.is_exception() && view.contains(&g) {
+                return Some(VarBind::new(g, here));
+            }
+            cursor = g;
+        }
+        None
+    }
+
+    fn do_get(&mut self, pdu: &Pdu, version: Version, cm: &Community, cx: &Ctx) -> Pdu {
+        let mut out = Vec::with_capacity(pdu.varbinds.len());
+        for (i, vb) in pdu.varbinds.iter().enumerate() {
+            let v = self.get_one(&vb.oid, cm, cx);
+            if version == Version::V1 && (v.is_exception() || matches!(v, Value::Counter64(_))) {
+                let mut r = response_to(pdu, pdu.varbinds.clone());
+                set_error(&mut r, ErrorStatus::NoSuchName, i + 1, version);
+                return r;
+            }
+            out.push(VarBind::new(vb.oid.clone(), v));
+        }
+        response_to(pdu, out)
+    }
+
+    fn do_get_next(&mut self, pdu: &Pdu, version: Version, cm: &Community, cx: &Ctx) -> Pdu {
+        let mut out = Vec::with_capacity(pdu.varbinds.len());
+        for (i, vb) in pdu.varbinds.iter().enumerate() {
+            let mut cursor = vb.oid.clone();
+            let found = loop {
+                match self.next_one(&cursor, cm, cx) {
+                    // RFC 3584 4.2.2.1: a v1 GetNext skips Counter64 objects.
+                    Some(n) if version == Version::V1 && matches!(n.value, Value::Counter64(_)) => {
+                        cursor = n.oid
+                    }
+                    other => break other,
+                }
+            };
+            match found {
+                Some(n) => out.push(n),
+                None if version == Version::V1 => {
+                    let mut r = response_to(pdu, pdu.varbinds.clone());
+                    set_error(&mut r, ErrorStatus::NoSuchName, i + 1, version);
+                    return r;
+                }
+                None => out.push(VarBind::new(vb.oid.clone(), Value::EndOfMibView)),
+            }
+        }
+        response_to(pdu, out)
+    }
+
+    fn do_get_bulk(&mut self, pdu: &Pdu, cm: &Community, cx: &Ctx, community_len: usize) -> Pdu {
+        let n_vb = pdu.varbinds.len();
+        let non_rep = usize::try_from(pdu.non_repeaters().max(0))
+            .unwrap_or(0)
+            .min(n_vb);
+        let max_rep = usize::try_from(pdu.max_repetitions().max(0)).unwrap_or(0);
+        let limit = self.limit;
+        let mut out: Vec<VarBind> = Vec::new();
+        let mut vb_len = 0usize;
+        let fits = |vb_len: usize| {
+            crate::pdu::response_size(community_len, pdu.request_id, vb_len) <= limit
+        };
+        for vb in pdu.varbinds.iter().take(non_rep) {
+            let n = self
+                .next_one(&vb.oid, cm, cx)
+                .unwrap_or_else(|| VarBind::new(vb.oid.clone(), Value::EndOfMibView));
+            vb_len += n.encoded_len();
+            out.push(n);
+        }
+        if !fits(vb_len) {
+            let mut r = response_to(pdu, Vec::new());
+            r.error_status = ErrorStatus::TooBig.code();
+            return r;
+        }
+        let mut cursors: Vec<Oid> = pdu.varbinds[non_rep..]
+            .iter()
+            .map(|v| v.oid.clone())
+            .collect();
+        let mut ended = vec![false; cursors.len()];
+        'rounds: for _ in 0..max_rep {
+            if cursors.is_empty() || ended.iter().all(|e| *e) {
+                break;
+            }
+            for (j, cur) in cursors.iter_mut().enumerate() {
+                let n = if ended[j] {
+                    VarBind::new(cur.clone(), Value::EndOfMibView)
+                } else {
+                    match self.next_one(cur, cm, cx) {
+                        Some(n) => n,
+                        None => {
+                            ended[j] = true;
+                            VarBind::new(cur.clone(), Value::EndOfMibView)
+                        }
+                    }
+                };
+                let l = n.encoded_len();
+                if !fits(vb_len + l) || out.len() >= MAX_BULK_VARBINDS {
+                    break 'rounds;
+                }
+                vb_len += l;
+                cur.clone_from(&n.oid);
+                out.push(n);
+            }
+        }
+        response_to(pdu, out)
+    }
+
+    fn do_set(&mut self, pdu: &Pdu, version: Version, cm: &Community, cx: &Ctx) -> Pdu {
+        let c = self.counters.clone();
+        SnmpCounters::add(&c.in_total_set_vars, pdu.varbinds.len());
+        let vbs = &pdu.varbinds;
+        // Phase 1: test every varbind.
+        let mut tested = 0usize;
+        let mut failure: Option<(ErrorStatus, usize)> = None;
+        for (i, vb) in vbs.iter().enumerate() {
+            let res = if !cm.in_view(&vb.oid) {
+                Err(ErrorStatus::NoAccess)
+            } else if vb.value.is_exception() {
+                Err(ErrorStatus::WrongType)
+            } else {
+                // RFC 3416 4.2.5: an object that does not exist and cannot be created is
+                // noCreation; one that exists but cannot be modified is notWritable.
+                let exists = !self.registry.get(&vb.oid, cx).is_exception();
+                match self.registry.owner_handler(&vb.oid) {
+                    Some(h) => match h.test_set(vb, cx) {
+                        Err(ErrorStatus::NotWritable) if !exists => Err(ErrorStatus::NoCreation),
+                        r => r,
+                    },
+                    None => Err(ErrorStatus::NoCreation),
+                }
+            };
+            tested = i + 1;
+            if let Err(e) = res {
+                failure = Some((e, i + 1));
+                break;
+            }
+        }
+        // Phase 2: commit, undoing on failure.
+        if failure.is_none() {
+            for (i, vb) in vbs.iter().enumerate() {
+                let res = match self.registry.owner_handler(&vb.oid) {
+                    Some(h) => h.commit_set(vb, cx),
+                    None => Err(ErrorStatus::CommitFailed),
+                };
+                if res.is_err() {
+                    let mut status = ErrorStatus::CommitFailed;
+                    for done in vbs[..i].iter().rev() {
+                        if let Some(h) = self.registry.owner_handler(&done.oid) {
+                            if h.undo_set(done, cx).is_err() {
+                                status = ErrorStatus::UndoFailed;
+                            }
+                        }
+                    }
+                    failure = Some((status, i + 1));
+                    break;
+                }
+            }
+        }
+        // Phase 3: cleanup.
+        for vb in &vbs[..tested] {
+            if let Some(h) = self.registry.owner_handler(&vb.oid) {
+                h.cleanup_set(vb, cx);
+            }
+        }
+        let mut r = response_to(pdu, vbs.clone());
+        if let Some((e, idx)) = failure {
+            set_error(&mut r, e, idx, version);
+        }
+        r
+    }
+}
+
+fn response_to(pdu: &Pdu, varbinds: Vec<VarBind>) -> Pdu {
+    Pdu {
+        pdu_type: PduType::Response,
+        request_id: pdu.request_id,
+        error_status: 0,
+        error_index: 0,
+        varbinds,
+    }
+}
+
+fn set_error(r: &mut Pdu, e: ErrorStatus, index: usize, version: Version) {
+    let e = match version {
+        Version::V1 => e.to_v1(),
+        Version::V2c => e,
+    };
+    r.error_status = e.code();
+    r.error_index = i32::try_from(index).unwrap_or(i32::MAX);
+}
+
+/// An RFC 3411 engine ID: enterprise 99999 with the high bit set, format 4 (text), `text`.
+pub fn default_engine_id(text: &[u8]) -> Vec<u8> {
+    let mut v = (0x8000_0000u32 | 99999).to_be_bytes().to_vec();
+    v.push(4);
+    v.extend_from_slice(text.get(..27).unwrap_or(text));
+    v
+}
+
+/// An SNMPv3 USM user with localized keys, its access and its view.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UsmUser {
+    pub name: Vec<u8>,
+    pub auth: Option<(AuthProtocol, Vec<u8>)>,
+    pub privacy: Option<(PrivProtocol, Vec<u8>)>,
+    pub access: Access,
+    /// What this user may see.
+    pub view: View,
+}
+
+impl std::fmt::Debug for UsmUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print keys.
+        f.debug_struct("UsmUser")
+            .field("name", &String::from_utf8_lossy(&self.name))
+            .field("auth", &self.auth.as_ref().map(|a| a.0))
+            .field("privacy", &self.privacy.as_ref().map(|p| p.0))
+            .field("access", &self.access)
+            .field("view", &self.view.families)
+            .finish()
+    }
+}
+
+impl UsmUser {
+    /// A user from passwords, localized to `engine_id` (RFC 3414 A.2; the privacy key uses
+    /// the authentication protocol's hash, RFC 3826).
+    pub fn with_passwords(
+        name: &str,
+        access: Access,
+        auth: Option<(AuthProtocol, &str)>,
+        privacy: Option<(PrivProtocol, &str)>,
+        engine_id: &[u8],
+    ) -> Self {
+        let auth_key = auth.map(|(p, pw)| (p, p.localize(pw.as_bytes(), engine_id)));
+        let priv_key = match (auth, privacy) {
+            (Some((ap, _)), Some((pp, pw))) => Some((pp, ap.localize(pw.as_bytes(), engine_id))),
+            _ => None,
+        };
+        UsmUser {
+            name: name.as_bytes().to_vec(),
+            auth: auth_key,
+            privacy: priv_key,
+            access,
+            view: View::default(),
+        }
+    }
+
+    fn principal(&self) -> Community {
+        Community {
+            name: self.name.clone(),
+            access: self.access,
+            sources: Vec::new(),
+            view: self.view.clone(),
+        }
+    }
+}
+
+/// usmStats (RFC 3414) and the MPD statistics (RFC 3412).
+#[derive(Debug, Default)]
+pub struct UsmCounters {
+    pub unsupported_sec_levels: AtomicU32,
+    pub not_in_time_windows: AtomicU32,
+    pub unknown_user_names: AtomicU32,
+    pub unknown_engine_ids: AtomicU32,
+    pub wrong_digests: AtomicU32,
+    pub decryption_errors: AtomicU32,
+    pub unknown_security_models: AtomicU32,
+    pub invalid_msgs: AtomicU32,
+    pub unknown_pdu_handlers: AtomicU32,
+    /// snmpUnavailableContexts and snmpUnknownContexts (SNMP-TARGET-MIB).
+    pub unavailable_contexts: AtomicU32,
+    pub unknown_contexts: AtomicU32,
+}
+
+const USM_STATS: [u32; 11] = [1, 3, 6, 1, 6, 3, 15, 1, 1, 0, 0];
+
+fn engine_time(now: Duration) -> i32 {
+    i32::try_from(now.as_secs()).unwrap_or(i32::MAX)
+}
+
+fn register_v3_groups(registry: &mut Registry, config: &AgentConfig, usm: &Arc<UsmCounters>) {
+    use crate::registry::Scalars;
+    let engine_id = config.engine_id.clone();
+    let boots = config.engine_boots;
+    let max = i32::try_from(config.max_message_size).unwrap_or(i32::MAX);
+    let engine = Scalars::new(Oid::new(&[1, 3, 6, 1, 6, 3, 10, 2, 1]))
+        .with(1, move |_| Value::OctetString(engine_id.clone()))
+        .with(2, move |_| {
+            Value::Integer(i32::try_from(boots).unwrap_or(i32::MAX))
+        })
+        .with(3, |cx| Value::Integer(engine_time(cx.now)))
+        .with(4, move |_| Value::Integer(max));
+    let _ = registry.register(Oid::new(&[1, 3, 6, 1, 6, 3, 10, 2, 1]), Box::new(engine));
+    type F = fn(&UsmCounters) -> &AtomicU32;
+    let mpd: [(u32, F); 3] = [
+        (1, |u| &u.unknown_security_models),
+        (2, |u| &u.invalid_msgs),
+        (3, |u| &u.unknown_pdu_handlers),
+    ];
+    let mut s = Scalars::new(Oid::new(&[1, 3, 6, 1, 6, 3, 11, 2, 1]));
+    for (sub, f) in mpd {
+        let u = usm.clone();
+        s = s.with(sub, move |_| Value::Counter32(SnmpCounters::read(f(&u))));
+    }
+    let _ = registry.register(Oid::new(&[1, 3, 6, 1, 6, 3, 11, 2, 1]), Box::new(s));
+    let ctx: [(u32, F); 2] = [
+        (4, |u| &u.unavailable_contexts),
+        (5, |u| &u.unknown_contexts),
+    ];
+    let mut s = Scalars::new(Oid::new(&[1, 3, 6, 1, 6, 3, 12, 1]));
+    for (sub, f) in ctx {
+        let u = usm.clone();
+        s = s.with(sub, move |_| Value::Counter32(SnmpCounters::read(f(&u))));
+    }
+    let _ = registry.register(Oid::new(&[1, 3, 6, 1, 6, 3, 12, 1]), Box::new(s));
+    let stats: [(u32, F); 6] = [
+        (1, |u| &u.unsupported_sec_levels),
+        (2, |u| &u.not_in_time_windows),
+        (3, |u| &u.unknown_user_names),
+        (4, |u| &u.unknown_engine_ids),
+        (5, |u| &u.wrong_digests),
+        (6, |u| &u.decryption_errors),
+    ];
+    let prefix = Oid::new(&USM_STATS[..9]);
+    let mut s = Scalars::new(prefix.clone());
+    for (sub, f) in stats {
+        let u = usm.clone();
+        s = s.with(sub, move |_| Value::Counter32(SnmpCounters::read(f(&u))));
+    }
+    let _ = registry.register(prefix, Box::new(s));
+}
+
+/// Constant-time comparison of MACs.
+fn macs_equal(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Agent {
+    pub fn usm_counters(&self) -> Arc<UsmCounters> {
+        self.usm.clone()
+    }
+
+    /// A summary for display, with no secrets in it.
+    pub fn summary(&self) -> AgentSummary {
+        let u = &self.usm;
+        let usm_counters = [
+            ("usmStatsUnsupportedSecLevels", &u.unsupported_sec_levels),
+            ("usmStatsNotInTimeWindows", &u.not_in_time_windows),
+            ("usmStatsUnknownUserNames", &u.unknown_user_names),
+            ("usmStatsUnknownEngineIDs", &u.unknown_engine_ids),
+            ("usmStatsWrongDigests", &u.wrong_digests),
+            ("usmStatsDecryptionErrors", &u.decryption_errors),
+            ("snmpUnknownSecurityModels", &u.unknown_security_models),
+            ("snmpInvalidMsgs", &u.invalid_msgs),
+            ("snmpUnknownContexts", &u.unknown_contexts),
+        ]
+        .into_iter()
+        .map(|(n, c)| (n, SnmpCounters::read(c)))
+        .collect();
+        AgentSummary {
+            engine_id: self.config.engine_id.clone(),
+            engine_boots: self.config.engine_boots,
+            counters: self.counters.named(),
+            usm_counters,
+            communities: self
+                .config
+                .communities
+                .iter()
+                .map(|c| CommunityInfo {
+                    access: c.access,
+                    sources: c.sources.clone(),
+                    view: c.view.clone(),
+                })
+                .collect(),
+            users: self
+                .config
+                .users
+                .iter()
+                .map(|u| UserInfo {
+                    name: String::from_utf8_lossy(&u.name).into_owned(),
+                    auth: u.auth.as_ref().map(|a| a.0),
+                    privacy: u.privacy.as_ref().map(|p| p.0),
+                    access: u.access,
+                })
+                .collect(),
+            subtrees: self
+                .registry
+                .subtrees()
+                .into_iter()
+                .map(|(o, _)| o)
+                .collect(),
+        }
+    }
+
+    /// The queue handlers push events into (e.g. a committed Set of hrSystemDate).
+    pub fn event_sink(&self) -> EventSink {
+        self.events.clone()
+    }
+
+    /// Events since the last call (authentication failures), oldest first.
+    pub fn drain_events(&mut self) -> Vec<AgentEvent> {
+        std::mem::take(&mut *lock(&self.events))
+    }
+
+    fn push_event(&mut self, e: AgentEvent) {
+        push_event(&self.events, e);
+    }
+
+    fn handle_v3(&mut self, request: &[u8], peer: SocketAddr, now: Duration) -> Option<Vec<u8>> {
+        let c = self.counters.clone();
+        let u = self.usm.clone();
+        let m = match V3Message::decode(request) {
+            Ok(m) => m,
+            Err(_) => {
+                SnmpCounters::inc(&c.in_asn_parse_errs);
+                return None;
+            }
+        };
+        let Some(params) = m.usm.clone() else {
+            SnmpCounters::inc(&u.unknown_security_models);
+            return None;
+        };
+        let auth = m.flags & v3m::FLAG_AUTH != 0;
+        let privacy = m.flags & v3m::FLAG_PRIV != 0;
+        if privacy && !auth {
+            SnmpCounters::inc(&u.invalid_msgs);
+            return None;
+        }
+        let reportable = m.flags & v3m::FLAG_REPORTABLE != 0;
+        self.limit = self
+            .config
+            .max_message_size
+            .min(usize::try_from(m.max_size).unwrap_or(484));
+        // The request-id, when the scoped PDU is readable, for reports.
+        let plain = m.scoped().and_then(Result::ok);
+        let rid = plain.as_ref().map(|p| p.pdu.request_id).unwrap_or(0);
+        let report = |agent: &mut Agent, counter: &AtomicU32, idx: u32, user: Option<&UsmUser>| {
+            SnmpCounters::inc(counter);
+            if !reportable {
+                return None;
+            }
+            let val = Value::Counter32(SnmpCounters::read(counter));
+            let mut oid = USM_STATS;
+            oid[9] = idx;
+            let pdu = Pdu {
+                pdu_type: PduType::Report,
+                request_id: rid,
+                error_status: 0,
+                error_index: 0,
+                varbinds: vec![VarBind::new(Oid::new(&oid), val)],
+            };
+            let flags = if user.is_some() { v3m::FLAG_AUTH } else { 0 };
+            agent.encode_v3(m.msg_id, flags, user, &params.user, Vec::new(), pdu, now)
+        };
+        if params.engine_id != self.config.engine_id {
+            return report(self, &u.unknown_engine_ids, 4, None);
+        }
+        let Some(user) = self
+            .config
+            .users
+            .iter()
+            .find(|x| x.name == params.user)
+            .cloned()
+        else {
+            self.push_event(AgentEvent::AuthenticationFailure { peer });
+            return report(self, &u.unknown_user_names, 3, None);
+        };
+        let needs_auth = user.auth.is_some();
+        let needs_priv = user.privacy.is_some();
+        if (auth && !needs_auth) || (privacy && !needs_priv) || (!auth && needs_auth) {
+            return report(self, &u.unsupported_sec_levels, 1, None);
+        }
+        if let (true, Some((proto, key))) = (auth, &user.auth) {
+            let Some((a, b)) = m.auth_range else {
+                return report(self, &u.wrong_digests, 5, None);
+            };
+            let mut copy = request.to_vec();
+            if let Some(r) = copy.get_mut(a..b) {
+                r.fill(0);
+            }
+            if b - a != proto.mac_len() || !macs_equal(&proto.mac(key, &copy), &params.auth) {
+                self.push_event(AgentEvent::AuthenticationFailure { peer });
+                return report(self, &u.wrong_digests, 5, None);
+            }
+            let boots = i32::try_from(self.config.engine_boots).unwrap_or(i32::MAX);
+            let skew = i64::from(params.time) - i64::from(engine_time(now));
+            if params.boots != boots || boots == i32::MAX || skew.abs() > 150 {
+                return report(self, &u.not_in_time_windows, 2, Some(&user));
+            }
+        }
+        let scoped = if privacy {
+            let Some((_, key)) = &user.privacy else {
+                return report(self, &u.unsupported_sec_levels, 1, None);
+            };
+            let mut data = m.data.to_vec();
+            let ok = v3m::decrypt(
+                key,
+                u32::try_from(params.boots).unwrap_or(0),
+                u32::try_from(params.time).unwrap_or(0),
+                &params.privacy,
+                &mut data,
+            );
+            match (ok, ScopedPdu::decode(&data)) {
+                (true, Ok(s)) => s,
+                _ => return report(self, &u.decryption_errors, 6, None),
+            }
+        } else {
+            match plain {
+                Some(p) => p,
+                None => {
+                    SnmpCounters::inc(&c.in_asn_parse_errs);
+                    return None;
+                }
+            }
+        };
+        let level = m.flags & (v3m::FLAG_AUTH | v3m::FLAG_PRIV);
+        // Only the default context exists (RFC 3413 3.2: unknown contexts get a report at
+        // the request's security level).
+        if !scoped.context_name.is_empty()
+            || !(scoped.context_engine_id.is_empty()
+                || scoped.context_engine_id == self.config.engine_id)
+        {
+            SnmpCounters::inc(&u.unknown_contexts);
+            if !reportable {
+                return None;
+            }
+            let pdu = Pdu {
+                pdu_type: PduType::Report,
+                request_id: scoped.pdu.request_id,
+                error_status: 0,
+                error_index: 0,
+                varbinds: vec![VarBind::new(
+                    Oid::new(&[1, 3, 6, 1, 6, 3, 12, 1, 5, 0]),
+                    Value::Counter32(SnmpCounters::read(&u.unknown_contexts)),
+                )],
+            };
+            let name = user.name.clone();
+            return self.encode_v3(
+                m.msg_id,
+                level,
+                Some(&user),
+                &name,
+                scoped.context_name,
+                pdu,
+                now,
+            );
+        }
+        let cx = Ctx { now };
+        let principal = user.principal();
+        let overhead = 120 + self.config.engine_id.len() * 2 + user.name.len() + 48;
+        let resp = self.dispatch(Version::V2c, &scoped.pdu, &principal, &cx, overhead)?;
+        let flags = m.flags & (v3m::FLAG_AUTH | v3m::FLAG_PRIV);
+        let mut bytes = self.encode_v3(
+            m.msg_id,
+            flags,
+            Some(&user),
+            &user.name,
+            scoped.context_name.clone(),
+            resp.clone(),
+            now,
+        )?;
+        if bytes.len() > self.limit {
+            let mut tb = response_to(&scoped.pdu, Vec::new());
+            tb.error_status = ErrorStatus::TooBig.code();
+            SnmpCounters::inc(&c.out_too_bigs);
+            bytes = self.encode_v3(
+                m.msg_id,
+                flags,
+                Some(&user),
+                &user.name,
+                scoped.context_name,
+                tb,
+                now,
+            )?;
+        }
+        SnmpCounters::inc(&c.out_get_responses);
+        SnmpCounters::inc(&c.out_pkts);
+        Some(bytes)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn encode_v3(
+        &mut self,
+        msg_id: i32,
+        flags: u8,
+        user: Option<&UsmUser>,
+        user_name: &[u8],
+        context_name: Vec<u8>,
+        pdu: Pdu,
+        now: Duration,
+    ) -> Option<Vec<u8>> {
+        let boots = self.config.engine_boots;
+        let time = u32::try_from(engine_time(now)).unwrap_or(0);
+        let scoped = ScopedPdu {
+            context_engine_id: self.config.engine_id.clone(),
+            context_name,
+            pdu,
+        };
+        let mut data = scoped.encode();
+        let mut salt = Vec::new();
+        let encrypted = flags & v3m::FLAG_PRIV != 0;
+        if encrypted {
+            let (_, key) = user?.privacy.as_ref()?;
+            salt = self.salt.to_be_bytes().to_vec();
+            self.salt = self.salt.wrapping_add(1);
+            if !v3m::encrypt(key, boots, time, &salt, &mut data) {
+                return None;
+            }
+        }
+        let auth = if flags & v3m::FLAG_AUTH != 0 {
+            user.and_then(|u| u.auth.as_ref())
+        } else {
+            None
+        };
+        let params = UsmParams {
+            engine_id: self.config.engine_id.clone(),
+            boots: i32::try_from(boots).unwrap_or(i32::MAX),
+            time: i32::try_from(time).unwrap_or(i32::MAX),
+            user: user_name.to_vec(),
+            auth: Vec::new(),
+            privacy: salt,
+        };
+        let flags = if auth.is_some() {
+            flags
+        } else {
+            flags & !(v3m::FLAG_AUTH | v3m::FLAG_PRIV)
+        };
+        let max = i32::try_from(self.config.max_message_size).unwrap_or(i32::MAX);
+        let auth_len = auth.map(|(p, _)| p.mac_len()).unwrap_or(0);
+        let (mut bytes, off) =
+            v3m::encode_message(msg_id, max, flags, &params, auth_len, &data, encrypted);
+        if let Some((proto, key)) = auth {
+            let mac = proto.mac(key, &bytes);
+            bytes.get_mut(off..off + auth_len)?.copy_from_slice(&mac);
+        }
+        Some(bytes)
+    }
+}
+
+/// A MIB view (RFC 3415 without masks): families of included or excluded subtrees; the most
+/// specific family containing an OID decides, and an OID under no family is not in the view.
+/// A view with no families at all shows the whole MIB.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct View {
+    /// (subtree, included), sorted by subtree.
+    pub families: Vec<(Oid, bool)>,
+}
+
+impl View {
+    /// The whole MIB.
+    pub fn all() -> Self {
+        View::default()
+    }
+
+    pub fn include(mut self, subtree: Oid) -> Self {
+        self.set(subtree, true);
+        self
+    }
+
+    pub fn exclude(mut self, subtree: Oid) -> Self {
+        self.set(subtree, false);
+        self
+    }
+
+    fn set(&mut self, subtree: Oid, included: bool) {
+        self.families.retain(|(s, _)| *s != subtree);
+        self.families.push((subtree, included));
+        self.families.sort();
+    }
+
+    /// The most specific family containing `oid`.
+    pub fn deciding(&self, oid: &Oid) -> Option<(&Oid, bool)> {
+        self.families
+            .iter()
+            .filter(|(s, _)| oid.starts_with(s))
+            .max_by_key(|(s, _)| s.len())
+            .map(|(s, i)| (s, *i))
+    }
+
+    pub fn contains(&self, oid: &Oid) -> bool {
+        self.families.is_empty() || self.deciding(oid).is_some_and(|(_, i)| i)
+    }
+
+    /// The first included family starting after `oid` (within `within`, if given).
+    fn next_included_after(&self, oid: &Oid, within: Option<&Oid>) -> Option<&Oid> {
+        self.families
+            .iter()
+            .filter(|(s, i)| *i && *s > *oid && within.is_none_or(|w| s.starts_with(w)))
+            .map(|(s, _)| s)
+            .next()
+    }
+}
+
+/// Queues an event, dropping the oldest beyond [`MAX_EVENTS`].
+pub fn push_event(sink: &EventSink, e: AgentEvent) {
+    let mut q = lock(sink);
+    if q.len() >= MAX_EVENTS {
+        q.remove(0);
+    }
+    q.push(e);
+}
