@@ -2,6 +2,7 @@
 //! NSP logical link talks to which DECnet object, so that application data can be named).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 
 use servicedb::ServiceDb;
 
@@ -63,8 +64,11 @@ pub enum Detail {
     /// Fields and summary text: everything (the default).
     #[default]
     Full,
-    /// Summary text only, no fields: the fast path for the one-line renderer. Filters on
-    /// hosts and ports need the fields.
+    /// Summary text only, no fields: the fast path for the one-line renderer (for
+    /// `DUMP/READ` without a filter, `/VERBOSE` or `/JSON`, decode with this level into one
+    /// reused packet, [`Decoder::decode_into`]). Filters on hosts and ports need the fields.
+    /// The Ethernet layer of a frame carrying IP keeps no summary at this level, since the
+    /// one-line form leaves it out.
     Summaries,
     /// Fields only, no summary text: the fast path for filters and `/SUMMARY` without output.
     Fields,
@@ -82,6 +86,80 @@ pub(crate) struct Stream {
     pub(crate) next: u32,
 }
 
+/// Hashes the decoder's small fixed-size keys (NSP link and TCP stream keys, looked up for
+/// nearly every frame) with a multiply-rotate hash seeded at random per decoder: a few
+/// instructions per word instead of SipHash's rounds. Both maps are bounded (10 000 streams,
+/// 100 000 links), which also bounds the cost of any collisions a crafted capture could cause.
+#[derive(Clone, Debug)]
+pub(crate) struct KeyHash {
+    seed: u64,
+}
+
+impl KeyHash {
+    fn new() -> KeyHash {
+        KeyHash {
+            seed: std::collections::hash_map::RandomState::new().hash_one(0x6003u64),
+        }
+    }
+}
+
+impl BuildHasher for KeyHash {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(self.seed)
+    }
+}
+
+/// The hasher of [`KeyHash`].
+pub(crate) struct KeyHasher(u64);
+
+impl KeyHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for KeyHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut c = bytes.chunks_exact(8);
+        for w in &mut c {
+            self.add(<[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes));
+        }
+        for &b in c.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // Spread the high bits (where the multiplications put the entropy) to the low ones
+        // that pick the bucket.
+        let h = self.0;
+        (h ^ (h >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (h >> 29)
+    }
+}
+
 /// Options and cross-frame state for decoding.
 ///
 /// ```
@@ -93,9 +171,9 @@ pub(crate) struct Stream {
 pub struct Decoder<'s> {
     services: Option<&'s ServiceDb>,
     /// NSP links by (node, link address) of either end.
-    pub(crate) links: HashMap<(u16, u16), LinkInfo>,
+    pub(crate) links: HashMap<(u16, u16), LinkInfo, KeyHash>,
     /// TCP streams carrying Multinet records or DDCMP messages: where the next one starts.
-    pub(crate) streams: HashMap<StreamKey, Stream>,
+    pub(crate) streams: HashMap<StreamKey, Stream, KeyHash>,
     /// TCP/UDP ports carrying the Multinet DECnet-over-IP encapsulation (default 700).
     pub multinet_ports: Vec<u16>,
     /// Recognise Multinet over UDP and DDCMP over TCP on other ports by their headers.
@@ -119,8 +197,8 @@ impl<'s> Decoder<'s> {
     pub fn new() -> Decoder<'s> {
         Decoder {
             services: None,
-            links: HashMap::new(),
-            streams: HashMap::new(),
+            links: HashMap::with_hasher(KeyHash::new()),
+            streams: HashMap::with_hasher(KeyHash::new()),
             multinet_ports: vec![700],
             heuristics: true,
             detail: Detail::Full,
@@ -258,14 +336,16 @@ pub(crate) fn data(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
         return;
     }
     let mut l = pkt.new_layer("data", Span::at(start, end - start));
-    summary!(l, "{} bytes", end - start);
+    l.sum().u((end - start) as u64).s(" bytes");
     let b = frame.get(start..end).unwrap_or(&[]);
     // The first 64 bytes are kept as the value; the span covers them all.
-    l.add(
-        "Data",
-        crate::model::Value::Bytes(b.get(..64).unwrap_or(b).to_vec()),
-        start,
-        b.len(),
-    );
+    if !l.quiet() {
+        l.add(
+            "Data",
+            crate::model::Value::Bytes(b.get(..64).unwrap_or(b).to_vec()),
+            start,
+            b.len(),
+        );
+    }
     pkt.layers.push(l);
 }

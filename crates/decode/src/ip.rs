@@ -113,18 +113,22 @@ pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
     }
     d.ip_src = std::net::Ipv4Addr::from(s).to_ipv6_mapped().octets();
     d.ip_dst = std::net::Ipv4Addr::from(t).to_ipv6_mapped().octets();
-    let (s, t) = (std::net::Ipv4Addr::from(s), std::net::Ipv4Addr::from(t));
-    summary!(
-        l,
-        "IP {s} > {t}: ttl {ttl} proto {} length {tot}",
-        lookup(IP_PROTOS, u64::from(p))
-    );
+    l.sum()
+        .s("IP ")
+        .ip4(s)
+        .s(" > ")
+        .ip4(t)
+        .s(": ttl ")
+        .u(ttl)
+        .s(" proto ")
+        .s(lookup(IP_PROTOS, u64::from(p)))
+        .s(" length ")
+        .u(tot as u64);
     if ff & 0x3fff != 0 {
-        l.summary.push_str(&format!(
-            " frag {}{}",
-            (ff & 0x1fff) * 8,
-            if ff & 0x2000 != 0 { "+" } else { "" }
-        ));
+        l.sum_more()
+            .s(" frag ")
+            .u((ff & 0x1fff) * 8)
+            .s(if ff & 0x2000 != 0 { "+" } else { "" });
     }
     l.span = Span::at(start, pend.saturating_sub(start));
     pkt.layers.push(l);
@@ -355,13 +359,19 @@ pub(crate) fn icmp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, v6:
     pkt.layers.push(l);
 }
 
-fn port_text(d: &Decoder, port: u16, p: Protocol) -> String {
+/// Appends a port: its name from the services database, else its number.
+fn port_text<'a>(
+    w: crate::fmtx::W<'a>,
+    d: &Decoder<'_>,
+    port: u16,
+    p: Protocol,
+) -> crate::fmtx::W<'a> {
     if let Some(db) = d.services() {
         if let Some(n) = db.name_by_port(port, p) {
-            return n.to_string();
+            return w.s(n);
         }
     }
-    port.to_string()
+    w.u(port)
 }
 
 /// UDP; payload to Multinet when on a Multinet port (or recognised by its header).
@@ -394,13 +404,10 @@ pub(crate) fn udp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
             pend = want;
         }
     }
-    summary!(
-        l,
-        "UDP {} > {}, length {}",
-        port_text(d, sp, Protocol::Udp),
-        port_text(d, dp, Protocol::Udp),
-        len.saturating_sub(8)
-    );
+    let w = port_text(l.sum().s("UDP "), d, sp, Protocol::Udp).s(" > ");
+    port_text(w, d, dp, Protocol::Udp)
+        .s(", length ")
+        .u(len.saturating_sub(8));
     l.span = Span::at(start, pend.saturating_sub(start));
     pkt.layers.push(l);
     let body = frame.get(r.pos..pend).unwrap_or(&[]);
@@ -447,21 +454,24 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         let off = usize::from(of >> 12) * 4;
         l.add("Header length", Value::U(off as u64), start + 12, 1);
         let flags = of & 0x1ff;
-        let mut names = String::new();
-        for (m, _, n) in TCP_FLAGS {
-            if flags & m != 0 {
-                if !names.is_empty() {
-                    names.push(',');
+        if !l.quiet() {
+            // `0x{flags:03x} {names}`, names joined by `,`.
+            let mut t = String::with_capacity(32);
+            t.push_str("0x");
+            crate::fmtx::push_hex(&mut t, u64::from(flags), 3);
+            t.push(' ');
+            let mut first = true;
+            for (m, _, n) in TCP_FLAGS {
+                if flags & m != 0 {
+                    if !first {
+                        t.push(',');
+                    }
+                    first = false;
+                    t.push_str(n);
                 }
-                names.push_str(n);
             }
+            l.add("Flags", Value::Text(t), start + 12, 2);
         }
-        l.add(
-            "Flags",
-            Value::Text(format!("0x{flags:03x} {names}")),
-            start + 12,
-            2,
-        );
         let win = r.u16be()?;
         l.add("Window", Value::U(u64::from(win)), start + 14, 2);
         let ck = r.u16be()?;
@@ -479,36 +489,42 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
     if off < 20 {
         l.mark("bad TCP header length");
     }
-    let mut opts = String::new();
+    // The summary up to the options, which append to it as they decode.
+    let mut f = [0u8; 8];
+    let mut nf = 0;
+    for (m, c, _) in TCP_FLAGS {
+        if flags & m != 0 {
+            if let Some(x) = f.get_mut(nf) {
+                *x = *c as u8;
+            }
+            nf += 1;
+        }
+    }
+    let w = port_text(l.sum().s("TCP "), d, sp, Protocol::Tcp).s(" > ");
+    let w = port_text(w, d, dp, Protocol::Tcp)
+        .s(": Flags [")
+        .s(std::str::from_utf8(f.get(..nf).unwrap_or(&[])).unwrap_or(""))
+        .s("], seq ")
+        .u(seq);
+    let w = if flags & 0x10 != 0 {
+        w.s(", ack ").u(ack)
+    } else {
+        w
+    };
+    w.s(", win ").u(win);
     if off > 20 {
         let at = r.pos;
         match r.take(off - 20) {
             Some(o) => {
                 l.open("Options", Value::None, at, o.len());
-                tcp_options(&mut l, o, at, &mut opts);
+                tcp_options(&mut l, o, at);
                 l.close();
             }
             None => l.mark("truncated TCP options"),
         }
     }
-    let mut f = String::new();
-    for (m, c, _) in TCP_FLAGS {
-        if flags & m != 0 {
-            f.push(*c);
-        }
-    }
     let plen = r.left();
-    summary!(
-        l,
-        "TCP {} > {}: Flags [{f}], seq {seq}{}, win {win}{opts}, length {plen}",
-        port_text(d, sp, Protocol::Tcp),
-        port_text(d, dp, Protocol::Tcp),
-        if flags & 0x10 != 0 {
-            format!(", ack {ack}")
-        } else {
-            String::new()
-        },
-    );
+    l.sum_more().s(", length ").u(plen as u64);
     pkt.layers.push(l);
     if plen == 0 {
         return;
@@ -589,30 +605,30 @@ fn stream_key(d: &Decoder, sp: u16, dp: u16) -> crate::decoder::StreamKey {
     (d.ip_src, d.ip_dst, sp, dp)
 }
 
-fn tcp_options(l: &mut Layer, o: &[u8], at: usize, sum: &mut String) {
+/// The TCP options as fields, and appended to the summary as tcpdump shows them
+/// (`, options [nop,nop,TS val 1 ecr 2]`).
+fn tcp_options(l: &mut Layer, o: &[u8], at: usize) {
     let mut r = Rd::new(o, 0, o.len());
-    use std::fmt::Write as _;
-    sum.clear();
-    sum.push_str(", options [");
+    l.sum_more().s(", options [");
     let mut first = true;
-    let mut part = |sum: &mut String, args: std::fmt::Arguments<'_>| {
-        if !first {
-            sum.push(',');
-        }
-        first = false;
-        let _ = sum.write_fmt(args);
-    };
+    // The separator before each option but the first.
+    fn sep<'a>(l: &'a mut Layer, first: &mut bool) -> crate::fmtx::W<'a> {
+        let w = l.sum_more();
+        let w = if *first { w } else { w.s(",") };
+        *first = false;
+        w
+    }
     while let Some(kind) = r.u8() {
         let pos = at + r.pos - 1;
         match kind {
             0 => {
                 l.add("End of options", Value::None, pos, 1);
-                part(sum, format_args!("eol"));
+                sep(l, &mut first).s("eol");
                 break;
             }
             1 => {
                 l.add("No-operation", Value::None, pos, 1);
-                part(sum, format_args!("nop"));
+                sep(l, &mut first).s("nop");
                 continue;
             }
             _ => {}
@@ -640,37 +656,48 @@ fn tcp_options(l: &mut Layer, o: &[u8], at: usize, sum: &mut String) {
         match (kind, len) {
             (2, 4) => {
                 l.add("MSS", Value::U(u64::from(be16(0))), pos, n);
-                part(sum, format_args!("mss {}", be16(0)));
+                sep(l, &mut first).s("mss ").u(be16(0));
             }
             (3, 3) => {
                 let s = body.first().copied().unwrap_or(0);
                 l.add("Window scale", Value::U(u64::from(s)), pos, n);
-                part(sum, format_args!("wscale {s}"));
+                sep(l, &mut first).s("wscale ").u(s);
             }
             (4, 2) => {
                 l.add("SACK permitted", Value::None, pos, n);
-                part(sum, format_args!("sackOK"));
+                sep(l, &mut first).s("sackOK");
             }
             (5, _) => {
                 let mut s = String::new();
                 for i in (0..body.len() / 8).map(|i| i * 8) {
                     s.push_str(&format!("{{{}:{}}}", be32(i), be32(i + 4)));
                 }
-                part(sum, format_args!("sack {s}"));
+                sep(l, &mut first).s("sack ").s(&s);
                 l.add("SACK", Value::Text(s), pos, n);
             }
             (8, 10) => {
-                let t = format!("val {} ecr {}", be32(0), be32(4));
-                part(sum, format_args!("TS {t}"));
-                l.add("Timestamps", Value::Text(t), pos, n);
+                sep(l, &mut first)
+                    .s("TS val ")
+                    .u(be32(0))
+                    .s(" ecr ")
+                    .u(be32(4));
+                if !l.quiet() {
+                    let mut t = String::with_capacity(28);
+                    crate::fmtx::W(Some(&mut t))
+                        .s("val ")
+                        .u(be32(0))
+                        .s(" ecr ")
+                        .u(be32(4));
+                    l.add("Timestamps", Value::Text(t), pos, n);
+                }
             }
             _ => {
                 l.add("Option", Value::Coded(u64::from(kind), "unknown"), pos, n);
-                part(sum, format_args!("opt-{kind}"));
+                sep(l, &mut first).s("opt-").u(kind);
             }
         }
     }
-    sum.push(']');
+    l.sum_more().s("]");
 }
 
 /// GRE (RFC 2784 with the RFC 2890 key and sequence); protocol 0x6003 carries DECnet routing

@@ -55,6 +55,7 @@ mod capture;
 mod decnet;
 mod decoder;
 mod filter;
+mod fmtx;
 mod ip;
 mod link;
 mod model;

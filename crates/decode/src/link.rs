@@ -42,16 +42,32 @@ pub(crate) fn ethernet(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: u
     };
     l.add("Destination", Value::Mac(dst), start, 6);
     l.add("Source", Value::Mac(src), start + 6, 6);
-    let (s, dd) = (Value::Mac(src), Value::Mac(dst));
     if ty >= 0x0600 {
         let name = lookup(ETHERTYPES, u64::from(ty));
         l.add("Type", Value::HexCoded(u64::from(ty), name), start + 12, 2);
-        summary!(l, "{s} > {dd}, ethertype {name} (0x{ty:04x})");
+        // The one-line form leaves the Ethernet header out when IP follows (and IP always
+        // adds its layer), so with summaries only there is nothing to write.
+        if !(l.quiet() && matches!(ty, 0x0800 | 0x86dd)) {
+            l.sum()
+                .mac(src)
+                .s(" > ")
+                .mac(dst)
+                .s(", ethertype ")
+                .s(name)
+                .s(" (0x")
+                .x(ty, 4)
+                .s(")");
+        }
         pkt.layers.push(l);
         d.ethertype(pkt, frame, ty, start + 14, r.end);
     } else {
         l.add("Length", Value::U(u64::from(ty)), start + 12, 2);
-        summary!(l, "{s} > {dd}, 802.3 length {ty}");
+        l.sum()
+            .mac(src)
+            .s(" > ")
+            .mac(dst)
+            .s(", 802.3 length ")
+            .u(ty);
         let avail = r.left();
         let body_end = r.pos + usize::from(ty).min(avail);
         if usize::from(ty) > avail {

@@ -143,7 +143,32 @@ impl Layer {
         }
     }
 
+    /// A writer that replaces the summary (does nothing when the layer keeps no summary).
+    pub(crate) fn sum(&mut self) -> crate::fmtx::W<'_> {
+        if self.nosum {
+            crate::fmtx::W(None)
+        } else {
+            self.summary.clear();
+            crate::fmtx::W(Some(&mut self.summary))
+        }
+    }
+
+    /// A writer that appends to the summary (does nothing when the layer keeps no summary).
+    pub(crate) fn sum_more(&mut self) -> crate::fmtx::W<'_> {
+        if self.nosum {
+            crate::fmtx::W(None)
+        } else {
+            crate::fmtx::W(Some(&mut self.summary))
+        }
+    }
+
+    /// True when [`Layer::add`] keeps no fields: callers skip building values nobody keeps.
+    pub(crate) fn quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// Adds a field at the current depth.
+    #[inline]
     pub fn add(&mut self, name: &'static str, value: Value, start: usize, len: usize) {
         if self.quiet {
             return;
@@ -256,14 +281,15 @@ impl Packet {
 
     /// Empties the packet for reuse, keeping its layers' storage.
     pub fn clear(&mut self) {
-        for mut l in self.layers.drain(..) {
+        for l in &mut self.layers {
             l.fields.clear();
             l.summary.clear();
             l.msg = None;
             l.malformed = None;
             l.depth = 0;
-            self.spare.0.push(l);
         }
+        // The cleared layers join the spares in one copy; both vectors keep their capacity.
+        self.spare.0.append(&mut self.layers);
         self.number = 0;
         self.ts_sec = 0;
         self.ts_nsec = 0;

@@ -28,7 +28,7 @@ pub fn line(pkt: &Packet) -> String {
 
 /// [`line`] appended to a buffer (no allocation when the buffer has room).
 pub fn line_into(pkt: &Packet, out: &mut String) {
-    out.push_str(&clock(pkt.ts_sec, pkt.ts_nsec));
+    crate::fmtx::push_clock(out, pkt.ts_sec, pkt.ts_nsec);
     let has_ip = pkt.layers.iter().any(|l| matches!(l.proto, "ip" | "ip6"));
     let mut first = true;
     for l in &pkt.layers {

@@ -4,5 +4,6 @@
 mod captures;
 mod frames;
 mod frames2;
+mod golden;
 mod misc;
 mod props;

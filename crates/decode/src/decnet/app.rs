@@ -111,7 +111,12 @@ fn mirror(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
         l.msg = Some(name);
         l.add("Function", Value::Coded(u64::from(f), name), start, 1);
         l.add("Data", Value::U(r.left() as u64), start + 1, r.left());
-        summary!(l, "MIRROR [{name}] {} bytes", r.left());
+        l.sum()
+            .s("MIRROR [")
+            .s(name)
+            .s("] ")
+            .u(r.left() as u64)
+            .s(" bytes");
     }
     pkt.layers.push(l);
 }
@@ -127,17 +132,23 @@ fn nice(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
             if let Some(o) = r.u8() {
                 l.add("Option", Value::Hex(u64::from(o)), start + 1, 1);
             }
-            summary!(l, "NICE [{name}]");
+            l.sum().s("NICE [").s(name).s("]");
         } else {
             let name = lookup(NICE_STATUS, u64::from(f));
             l.msg = Some(if f <= 0x80 { name } else { "error" });
-            l.add(
-                "Return code",
-                Value::Text(format!("{} {name}", f as i8)),
-                start,
-                1,
-            );
-            summary!(l, "NICE [response] {} {name}", f as i8);
+            if !l.quiet() {
+                l.add(
+                    "Return code",
+                    Value::Text(format!("{} {name}", f as i8)),
+                    start,
+                    1,
+                );
+            }
+            l.sum()
+                .s("NICE [response] ")
+                .i(i64::from(f as i8))
+                .s(" ")
+                .s(name);
         }
         if r.left() > 0 {
             let at = r.pos;

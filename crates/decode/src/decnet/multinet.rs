@@ -67,7 +67,7 @@ pub(crate) fn udp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
     };
     l.add("Sequence", Value::U(u64::from(seq)), start, 2);
     l.add("Reserved", Value::U(u64::from(z)), start + 2, 2);
-    summary!(l, "Multinet UDP seq {seq}");
+    l.sum().s("Multinet UDP seq ").u(seq);
     pkt.layers.push(l);
     super::routing::decode(d, pkt, frame, r.pos, r.end, None);
 }
@@ -109,7 +109,7 @@ pub(crate) fn tcp(
             data(pkt, frame, r.pos, r.end);
             return Some(next);
         }
-        summary!(l, "Multinet TCP length {len}");
+        l.sum().s("Multinet TCP length ").u(len as u64);
         pkt.layers.push(l);
         let mend = r.pos + len;
         super::routing::decode(d, pkt, frame, r.pos, mend, None);

@@ -32,8 +32,33 @@ fn key(node: u16, link: u16) -> (u16, u16) {
 /// Reads optional acknowledgement fields (bit 15 set), at most `max`; returns a summary text.
 /// `names[0]` is the message's own subchannel, `names[1]` the other one: a field with a
 /// cross-subchannel qualifier (2 or 3) acknowledges the other subchannel, whichever comes first.
-fn acks(l: &mut Layer, r: &mut Rd, names: [&'static str; 2], max: usize) -> String {
-    let mut s = String::new();
+/// The acknowledgements of a message as the summary shows them: ` ack N`, ` ackoth N`, each
+/// with ` {NAK}` when negative.
+#[derive(Clone, Copy, Default)]
+struct Acks {
+    /// (tag, number, negative) of each, in wire order.
+    each: [(&'static str, u16, bool); 2],
+    n: usize,
+}
+
+impl Acks {
+    fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    fn write<'a>(&self, mut w: crate::fmtx::W<'a>) -> crate::fmtx::W<'a> {
+        for (tag, v, nak) in self.each.iter().take(self.n) {
+            w = w.s(" ").s(tag).s(" ").u(*v);
+            if *nak {
+                w = w.s(" {NAK}");
+            }
+        }
+        w
+    }
+}
+
+fn acks(l: &mut Layer, r: &mut Rd, names: [&'static str; 2], max: usize) -> Acks {
+    let mut s = Acks::default();
     for _ in 0..max {
         let Some(b1) = r.peek(1) else { break };
         if b1 & 0x80 == 0 {
@@ -52,11 +77,10 @@ fn acks(l: &mut Layer, r: &mut Rd, names: [&'static str; 2], max: usize) -> Stri
         } else {
             "ack"
         };
-        s.push_str(&format!(
-            " {tag} {}{}",
-            v & 0xfff,
-            if q & 1 == 1 { " {NAK}" } else { "" }
-        ));
+        if let Some(e) = s.each.get_mut(s.n) {
+            *e = (tag, v & 0xfff, q & 1 == 1);
+            s.n += 1;
+        }
     }
     s
 }
@@ -176,17 +200,15 @@ fn message(
             l.add("BOM", Value::Bool(bom), fpos, 1);
             l.add("EOM", Value::Bool(eom), fpos, 1);
             let info = lookup_link(d, src, sl, dst, dl);
-            summary!(
-                l,
-                "NSP [data segment] {:04x}>{:04x}{a} seg {}{}{}{} len {}",
-                sl,
-                dl,
-                s & 0xfff,
-                if s & 0x1000 != 0 { " DLY" } else { "" },
-                if bom { " BOM" } else { "" },
-                if eom { " EOM" } else { "" },
-                r.left()
-            );
+            let w = l.sum().s("NSP [data segment] ").x(sl, 4).s(">").x(dl, 4);
+            a.write(w)
+                .s(" seg ")
+                .u(s & 0xfff)
+                .s(if s & 0x1000 != 0 { " DLY" } else { "" })
+                .s(if bom { " BOM" } else { "" })
+                .s(if eom { " EOM" } else { "" })
+                .s(" len ")
+                .u(r.left() as u64);
             *next = Some(Next::Data {
                 object: info.map(|i| i.object),
                 bom,
@@ -199,12 +221,12 @@ fn message(
             let (sl, dl) = addrs(l, r).map(|(a, b)| (b, a))?;
             let a = acks(l, r, ["Acknowledge other", "Acknowledge number"], 2);
             let s = segnum(l, r, false)?;
-            summary!(
-                l,
-                "NSP [interrupt] {sl:04x}>{dl:04x}{a} seg {} len {}",
-                s & 0xfff,
-                r.left()
-            );
+            let w = l.sum().s("NSP [interrupt] ").x(sl, 4).s(">").x(dl, 4);
+            a.write(w)
+                .s(" seg ")
+                .u(s & 0xfff)
+                .s(" len ")
+                .u(r.left() as u64);
             if r.left() > 0 {
                 let at = r.pos;
                 l.add(
@@ -242,12 +264,21 @@ fn message(
             l.close();
             let v = r.u8()? as i8;
             l.add("Flow control value", Value::Text(v.to_string()), at + 1, 1);
-            summary!(
-                l,
-                "NSP [{}] {sl:04x}>{dl:04x}{a} seg {} {{{m}}} fcval {v}",
-                if int { "interrupt rq" } else { "data request" },
-                s & 0xfff
-            );
+            let w = l
+                .sum()
+                .s("NSP [")
+                .s(if int { "interrupt rq" } else { "data request" })
+                .s("] ")
+                .x(sl, 4)
+                .s(">")
+                .x(dl, 4);
+            a.write(w)
+                .s(" seg ")
+                .u(s & 0xfff)
+                .s(" {")
+                .s(m)
+                .s("} fcval ")
+                .i(i64::from(v));
         }
         0x04 | 0x14 => {
             let other = flags == 0x14;
@@ -268,7 +299,8 @@ fn message(
                 }
                 l.mark("acknowledgement field without bit 15");
             }
-            summary!(l, "NSP [{name}] {sl:04x}>{dl:04x}{a}");
+            let w = l.sum().s("NSP [").s(name).s("] ").x(sl, 4).s(">").x(dl, 4);
+            a.write(w);
         }
         0x24 => {
             l.msg = Some("connect ackn");
@@ -317,16 +349,25 @@ fn message(
             l.add("NSP version", Value::Text(ver.to_string()), at + 1, 1);
             let ss = r.u16le()?;
             l.add("Segment size", Value::U(u64::from(ss)), at + 2, 2);
-            summary!(
-                l,
-                "NSP [{name}]{} {sl:04x}>{dl:04x} fc {} ver {ver} segsize {ss}",
-                if flags == 0x68 {
+            l.sum()
+                .s("NSP [")
+                .s(name)
+                .s("]")
+                .s(if flags == 0x68 {
                     " (retransmitted)"
                 } else {
                     ""
-                },
-                lookup(FCOPT, u64::from((sv >> 2) & 3))
-            );
+                })
+                .s(" ")
+                .x(sl, 4)
+                .s(">")
+                .x(dl, 4)
+                .s(" fc ")
+                .s(lookup(FCOPT, u64::from((sv >> 2) & 3)))
+                .s(" ver ")
+                .s(ver)
+                .s(" segsize ")
+                .u(ss);
             if ci {
                 // Remember the link until its connect data names the object (session layer).
                 d.links.remove(&key(src, sl));
@@ -350,7 +391,16 @@ fn message(
             let reason = r.u16le()?;
             let rn = session::reason_name(reason);
             l.add("Reason", Value::Coded(u64::from(reason), rn), at, 2);
-            summary!(l, "NSP [{name}] {sl:04x}>{dl:04x} {{{rn}}}");
+            l.sum()
+                .s("NSP [")
+                .s(name)
+                .s("] ")
+                .x(sl, 4)
+                .s(">")
+                .x(dl, 4)
+                .s(" {")
+                .s(rn)
+                .s("}");
             let confirmed = lookup_link(d, src, sl, dst, dl).is_some_and(|i| i.confirmed);
             if di {
                 *next = Some(Next::Disconnect {

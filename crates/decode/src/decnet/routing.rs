@@ -143,20 +143,29 @@ pub(crate) fn decode(
     }
 }
 
-fn data_flags(l: &mut Layer, flags: u8, at: usize, long: bool) -> String {
+fn data_flags(l: &mut Layer, flags: u8, at: usize, long: bool) -> &'static str {
     l.add("Request return", Value::Bool(flags & 0x08 != 0), at, 1);
     l.add("Return path", Value::Bool(flags & 0x10 != 0), at, 1);
     if long {
         l.add("Intra-Ethernet", Value::Bool(flags & 0x20 != 0), at, 1);
     }
     l.add("Version", Value::U(u64::from((flags >> 6) & 1)), at, 1);
-    let mut s = String::new();
-    for (m, n) in [(0x08u8, " RQR"), (0x10, " RTS"), (0x20, " IE")] {
-        if flags & m != 0 && (long || m != 0x20) {
-            s.push_str(n);
-        }
-    }
-    s
+    // " RQR", " RTS", " IE" for the bits set (IE in long headers only), in that order.
+    const NAMES: [&str; 8] = [
+        "",
+        " RQR",
+        " RTS",
+        " RQR RTS",
+        " IE",
+        " RQR IE",
+        " RTS IE",
+        " RQR RTS IE",
+    ];
+    let ie = if long { flags & 0x20 } else { 0 };
+    NAMES
+        .get(usize::from(((flags & 0x18) | ie) >> 3))
+        .copied()
+        .unwrap_or("")
 }
 
 fn short_data(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<(u16, u16)> {
@@ -174,12 +183,14 @@ fn short_data(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<(u16,
     })();
     match hdr {
         Some((src, dst, v)) => {
-            summary!(
-                l,
-                "RP [routed data] short {} > {}{f} visits {v}",
-                dn(src),
-                dn(dst)
-            );
+            l.sum()
+                .s("RP [routed data] short ")
+                .dn(src)
+                .s(" > ")
+                .dn(dst)
+                .s(f)
+                .s(" visits ")
+                .u(v);
             Some((src, dst))
         }
         None => {
@@ -226,12 +237,14 @@ fn long_data(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<(u16, 
     })();
     match hdr {
         Some((src, dst, v)) => {
-            summary!(
-                l,
-                "RP [routed data] long {} > {}{f} visits {v}",
-                dn(src),
-                dn(dst)
-            );
+            l.sum()
+                .s("RP [routed data] long ")
+                .dn(src)
+                .s(" > ")
+                .dn(dst)
+                .s(f)
+                .s(" visits ")
+                .u(v);
             Some((src, dst))
         }
         None => {
@@ -245,12 +258,14 @@ fn long_data(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<(u16, 
 fn tiver(l: &mut Layer, r: &mut Rd) -> Option<[u8; 3]> {
     let at = r.pos;
     let v = r.arr::<3>()?;
-    l.add(
-        "Version",
-        Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
-        at,
-        3,
-    );
+    if !l.quiet() {
+        l.add(
+            "Version",
+            Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
+            at,
+            3,
+        );
+    }
     Some(v)
 }
 
@@ -360,14 +375,17 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
 
 /// One's complement 16-bit sum of little-endian words with the given initial value.
 pub(crate) fn checksum(words: &[u8], init: u32) -> u16 {
-    let mut s = init;
-    for w in words.chunks(2) {
-        let v = u32::from(w.first().copied().unwrap_or(0))
-            | (u32::from(w.get(1).copied().unwrap_or(0)) << 8);
-        s += v;
-        if s > 0xffff {
-            s = (s & 0xffff) + 1;
-        }
+    // Adding with end-around carry word by word equals summing everything and folding the
+    // carries in at the end (both are the sum modulo 0xffff, in 1..=0xffff unless all zero);
+    // the plain sum lets the compiler vectorise the loop.
+    let w = words.chunks_exact(2);
+    let odd = w.remainder().first().copied().map_or(0, u64::from);
+    let mut s = u64::from(init)
+        + odd
+        + w.map(|c| u64::from(<[u8; 2]>::try_from(c).map_or(0, u16::from_le_bytes)))
+            .sum::<u64>();
+    while s > 0xffff {
+        s = (s & 0xffff) + (s >> 16);
     }
     s as u16
 }
@@ -399,33 +417,46 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
     // Phase IV: reserved byte, then segments; checksum from the first segment, initial 1.
     let p4 = frame.get(body_start + 1..ck_at).unwrap_or(&[]);
     let p3 = p4;
-    let phase3 = !level2 && checksum(p4, 1) != ck && checksum(p3, 0) == ck && p3.len() % 2 == 0;
+    let sum4 = checksum(p4, 1);
+    let phase3 = !level2 && sum4 != ck && checksum(p3, 0) == ck && p3.len() % 2 == 0;
     let mut ids = 0u64;
-    let mut ranges = String::new();
+    let kind = if level2 { " areas " } else { " ids " };
     if phase3 {
         l.add("Format", Value::Name("Phase III"), body_start, 0);
         let at = r.pos;
         l.add("Reserved", Value::U(u64::from(r.u8()?)), at, 1);
+        ids = (p3.len() / 2) as u64;
+        l.sum()
+            .s("RP [")
+            .s(name)
+            .s("] src ")
+            .dn(src)
+            .s(kind)
+            .s("1-")
+            .u(ids);
         l.open(
             "Routing entries",
             Value::U((p3.len() / 2) as u64),
             body_start + 1,
             p3.len(),
         );
-        for (i, w) in p3.chunks(2).enumerate() {
-            let v = u16::from_le_bytes([
-                w.first().copied().unwrap_or(0),
-                w.get(1).copied().unwrap_or(0),
-            ]);
-            routing_word(l, i as u64 + 1, v, body_start + 1 + 2 * i);
+        // The routing words are fields only.
+        if !l.quiet() {
+            for (i, w) in p3.chunks(2).enumerate() {
+                let v = u16::from_le_bytes([
+                    w.first().copied().unwrap_or(0),
+                    w.get(1).copied().unwrap_or(0),
+                ]);
+                routing_word(l, i as u64 + 1, v, body_start + 1 + 2 * i);
+            }
         }
         l.close();
-        ids = (p3.len() / 2) as u64;
-        ranges = format!("1-{ids}");
         r.pos = ck_at;
     } else {
         let at = r.pos;
         l.add("Reserved", Value::U(u64::from(r.u8()?)), at, 1);
+        // The summary up to the ranges; each segment appends its range.
+        l.sum().s("RP [").s(name).s("] src ").dn(src).s(kind);
         let mut seg = Rd::new(frame, r.pos, ck_at);
         while seg.left() > 0 {
             let at = seg.pos;
@@ -435,19 +466,28 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
             };
             let n = usize::from(count) * 2;
             let seg_words = seg.take(n);
-            l.open(
-                "Segment",
-                Value::Text(format!(
-                    "ids {}-{}",
-                    start,
-                    u32::from(start) + u32::from(count).saturating_sub(1)
-                )),
-                at,
-                4 + n,
-            );
+            let last = u32::from(start) + u32::from(count).saturating_sub(1);
+            if !l.quiet() {
+                l.open(
+                    "Segment",
+                    Value::Text({
+                        let mut t = String::with_capacity(16);
+                        crate::fmtx::W(Some(&mut t))
+                            .s("ids ")
+                            .u(start)
+                            .s("-")
+                            .u(last);
+                        t
+                    }),
+                    at,
+                    4 + n,
+                );
+            }
             l.add("Count", Value::U(u64::from(count)), at, 2);
             l.add("Start", Value::U(u64::from(start)), at + 2, 2);
             match seg_words {
+                // The routing words are fields only.
+                Some(_) if l.quiet() => {}
                 Some(w) => {
                     for (i, c) in w.chunks(2).enumerate() {
                         let v = u16::from_le_bytes([
@@ -459,16 +499,13 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
                 }
                 None => l.mark("routing segment exceeds message"),
             }
-            l.close();
-            ids += u64::from(count);
-            if !ranges.is_empty() {
-                ranges.push(',');
+            if !l.quiet() {
+                l.close();
             }
-            ranges.push_str(&format!(
-                "{}-{}",
-                start,
-                u32::from(start) + u32::from(count).saturating_sub(1)
-            ));
+            let w = l.sum_more();
+            let w = if at > body_start + 1 { w.s(",") } else { w };
+            w.u(start).s("-").u(last);
+            ids += u64::from(count);
             if seg_words.is_none() {
                 break;
             }
@@ -485,30 +522,23 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
         body_start,
         ck_at - body_start,
     );
-    let want = if phase3 {
-        checksum(p3, 0)
-    } else {
-        checksum(p4, 1)
-    };
+    let want = if phase3 { ck } else { sum4 };
     let good = want == ck;
-    l.add(
-        "Checksum",
-        Value::Text(format!(
-            "0x{ck:04x} [{}]",
-            if good { "correct" } else { "incorrect" }
-        )),
-        ck_at,
-        2,
-    );
+    if !l.quiet() {
+        l.add(
+            "Checksum",
+            Value::Text(format!(
+                "0x{ck:04x} [{}]",
+                if good { "correct" } else { "incorrect" }
+            )),
+            ck_at,
+            2,
+        );
+    }
     r.skip(2)?;
-    summary!(
-        l,
-        "RP [{name}] src {} {} {ranges}{}{}",
-        dn(src),
-        if level2 { "areas" } else { "ids" },
-        if phase3 { " (Phase III)" } else { "" },
-        if good { "" } else { " bad checksum" }
-    );
+    l.sum_more()
+        .s(if phase3 { " (Phase III)" } else { "" })
+        .s(if good { "" } else { " bad checksum" });
     Some(())
 }
 
@@ -547,14 +577,23 @@ fn router_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
     let t = r.u16le()?;
     l.add("Hello period", Value::U(u64::from(t)), at, 2);
     l.add("MPD", Value::U(u64::from(r.u8()?)), at + 2, 1);
-    summary!(
-        l,
-        "RP [{kind}] src {} vers {}.{}.{} blksize {bs} pri {pri} hello {t}",
-        dn(src),
-        v[0],
-        v[1],
-        v[2]
-    );
+    l.sum()
+        .s("RP [")
+        .s(kind)
+        .s("] src ")
+        .dn(src)
+        .s(" vers ")
+        .u(v[0])
+        .s(".")
+        .u(v[1])
+        .s(".")
+        .u(v[2])
+        .s(" blksize ")
+        .u(bs)
+        .s(" pri ")
+        .u(pri)
+        .s(" hello ")
+        .u(t);
     let (eat, elist) = r.image()?;
     l.open("E-list", Value::U(elist.len() as u64), eat, elist.len() + 1);
     let mut e = Rd::new(r.frame(), eat + 1, eat + 1 + elist.len());
@@ -594,7 +633,9 @@ fn router_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
     })();
     l.close();
     match res {
-        Some(n) if n > 0 => l.summary.push_str(&format!(" routers {n}")),
+        Some(n) if n > 0 => {
+            l.sum_more().s(" routers ").u(n as u64);
+        }
         Some(_) => {}
         None if elist.is_empty() => {}
         None => l.mark("truncated E-list"),
@@ -617,12 +658,10 @@ fn endnode_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
     l.add("Maximum", Value::U(u64::from(bs)), at, 2);
     l.add("Area", Value::U(u64::from(r.u8()?)), at + 2, 1);
     let at = r.pos;
-    l.add(
-        "Verification seed",
-        Value::Bytes(r.take(8)?.to_vec()),
-        at,
-        8,
-    );
+    let seed = r.take(8)?;
+    if !l.quiet() {
+        l.add("Verification seed", Value::Bytes(seed.to_vec()), at, 8);
+    }
     let at = r.pos;
     let nb = r.arr::<6>()?;
     l.add("Designated router", Value::Mac(nb), at, 6);
@@ -638,15 +677,22 @@ fn endnode_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
         data.len() + 1,
     );
     let rtr = id_addr(&nb).unwrap_or(0);
-    summary!(
-        l,
-        "RP [Endnode hello] src {} vers {}.{}.{} blksize {bs} rtr {} hello {t} data {}",
-        dn(src),
-        v[0],
-        v[1],
-        v[2],
-        dn(rtr),
-        data.len()
-    );
+    l.sum()
+        .s("RP [Endnode hello] src ")
+        .dn(src)
+        .s(" vers ")
+        .u(v[0])
+        .s(".")
+        .u(v[1])
+        .s(".")
+        .u(v[2])
+        .s(" blksize ")
+        .u(bs)
+        .s(" rtr ")
+        .dn(rtr)
+        .s(" hello ")
+        .u(t)
+        .s(" data ")
+        .u(data.len() as u64);
     Some(())
 }
