@@ -46,6 +46,12 @@ pub fn run(req: &DumpRequest, db: Option<&servicedb::ServiceDb>) -> Done {
     if let Some(db) = db {
         decoder = decoder.with_services(db);
     }
+    // One-line output with no expression needs only the summaries: the fast path. Expressions
+    // on hosts and ports, /VERBOSE and /JSON need every field.
+    if filter.is_none() && !req.verbose && !req.json {
+        decoder.detail = decode::Detail::Summaries;
+    }
+    let mut pkt = decode::Packet::default();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut summary = Summary::default();
@@ -64,7 +70,7 @@ pub fn run(req: &DumpRequest, db: Option<&servicedb::ServiceDb>) -> Done {
         if req.count.is_some_and(|c| shown >= c) {
             break;
         }
-        let pkt = decoder.decode_record(&record);
+        decoder.decode_record_into(&mut pkt, &record);
         if filter.as_ref().is_some_and(|f| !f.matches(&pkt)) {
             continue;
         }
@@ -72,16 +78,15 @@ pub fn run(req: &DumpRequest, db: Option<&servicedb::ServiceDb>) -> Done {
         if req.summary {
             summary.add(&pkt);
         }
-        let text = if req.json {
-            decode::render::json(&pkt)
+        line.clear();
+        if req.json {
+            line.push_str(&decode::render::json(&pkt));
         } else if req.verbose {
-            decode::render::tree(&pkt)
+            line.push_str(&decode::render::tree(&pkt));
         } else {
-            line.clear();
             decode::render::line_into(&pkt, &mut line);
-            line.clone()
-        };
-        if writeln!(out, "{}", text.trim_end()).is_err() {
+        }
+        if writeln!(out, "{}", line.trim_end()).is_err() {
             return Ok(()); // The reader went away (a pipe into head): not an error.
         }
         if let Some(w) = writer.as_mut() {
