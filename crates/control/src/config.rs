@@ -8,6 +8,7 @@ pub mod model;
 pub mod network;
 mod preserve;
 mod resolve;
+pub mod snmp;
 
 pub use model::*;
 pub use resolve::{resolve, resolve_one, Endpoint, ResolvedService, Server};
@@ -75,6 +76,8 @@ pub struct Loaded {
     pub warnings: Vec<String>,
     /// `network.toml`: Maynard's own stack (`None`: the file is absent, netcp runs no stack).
     pub network: Option<network::NetworkConfig>,
+    /// `snmp.toml` (the defaults when the file is absent).
+    pub snmp: snmp::SnmpConfig,
 }
 
 /// Every problem found; the configuration was not loaded.
@@ -121,6 +124,7 @@ pub fn load(origin: &Origin) -> Result<Loaded, ConfigErrors> {
         }
         None => None,
     };
+    let snmp = load_snmp(origin)?;
     Ok(Loaded {
         origin: origin.clone(),
         servers: parsed.config,
@@ -128,7 +132,24 @@ pub fn load(origin: &Origin) -> Result<Loaded, ConfigErrors> {
         resolved,
         warnings,
         network,
+        snmp,
     })
+}
+
+/// Loads `snmp.toml` of a configuration directory; the defaults when there is none.
+pub fn load_snmp(origin: &Origin) -> Result<snmp::SnmpConfig, ConfigErrors> {
+    let Some(dir) = origin.dir() else {
+        return Ok(snmp::SnmpConfig::default());
+    };
+    let path = dir.join(snmp::SNMP_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => snmp::parse_snmp(&text, &path.display().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(snmp::SnmpConfig::default()),
+        Err(e) => Err(ConfigErrors(vec![Diagnostic::whole_file(
+            &path.display().to_string(),
+            format!("cannot read: {e}"),
+        )])),
+    }
 }
 
 /// Loads `network.toml` of a configuration directory, if it has one (with its warnings).

@@ -228,6 +228,8 @@ pub enum Request {
         /// Bytes of data in each.
         size: u16,
     },
+    /// SHOW SNMP: the agent's counters, communities and users (without secrets), subtrees.
+    ShowSnmp,
 }
 
 /// The changes of a SET SERVICE; `None` leaves a setting as it is.

@@ -201,7 +201,13 @@ impl Daemon {
         if !s.enabled || slot.stopped || !slot.listeners.is_empty() {
             return;
         }
-        match open_listeners(&self.rt, &slot.shared, &s, self.low_port_offset) {
+        match open_listeners(
+            &self.rt,
+            &slot.shared,
+            &s,
+            self.low_port_offset,
+            self.netstack.as_ref(),
+        ) {
             Ok(listeners) => {
                 for l in &listeners {
                     self.rt.log.emit(
@@ -292,6 +298,7 @@ impl Daemon {
         if let Ok(mut c) = self.rt.builtin.write() {
             *c = ctx;
         }
+        self.rt.snmp.replace(&loaded.snmp);
         for w in &loaded.warnings {
             self.rt.log.notice(w);
         }
@@ -340,9 +347,23 @@ fn open_listeners(
     shared: &Arc<ServiceShared>,
     s: &ResolvedService,
     low_port_offset: u16,
+    netstack: Option<&crate::netstack::NetstackHandle>,
 ) -> Result<Vec<Listener>, String> {
     let mut out = Vec::new();
     for (endpoint, addr) in s.bind_addresses(low_port_offset) {
+        // An address of one of Maynard's stack's interfaces: the stack's socket serves it.
+        let external = matches!(s.server, Server::External { .. });
+        if let Some(r) = crate::netstack::open_on_stack(netstack, endpoint.protocol, addr, external)
+        {
+            let u = r.map_err(|e| format!("cannot listen on {}/{addr}: {e}", endpoint.protocol))?;
+            let task = tokio::spawn(crate::netstack::serve_udp(rt.clone(), shared.clone(), u));
+            out.push(Listener {
+                endpoint,
+                addr,
+                task: Some(task),
+            });
+            continue;
+        }
         let listener = match endpoint.protocol {
             Protocol::Tcp => sockets::tcp_listener(addr, endpoint.tos).map(|l| {
                 let bound = l.local_addr().unwrap_or(addr);

@@ -9,6 +9,7 @@ mod log;
 mod netstack;
 mod runtime;
 mod service;
+mod snmp_agent;
 mod sockets;
 mod tcp;
 mod udp;
@@ -158,6 +159,7 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
         log,
         conns: ConnTable::default(),
         builtin: RwLock::new(ctx),
+        snmp: snmp_agent::SnmpHost::new(&loaded.snmp),
     });
     let admin_gid = match &loaded.servers.netcp.admin_group {
         Some(g) => Some(
@@ -181,7 +183,7 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
     let drain_seconds = loaded.servers.netcp.drain_seconds;
     let network = loaded.network.clone();
     let mut daemon = Daemon::new(rt.clone(), loaded, shutdown_tx.clone());
-    daemon.start(resolved).await;
+    // The stack first: services listening on its addresses open their sockets on it.
     if let Some(net) = &network {
         let handle = netstack::NetstackHandle::start(net, rt.clone())
             .context("cannot start Maynard's stack (network.toml)")?;
@@ -192,6 +194,7 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
                 .kv("interfaces", net.interfaces.len()),
         );
     }
+    daemon.start(resolved).await;
     daemon.load_startup_filters().await;
     let daemon = Arc::new(Mutex::new(daemon));
     rt.log.emit(

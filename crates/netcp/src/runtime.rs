@@ -24,6 +24,8 @@ pub struct Runtime {
     pub conns: ConnTable,
     /// What built-in servers need (quotations, finger settings, clock).
     pub builtin: RwLock<BuiltinContext>,
+    /// The SNMP agent behind the built-in `snmp` service.
+    pub snmp: crate::snmp_agent::SnmpHost,
 }
 
 impl Runtime {

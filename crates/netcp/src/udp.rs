@@ -66,7 +66,11 @@ pub async fn builtin_loop<S: DatagramSocket>(
         meter.bytes_in.fetch_add(n as u64, Relaxed);
         meter.msgs_in_centi.fetch_add(weight, Relaxed);
         let info = PeerInfo { peer, local };
-        let reply = builtin.answer_datagram(&rt.builtin_context(), &buf[..n], &info);
+        let reply = if builtin == services::Builtin::Snmp {
+            rt.snmp.answer(&buf[..n], peer)
+        } else {
+            builtin.answer_datagram(&rt.builtin_context(), &buf[..n], &info)
+        };
         let mut sent = 0;
         if let Some(reply) = reply {
             if let Ok(m) = socket.send_to(&reply, peer).await {

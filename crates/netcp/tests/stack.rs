@@ -73,10 +73,16 @@ fn pid_tag() -> u32 {
 
 /// Starts netcp with `network` as network.toml (and no services).
 fn start_netcp(tag: &str, network: &str) -> Netcp {
+    start_netcp_with(tag, network, "")
+}
+
+/// Starts netcp with `network` as network.toml and `services` (`[[service]]` tables) in
+/// servers.toml.
+fn start_netcp_with(tag: &str, network: &str, services: &str) -> Netcp {
     let dir = TempDir::new(tag);
     std::fs::write(
         dir.join("servers.toml"),
-        "[netcp]\nlog_stderr = true\nhost_services = \"\"\n",
+        format!("[netcp]\nlog_stderr = true\nhost_services = \"\"\n{services}"),
     )
     .unwrap();
     std::fs::write(dir.join("services"), SERVICES).unwrap();
@@ -469,4 +475,113 @@ fn a_dead_default_gateway_gives_way_to_the_next() {
     });
     drop(netcp);
     drop(cleanup);
+}
+
+/// A UDP socket of Linux's bound to `local`, with a read timeout.
+fn linux_udp(local: &str) -> std::net::UdpSocket {
+    let s = std::net::UdpSocket::bind(format!("{local}:0")).expect("bind a Linux UDP socket");
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    s
+}
+
+/// Sends `data` to `to` and returns the answer and who sent it (None: no answer in time).
+fn udp_exchange(
+    s: &std::net::UdpSocket,
+    to: &str,
+    data: &[u8],
+) -> Option<(Vec<u8>, std::net::SocketAddr)> {
+    s.send_to(data, to).unwrap();
+    let mut buf = vec![0u8; 65536];
+    let (n, from) = s.recv_from(&mut buf).ok()?;
+    buf.truncate(n);
+    Some((buf, from))
+}
+
+#[test]
+fn udp_services_on_the_stack_answer_linux() {
+    require_root();
+    // A subnet of its own: the other TAP tests run in parallel on 198.18.{k}.0/24.
+    let k = pid_tag();
+    let tap = format!("mayu{}", std::process::id());
+    let mut cleanup = Cleanup::default();
+    cleanup.links.push(tap.clone());
+    let (linux, ours) = (format!("100.127.{k}.1"), format!("100.127.{k}.2"));
+    let barred = format!("100.127.{k}.9");
+    let services = format!(
+        "[[service]]\nname = \"echo\"\nbuiltin = \"echo\"\nprotocols = [\"udp\"]\nlisten = [\"{ours}\"]\n\
+         access = [\"reject {barred}\", \"accept 0/0\"]\n\
+         [[service]]\nname = \"daytime\"\nbuiltin = \"daytime\"\nprotocols = [\"udp\"]\nlisten = [\"{ours}\"]\n\
+         [[service]]\nname = \"time\"\nbuiltin = \"time\"\nprotocols = [\"udp\"]\nlisten = [\"{ours}\"]\n\
+         [[service]]\nname = \"qotd\"\nbuiltin = \"qotd\"\nlisten = [\"{ours}\"]\n"
+    );
+    let netcp = start_netcp_with(
+        "stack-udp",
+        &format!("[[interface]]\nname = \"se0\"\ntap = \"{tap}\"\naddress = \"{ours}/24\"\n"),
+        &services,
+    );
+    wait_for("the TAP device", 10, || {
+        run("ip", &["link", "show", &tap]).status.success()
+    });
+    sh_ok("ip", &["addr", "add", &format!("{linux}/24"), "dev", &tap]);
+    sh_ok("ip", &["addr", "add", &format!("{barred}/24"), "dev", &tap]);
+
+    // echo, daytime and time answer from the stack's address (the stack's send path).
+    let s = linux_udp(&linux);
+    let (back, from) = udp_exchange(&s, &format!("{ours}:7"), b"over the stack\n")
+        .unwrap_or_else(|| panic!("no echo from the stack\n{}", netcp.stderr()));
+    assert_eq!(back, b"over the stack\n");
+    assert_eq!(from.to_string(), format!("{ours}:7"));
+    let big = vec![0x5a; 3000]; // fragmented both ways
+    let (back, _) = udp_exchange(&s, &format!("{ours}:7"), &big).expect("a fragmented echo");
+    assert!(back == big, "{} bytes back of {}", back.len(), big.len());
+    let (day, _) = udp_exchange(&s, &format!("{ours}:13"), b"x").expect("daytime");
+    assert!(String::from_utf8_lossy(&day).contains("UTC"), "{day:?}");
+    let (time, _) = udp_exchange(&s, &format!("{ours}:37"), b"").expect("time");
+    assert_eq!(time.len(), 4);
+    let secs = u32::from_be_bytes([time[0], time[1], time[2], time[3]]);
+    assert!(secs > 3_900_000_000, "RFC 868 time: {secs}");
+    // netcat-openbsd, a client no one here wrote.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf 'nc\\n' | nc -u -w1 -s {linux} {ours} 7"))
+        .output()
+        .expect("run nc (netcat-openbsd)");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "nc\n", "{out:?}");
+
+    // The access list applies: a barred source gets nothing and is counted as refused.
+    let b = linux_udp(&barred);
+    assert!(udp_exchange(&b, &format!("{ours}:7"), b"let me in").is_none());
+    let c = netcp.counters("echo");
+    assert_eq!(c[0], "echo", "{c:?}");
+    assert!(c[1].parse::<u64>().unwrap() >= 3, "accepted: {c:?}");
+    assert!(c[2].parse::<u64>().unwrap() >= 1, "refused: {c:?}");
+    assert!(c[6].parse::<u64>().unwrap() >= 3018, "bytes in: {c:?}");
+    assert!(c[7].parse::<u64>().unwrap() >= 3018, "bytes out: {c:?}");
+
+    // A broadcast to the subnet reaches echo, answered from our unicast address.
+    s.set_broadcast(true).unwrap();
+    let (back, from) = udp_exchange(&s, &format!("100.127.{k}.255:7"), b"anyone?")
+        .unwrap_or_else(|| panic!("no answer to a broadcast\n{}", netcp.stderr()));
+    assert_eq!(back, b"anyone?");
+    assert_eq!(from.to_string(), format!("{ours}:7"));
+
+    // SHOW SERVICES: UDP serves on the stack; TCP there is a clear failure (issue 7).
+    let shown = netcp.netcu_ok(&["show", "services"]);
+    assert!(
+        shown.contains("TCP on Maynard's stack is not available yet"),
+        "{shown}"
+    );
+    let detail = netcp.netcu_ok(&["show", "services", "echo", "/full"]);
+    assert!(detail.contains(&format!("{ours}:7")), "{detail}");
+
+    // STOP SERVICE closes the stack's socket (the port is unreachable), START binds it again.
+    netcp.netcu_ok(&["stop", "service", "echo"]);
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    assert!(udp_exchange(&s, &format!("{ours}:7"), b"closed?").is_none());
+    netcp.netcu_ok(&["start", "service", "echo"]);
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let (back, _) = udp_exchange(&s, &format!("{ours}:7"), b"again")
+        .unwrap_or_else(|| panic!("no echo after START SERVICE\n{}", netcp.stderr()));
+    assert_eq!(back, b"again");
 }

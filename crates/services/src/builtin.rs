@@ -33,6 +33,8 @@ pub enum Builtin {
     Time,
     /// Finger (RFC 1288), TCP only.
     Finger,
+    /// The SNMP agent (crate `snmp`), UDP only; netcp answers its datagrams itself.
+    Snmp,
 }
 
 /// Everything the built-in services share: the quotations, finger's settings and the clock.
@@ -78,7 +80,7 @@ impl fmt::Debug for BuiltinContext {
 
 /// A name that is not one of the built-in services.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unknown built-in service {name:?} (expected one of: echo, discard, chargen, qotd, daytime, time, finger)")]
+#[error("unknown built-in service {name:?} (expected one of: echo, discard, chargen, qotd, daytime, time, finger, snmp)")]
 pub struct UnknownBuiltin {
     /// The name given.
     pub name: String,
@@ -86,7 +88,7 @@ pub struct UnknownBuiltin {
 
 impl Builtin {
     /// Every built-in service.
-    pub const ALL: [Builtin; 7] = [
+    pub const ALL: [Builtin; 8] = [
         Builtin::Echo,
         Builtin::Discard,
         Builtin::Chargen,
@@ -94,6 +96,7 @@ impl Builtin {
         Builtin::Daytime,
         Builtin::Time,
         Builtin::Finger,
+        Builtin::Snmp,
     ];
 
     /// The service name, as in /etc/services: "echo", "discard", ...
@@ -106,6 +109,7 @@ impl Builtin {
             Builtin::Daytime => "daytime",
             Builtin::Time => "time",
             Builtin::Finger => "finger",
+            Builtin::Snmp => "snmp",
         }
     }
 
@@ -119,12 +123,18 @@ impl Builtin {
             Builtin::Daytime => 13,
             Builtin::Time => 37,
             Builtin::Finger => 79,
+            Builtin::Snmp => 161,
         }
     }
 
     /// True if the service is also offered over UDP (all but finger).
     pub fn supports_udp(self) -> bool {
         self != Builtin::Finger
+    }
+
+    /// True if the service is offered over TCP (all but the SNMP agent).
+    pub fn supports_tcp(self) -> bool {
+        self != Builtin::Snmp
     }
 
     /// Serves one connection until the protocol says it is done; the stream is closed on return.
@@ -145,6 +155,8 @@ impl Builtin {
             Builtin::Daytime => simple::daytime_stream(stream, (ctx.clock)()).await,
             Builtin::Time => simple::time_stream(stream, (ctx.clock)()).await,
             Builtin::Finger => finger::serve(&ctx.finger, &ctx.clock, stream).await,
+            // SNMP has no TCP form here (configuration refuses it); close at once.
+            Builtin::Snmp => Ok(()),
         }
     }
 
@@ -154,7 +166,7 @@ impl Builtin {
         port == 0
             || Builtin::ALL
                 .iter()
-                .any(|b| b.supports_udp() && b.default_port() == port)
+                .any(|b| *b != Builtin::Snmp && b.supports_udp() && b.default_port() == port)
     }
 
     /// UDP: the reply to one request datagram, or None to send nothing.
@@ -173,7 +185,8 @@ impl Builtin {
         }
         match self {
             Builtin::Echo => Some(simple::echo_datagram(request)),
-            Builtin::Discard | Builtin::Finger => None,
+            // The SNMP agent is netcp's (crate `snmp`): its datagrams never reach this function.
+            Builtin::Discard | Builtin::Finger | Builtin::Snmp => None,
             Builtin::Chargen => Some(chargen::chargen_datagram((ctx.clock)())),
             Builtin::Qotd => Some(ctx.quotes.next().as_bytes().to_vec()),
             Builtin::Daytime => Some(simple::daytime_datagram((ctx.clock)())),

@@ -2728,6 +2728,27 @@ impl Stack {
         Ok(())
     }
 
+    /// A broadcast that no socket bound to it (or to the wildcard) takes goes to the socket
+    /// bound to the address of an interface on the arrival link whose broadcast it is (the
+    /// limited broadcast: the link's first addressed interface). netcp's services on the stack
+    /// bind to their interface's address, and so still hear their subnet's broadcasts.
+    fn udp_broadcast_demux(
+        &self,
+        link: IfaceId,
+        dst: Ipv4Addr,
+        cast: Cast,
+        port: u16,
+    ) -> Option<UdpHandle> {
+        if cast != Cast::Broadcast {
+            return None;
+        }
+        self.interfaces()
+            .filter(|i| i.link() == link)
+            .filter(|i| dst == Ipv4Addr::BROADCAST || i.broadcast() == Some(dst))
+            .filter_map(|i| i.addr())
+            .find_map(|a| self.udp.demux(a, port))
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn udp_input(
         &mut self,
@@ -2754,14 +2775,18 @@ impl Stack {
             }
         };
         let sender = SocketAddrV4::new(src, repr.src_port);
-        let h = self.udp.demux(dst, repr.dst_port).filter(|h| {
-            self.udp.get(*h).is_some_and(|s| {
-                s.remote.is_none_or(|r| r == sender)
-                    && (cast != Cast::Multicast
-                        || s.groups.iter().any(|(g, l)| *g == dst && *l == link)
-                        || s.local.is_some_and(|l| *l.ip() == dst))
-            })
-        });
+        let h = self
+            .udp
+            .demux(dst, repr.dst_port)
+            .or_else(|| self.udp_broadcast_demux(link, dst, cast, repr.dst_port))
+            .filter(|h| {
+                self.udp.get(*h).is_some_and(|s| {
+                    s.remote.is_none_or(|r| r == sender)
+                        && (cast != Cast::Multicast
+                            || s.groups.iter().any(|(g, l)| *g == dst && *l == link)
+                            || s.local.is_some_and(|l| *l.ip() == dst))
+                })
+            });
         let Some(h) = h else {
             self.udp.stats.no_ports += 1;
             if cast == Cast::Unicast {

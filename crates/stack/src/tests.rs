@@ -640,6 +640,51 @@ fn broadcast_udp() {
 }
 
 #[test]
+fn broadcast_reaches_a_socket_bound_to_the_interface_address() {
+    let (mut net, a, b, _, _) = pair();
+    let hb = net.call(b, |s, _, _| s.udp_open());
+    net.stacks[b]
+        .udp_bind(hb, SocketAddrV4::new(ip(10, 0, 0, 2), 7))
+        .unwrap();
+    let ha = net.call(a, |s, _, _| s.udp_open());
+    net.stacks[a].udp_set_broadcast(ha, true).unwrap();
+    for dst in [ip(10, 0, 0, 255), Ipv4Addr::BROADCAST] {
+        net.call(a, |s, o, now| {
+            s.udp_send_to(o, ha, b"anyone", Some(SocketAddrV4::new(dst, 7)), now)
+        })
+        .unwrap();
+    }
+    net.run_for(Duration::from_millis(10));
+    let d1 = net.stacks[b].udp_recv(hb).unwrap();
+    let d2 = net.stacks[b].udp_recv(hb).unwrap();
+    assert_eq!(
+        (d1.data.as_slice(), d1.dst),
+        (&b"anyone"[..], ip(10, 0, 0, 255))
+    );
+    assert_eq!(d2.dst, Ipv4Addr::BROADCAST);
+    // The answer goes from our unicast address.
+    let to = d1.src;
+    net.call(b, |s, o, now| s.udp_send_to(o, hb, b"me", Some(to), now))
+        .unwrap();
+    net.run_for(Duration::from_millis(10));
+    let back = net.stacks[a].udp_recv(ha).unwrap();
+    assert_eq!(back.src, SocketAddrV4::new(ip(10, 0, 0, 2), 7));
+    // Another subnet's broadcast is not ours.
+    net.call(a, |s, o, now| {
+        s.udp_send_to(
+            o,
+            ha,
+            b"x",
+            Some(SocketAddrV4::new(ip(10, 0, 1, 255), 7)),
+            now,
+        )
+    })
+    .ok();
+    net.run_for(Duration::from_millis(10));
+    assert!(net.stacks[b].udp_recv(hb).is_none());
+}
+
+#[test]
 fn multicast_with_igmp_join_and_leave() {
     let mut net = Net::new(11);
     let hub = net.hub();

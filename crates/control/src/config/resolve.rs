@@ -201,10 +201,13 @@ pub fn resolve_one(
             let mut p: Vec<Protocol> = db_entries.iter().map(|e| e.protocol).collect();
             p.sort();
             p.dedup();
-            // A built-in that has no UDP form simply does not serve the database's udp line.
+            // A built-in without a UDP (or TCP) form simply does not serve that database line.
             if let Some(Server::Builtin(b)) = &server {
                 if !b.supports_udp() {
                     p.retain(|&x| x != Protocol::Udp);
+                }
+                if !b.supports_tcp() {
+                    p.retain(|&x| x != Protocol::Tcp);
                 }
             }
             p
@@ -213,6 +216,9 @@ pub fn resolve_one(
     if let Some(Server::Builtin(b)) = &server {
         if svc.protocols.is_some() && protocols.contains(&Protocol::Udp) && !b.supports_udp() {
             errors.push(format!("builtin {b} has no UDP service"));
+        }
+        if svc.protocols.is_some() && protocols.contains(&Protocol::Tcp) && !b.supports_tcp() {
+            errors.push(format!("builtin {b} has no TCP service"));
         }
     }
     if protocols.is_empty() && svc.protocols.is_none() && svc.port.is_none() {

@@ -140,6 +140,9 @@ impl Daemon {
                 filter,
                 log,
             } => self.set_interface_filter(&interface, filter, log).await,
+            Request::ShowSnmp => Response::Text {
+                text: self.rt.snmp.show(),
+            },
             Request::ShowInterfaceFilter { interface } => {
                 self.show_interface_filter(&interface).await
             }
@@ -205,7 +208,13 @@ impl Daemon {
         };
         let shared = ServiceShared::new(resolved.clone());
         let listeners = if resolved.enabled {
-            match open_listeners(&self.rt, &shared, &resolved, self.low_port_offset) {
+            match open_listeners(
+                &self.rt,
+                &shared,
+                &resolved,
+                self.low_port_offset,
+                self.netstack.as_ref(),
+            ) {
                 Ok(l) => l,
                 Err(e) => return err(e),
             }

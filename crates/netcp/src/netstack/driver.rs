@@ -30,7 +30,7 @@ const TX_QUEUE_LIMIT: usize = 4096;
 const ECHO_KEEP: usize = 1024;
 
 /// A command for the stack's thread.
-type Command = Box<dyn FnOnce(&mut Driver) + Send>;
+pub(super) type Command = Box<dyn FnOnce(&mut Driver) + Send>;
 
 /// One link under an se interface.
 struct LinkSlot {
@@ -69,6 +69,8 @@ pub struct Driver {
     stop: bool,
     echoes: VecDeque<EchoSeen>,
     next_ident: u16,
+    /// The stack's UDP sockets that netcp's services use (`udp_socket.rs`).
+    pub(super) udp: super::udp_socket::UdpSockets,
 }
 
 impl Driver {
@@ -174,9 +176,9 @@ impl Driver {
                         at,
                     });
                 }
-                StackEvent::IcmpError { .. }
-                | StackEvent::Unreachable { .. }
-                | StackEvent::UdpReadable(_) => {}
+                // A UDP socket of a service on the stack: its datagrams go to its channel.
+                StackEvent::UdpReadable(h) => self.udp.readable(&mut self.stack, h),
+                StackEvent::IcmpError { .. } | StackEvent::Unreachable { .. } => {}
             }
         }
     }
@@ -290,7 +292,7 @@ pub struct NetstackHandle {
     /// The filter lists of the stack's interfaces (SET INTERFACE /FILTER on a stack interface).
     pub filters: super::FilterSlots,
     tx: mpsc::Sender<Command>,
-    wake: UnixStream,
+    wake: Arc<UnixStream>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -332,7 +334,7 @@ impl NetstackHandle {
         Ok(NetstackHandle {
             filters,
             tx,
-            wake,
+            wake: Arc::new(wake),
             thread: Some(thread),
         })
     }
@@ -348,16 +350,21 @@ impl NetstackHandle {
                 let _ = reply.send(f(d));
             }))
             .map_err(|_| "Maynard's stack has stopped".to_string())?;
-        let _ = (&self.wake).write(&[1]);
+        let _ = (&*self.wake).write(&[1]);
         answer
             .await
             .map_err(|_| "Maynard's stack has stopped".to_string())
     }
 
+    /// A cloneable sender of closures to the stack's thread, for the stack's UDP sockets.
+    pub fn caller(&self) -> super::udp_socket::StackCaller {
+        super::udp_socket::StackCaller::new(self.tx.clone(), self.wake.clone())
+    }
+
     /// Stops the thread (its links close, a TAP device goes away).
     pub fn stop(&mut self) {
         let _ = self.tx.send(Box::new(|d: &mut Driver| d.stop = true));
-        let _ = (&self.wake).write(&[1]);
+        let _ = (&*self.wake).write(&[1]);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -401,6 +408,7 @@ fn build(cfg: &NetworkConfig, rt: Arc<Runtime>) -> anyhow::Result<Driver> {
         stop: false,
         echoes: VecDeque::new(),
         next_ident: (os_seed() & 0xffff) as u16,
+        udp: Default::default(),
     };
     for i in &cfg.interfaces {
         let name = &i.name;
@@ -516,6 +524,12 @@ fn run(mut d: Driver, rx: mpsc::Receiver<Command>, mut wake: UnixStream) {
         d.fire_timers();
         d.log_events();
         d.transmit();
+        // A service on the stack that answers datagrams just got some: wait a moment for its
+        // answer rather than sleeping in poll(2) (udp_socket.rs; the stack-udp-rr benchmark).
+        if let Some(cmd) = d.udp.await_answer(&rx) {
+            cmd(&mut d);
+            continue;
+        }
 
         pfds.clear();
         pfds.push(pollfd(wake.as_raw_fd(), libc::POLLIN));

@@ -6,6 +6,7 @@
 //!  links ──recv_batch──► Stack::receive_batch ──► out: Vec<(IfaceId, PacketBuf)> ──► per-link queue ──send_batch──► links
 //!  timers: Stack::poll_at / on_timer        events: take_events ──► the activity log
 //!  daemon ──Box<dyn FnOnce(&mut Driver)>──► channel + wake-up ──► runs on this thread ──oneshot──► reply
+//!  services on the stack's addresses: UdpReadable ──► their channels; send_to ──► a closure (udp_socket.rs)
 //! ```
 //!
 //! Every SHOW and SET runs on the stack's own thread, between two rounds of the loop, so the
@@ -13,6 +14,8 @@
 
 mod driver;
 mod filter_hook;
+mod udp_socket;
 
 pub use driver::{Driver, NetstackHandle};
 pub use filter_hook::FilterSlots;
+pub use udp_socket::{open_on_stack, serve_udp};

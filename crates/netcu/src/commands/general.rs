@@ -16,6 +16,13 @@ pub static COMMANDS: &[CommandDef] = &[
         build: |_| Ok(Action::Version),
     },
     CommandDef {
+        words: &["show", "snmp"],
+        params: &[],
+        quals: &[],
+        help: "the SNMP agent: counters, communities and users (without secrets), subtrees",
+        build: |_| Ok(Action::Send(Request::ShowSnmp)),
+    },
+    CommandDef {
         words: &["reload"],
         params: &[],
         quals: &[],

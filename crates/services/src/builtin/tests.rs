@@ -51,10 +51,15 @@ fn names_ports_and_parsing() {
     let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
     assert_eq!(
         names,
-        ["echo", "discard", "chargen", "qotd", "daytime", "time", "finger"]
+        ["echo", "discard", "chargen", "qotd", "daytime", "time", "finger", "snmp"]
     );
     let ports: Vec<u16> = Builtin::ALL.iter().map(|b| b.default_port()).collect();
-    assert_eq!(ports, [7, 9, 19, 17, 13, 37, 79]);
+    assert_eq!(ports, [7, 9, 19, 17, 13, 37, 79, 161]);
+    assert!(!Builtin::Snmp.supports_tcp() && Builtin::Snmp.supports_udp());
+    assert!(
+        !Builtin::is_reflection_port(161),
+        "SNMP clients are not a reflection risk"
+    );
     for b in Builtin::ALL {
         assert_eq!(b.to_string().parse::<Builtin>(), Ok(b));
         assert_eq!(b.name().to_uppercase().parse::<Builtin>(), Ok(b));
