@@ -230,6 +230,43 @@ pub enum Request {
     },
     /// SHOW SNMP: the agent's counters, communities and users (without secrets), subtrees.
     ShowSnmp,
+    /// DUMP interface: live capture on an interface of Maynard's stack (`netcu dump se0`).
+    ///
+    /// The one request that streams: netcp answers with a sequence of [`Response::Frames`]
+    /// lines (an empty batch at least every second while the link is quiet), the last with
+    /// `done` set, or a single [`Response::Error`]. The client may also stop early by closing
+    /// the connection.
+    Capture {
+        /// The stack interface, in any case (`se0`, `SE0`).
+        interface: String,
+        /// Stop after this many frames (`None`: no limit).
+        count: Option<u64>,
+        /// Stop after this many seconds (`None`: no limit).
+        seconds: Option<u64>,
+    },
+}
+
+/// Which way a captured frame went on its link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameDirection {
+    /// Received from the link.
+    In,
+    /// Sent to the link.
+    Out,
+}
+
+/// One frame of a live capture ([`Request::Capture`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapturedFrame {
+    /// Wall-clock seconds since the Unix epoch.
+    pub ts_sec: i64,
+    /// Nanoseconds within the second.
+    pub ts_nsec: u32,
+    /// Received or sent.
+    pub direction: FrameDirection,
+    /// The whole Ethernet frame.
+    pub data: Vec<u8>,
 }
 
 /// The changes of a SET SERVICE; `None` leaves a setting as it is.
@@ -366,6 +403,15 @@ pub enum Response {
     },
     /// SHOW KERNEL.
     Kernel(KernelInfo),
+    /// Frames of a live capture ([`Request::Capture`]), one batch per line.
+    Frames {
+        /// The frames since the last batch (may be empty: a keep-alive).
+        frames: Vec<CapturedFrame>,
+        /// Frames this capture lost so far because the client fell behind.
+        dropped: u64,
+        /// The last batch: the count or time was reached, or the stack stopped.
+        done: bool,
+    },
 }
 
 /// The changes of SET INTERFACE on a stack interface; `None` leaves a setting as it is.

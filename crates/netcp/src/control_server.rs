@@ -159,6 +159,23 @@ async fn session(stream: UnixStream, daemon: Arc<Mutex<Daemon>>, rt: Arc<Runtime
                     let name = format!("{request:?}");
                     let short = name.split([' ', '{', '(']).next().unwrap_or("").to_string();
                     rt.log.emit(rt.log.line("control").kv("request", short));
+                    // Live capture streams many lines and holds the daemon only to open.
+                    if let Request::Capture {
+                        interface,
+                        count,
+                        seconds,
+                    } = request
+                    {
+                        let spec = CaptureSpec {
+                            interface,
+                            count,
+                            seconds,
+                        };
+                        if capture(&mut reader, &mut write, &daemon, spec).await {
+                            continue;
+                        }
+                        return;
+                    }
                     (daemon.lock().await.handle(request).await, false)
                 }
                 Err(message) => (Response::Error { message }, true),
@@ -166,6 +183,95 @@ async fn session(stream: UnixStream, daemon: Arc<Mutex<Daemon>>, rt: Arc<Runtime
         };
         if write.write_all(encode(&response).as_bytes()).await.is_err() || fatal {
             return;
+        }
+    }
+}
+
+/// What a Capture request asked.
+struct CaptureSpec {
+    interface: String,
+    count: Option<u64>,
+    seconds: Option<u64>,
+}
+
+/// Frames per `Response::Frames` line at most.
+const FRAMES_PER_BATCH: usize = 64;
+
+/// Serves one Capture request: `Response::Frames` lines (an empty one every second while the
+/// interface is quiet, so the client notices a quiet link is alive and netcp notices a client
+/// that went away) until the count or time is reached, then one with `done`. Returns whether
+/// the session goes on (false: the client closed or spoke during the capture, or a write failed).
+async fn capture(
+    reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    daemon: &Arc<Mutex<Daemon>>,
+    spec: CaptureSpec,
+) -> bool {
+    let opened = daemon.lock().await.open_capture(&spec.interface).await;
+    let mut session = match opened {
+        Ok(s) => s,
+        Err(message) => {
+            return write
+                .write_all(encode(Response::Error { message }).as_bytes())
+                .await
+                .is_ok()
+        }
+    };
+    let deadline = spec
+        .seconds
+        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+    let timer = async move {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(timer);
+    let mut keepalive = tokio::time::interval(Duration::from_secs(1));
+    keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut sent = 0u64;
+    let mut scratch = [0u8; 256];
+    loop {
+        let mut frames = Vec::new();
+        let mut done = spec.count.is_some_and(|c| sent >= c);
+        if !done {
+            tokio::select! {
+                f = session.frames.recv() => match f {
+                    Some(f) => {
+                        frames.push(f);
+                        while frames.len() < FRAMES_PER_BATCH {
+                            match session.frames.try_recv() {
+                                Ok(f) => frames.push(f),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    None => done = true,
+                },
+                _ = keepalive.tick() => {}
+                _ = &mut timer => done = true,
+                // The client closes the connection to stop; anything it sends ends it too.
+                _ = reader.read(&mut scratch) => return false,
+            }
+        }
+        if let Some(c) = spec.count {
+            let left = usize::try_from(c - sent.min(c)).unwrap_or(usize::MAX);
+            if frames.len() >= left {
+                frames.truncate(left);
+                done = true;
+            }
+        }
+        sent += frames.len() as u64;
+        let response = Response::Frames {
+            frames,
+            dropped: session.dropped.load(std::sync::atomic::Ordering::Relaxed),
+            done,
+        };
+        if write.write_all(encode(&response).as_bytes()).await.is_err() {
+            return false;
+        }
+        if done {
+            return true;
         }
     }
 }

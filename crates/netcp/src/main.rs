@@ -159,8 +159,11 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
         log,
         conns: ConnTable::default(),
         builtin: RwLock::new(ctx),
-        snmp: snmp_agent::SnmpHost::new(&loaded.snmp),
+        // SNMP: snmp-state.toml lives in the configuration directory; coldStart goes out
+        // once the notifier runs.
+        snmp: snmp_agent::SnmpHost::new(&loaded.snmp, origin.dir()),
     });
+    snmp_agent::start_notifier(&rt); // SNMP notifications (coldStart/warmStart, authFailure).
     let admin_gid = match &loaded.servers.netcp.admin_group {
         Some(g) => Some(
             sockets::lookup_group(g)?

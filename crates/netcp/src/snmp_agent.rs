@@ -1,21 +1,63 @@
 //! The SNMP agent (crate `snmp`) as netcp's built-in `snmp` service: configured from `snmp.toml`,
 //! MIB-II and the Host Resources MIB from the Linux host, one agent shared by every listener.
+//!
+//! Also: notifications to `snmp.toml`'s `[[target]]`s (coldStart at start, warmStart after
+//! RELOAD, authenticationFailure when enabled; traps sent once, informs resent until the
+//! Response arrives), and `snmp-state.toml` in the configuration directory (snmpEngineBoots,
+//! incremented at every start; sysContact, sysName and sysLocation set by SNMP).
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use control::config::snmp::{SnmpAccess, SnmpConfig};
-use snmp::agent::{Access, AuthProtocol, PrivProtocol, UsmUser};
+use control::config::snmp::{
+    SnmpAccess, SnmpConfig, SnmpNotifyKind, SnmpOverride, SnmpState, SnmpTarget, SNMP_STATE_FILE,
+};
+use snmp::agent::{centis, Access, AgentEvent, AuthProtocol, PrivProtocol, UsmUser};
 use snmp::host::LinuxHost;
-use snmp::{Agent, AgentConfig, Community, Oid};
+use snmp::notify::StandardTrap;
+use snmp::{Agent, AgentConfig, AnyPdu, Community, Message, Oid, PduType, VarBind};
+use tokio::sync::mpsc;
+
+use crate::runtime::Runtime;
+
+/// What the notifier task does: send a notification, or set the clock (hrSystemDate).
+#[derive(Debug)]
+enum Queued {
+    Notify(Notification),
+    SetClock(i64),
+}
+
+/// One notification to send to every target.
+#[derive(Debug)]
+pub struct Notification {
+    trap: StandardTrap,
+    uptime: u32,
+    varbinds: Vec<VarBind>,
+    /// Why, for the log (e.g. the peer of an authentication failure).
+    cause: String,
+}
 
 /// The agent and the instant its uptime counts from.
 pub struct SnmpHost {
     agent: Mutex<Agent>,
     started: Instant,
+    /// `snmp-state.toml` (none with the embedded configuration).
+    state_path: Option<PathBuf>,
+    state: Mutex<SnmpState>,
+    /// The configuration in force (targets; the system values SNMP overrides).
+    config: Mutex<SnmpConfig>,
+    /// The system group's generation last persisted.
+    generation: Mutex<u64>,
+    notify_tx: mpsc::UnboundedSender<Queued>,
+    notify_rx: Mutex<Option<mpsc::UnboundedReceiver<Queued>>>,
+    request_id: AtomicI32,
+    /// The stack interfaces' last operational states, by ifIndex ([`SnmpHost::observe_links`]).
+    links: Mutex<Vec<(u32, bool)>>,
 }
 
 fn access(a: SnmpAccess) -> Access {
@@ -40,9 +82,22 @@ fn auth_protocol(name: &str) -> Option<AuthProtocol> {
     }
 }
 
-/// The agent's configuration for `snmp.toml` (already validated by `control`).
-fn agent_config(cfg: &SnmpConfig) -> AgentConfig {
+/// The agent's configuration for `snmp.toml` (already validated by `control`), with the values
+/// SNMP set that still hold (see [`SnmpOverride`]) and this run's engine boots.
+fn agent_config(cfg: &SnmpConfig, state: &SnmpState) -> AgentConfig {
+    let mut cfg = cfg.clone();
+    if let Some(v) = SnmpOverride::effective(&state.contact, Some(&cfg.system.contact)) {
+        cfg.system.contact = v;
+    }
+    if let Some(v) = SnmpOverride::effective(&state.name, cfg.system.name.as_deref()) {
+        cfg.system.name = Some(v);
+    }
+    if let Some(v) = SnmpOverride::effective(&state.location, Some(&cfg.system.location)) {
+        cfg.system.location = v;
+    }
+    let cfg = &cfg;
     let mut c = AgentConfig {
+        engine_boots: state.engine_boots.max(1),
         sys_descr: cfg.system.description.clone().unwrap_or_else(|| {
             format!(
                 "Maynard {} on {}",
@@ -111,32 +166,194 @@ fn agent_config(cfg: &SnmpConfig) -> AgentConfig {
     c
 }
 
-fn build(cfg: &SnmpConfig, started: Instant) -> Agent {
-    let mut agent = Agent::new(agent_config(cfg));
+fn build(cfg: &SnmpConfig, state: &SnmpState, started: Instant) -> Agent {
+    let mut agent = Agent::new(agent_config(cfg, state));
     snmp::mib::register_linux(&mut agent, Arc::new(LinuxHost), started.elapsed());
     agent
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Reads `snmp-state.toml`, counts this start in snmpEngineBoots (RFC 3414 2.2.2) and writes
+/// it back. Unreadable state counts as none (boots starts again at 1).
+fn start_state(path: Option<&Path>) -> SnmpState {
+    let Some(path) = path else {
+        return SnmpState {
+            engine_boots: 1,
+            ..SnmpState::default()
+        };
+    };
+    let mut state = match std::fs::read_to_string(path) {
+        Ok(text) => control::config::snmp::parse_state(&text).unwrap_or_else(|e| {
+            eprintln!("netcp: {}: ignored: {e}", path.display());
+            SnmpState::default()
+        }),
+        Err(_) => SnmpState::default(),
+    };
+    // 2^31-1 is the latch value: the engine must then be reconfigured (new engine ID).
+    state.engine_boots = state
+        .engine_boots
+        .saturating_add(1)
+        .clamp(1, i32::MAX as u32);
+    write_state(path, &state);
+    state
+}
+
+fn write_state(path: &Path, state: &SnmpState) {
+    let text = control::config::snmp::render_state(state);
+    if let Err(e) = control::config::write_atomically(path, text.as_bytes()) {
+        eprintln!("netcp: cannot write {}: {e}", path.display());
+    }
+}
+
 impl SnmpHost {
-    /// An agent for `cfg`.
-    pub fn new(cfg: &SnmpConfig) -> SnmpHost {
+    /// An agent for `cfg`; `dir` is the configuration directory holding `snmp-state.toml`.
+    /// Queues coldStart (sent once [`start_notifier`] runs).
+    pub fn new(cfg: &SnmpConfig, dir: Option<&Path>) -> SnmpHost {
         let started = Instant::now();
-        SnmpHost {
-            agent: Mutex::new(build(cfg, started)),
+        let state_path = dir.map(|d| d.join(SNMP_STATE_FILE));
+        let state = start_state(state_path.as_deref());
+        let agent = build(cfg, &state, started);
+        let generation = lock(&agent.system()).generation;
+        let (notify_tx, notify_rx) = mpsc::unbounded_channel();
+        let host = SnmpHost {
+            agent: Mutex::new(agent),
             started,
-        }
+            state_path,
+            state: Mutex::new(state),
+            config: Mutex::new(cfg.clone()),
+            generation: Mutex::new(generation),
+            notify_tx,
+            notify_rx: Mutex::new(Some(notify_rx)),
+            request_id: AtomicI32::new((std::process::id() as i32 & 0xffff) << 12),
+            links: Mutex::new(Vec::new()),
+        };
+        host.notify(StandardTrap::ColdStart, Vec::new(), "start".into());
+        host
     }
 
-    /// A new configuration (RELOAD); sysUpTime keeps counting from netcp's start.
+    /// A new configuration (RELOAD); sysUpTime keeps counting from netcp's start, engine boots
+    /// and the values SNMP set stay. Queues warmStart.
     pub fn replace(&self, cfg: &SnmpConfig) {
-        let agent = build(cfg, self.started);
-        *self.agent.lock().unwrap_or_else(|p| p.into_inner()) = agent;
+        let agent = build(cfg, &lock(&self.state), self.started);
+        let generation = lock(&agent.system()).generation;
+        *lock(&self.agent) = agent;
+        *lock(&self.generation) = generation;
+        *lock(&self.config) = cfg.clone();
+        self.notify(StandardTrap::WarmStart, Vec::new(), "reload".into());
+    }
+
+    /// Queues a notification for every target.
+    fn notify(&self, trap: StandardTrap, varbinds: Vec<VarBind>, cause: String) {
+        let _ = self.notify_tx.send(Queued::Notify(Notification {
+            trap,
+            uptime: centis(self.started.elapsed()),
+            varbinds,
+            cause,
+        }));
+    }
+
+    /// linkUp/linkDown from the states of Maynard's stack interfaces, called by the stack's
+    /// thread each round (ifIndex: the stack's interface number plus one; admin: UP; oper: UP
+    /// and RUNNING). The first state seen of an
+    /// interface is only recorded; a change of the operational state sends linkUp or linkDown
+    /// (ifIndex, ifAdminStatus, ifOperStatus, and ifDescr with the interface's name).
+    pub fn observe_links<'a>(&self, links: impl Iterator<Item = &'a stack::Interface>) {
+        use stack::IfaceFlags;
+        let status = |up: bool| if up { 1 } else { 2 };
+        let mut known = lock(&self.links);
+        for iface in links {
+            let index = u32::from(iface.id().0) + 1;
+            let admin = iface.flags().contains(IfaceFlags::UP);
+            let oper = iface.is_up();
+            let i = match known.binary_search_by_key(&index, |k| k.0) {
+                Ok(i) => i,
+                Err(i) => {
+                    known.insert(i, (index, oper));
+                    continue;
+                }
+            };
+            if known[i].1 == oper {
+                continue;
+            }
+            known[i].1 = oper;
+            let mut varbinds = snmp::notify::link_varbinds(index, status(admin), status(oper));
+            varbinds.push(VarBind::new(
+                Oid::new(&[1, 3, 6, 1, 2, 1, 2, 2, 1, 2, index]),
+                snmp::Value::OctetString(iface.name().to_string().into_bytes()),
+            ));
+            let trap = if oper {
+                StandardTrap::LinkUp
+            } else {
+                StandardTrap::LinkDown
+            };
+            self.notify(trap, varbinds, format!("interface {}", iface.name()));
+        }
     }
 
     /// The answer to one request datagram, if any (a wrong community gets none).
     pub fn answer(&self, request: &[u8], peer: SocketAddr) -> Option<Vec<u8>> {
         let mut agent = self.agent.lock().unwrap_or_else(|p| p.into_inner());
-        agent.handle(request, peer, self.started.elapsed())
+        let answer = agent.handle(request, peer, self.started.elapsed());
+        let events = agent.drain_events();
+        let traps = agent.authen_traps_enabled();
+        let system = agent.system();
+        drop(agent);
+        for e in events {
+            match e {
+                AgentEvent::AuthenticationFailure { peer } if traps => self.notify(
+                    StandardTrap::AuthenticationFailure,
+                    Vec::new(),
+                    format!("from {peer}"),
+                ),
+                AgentEvent::AuthenticationFailure { .. } => {}
+                // After the answer: the notifier task sets the clock and logs it.
+                AgentEvent::SetSystemDate { unix_seconds } => {
+                    let _ = self.notify_tx.send(Queued::SetClock(unix_seconds));
+                }
+            }
+        }
+        self.persist_system(&system);
+        answer
+    }
+
+    /// After a committed Set of the system group: records sysContact, sysName and sysLocation
+    /// that differ from `snmp.toml` in `snmp-state.toml`.
+    fn persist_system(&self, system: &Mutex<snmp::agent::SystemState>) {
+        let (contact, name, location, generation) = {
+            let s = lock(system);
+            (
+                s.contact.clone(),
+                s.name.clone(),
+                s.location.clone(),
+                s.generation,
+            )
+        };
+        {
+            let mut seen = lock(&self.generation);
+            if *seen == generation {
+                return;
+            }
+            *seen = generation;
+        }
+        let cfg = lock(&self.config).system.clone();
+        let over = |value: String, configured: Option<String>, effective: Option<&str>| {
+            (Some(value.as_str()) != effective).then_some(SnmpOverride { value, configured })
+        };
+        let mut state = lock(&self.state);
+        state.contact = over(contact, Some(cfg.contact.clone()), Some(&cfg.contact));
+        // sysName's default (the host name) is not a configured value.
+        let default_name = cfg
+            .name
+            .clone()
+            .unwrap_or_else(|| snmp::mib::linux_host_name(&LinuxHost));
+        state.name = over(name, cfg.name.clone(), Some(&default_name));
+        state.location = over(location, Some(cfg.location.clone()), Some(&cfg.location));
+        if let Some(path) = &self.state_path {
+            write_state(path, &state);
+        }
     }
 
     /// SHOW SNMP: counters, communities and users without secrets, registered subtrees.
@@ -189,6 +406,20 @@ impl SnmpHost {
                 u.privacy.map_or("none".into(), |p| format!("{p:?}"))
             );
         }
+        let _ = writeln!(out, "\nNotification targets (communities not shown):");
+        let targets = lock(&self.config).targets.clone();
+        if targets.is_empty() {
+            let _ = writeln!(out, "  none");
+        }
+        for t in &targets {
+            let kind = match t.kind {
+                SnmpNotifyKind::Trap => "trap".to_string(),
+                SnmpNotifyKind::Inform => {
+                    format!("inform, {} retries, {} ms", t.retries, t.timeout_ms)
+                }
+            };
+            let _ = writeln!(out, "  {} v{}: {kind}", t.address, t.version);
+        }
         let _ = writeln!(out, "\nCounters:");
         for (name, v) in s.counters.iter().chain(s.usm_counters.iter()) {
             if *v > 0 {
@@ -201,4 +432,129 @@ impl SnmpHost {
         }
         out
     }
+}
+
+fn trap_name(t: StandardTrap) -> &'static str {
+    match t {
+        StandardTrap::ColdStart => "coldStart",
+        StandardTrap::WarmStart => "warmStart",
+        StandardTrap::LinkDown => "linkDown",
+        StandardTrap::LinkUp => "linkUp",
+        StandardTrap::AuthenticationFailure => "authenticationFailure",
+    }
+}
+
+/// Starts the task sending the queued notifications (once; later calls do nothing).
+pub fn start_notifier(rt: &Arc<Runtime>) {
+    let Some(mut rx) = lock(&rt.snmp.notify_rx).take() else {
+        return;
+    };
+    let rt = rt.clone();
+    tokio::spawn(async move {
+        while let Some(q) = rx.recv().await {
+            let n = match q {
+                Queued::Notify(n) => n,
+                Queued::SetClock(secs) => {
+                    let result =
+                        set_clock(secs).map_or_else(|e| format!("failed: {e}"), |()| "set".into());
+                    rt.log.emit(
+                        rt.log
+                            .line("snmp-set-system-date")
+                            .kv("unix_seconds", secs)
+                            .kv("result", result),
+                    );
+                    continue;
+                }
+            };
+            let targets = lock(&rt.snmp.config).targets.clone();
+            let n = Arc::new(n);
+            for t in targets {
+                let id = rt.snmp.request_id.fetch_add(1, Ordering::Relaxed) & i32::MAX;
+                tokio::spawn(send_one(rt.clone(), t, n.clone(), id));
+            }
+        }
+    });
+}
+
+/// Sets the system clock (a committed Set of hrSystemDate).
+fn set_clock(unix_seconds: i64) -> std::io::Result<()> {
+    let ts = libc::timespec {
+        tv_sec: unix_seconds as libc::time_t,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_settime only reads the timespec passed.
+    if unsafe { libc::clock_settime(libc::CLOCK_REALTIME, &ts) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Sends `n` to `t`: a trap once, an inform until its Response arrives or the retries run out.
+async fn send_one(rt: Arc<Runtime>, t: SnmpTarget, n: Arc<Notification>, id: i32) {
+    let log = &rt.log;
+    let Some(to) = t.socket_addr() else { return };
+    let result = async {
+        let any: IpAddr = if to.is_ipv4() {
+            Ipv4Addr::UNSPECIFIED.into()
+        } else {
+            Ipv6Addr::UNSPECIFIED.into()
+        };
+        let sock = tokio::net::UdpSocket::bind(SocketAddr::new(any, 0)).await?;
+        sock.connect(to).await?;
+        let trap = n.trap.oid();
+        let community = t.community.as_bytes();
+        let msg = if t.is_v1() {
+            let agent_addr = match sock.local_addr()?.ip() {
+                IpAddr::V4(a) => a.octets(),
+                IpAddr::V6(_) => [0; 4],
+            };
+            snmp::notify::v1_trap(community, agent_addr, n.uptime, &trap, &n.varbinds)
+        } else if t.kind == SnmpNotifyKind::Inform {
+            snmp::notify::v2c_inform(community, id, n.uptime, &trap, &n.varbinds)
+        } else {
+            snmp::notify::v2c_trap(community, id, n.uptime, &trap, &n.varbinds)
+        };
+        if t.kind == SnmpNotifyKind::Trap || t.is_v1() {
+            sock.send(&msg).await?;
+            return Ok::<_, std::io::Error>("sent".to_string());
+        }
+        let mut buf = vec![0u8; 65536];
+        for attempt in 0..=t.retries {
+            sock.send(&msg).await?;
+            let deadline = tokio::time::Instant::now() + Duration::from_millis(t.timeout_ms);
+            loop {
+                let got = tokio::time::timeout_at(deadline, sock.recv(&mut buf)).await;
+                let Ok(got) = got else { break };
+                // An ICMP port unreachable shows as an error: wait out the attempt instead.
+                let Ok(len) = got else {
+                    tokio::time::sleep_until(deadline).await;
+                    break;
+                };
+                if let Ok(m) = Message::decode(&buf[..len]) {
+                    if let AnyPdu::Pdu(p) = m.pdu {
+                        if p.pdu_type == PduType::Response && p.request_id == id {
+                            return Ok(format!("acknowledged after {} sends", attempt + 1));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(format!("unacknowledged after {} sends", t.retries + 1))
+    }
+    .await;
+    let kind = if t.kind == SnmpNotifyKind::Inform && !t.is_v1() {
+        "inform"
+    } else {
+        "trap"
+    };
+    log.emit(
+        log.line("snmp-notification")
+            .kv("notification", trap_name(n.trap))
+            .kv("target", to)
+            .kv("version", &t.version)
+            .kv("kind", kind)
+            .kv("cause", &n.cause)
+            .kv("result", result.unwrap_or_else(|e| format!("failed: {e}"))),
+    );
 }

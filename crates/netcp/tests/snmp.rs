@@ -190,3 +190,237 @@ fn net_snmp_tools_work_against_netcp_agent() {
         text(&out)
     );
 }
+
+/// snmptrapd on `port`, logging numerically to a file the test polls.
+struct Trapd {
+    child: std::process::Child,
+    out: std::path::PathBuf,
+}
+
+impl Trapd {
+    fn start(dir: &std::path::Path, port: u16) -> Trapd {
+        let conf = dir.join("snmptrapd.conf");
+        std::fs::write(
+            &conf,
+            "disableAuthorization yes\nauthCommunity log public\n",
+        )
+        .unwrap();
+        let out = dir.join("snmptrapd.out");
+        let child = Command::new("snmptrapd")
+            .args(["-f", "-Lo", "-n", "-On", "-C", "-c"])
+            .arg(&conf)
+            .arg(format!("udp:127.0.0.1:{port}"))
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("snmptrapd (scripts/test installs it)");
+        let t = Trapd { child, out };
+        t.wait_for("NET-SNMP version");
+        t
+    }
+
+    fn text(&self) -> String {
+        std::fs::read_to_string(&self.out).unwrap_or_default()
+    }
+
+    /// Waits until the output holds `needle` `times` times.
+    fn wait_count(&self, needle: &str, times: usize) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let t = self.text();
+            if t.matches(needle).count() >= times {
+                return t;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "snmptrapd never showed `{needle}` {times} times:\n{t}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        self.wait_count(needle, 1)
+    }
+}
+
+impl Drop for Trapd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn snmp_get(at: &str, oid: &str) -> String {
+    text(&tool("snmpget", &["-v2c", "-c", "public", "-On", at, oid]))
+}
+
+fn restart(netcp: &mut Netcp) {
+    netcp.signal(libc::SIGTERM);
+    assert!(netcp.wait_exit(std::time::Duration::from_secs(15)));
+    netcp.spawn();
+}
+
+const ENGINE_BOOTS: &str = "1.3.6.1.6.3.10.2.1.2.0";
+const COLD_START: &str = ".1.3.6.1.6.3.1.1.5.1\n";
+const WARM_START: &str = ".1.3.6.1.6.3.1.1.5.2\n";
+const AUTH_FAILURE: &str = ".1.3.6.1.6.3.1.1.5.5\n";
+
+fn boots(at: &str) -> u64 {
+    let t = snmp_get(at, ENGINE_BOOTS);
+    t.rsplit(':')
+        .next()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("snmpEngineBoots: {t}"))
+}
+
+#[test]
+fn notifications_reach_snmptrapd_and_state_persists() {
+    let port = free_port();
+    let trap_port = free_port();
+    let servers = format!(
+        "[netcp]\nlog_stderr = false\nlog_file = \"netcp.log\"\nhost_services = \"\"\n\n\
+         [[service]]\nname = \"snmp\"\nbuiltin = \"snmp\"\nport = {port}\nlisten = [\"127.0.0.1\"]\n"
+    );
+    let services = format!("{SERVICES}snmp 161/udp\n");
+    let mut netcp = Netcp::start_with("snmp-notify", &servers, &services);
+    let at = format!("127.0.0.1:{port}");
+    let boots_first = boots(&at);
+    let snmp_toml = |contact: &str| {
+        format!(
+            "[system]\ncontact = \"{contact}\"\n\n[agent]\nauthentication_traps = true\n\n\
+             [[community]]\nname = \"public\"\nsources = [\"127.0.0.0/8\"]\n\n\
+             [[community]]\nname = \"private\"\naccess = \"read-write\"\nsources = [\"127.0.0.1\"]\n\n\
+             [[target]]\naddress = \"127.0.0.1:{trap_port}\"\nversion = \"2c\"\n\n\
+             [[target]]\naddress = \"127.0.0.1:{trap_port}\"\nversion = \"1\"\n\n\
+             [[target]]\naddress = \"127.0.0.1:{trap_port}\"\nkind = \"inform\"\n\
+             retries = 2\ntimeout_ms = 500\n"
+        )
+    };
+    std::fs::write(netcp.dir.join("snmp.toml"), snmp_toml("ops@example.com")).unwrap();
+    let trapd = Trapd::start(&netcp.dir.0, trap_port);
+
+    // coldStart at start: a v2c trap, an inform (snmptrapd answers it) and a v1 trap.
+    restart(&mut netcp);
+    let t = trapd.wait_count(COLD_START, 2);
+    assert!(t.contains("Cold Start Trap (0)"), "{t}");
+    let log = netcp.wait_log("netcp.log", "kind=inform");
+    netcp.wait_log("netcp.log", "acknowledged after");
+    assert!(log.contains("notification=coldStart"), "{log}");
+    assert_eq!(boots(&at), boots_first + 1, "snmpEngineBoots counts starts");
+    let shown = netcp.netcu_ok(&["show", "snmp"]);
+    assert!(
+        shown.contains(&format!("127.0.0.1:{trap_port} v2c: inform, 2 retries")),
+        "{shown}"
+    );
+
+    // A wrong community: authenticationFailure (v2c, inform, v1).
+    let out = tool(
+        "snmpget",
+        &[
+            "-v2c",
+            "-c",
+            "nosuch",
+            "-t",
+            "1",
+            "-r",
+            "0",
+            "-On",
+            &at,
+            "1.3.6.1.2.1.1.1.0",
+        ],
+    );
+    assert!(text(&out).contains("Timeout"), "{}", text(&out));
+    let t = trapd.wait_count(AUTH_FAILURE, 2);
+    trapd.wait_for("Authentication Failure Trap (0)");
+    assert!(t.contains("Authentication Failure Trap (0)"), "{t}");
+
+    // sysContact set by SNMP survives RELOAD (which sends warmStart) and a restart.
+    let out = tool(
+        "snmpset",
+        &[
+            "-v2c",
+            "-c",
+            "private",
+            "-On",
+            &at,
+            "1.3.6.1.2.1.1.4.0",
+            "s",
+            "noc@example.com",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(netcp.dir.join("snmp-state.toml").exists());
+    netcp.netcu_ok(&["reload"]);
+    trapd.wait_count(WARM_START, 2);
+    trapd.wait_for("Warm Start Trap");
+    let t = snmp_get(&at, "1.3.6.1.2.1.1.4.0");
+    assert!(t.contains("noc@example.com"), "after reload: {t}");
+    let before = boots(&at);
+    restart(&mut netcp);
+    trapd.wait_count(COLD_START, 4);
+    let t = snmp_get(&at, "1.3.6.1.2.1.1.4.0");
+    assert!(t.contains("noc@example.com"), "after restart: {t}");
+    assert_eq!(boots(&at), before + 1);
+
+    // Once snmp.toml changes sysContact, snmp.toml wins.
+    std::fs::write(netcp.dir.join("snmp.toml"), snmp_toml("new@example.com")).unwrap();
+    netcp.netcu_ok(&["reload"]);
+    let t = snmp_get(&at, "1.3.6.1.2.1.1.4.0");
+    assert!(
+        t.contains("new@example.com"),
+        "after snmp.toml changed: {t}"
+    );
+}
+
+/// linkDown and linkUp when an interface of Maynard's stack (a TAP) goes down and up.
+#[test]
+fn link_traps_follow_the_stacks_interfaces() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "needs root (a TAP device)");
+    let trap_port = free_port();
+    let tap = format!("mayn{}", std::process::id() % 100_000);
+    let tag = std::process::id() % 200 + 20;
+    let dir = TempDir::new("snmp-link");
+    std::fs::write(
+        dir.join("servers.toml"),
+        "[netcp]\nlog_stderr = false\nlog_file = \"netcp.log\"\nhost_services = \"\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("services"), SERVICES).unwrap();
+    std::fs::write(
+        dir.join("network.toml"),
+        format!("[[interface]]\nname = \"se0\"\ntap = \"{tap}\"\naddress = \"10.{tag}.9.2/24\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("snmp.toml"),
+        format!("[[target]]\naddress = \"127.0.0.1:{trap_port}\"\nversion = \"2c\"\n"),
+    )
+    .unwrap();
+    let trapd = Trapd::start(&dir.0, trap_port);
+    let socket = dir.join("netcp.sock");
+    let mut netcp = Netcp {
+        dir,
+        socket,
+        child: None,
+    };
+    struct DelLink(String);
+    impl Drop for DelLink {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["link", "del", &self.0]).output();
+        }
+    }
+    let _del = DelLink(tap.clone());
+    netcp.spawn();
+    trapd.wait_for(COLD_START);
+    netcp.netcu_ok(&["set", "interface", "se0", "/down"]);
+    let t = trapd.wait_for("OID: .1.3.6.1.6.3.1.1.5.3\t");
+    assert!(
+        t.contains(".1.3.6.1.2.1.2.2.1.8."),
+        "ifOperStatus missing: {t}"
+    );
+    netcp.netcu_ok(&["set", "interface", "se0", "/up"]);
+    trapd.wait_for("OID: .1.3.6.1.6.3.1.1.5.4\t");
+    netcp.wait_log("netcp.log", "notification=linkUp");
+}

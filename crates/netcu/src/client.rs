@@ -85,6 +85,39 @@ impl Client {
         }
     }
 
+    /// Sends one streaming request (live capture) and hands each answer line to `each` until
+    /// it returns false or netcp closes. The connection is closed afterwards, which tells netcp
+    /// to stop a capture that had not finished.
+    pub fn stream(
+        &mut self,
+        request: &Request,
+        mut each: impl FnMut(Response) -> bool,
+    ) -> Result<(), ClientError> {
+        // A connection left from an earlier command may have broken meanwhile: start afresh.
+        self.conn = None;
+        let line = encode(request);
+        let (reader, writer) = self.connect()?;
+        let mut result = writer.write_all(line.as_bytes()).map_err(|e| e.to_string());
+        let mut answer = String::new();
+        while result.is_ok() {
+            answer.clear();
+            match reader.read_line(&mut answer) {
+                Ok(0) => break,
+                Ok(_) => match decode::<Response>(answer.trim_end()) {
+                    Ok(r) => {
+                        if !each(r) {
+                            break;
+                        }
+                    }
+                    Err(e) => result = Err(e.to_string()),
+                },
+                Err(e) => result = Err(e.to_string()),
+            }
+        }
+        self.conn = None;
+        result.map_err(|m| self.broken(m))
+    }
+
     fn try_call(&mut self, request: &Request) -> Result<Response, ClientError> {
         let line = encode(request);
         let (reader, writer) = self.connect()?;

@@ -69,7 +69,7 @@ impl Session {
             Action::ConvertFilter { old, new } => local_outcome(local::convert_filter(&old, &new)),
             Action::Dump(req) => {
                 let db = local::services_db(self.config.clone()).ok();
-                local_outcome(dump::run(&req, db.as_ref()))
+                local_outcome(dump::run(&req, db.as_ref(), &mut self.client))
             }
             Action::Version => {
                 println!(
@@ -194,6 +194,11 @@ fn show(response: Response, full: bool) -> Outcome {
         Response::Kernel(k) => {
             print!("{}", render_net::kernel(&k));
             Outcome::Done
+        }
+        // Live capture frames come only to DUMP interface (dump.rs), which reads them itself.
+        Response::Frames { .. } => {
+            eprintln!("%NETCU-E-PROTOCOL, unexpected capture frames");
+            Outcome::Failed(FAILED)
         }
     }
 }

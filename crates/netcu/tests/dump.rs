@@ -113,9 +113,12 @@ fn selected_frames_are_written_as_pcap_that_tcpdump_reads() {
     assert_eq!(frames, mop.lines().count());
 }
 
+/// Live capture with no netcp to ask (crates/netcp/tests/stack.rs captures on a live stack).
 #[test]
 fn live_capture_says_what_it_needs() {
     let out = netcu(&["dump", "se0"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Maynard's own stack"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Maynard's own stack"), "{err}");
+    assert!(err.contains("netcp is not running"), "{err}");
 }

@@ -28,6 +28,68 @@ pub struct SnmpConfig {
     /// SNMPv3 USM users.
     #[serde(default, rename = "user")]
     pub users: Vec<SnmpUser>,
+    /// Notification targets (coldStart/warmStart, authenticationFailure).
+    #[serde(default, rename = "target")]
+    pub targets: Vec<SnmpTarget>,
+}
+
+/// Whether a notification is sent once (trap) or until acknowledged (inform).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnmpNotifyKind {
+    /// SNMPv1 Trap-PDU or SNMPv2-Trap, sent once.
+    #[default]
+    Trap,
+    /// InformRequest (v2c), resent until the receiver's Response arrives.
+    Inform,
+}
+
+/// A notification receiver (`[[target]]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnmpTarget {
+    /// `host:port`, numeric, e.g. `127.0.0.1:162`.
+    pub address: String,
+    /// `1` (RFC 3584 translation to a v1 Trap-PDU) or `2c`.
+    #[serde(default = "default_target_version")]
+    pub version: String,
+    /// The community sent.
+    #[serde(default = "default_target_community")]
+    pub community: String,
+    /// `trap` or `inform`.
+    #[serde(default)]
+    pub kind: SnmpNotifyKind,
+    /// Informs: how many times to resend after the first attempt.
+    #[serde(default = "default_target_retries")]
+    pub retries: u32,
+    /// Informs: how long to wait for the Response before resending.
+    #[serde(default = "default_target_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_target_version() -> String {
+    "2c".into()
+}
+fn default_target_community() -> String {
+    "public".into()
+}
+fn default_target_retries() -> u32 {
+    3
+}
+fn default_target_timeout() -> u64 {
+    1000
+}
+
+impl SnmpTarget {
+    /// The parsed address (valid once `parse_snmp` accepted the file).
+    pub fn socket_addr(&self) -> Option<std::net::SocketAddr> {
+        self.address.parse().ok()
+    }
+
+    /// Whether the target takes SNMPv1 Trap-PDUs.
+    pub fn is_v1(&self) -> bool {
+        self.version == "1"
+    }
 }
 
 impl Default for SnmpConfig {
@@ -37,6 +99,7 @@ impl Default for SnmpConfig {
             agent: SnmpAgentSettings::default(),
             communities: default_communities(),
             users: Vec::new(),
+            targets: Vec::new(),
         }
     }
 }
@@ -140,6 +203,55 @@ pub struct SnmpUser {
     pub exclude: Vec<String>,
 }
 
+/// The state file netcp keeps next to `snmp.toml`.
+pub const SNMP_STATE_FILE: &str = "snmp-state.toml";
+
+/// `snmp-state.toml`: what the agent must remember across RELOAD and restarts (RFC 3414's
+/// snmpEngineBoots; sysContact, sysName and sysLocation set by SNMP).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SnmpState {
+    /// snmpEngineBoots of the current run.
+    pub engine_boots: u32,
+    /// sysContact set by SNMP.
+    pub contact: Option<SnmpOverride>,
+    /// sysName set by SNMP.
+    pub name: Option<SnmpOverride>,
+    /// sysLocation set by SNMP.
+    pub location: Option<SnmpOverride>,
+}
+
+/// A value set by SNMP and the `snmp.toml` value it replaced: the override holds while
+/// `snmp.toml` still says `configured`; once `snmp.toml` changes the object, the file wins.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SnmpOverride {
+    /// The value set by SNMP.
+    pub value: String,
+    /// `snmp.toml`'s value when it was set (absent: none configured).
+    pub configured: Option<String>,
+}
+
+impl SnmpOverride {
+    /// The value in force given `snmp.toml`'s current `configured` value.
+    pub fn effective(o: &Option<SnmpOverride>, configured: Option<&str>) -> Option<String> {
+        o.as_ref()
+            .filter(|o| o.configured.as_deref() == configured)
+            .map(|o| o.value.clone())
+    }
+}
+
+/// Reads `snmp-state.toml` text; anything unreadable counts as no state.
+pub fn parse_state(text: &str) -> Result<SnmpState, String> {
+    toml::from_str(text).map_err(|e| e.message().to_string())
+}
+
+/// Renders `snmp-state.toml`.
+pub fn render_state(state: &SnmpState) -> String {
+    let body = toml::to_string(state).unwrap_or_default();
+    format!("# Written by netcp: SNMP engine boots and system objects set by SNMP.\n{body}")
+}
+
 fn is_oid(s: &str) -> bool {
     let s = s.strip_prefix('.').unwrap_or(s);
     !s.is_empty()
@@ -213,6 +325,46 @@ pub fn parse_snmp(text: &str, file: &str) -> Result<SnmpConfig, ConfigErrors> {
             }
         }
     }
+    for t in &config.targets {
+        if t.socket_addr().is_none() {
+            problem(format!(
+                "target `{}`: expected a numeric address and port such as 127.0.0.1:162",
+                t.address
+            ));
+        }
+        match t.version.as_str() {
+            "1" | "2c" => {}
+            "3" => problem(format!(
+                "target `{}`: SNMPv3 notifications are not supported yet; use version \"1\" or \"2c\"",
+                t.address
+            )),
+            v => problem(format!(
+                "target `{}`: version `{v}`: expected \"1\" or \"2c\"",
+                t.address
+            )),
+        }
+        if t.kind == SnmpNotifyKind::Inform && t.version == "1" {
+            problem(format!(
+                "target `{}`: SNMPv1 has no inform; use version \"2c\" or kind \"trap\"",
+                t.address
+            ));
+        }
+        if t.community.is_empty() {
+            problem(format!("target `{}`: the community is empty", t.address));
+        }
+        if t.kind == SnmpNotifyKind::Inform && !(1..=60_000).contains(&t.timeout_ms) {
+            problem(format!(
+                "target `{}`: timeout_ms must be between 1 and 60000",
+                t.address
+            ));
+        }
+        if t.retries > 20 {
+            problem(format!(
+                "target `{}`: retries must be at most 20",
+                t.address
+            ));
+        }
+    }
     if config.agent.max_message_size.is_some_and(|m| m < 484) {
         errors.push(Diagnostic::whole_file(
             file,
@@ -254,5 +406,49 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.0.len(), 2, "{e}");
+        let c = parse_snmp(
+            "[[target]]\naddress = \"127.0.0.1:162\"\nversion = \"1\"\n\n\
+             [[target]]\naddress = \"[::1]:1162\"\nkind = \"inform\"\nretries = 2\n",
+            "s",
+        )
+        .unwrap();
+        assert!(c.targets[0].is_v1() && c.targets[0].kind == SnmpNotifyKind::Trap);
+        assert_eq!(c.targets[1].community, "public");
+        assert_eq!(c.targets[1].timeout_ms, 1000);
+        let e = parse_snmp(
+            "[[target]]\naddress = \"localhost\"\nversion = \"1\"\nkind = \"inform\"\n\n\
+             [[target]]\naddress = \"127.0.0.1:162\"\nversion = \"3\"\n",
+            "s",
+        )
+        .unwrap_err();
+        assert_eq!(e.0.len(), 3, "{e}");
+        assert!(e.to_string().contains("no inform"), "{e}");
+    }
+
+    #[test]
+    fn state_round_trip() {
+        let st = SnmpState {
+            engine_boots: 7,
+            contact: Some(SnmpOverride {
+                value: "noc".into(),
+                configured: Some("ops".into()),
+            }),
+            name: None,
+            location: Some(SnmpOverride {
+                value: "here".into(),
+                configured: None,
+            }),
+        };
+        let back = parse_state(&render_state(&st)).unwrap();
+        assert_eq!(back, st);
+        assert_eq!(
+            SnmpOverride::effective(&st.contact, Some("ops")).as_deref(),
+            Some("noc")
+        );
+        assert_eq!(SnmpOverride::effective(&st.contact, Some("new")), None);
+        assert_eq!(
+            SnmpOverride::effective(&st.location, None).as_deref(),
+            Some("here")
+        );
     }
 }

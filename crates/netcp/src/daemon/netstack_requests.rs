@@ -380,6 +380,43 @@ impl Daemon {
         }
     }
 
+    /// Opens a live capture session on the stack interface `name` (any case), for DUMP
+    /// (control_server.rs streams its frames without holding the daemon).
+    pub async fn open_capture(
+        &self,
+        name: &str,
+    ) -> Result<crate::netstack::CaptureSession, String> {
+        let Some(h) = self.netstack.as_ref() else {
+            return Err(
+                "Maynard's stack is not running: the configuration has no network.toml (see docs/stack.md)"
+                    .into(),
+            );
+        };
+        let wanted = name.to_string();
+        let found = h
+            .call(move |d| {
+                let names: Vec<String> =
+                    d.stack.interfaces().map(|i| i.name().to_string()).collect();
+                d.stack
+                    .interfaces()
+                    .find(|i| i.name().to_string().eq_ignore_ascii_case(&wanted))
+                    .map(|i| i.id())
+                    .ok_or(names)
+            })
+            .await?;
+        match found {
+            Ok(id) => Ok(h.captures.open(id)),
+            Err(names) => Err(format!(
+                "no interface {name} on Maynard's stack (it has {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )),
+        }
+    }
+
     /// Handles one request about Maynard's own stack.
     pub async fn netstack_request(&mut self, request: Request) -> Response {
         let Some(h) = self.netstack.as_ref() else {
@@ -483,6 +520,9 @@ impl Daemon {
                 count,
                 size,
             } => Ok(ping(h, address, count, size).await),
+            Request::Capture { .. } => Ok(err(
+                "capture streams: the control session serves it (control_server.rs)",
+            )),
             other => Ok(err(format!("not a stack request: {other:?}"))),
         };
         answer.unwrap_or_else(err)

@@ -155,7 +155,8 @@ impl Daemon {
             | Request::SetRoute { .. }
             | Request::ShowKernel
             | Request::SetKernel { .. }
-            | Request::StackPing { .. }) => self.netstack_request(request).await,
+            | Request::StackPing { .. }
+            | Request::Capture { .. }) => self.netstack_request(request).await,
             Request::Shutdown { abort } => {
                 let open = self.rt.conns.len();
                 let _ = self.shutdown.send(Some(abort));

@@ -291,6 +291,8 @@ impl Driver {
 pub struct NetstackHandle {
     /// The filter lists of the stack's interfaces (SET INTERFACE /FILTER on a stack interface).
     pub filters: super::FilterSlots,
+    /// Live capture sessions (`netcu dump se0`, capture.rs).
+    pub captures: super::CaptureSlots,
     tx: mpsc::Sender<Command>,
     wake: Arc<UnixStream>,
     thread: Option<JoinHandle<()>>,
@@ -306,6 +308,11 @@ impl NetstackHandle {
             .set_packet_hook(Some(Box::new(super::filter_hook::FilterHook::new(
                 filters.clone(),
             ))));
+        // Live capture (capture.rs): the hook idles until a DUMP opens a session.
+        let captures = super::CaptureSlots::default();
+        driver
+            .stack
+            .set_capture_hook(Some(Box::new(captures.hook())));
         let (tx, rx) = mpsc::channel::<Command>();
         let (wake, wake_rx) =
             UnixStream::pair().context("cannot make the stack's wake-up socket")?;
@@ -333,6 +340,7 @@ impl NetstackHandle {
             .context("cannot start the stack's thread")?;
         Ok(NetstackHandle {
             filters,
+            captures,
             tx,
             wake: Arc::new(wake),
             thread: Some(thread),
@@ -523,6 +531,8 @@ fn run(mut d: Driver, rx: mpsc::Receiver<Command>, mut wake: UnixStream) {
         d.receive(&mut frames);
         d.fire_timers();
         d.log_events();
+        // SNMP linkUp/linkDown (snmp_agent.rs): the interfaces' states, compared there.
+        d.rt.snmp.observe_links(d.stack.interfaces());
         d.transmit();
         // A service on the stack that answers datagrams just got some: wait a moment for its
         // answer rather than sleeping in poll(2) (udp_socket.rs; the stack-udp-rr benchmark).

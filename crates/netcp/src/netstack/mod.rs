@@ -12,10 +12,12 @@
 //! Every SHOW and SET runs on the stack's own thread, between two rounds of the loop, so the
 //! stack needs no lock and a command sees a consistent state.
 
+mod capture;
 mod driver;
 mod filter_hook;
 mod udp_socket;
 
+pub use capture::{CaptureSession, CaptureSlots};
 pub use driver::{Driver, NetstackHandle};
 pub use filter_hook::FilterSlots;
 pub use udp_socket::{open_on_stack, serve_udp};

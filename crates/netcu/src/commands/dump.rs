@@ -1,4 +1,5 @@
-//! DUMP: the protocol analyzer (seed 000's TCPDUMP) over capture files.
+//! DUMP: the protocol analyzer (seed 000's TCPDUMP) over capture files and, live, over the
+//! interfaces of Maynard's own stack.
 
 use std::path::PathBuf;
 
@@ -7,7 +8,7 @@ use super::{q, Action, CommandDef, Parsed, Takes::Nothing as F, Takes::Value as 
 /// What DUMP was asked.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DumpRequest {
-    /// A live interface (needs Maynard's stack; not yet).
+    /// A live interface of Maynard's stack (`se0`).
     pub interface: Option<String>,
     /// A pcap or pcapng file to read.
     pub read: Option<PathBuf>,
@@ -15,6 +16,8 @@ pub struct DumpRequest {
     pub write: Option<PathBuf>,
     /// Stop after this many selected frames.
     pub count: Option<u64>,
+    /// Live capture: stop after this many seconds.
+    pub seconds: Option<u64>,
     /// The indented tree with seed 002's names.
     pub verbose: bool,
     /// JSON lines.
@@ -33,11 +36,12 @@ pub static COMMANDS: &[CommandDef] = &[CommandDef {
         q("read", V, "read a pcap or pcapng file instead of an interface"),
         q("write", V, "write the selected frames to a pcap file"),
         q("count", V, "stop after this many frames"),
+        q("seconds", V, "live capture: stop after this many seconds"),
         q("verbose", F, "every field, as an indented tree with seed 002's names"),
         q("json", F, "one JSON object per frame"),
         q("summary", F, "end with the protocol hierarchy: packets per protocol and message type"),
     ],
-    help: "decode frames (IP and the DECnet family): DUMP/READ=file [expression], e.g. DUMP/READ=x.pcap nsp or mop",
+    help: "decode frames (IP and the DECnet family): DUMP/READ=file [expression], or live on the stack: DUMP se0 [/COUNT=n] [/SECONDS=n] [expression]",
     build: dump,
 }];
 
@@ -50,6 +54,9 @@ fn dump(p: &Parsed) -> Result<Action, String> {
     } else {
         None
     };
+    if read.is_some() && p.has("seconds") {
+        return Err("/SECONDS is for live capture, not /READ".into());
+    }
     if p.has("verbose") && p.has("json") {
         return Err("give /VERBOSE or /JSON, not both".into());
     }
@@ -58,6 +65,7 @@ fn dump(p: &Parsed) -> Result<Action, String> {
         read,
         write: p.one("write")?.map(PathBuf::from),
         count: p.number("count", "a number of frames")?,
+        seconds: p.number("seconds", "a number of seconds")?,
         verbose: p.has("verbose"),
         json: p.has("json"),
         summary: p.has("summary"),
