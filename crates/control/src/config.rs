@@ -6,6 +6,7 @@
 
 pub mod model;
 pub mod network;
+pub mod network_edit;
 mod preserve;
 mod resolve;
 pub mod snmp;

@@ -219,6 +219,8 @@ pub enum Request {
         /// Its new value.
         value: bool,
     },
+    /// NETCONFIG: NET-CONFIG's verbs on `network.toml`, saved and applied to the running stack.
+    NetConfig(NetConfigOp),
     /// PING address: ICMP echo requests from the stack.
     StackPing {
         /// Whom to ping.
@@ -766,4 +768,72 @@ mod tests {
         assert_eq!(format_centi(250), "2.5");
         assert_eq!(format_centi(1), "0.01");
     }
+}
+
+/// The settings NETCONFIG ADD and MODIFY give an interface, as the administrator typed them
+/// (validated by netcp with `network.toml`'s own rules).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetConfigSettings {
+    /// A TAP device netcp creates (`se`).
+    pub tap: Option<String>,
+    /// An existing Linux interface, through AF_PACKET (`se`).
+    pub packet: Option<String>,
+    /// The `se` parent (`pd`).
+    pub parent: Option<String>,
+    /// `A.B.C.D/LEN`.
+    pub address: Option<String>,
+    /// A non-standard broadcast address; `Some("")` removes it.
+    pub broadcast: Option<String>,
+    /// The MTU; `Some(0)` removes it.
+    pub mtu: Option<u32>,
+    /// `ethernet` or `802.2`.
+    pub encapsulation: Option<String>,
+    /// The stack's hardware address.
+    pub mac: Option<String>,
+}
+
+impl NetConfigSettings {
+    /// Whether nothing is given.
+    pub fn is_empty(&self) -> bool {
+        *self == NetConfigSettings::default()
+    }
+}
+
+/// One of NET-CONFIG's verbs (seed 001) on `network.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verb", rename_all = "snake_case")]
+pub enum NetConfigOp {
+    /// ADD name /TAP=.. /ADDRESS=..: a new interface.
+    Add {
+        /// `se1`, `pd0`, ...
+        name: String,
+        /// Its settings.
+        settings: NetConfigSettings,
+    },
+    /// MODIFY name /ADDRESS=..: change an interface's settings.
+    Modify {
+        /// The interface.
+        name: String,
+        /// What changes.
+        settings: NetConfigSettings,
+    },
+    /// DELETE name.
+    Delete {
+        /// The interface.
+        name: String,
+    },
+    /// ENABLE or DISABLE name.
+    Enable {
+        /// The interface.
+        name: String,
+        /// Enable (`true`) or disable.
+        enabled: bool,
+    },
+    /// CHECK: validate `network.toml` and list its warnings.
+    Check,
+    /// SHOW [name]: the configuration as saved.
+    Show {
+        /// Only this interface.
+        name: Option<String>,
+    },
 }

@@ -2,6 +2,7 @@
 //! their listeners, and the handling of every control request.
 
 mod filter_requests;
+mod netconfig_requests;
 mod netstack_requests;
 mod requests;
 
@@ -56,6 +57,8 @@ pub struct Daemon {
     filters: crate::filters::InterfaceFilters,
     /// Maynard's own stack, when network.toml configures one (see `netstack_requests.rs`).
     netstack: Option<crate::netstack::NetstackHandle>,
+    /// network.toml as the running stack has it (`netconfig_requests.rs`).
+    network: Option<control::config::network::NetworkConfig>,
 }
 
 /// The log targets a configuration asks for; relative paths are relative to its directory.
@@ -102,6 +105,7 @@ impl Daemon {
             shutdown,
             filters: Default::default(),
             netstack: None,
+            network: loaded.network,
         }
     }
 
@@ -291,6 +295,8 @@ impl Daemon {
     pub async fn reload(&mut self) -> Result<String, String> {
         let loaded = config::load(&self.origin).map_err(|e| e.to_string())?;
         let ctx = builtin_context(&self.origin, &loaded.servers)?;
+        // network.toml first: a change the stack refuses leaves everything as it was.
+        let network = self.apply_network(loaded.network.clone()).await?;
         self.rt
             .log
             .reconfigure(log_targets(&self.origin, &loaded.servers))
@@ -311,7 +317,7 @@ impl Daemon {
         let n = loaded.resolved.len();
         self.apply(loaded.resolved).await;
         let message = format!(
-            "configuration reloaded from {}: {n} services",
+            "configuration reloaded from {}: {n} services; {network}",
             self.origin.describe()
         );
         self.rt
@@ -400,7 +406,7 @@ fn open_listeners(
 
 /// Closes listeners and waits until their sockets are really gone, so the same address can be
 /// bound again at once.
-async fn stop_listeners(listeners: &mut Vec<Listener>) {
+pub(super) async fn stop_listeners(listeners: &mut Vec<Listener>) {
     for mut l in listeners.drain(..) {
         if let Some(task) = l.task.take() {
             task.abort();

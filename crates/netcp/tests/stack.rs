@@ -650,3 +650,120 @@ fn netcu_dumps_the_stacks_interface_live() {
     drop(netcp);
     drop(cleanup);
 }
+
+/// NETCONFIG's verbs on network.toml, applied live: ADD an interface on a new TAP and Linux pings
+/// it; the file keeps its comments; MODIFY moves its address; a bad change is refused with the
+/// file untouched; DISABLE takes it off the stack (its TAP goes); DELETE takes it out of the
+/// file; a RELOAD after editing network.toml by hand brings a new pd interface live.
+#[test]
+fn netconfig_verbs_change_the_file_and_the_running_stack() {
+    require_root();
+    let k = pid_tag();
+    let pid = std::process::id();
+    let (tap0, tap1) = (format!("mayc{pid}"), format!("maye{pid}"));
+    let mut cleanup = Cleanup::default();
+    cleanup.links.push(tap0.clone());
+    cleanup.links.push(tap1.clone());
+    let net = format!("100.125.{k}");
+    let network = format!(
+        "# the test's stack\n[kernel]\ngateway = false # a host\n\n\
+         # the first link\n[[interface]]\nname = \"se0\"\ntap = \"{tap0}\" # made by netcp\n\
+         address = \"{net}.2/26\"\n"
+    );
+    let netcp = start_netcp("stack-netconfig", &network);
+    let file = netcp.dir.join("network.toml");
+    wait_for("the first TAP device", 10, || {
+        run("ip", &["link", "show", &tap0]).status.success()
+    });
+    sh_ok("ip", &["addr", "add", &format!("{net}.1/26"), "dev", &tap0]);
+
+    // ADD se1 on a new TAP: saved with the comments kept, and live.
+    let out = netcp.netcu_ok(&[&format!(
+        "NETCONFIG ADD INTERFACE se1 /TAP={tap1} /ADDRESS={net}.66/26 /MTU=1400"
+    )]);
+    assert!(out.contains("se1 added"), "{out}");
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.starts_with("# the test's stack\n"), "{saved}");
+    assert!(saved.contains("gateway = false # a host"), "{saved}");
+    assert!(saved.contains("# made by netcp"), "{saved}");
+    assert!(saved.contains("name = \"se1\""), "{saved}");
+    assert!(
+        saved.contains(&format!("address = \"{net}.66/26\"")),
+        "{saved}"
+    );
+    wait_for("the new TAP device", 10, || {
+        run("ip", &["link", "show", &tap1]).status.success()
+    });
+    sh_ok(
+        "ip",
+        &["addr", "add", &format!("{net}.65/26"), "dev", &tap1],
+    );
+    sh_ok("ping", &["-c", "2", "-W", "2", &format!("{net}.66")]);
+    let shown = netcp.netcu_ok(&["netconfig show interface se1"]);
+    assert!(shown.contains(&format!("tap {tap1}")), "{shown}");
+    let live = netcp.netcu_ok(&["show interface se1"]);
+    assert!(live.contains("1400"), "{live}");
+
+    // MODIFY: the address moves, the TAP stays.
+    netcp.netcu_ok(&[&format!("NETCONFIG MODIFY se1 /ADDRESS={net}.70/26")]);
+    sh_ok("ping", &["-c", "2", "-W", "2", &format!("{net}.70")]);
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        saved.contains(&format!("address = \"{net}.70/26\"")),
+        "{saved}"
+    );
+
+    // A bad change is refused: the file is byte for byte as it was, the stack unchanged.
+    let before = std::fs::read(&file).unwrap();
+    let out = netcp.netcu(&["NETCONFIG MODIFY se1 /ADDRESS=300.1.1.1/26"]);
+    assert!(!out.status.success(), "{out:?}");
+    let out = netcp.netcu(&[&format!(
+        "NETCONFIG ADD pd3 /PARENT=se7 /ADDRESS={net}.9/26"
+    )]);
+    assert!(!out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    sh_ok("ping", &["-c", "1", "-W", "2", &format!("{net}.70")]);
+
+    // CHECK validates the file as saved.
+    let check = netcp.netcu_ok(&["netconfig check"]);
+    assert!(check.contains("valid, 2 interfaces"), "{check}");
+
+    // DISABLE: off the live stack (its TAP closes and Linux's device goes), kept in the file.
+    netcp.netcu_ok(&["NETCONFIG DISABLE INTERFACE se1"]);
+    let out = netcp.netcu(&["show interface se1"]);
+    assert!(!out.status.success(), "{out:?}");
+    wait_for("the TAP device to go", 10, || {
+        !run("ip", &["link", "show", &tap1]).status.success()
+    });
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.contains("enabled = false"), "{saved}");
+
+    // DELETE: out of the file.
+    netcp.netcu_ok(&["NETCONFIG DELETE se1"]);
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(!saved.contains("se1"), "{saved}");
+    assert!(saved.contains("# the first link"), "{saved}");
+
+    // Edited by hand, then RELOAD: a pd on se0 comes live.
+    let out = run("ping", &["-c", "1", "-W", "1", &format!("{net}.10")]);
+    assert!(!out.status.success(), "nobody answers yet: {out:?}");
+    std::fs::write(
+        &file,
+        format!(
+            "{saved}\n[[interface]]\nname = \"pd0\"\nparent = \"se0\"\naddress = \"{net}.10/26\"\n"
+        ),
+    )
+    .unwrap();
+    let out = netcp.netcu_ok(&["reload"]);
+    assert!(out.contains("pd0 added"), "{out}");
+    sh_ok("ping", &["-c", "2", "-W", "2", &format!("{net}.10")]);
+    sh_ok("ping", &["-c", "1", "-W", "2", &format!("{net}.2")]);
+
+    // And SIGHUP: pd0 edited out again, it leaves the stack.
+    std::fs::write(&file, &saved).unwrap();
+    netcp.signal(libc::SIGHUP);
+    wait_for("pd0 to leave the stack", 10, || {
+        !netcp.netcu_ok(&["show interface"]).contains("pd0")
+    });
+    sh_ok("ping", &["-c", "1", "-W", "2", &format!("{net}.2")]);
+}

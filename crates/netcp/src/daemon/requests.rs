@@ -146,6 +146,7 @@ impl Daemon {
             Request::ShowInterfaceFilter { interface } => {
                 self.show_interface_filter(&interface).await
             }
+            Request::NetConfig(op) => self.netconfig(op).await,
             // Maynard's own stack: crates/netcp/src/daemon/netstack_requests.rs.
             request @ (Request::ShowStackInterfaces { .. }
             | Request::SetStackInterface { .. }

@@ -11,10 +11,12 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
-use control::config::network::{Encapsulation as CfgEncap, LinkDevice, NetworkConfig};
+use control::config::network::{
+    Encapsulation as CfgEncap, InterfaceConfig, LinkDevice, NetworkConfig,
+};
 use link::{Frame, Link, PacketConfig, PacketLink, TapConfig, TapLink};
 use stack::{
-    ArpFlags, EthernetAddress, IfaceId, Instant, Ipv4Prefix, LinkSpec, PacketBuf, Stack,
+    ArpFlags, EthernetAddress, IfaceId, Instant, Ipv4Prefix, LinkSpec, PacketBuf, RouteKind, Stack,
     StackConfig, StackEvent, XorShiftRng,
 };
 
@@ -399,28 +401,22 @@ fn os_seed() -> u64 {
     }
 }
 
-fn build(cfg: &NetworkConfig, rt: Arc<Runtime>) -> anyhow::Result<Driver> {
-    let config = StackConfig {
-        gateway_mode: cfg.kernel.gateway,
-        pmtu_discovery: cfg.kernel.tcp_pmtu,
-        accept_redirects: cfg.kernel.accept_redirects,
-        ..StackConfig::default()
-    };
-    let mut d = Driver {
-        stack: Stack::new(config, Box::new(XorShiftRng::new(os_seed()))),
-        links: Vec::new(),
-        descriptions: HashMap::new(),
-        out: Vec::new(),
-        epoch: std::time::Instant::now(),
-        rt,
-        stop: false,
-        echoes: VecDeque::new(),
-        next_ident: (os_seed() & 0xffff) as u16,
-        udp: Default::default(),
-    };
-    for i in &cfg.interfaces {
+/// Whether an interface of `cfg` belongs on the live stack: an enabled one whose parent (for a
+/// pd) is enabled too. A disabled interface is not created (its TAP stays closed).
+fn wanted(cfg: &NetworkConfig, i: &InterfaceConfig) -> bool {
+    i.enabled
+        && i.parent.as_ref().is_none_or(|p| {
+            cfg.interfaces
+                .iter()
+                .any(|x| x.name.eq_ignore_ascii_case(p) && x.enabled)
+        })
+}
+
+impl Driver {
+    /// Creates one interface of `network.toml` on the stack, opening its link.
+    fn add_interface(&mut self, i: &InterfaceConfig) -> anyhow::Result<()> {
         let name = &i.name;
-        let now = d.now();
+        let now = self.now();
         let id = match (&i.link, &i.parent) {
             (Some(dev), _) => {
                 let (link, desc): (Box<dyn Link + Send>, String) = match dev {
@@ -441,12 +437,12 @@ fn build(cfg: &NetworkConfig, rt: Arc<Runtime>) -> anyhow::Result<Driver> {
                         (Box::new(l), format!("packet {p}"))
                     }
                 };
-                let id = d
+                let id = self
                     .stack
                     .create_interface(name, LinkSpec::Ethernet(link.mac()), now)
                     .map_err(|e| anyhow!("{name}: {e}"))?;
-                d.descriptions.insert(id, desc);
-                d.links.push(LinkSlot {
+                self.descriptions.insert(id, desc);
+                self.links.push(LinkSlot {
                     iface: id,
                     link,
                     queue: VecDeque::new(),
@@ -455,11 +451,11 @@ fn build(cfg: &NetworkConfig, rt: Arc<Runtime>) -> anyhow::Result<Driver> {
                 id
             }
             (None, Some(parent)) => {
-                let p = d
+                let p = self
                     .stack
                     .find_interface(parent)
                     .ok_or_else(|| anyhow!("{name}: no parent {parent}"))?;
-                d.stack
+                self.stack
                     .create_interface(name, LinkSpec::Pseudo { parent: p }, now)
                     .map_err(|e| anyhow!("{name}: {e}"))?
             }
@@ -467,29 +463,235 @@ fn build(cfg: &NetworkConfig, rt: Arc<Runtime>) -> anyhow::Result<Driver> {
         };
         let e = |e: stack::ConfigError| anyhow!("{name}: {e}");
         if i.encapsulation == CfgEncap::Ieee8022 {
-            d.stack
+            self.stack
                 .set_encapsulation(id, stack::Encapsulation::Ieee8022)
                 .map_err(e)?;
         }
         if let Some(m) = i.mtu {
-            d.stack.set_mtu(id, m).map_err(e)?;
+            self.stack.set_mtu(id, m).map_err(e)?;
         }
-        d.stack.set_link_running(id, true, now).map_err(e)?;
-        let mut out = std::mem::take(&mut d.out);
+        self.stack.set_link_running(id, true, now).map_err(e)?;
+        let mut out = std::mem::take(&mut self.out);
         if let Some((addr, len)) = i.address {
-            for w in d
+            for w in self
                 .stack
                 .set_address(&mut out, id, addr, len, now)
                 .map_err(e)?
             {
-                d.rt.log.notice(&format!("{name}: {w}"));
+                self.rt.log.notice(&format!("{name}: {w}"));
             }
         }
         if i.broadcast.is_some() {
-            d.stack.set_broadcast(id, i.broadcast).map_err(e)?;
+            self.stack.set_broadcast(id, i.broadcast).map_err(e)?;
         }
-        d.stack.set_up(&mut out, id, i.enabled, now).map_err(e)?;
-        d.out = out;
+        self.stack.set_up(&mut out, id, i.enabled, now).map_err(e)?;
+        self.out = out;
+        Ok(())
+    }
+
+    /// Deletes an interface from the stack and closes its link (a TAP netcp made disappears).
+    fn remove_interface(&mut self, name: &str) -> Result<(), String> {
+        let id = self
+            .stack
+            .find_interface(name)
+            .ok_or_else(|| format!("{name}: not on the stack"))?;
+        self.stack
+            .delete_interface(id)
+            .map_err(|e| format!("{name}: {e}"))?;
+        self.links.retain(|l| l.iface != id);
+        self.descriptions.remove(&id);
+        self.out.retain(|(i, _)| *i != id);
+        Ok(())
+    }
+
+    /// Changes the running stack from `old` to `new` (both `network.toml`, validated):
+    /// interfaces removed, added or changed (address, broadcast and MTU in place; a changed link,
+    /// parent, hardware address or encapsulation recreates the interface), kernel switches, and
+    /// the file's routes and ARP entries. On an error the stack is put back to `old` (best effort)
+    /// and the error returned.
+    pub fn apply_network(
+        &mut self,
+        old: &NetworkConfig,
+        new: &NetworkConfig,
+    ) -> Result<Vec<String>, String> {
+        match self.apply_network_once(old, new) {
+            Ok(done) => Ok(done),
+            Err(e) => {
+                if let Err(back) = self.apply_network_once(new, old) {
+                    self.rt.log.notice(&format!(
+                        "stack: cannot restore the previous network: {back}"
+                    ));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn apply_network_once(
+        &mut self,
+        old: &NetworkConfig,
+        new: &NetworkConfig,
+    ) -> Result<Vec<String>, String> {
+        let mut done = Vec::new();
+        let live = |cfg: &NetworkConfig, name: &str| {
+            cfg.interfaces
+                .iter()
+                .find(|i| i.name == name && wanted(cfg, i))
+                .cloned()
+        };
+        // What must go: gone, disabled, or changed beyond what can change in place; a pd whose
+        // parent goes goes too.
+        let mut recreate: Vec<String> = Vec::new();
+        for o in old.interfaces.iter().filter(|i| wanted(old, i)) {
+            let gone = match live(new, &o.name) {
+                None => true,
+                Some(n) => {
+                    n.link != o.link
+                        || n.parent != o.parent
+                        || n.mac != o.mac
+                        || n.encapsulation != o.encapsulation
+                        || (o.address.is_some() && n.address.is_none())
+                        || o.parent.as_ref().is_some_and(|p| recreate.contains(p))
+                }
+            };
+            if gone {
+                recreate.push(o.name.clone());
+            }
+        }
+        // pd interfaces first (a se with pds on it cannot be deleted).
+        for name in recreate.iter().rev() {
+            if self.stack.find_interface(name).is_some() {
+                self.remove_interface(name)?;
+                done.push(format!("{name} removed"));
+            }
+        }
+        for n in new.interfaces.iter().filter(|i| wanted(new, i)) {
+            let existing = live(old, &n.name).filter(|_| !recreate.contains(&n.name));
+            match existing {
+                None => {
+                    self.add_interface(n).map_err(|e| format!("{e:#}"))?;
+                    done.push(format!("{} added", n.name));
+                }
+                Some(o) if o != *n => {
+                    self.modify_interface(&o, n)?;
+                    done.push(format!("{} changed", n.name));
+                }
+                Some(_) => {}
+            }
+        }
+        if old.kernel != new.kernel {
+            self.stack.set_gateway_mode(new.kernel.gateway);
+            self.stack.set_pmtu_discovery(new.kernel.tcp_pmtu);
+            self.stack.set_accept_redirects(new.kernel.accept_redirects);
+            done.push("kernel switches".into());
+        }
+        for r in old.routes.iter().filter(|r| !new.routes.contains(r)) {
+            if let Ok(dest) = Ipv4Prefix::new(r.destination.0, r.destination.1) {
+                // It may have gone with its interface.
+                let _ = self.stack.route_delete(dest, Some(r.gateway));
+                done.push(format!("route {dest} via {} deleted", r.gateway));
+            }
+        }
+        for r in &new.routes {
+            // Routes of a recreated interface went with it: add every route the stack lacks.
+            let dest = Ipv4Prefix::new(r.destination.0, r.destination.1)
+                .map_err(|e| format!("route {}/{}: {e}", r.destination.0, r.destination.1))?;
+            let have = self.stack.routes().iter().any(|x| {
+                x.dest == dest && x.gateway == Some(r.gateway) && x.kind != RouteKind::PathMtu
+            });
+            if !have {
+                self.stack
+                    .route_add(dest, r.gateway, r.mtu)
+                    .map_err(|e| format!("route {dest} via {}: {e}", r.gateway))?;
+                if !old.routes.contains(r) {
+                    done.push(format!("route {dest} via {} added", r.gateway));
+                }
+            }
+        }
+        for a in old.arp.iter().filter(|a| !new.arp.contains(a)) {
+            let _ = self.stack.arp_delete(a.address);
+            done.push(format!("arp {} deleted", a.address));
+        }
+        for a in &new.arp {
+            let have = self.stack.arp_table().iter().any(|e| {
+                e.addr == a.address
+                    && (e.flags.permanent == a.permanent)
+                    && e.flags.proxy == a.proxy
+            });
+            if !have || !old.arp.contains(a) {
+                let now = self.now();
+                self.stack
+                    .arp_add(
+                        a.address,
+                        a.mac.map(EthernetAddress::from),
+                        ArpFlags {
+                            permanent: a.permanent,
+                            publish: a.publish,
+                            proxy: a.proxy,
+                        },
+                        now,
+                    )
+                    .map_err(|e| format!("arp {}: {e}", a.address))?;
+                if !old.arp.contains(a) {
+                    done.push(format!("arp {} added", a.address));
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// Address, broadcast and MTU of a live interface changed in place (its link stays open).
+    fn modify_interface(&mut self, o: &InterfaceConfig, n: &InterfaceConfig) -> Result<(), String> {
+        let name = &n.name;
+        let id = self
+            .stack
+            .find_interface(name)
+            .ok_or_else(|| format!("{name}: not on the stack"))?;
+        let e = |e: stack::ConfigError| format!("{name}: {e}");
+        if o.mtu != n.mtu {
+            self.stack.set_mtu(id, n.mtu.unwrap_or(1500)).map_err(e)?;
+        }
+        if o.address != n.address {
+            if let Some((addr, len)) = n.address {
+                let now = self.now();
+                let mut out = std::mem::take(&mut self.out);
+                let r = self.stack.set_address(&mut out, id, addr, len, now);
+                self.out = out;
+                for w in r.map_err(e)? {
+                    self.rt.log.notice(&format!("{name}: {w}"));
+                }
+            }
+        }
+        if o.broadcast != n.broadcast || o.address != n.address {
+            self.stack.set_broadcast(id, n.broadcast).map_err(e)?;
+        }
+        Ok(())
+    }
+}
+
+fn build(cfg: &NetworkConfig, rt: Arc<Runtime>) -> anyhow::Result<Driver> {
+    let config = StackConfig {
+        gateway_mode: cfg.kernel.gateway,
+        pmtu_discovery: cfg.kernel.tcp_pmtu,
+        accept_redirects: cfg.kernel.accept_redirects,
+        ..StackConfig::default()
+    };
+    let mut d = Driver {
+        stack: Stack::new(config, Box::new(XorShiftRng::new(os_seed()))),
+        links: Vec::new(),
+        descriptions: HashMap::new(),
+        out: Vec::new(),
+        epoch: std::time::Instant::now(),
+        rt,
+        stop: false,
+        echoes: VecDeque::new(),
+        next_ident: (os_seed() & 0xffff) as u16,
+        udp: Default::default(),
+    };
+    for i in &cfg.interfaces {
+        if wanted(cfg, i) {
+            d.add_interface(i)?;
+        }
     }
     for r in &cfg.routes {
         let dest = Ipv4Prefix::new(r.destination.0, r.destination.1)

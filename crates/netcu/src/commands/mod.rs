@@ -10,6 +10,7 @@ mod filter;
 mod general;
 mod interface;
 mod netconfig;
+mod netconfig_file;
 mod service;
 
 use std::path::PathBuf;
@@ -103,6 +104,7 @@ fn all() -> impl Iterator<Item = &'static CommandDef> {
         .iter()
         .chain(interface::COMMANDS.iter())
         .chain(netconfig::COMMANDS.iter())
+        .chain(netconfig_file::COMMANDS.iter())
         .chain(filter::COMMANDS.iter())
         .chain(dump::COMMANDS.iter())
         .chain(general::COMMANDS.iter())
