@@ -137,17 +137,19 @@ impl Registry {
     pub fn next(&mut self, after: &Oid, cx: &Ctx) -> Option<VarBind> {
         let mut best: Option<VarBind> = None;
         for i in 0..self.keys.len() {
-            let Some(p) = self.keys.get(i).cloned() else {
+            let Some(p) = self.keys.get(i) else {
                 break;
             };
             if let Some(b) = &best {
-                if b.oid < p {
+                if b.oid < *p {
                     break;
                 }
             }
-            if p < *after && !after.starts_with(&p) {
+            if *p < *after && !after.starts_with(p) {
                 continue; // the whole subtree lies before `after`
             }
+            // Cloned only for the subtrees actually asked (the handler call borrows `self`).
+            let p = p.clone();
             let mut cursor = after.clone();
             // Each shadowing child is skipped at most once, so this is bounded.
             for _ in 0..=self.keys.len() {
@@ -550,10 +552,7 @@ impl SnapshotData {
 
     pub fn next(&self, after: &Oid) -> Option<VarBind> {
         self.values
-            .range((
-                std::ops::Bound::Excluded(after.clone()),
-                std::ops::Bound::Unbounded,
-            ))
+            .range::<Oid, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
             .next()
             .map(|(k, v)| VarBind::new(k.clone(), v.clone()))
     }

@@ -138,40 +138,55 @@ fn root_disk_index(host: &dyn HostSource, disks: &[Disk]) -> u32 {
 }
 
 /// hrSystem (25.1), computed on every request.
+/// The hrSystem scalars are hrSystem.1 to hrSystem.7.
+const SYSTEM_SCALARS: std::ops::RangeInclusive<u32> = 1..=7;
+
+/// One hrSystem scalar (`n` in 1..=7), read live; only what that scalar needs is read.
+fn system_value(host: &dyn HostSource, n: u32) -> Value {
+    match n {
+        1 => {
+            let up = host
+                .read("/proc/uptime")
+                .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+                .unwrap_or(0.0);
+            Value::TimeTicks((up * 100.0).clamp(0.0, f64::from(u32::MAX)) as u32)
+        }
+        2 => {
+            let (secs, nanos, off) = host.wall_clock();
+            Value::OctetString(date_and_time(secs, nanos, off))
+        }
+        3 => {
+            let ds = disks(host);
+            int(u64::from(root_disk_index(host, &ds)))
+        }
+        4 => {
+            let cmdline = host.read("/proc/cmdline").unwrap_or_default();
+            let cmdline: String = cmdline.trim_end().chars().take(128).collect();
+            Value::string(cmdline)
+        }
+        5 => {
+            let users = host
+                .read_bytes("/var/run/utmp")
+                .map(|b| count_utmp_users(&b))
+                .unwrap_or(0);
+            Value::Gauge32(users)
+        }
+        6 => Value::Gauge32(u32::try_from(pids(host).len()).unwrap_or(u32::MAX)),
+        _ => {
+            let max = host
+                .read("/proc/sys/kernel/pid_max")
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            int(max)
+        }
+    }
+}
+
 pub fn system_snapshot(host: &dyn HostSource) -> SnapshotData {
     let mut d = SnapshotData::new();
-    let up = host
-        .read("/proc/uptime")
-        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-        .unwrap_or(0.0);
-    d.scalar(
-        hr(&[1, 1]),
-        Value::TimeTicks((up * 100.0).clamp(0.0, f64::from(u32::MAX)) as u32),
-    );
-    let (secs, nanos, off) = host.wall_clock();
-    d.scalar(
-        hr(&[1, 2]),
-        Value::OctetString(date_and_time(secs, nanos, off)),
-    );
-    let ds = disks(host);
-    d.scalar(hr(&[1, 3]), int(u64::from(root_disk_index(host, &ds))));
-    let cmdline = host.read("/proc/cmdline").unwrap_or_default();
-    let cmdline: String = cmdline.trim_end().chars().take(128).collect();
-    d.scalar(hr(&[1, 4]), Value::string(cmdline));
-    let users = host
-        .read_bytes("/var/run/utmp")
-        .map(|b| count_utmp_users(&b))
-        .unwrap_or(0);
-    d.scalar(hr(&[1, 5]), Value::Gauge32(users));
-    d.scalar(
-        hr(&[1, 6]),
-        Value::Gauge32(u32::try_from(pids(host).len()).unwrap_or(u32::MAX)),
-    );
-    let max = host
-        .read("/proc/sys/kernel/pid_max")
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or(0);
-    d.scalar(hr(&[1, 7]), int(max));
+    for n in SYSTEM_SCALARS {
+        d.scalar(hr(&[1, n]), system_value(host, n));
+    }
     d
 }
 
@@ -544,12 +559,27 @@ pub struct HrSystem {
 }
 
 impl Handler for HrSystem {
+    // As `system_snapshot(..).get` and `.next`, but reading only the scalar asked for: a
+    // walk through hrSystem must not rescan /proc and /sys for every object.
     fn get(&mut self, oid: &Oid, _cx: &Ctx) -> Value {
-        system_snapshot(&*self.host).get(oid)
+        for n in SYSTEM_SCALARS {
+            let object = hr(&[1, n]);
+            if oid.starts_with(&object) && oid.len() > object.len() {
+                return if oid.arcs().get(object.len()..) == Some(&[0][..]) {
+                    system_value(&*self.host, n)
+                } else {
+                    Value::NoSuchInstance
+                };
+            }
+        }
+        Value::NoSuchObject
     }
 
     fn next(&mut self, after: &Oid, _cx: &Ctx) -> Option<crate::value::VarBind> {
-        system_snapshot(&*self.host).next(after)
+        SYSTEM_SCALARS
+            .map(|n| (n, hr(&[1, n, 0])))
+            .find(|(_, oid)| oid > after)
+            .map(|(n, oid)| crate::value::VarBind::new(oid, system_value(&*self.host, n)))
     }
 
     fn test_set(&mut self, vb: &crate::value::VarBind, _cx: &Ctx) -> Result<(), ErrorStatus> {
@@ -692,6 +722,43 @@ mod tests {
         assert_eq!(d.get(&hr(&[1, 3, 0])), Value::Integer(1537));
         assert_eq!(d.get(&hr(&[1, 6, 0])), Value::Gauge32(2));
         assert_eq!(d.get(&hr(&[1, 7, 0])), Value::Integer(4_194_304));
+    }
+
+    #[test]
+    fn hr_system_handler_matches_snapshot() {
+        let host: Arc<dyn HostSource> = Arc::new(fake());
+        let snap = system_snapshot(&*host);
+        let mut h = HrSystem {
+            host,
+            events: None,
+            committed: 0,
+        };
+        let cx = Ctx {
+            now: Duration::ZERO,
+        };
+        let probes = [
+            Oid::new(&[1]),
+            hr(&[]),
+            hr(&[1]),
+            hr(&[1, 0]),
+            hr(&[1, 1]),
+            hr(&[1, 1, 0]),
+            hr(&[1, 1, 0, 0]),
+            hr(&[1, 1, 1]),
+            hr(&[1, 3, 0]),
+            hr(&[1, 4, 7]),
+            hr(&[1, 6, 0]),
+            hr(&[1, 7]),
+            hr(&[1, 7, 0]),
+            hr(&[1, 7, 0, 1]),
+            hr(&[1, 8]),
+            hr(&[1, 8, 0]),
+            hr(&[2]),
+        ];
+        for p in &probes {
+            assert_eq!(h.get(p, &cx), snap.get(p), "get {p}");
+            assert_eq!(h.next(p, &cx), snap.next(p), "next {p}");
+        }
     }
 
     #[test]

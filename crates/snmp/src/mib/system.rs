@@ -75,6 +75,21 @@ impl SystemGroup {
 
 impl Handler for SystemGroup {
     fn get(&mut self, oid: &Oid, cx: &Ctx) -> Value {
+        // The scalars directly, as `all` gives them: a GET of sysUpTime.0 must not build the
+        // whole group and sysORTable.
+        if let Some([n @ 1..=8, 0]) = oid.suffix(&SYSTEM) {
+            let s = lock(&self.state);
+            return match *n {
+                1 => Value::string(&self.descr),
+                2 => Value::ObjectId(self.object_id.clone()),
+                3 => Value::TimeTicks(centis(cx.now)),
+                CONTACT => Value::string(&s.contact),
+                NAME => Value::string(&s.name),
+                LOCATION => Value::string(&s.location),
+                7 => Value::Integer(self.services),
+                _ => Value::TimeTicks(s.or_last_change),
+            };
+        }
         let all = self.all(cx);
         if let Some(vb) = all.iter().find(|vb| vb.oid == *oid) {
             return vb.value.clone();
@@ -137,5 +152,37 @@ impl Handler for SystemGroup {
 
     fn cleanup_set(&mut self, _vb: &VarBind, _cx: &Ctx) {
         self.undo.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn scalar_get_matches_the_whole_group() {
+        let config = AgentConfig::default();
+        let state = Arc::new(Mutex::new(SystemState {
+            contact: "c".into(),
+            name: "n".into(),
+            location: "l".into(),
+            ..SystemState::default()
+        }));
+        let mut g = SystemGroup::new(&config, state);
+        let cx = Ctx {
+            now: Duration::from_millis(12_340),
+        };
+        let all = g.all(&cx);
+        for n in 1..=8 {
+            let oid = SYSTEM.child(&[n, 0]);
+            let want = all
+                .iter()
+                .find(|vb| vb.oid == oid)
+                .map(|vb| vb.value.clone());
+            assert_eq!(Some(g.get(&oid, &cx)), want, "sys.{n}.0");
+        }
+        assert_eq!(g.get(&SYSTEM.child(&[3, 1]), &cx), Value::NoSuchInstance);
+        assert_eq!(g.get(&SYSTEM.child(&[10, 0]), &cx), Value::NoSuchObject);
     }
 }
