@@ -230,6 +230,17 @@ fn user_exists(name: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A TOML syntax or type error of `text` (from `file`) as a diagnostic at its position.
+pub fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> ConfigErrors {
+    let offset = e.span().map_or(0, |s| s.start);
+    ConfigErrors(vec![Diagnostic::at_offset(
+        file,
+        text,
+        offset,
+        e.message().trim_end().to_string(),
+    )])
+}
+
 /// Writes `servers` to `dir/servers.toml` atomically (a temporary file, fsync, rename), keeping
 /// the comments and layout of the file as it stands.
 pub fn save_servers(dir: &Path, servers: &ServersConfig) -> std::io::Result<()> {
@@ -255,6 +266,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        // The new file keeps the old one's permissions (an administrator may have narrowed them).
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
         std::fs::rename(&tmp, path)?;
         std::fs::File::open(dir)?.sync_all()
     })();

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use control::config::{self, Loaded, Origin, ResolvedService, Server, ServersConfig};
-use control::protocol::{BoundSocket, ServiceState, ServiceStatus};
+use control::protocol::{BoundSocket, Response, ServiceState, ServiceStatus};
 use servicedb::{Protocol, ServiceDb};
 use services::finger::FingerConfig;
 use services::qotd::Quotes;
@@ -59,6 +59,20 @@ pub struct Daemon {
     netstack: Option<crate::netstack::NetstackHandle>,
     /// network.toml as the running stack has it (`netconfig_requests.rs`).
     network: Option<control::config::network::NetworkConfig>,
+}
+
+/// A successful answer to a control request.
+fn ok(message: impl Into<String>) -> Response {
+    Response::Ok {
+        message: message.into(),
+    }
+}
+
+/// A refusal, saying why.
+fn err(message: impl Into<String>) -> Response {
+    Response::Error {
+        message: message.into(),
+    }
 }
 
 /// The log targets a configuration asks for; relative paths are relative to its directory.

@@ -10,7 +10,6 @@ use services::Builtin;
 
 use super::ConfigErrors;
 use crate::access::{AccessAction, AccessRule};
-use crate::span::Diagnostic;
 
 /// `servers.toml`: the master server's settings, defaults for every service, and the services.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -194,15 +193,8 @@ struct SpannedServers {
 
 /// Parses `servers.toml` text; `file` names it in diagnostics.
 pub fn parse_servers(text: &str, file: &str) -> Result<ParsedServers, ConfigErrors> {
-    let raw: SpannedServers = toml::from_str(text).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        ConfigErrors(vec![Diagnostic::at_offset(
-            file,
-            text,
-            offset,
-            e.message().to_string(),
-        )])
-    })?;
+    let raw: SpannedServers =
+        toml::from_str(text).map_err(|e| super::toml_error(file, text, &e))?;
     let service_lines = raw
         .service
         .iter()

@@ -363,15 +363,7 @@ fn linux_name_ok(s: &str) -> bool {
 /// Parses and validates `network.toml` text; `file` names it in diagnostics. Returns the
 /// configuration and its warnings (seed 001's cautions), or every error found.
 pub fn parse_network(text: &str, file: &str) -> Result<(NetworkConfig, Vec<String>), ConfigErrors> {
-    let raw: RawNetwork = toml::from_str(text).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        ConfigErrors(vec![Diagnostic::at_offset(
-            file,
-            text,
-            offset,
-            e.message().trim_end().to_string(),
-        )])
-    })?;
+    let raw: RawNetwork = toml::from_str(text).map_err(|e| super::toml_error(file, text, &e))?;
     let mut c = Checker {
         file,
         text,

@@ -261,15 +261,7 @@ fn is_oid(s: &str) -> bool {
 
 /// Parses and checks `snmp.toml` text; `file` names it in diagnostics.
 pub fn parse_snmp(text: &str, file: &str) -> Result<SnmpConfig, ConfigErrors> {
-    let config: SnmpConfig = toml::from_str(text).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        ConfigErrors(vec![Diagnostic::at_offset(
-            file,
-            text,
-            offset,
-            e.message().to_string(),
-        )])
-    })?;
+    let config: SnmpConfig = toml::from_str(text).map_err(|e| super::toml_error(file, text, &e))?;
     let mut errors = Vec::new();
     let mut problem = |what: String| errors.push(Diagnostic::whole_file(file, what));
     for c in &config.communities {

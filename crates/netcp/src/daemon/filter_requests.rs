@@ -8,17 +8,9 @@ use filter::report::{LogFormat, LogSettings, LogTarget};
 
 use stack::IfaceId;
 
-use super::Daemon;
+use super::{err, ok, Daemon};
 use crate::filters::{linux_interface_exists, load_list};
 use crate::netstack::FilterSlots;
-
-fn ok(message: String) -> Response {
-    Response::Ok { message }
-}
-
-fn err(message: String) -> Response {
-    Response::Error { message }
-}
 
 impl Daemon {
     /// SET INTERFACE name with filter qualifiers.

@@ -12,38 +12,7 @@ use control::config::network::{parse_network, NetworkConfig, NETWORK_FILE};
 use control::config::network_edit;
 use control::protocol::{NetConfigOp, Response};
 
-use super::Daemon;
-
-fn ok(message: impl Into<String>) -> Response {
-    Response::Ok {
-        message: message.into(),
-    }
-}
-
-fn err(message: impl Into<String>) -> Response {
-    Response::Error {
-        message: message.into(),
-    }
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory and a rename.
-fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension(format!("toml.tmp{}", std::process::id()));
-    let r = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if r.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    r
-}
+use super::{err, ok, Daemon};
 
 fn addresses(cfg: &NetworkConfig) -> BTreeSet<Ipv4Addr> {
     cfg.interfaces
@@ -185,7 +154,7 @@ impl Daemon {
             .apply_network(Some(cfg))
             .await
             .map_err(|e| format!("change refused, {file} and the stack unchanged: {e}"))?;
-        if let Err(e) = write_atomically(&path, &edited) {
+        if let Err(e) = control::config::write_atomically(&path, edited.as_bytes()) {
             // Put the stack back as the file still says.
             if let Err(back) = self.apply_network(before).await {
                 self.rt

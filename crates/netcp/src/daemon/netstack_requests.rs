@@ -11,20 +11,8 @@ use control::protocol::{
 };
 use stack::{ArpFlags, ArpState, EthernetAddress, Ipv4Prefix, RouteKind};
 
-use super::Daemon;
+use super::{err, ok, Daemon};
 use crate::netstack::{Driver, NetstackHandle};
-
-fn ok(message: impl Into<String>) -> Response {
-    Response::Ok {
-        message: message.into(),
-    }
-}
-
-fn err(message: impl Into<String>) -> Response {
-    Response::Error {
-        message: message.into(),
-    }
-}
 
 fn seconds_until(d: &Driver, t: Option<stack::Instant>) -> Option<u64> {
     t.map(|t| t.saturating_duration_since(d.now()).as_secs())

@@ -6,20 +6,8 @@ use control::protocol::{
     Request, Response, ServiceChanges, ServiceCounters, VersionInfo, PROTOCOL_VERSION,
 };
 
-use super::{open_listeners, stop_listeners, Daemon, Slot};
+use super::{err, ok, open_listeners, stop_listeners, Daemon, Slot};
 use crate::service::ServiceShared;
-
-fn ok(message: impl Into<String>) -> Response {
-    Response::Ok {
-        message: message.into(),
-    }
-}
-
-fn err(message: impl Into<String>) -> Response {
-    Response::Error {
-        message: message.into(),
-    }
-}
 
 fn no_such(name: &str) -> Response {
     err(format!("no service `{name}` (SHOW SERVICES lists them)"))
