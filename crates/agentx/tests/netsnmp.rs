@@ -1,0 +1,277 @@
+//! Against net-snmp: snmpd runs as the AgentX master (its own socket, port and state
+//! directory under a unique temporary directory), the example subagent registers through it,
+//! and the net-snmp command-line tools see and set our objects. Then snmpd is killed and
+//! restarted: the subagent must re-open and re-register by itself.
+//!
+//! Skipped (with a message) when /usr/sbin/snmpd or the tools are not installed.
+
+#[path = "../examples/subagent.rs"]
+mod example;
+
+use agentx::session::State;
+use agentx::subagent::Status;
+use snmp::Value;
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+const SNMPD: &str = "/usr/sbin/snmpd";
+
+/// snmpd and its files; killed and removed on drop.
+struct Master {
+    dir: PathBuf,
+    conf: PathBuf,
+    socket: PathBuf,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Master {
+    fn new(trap_port: u16) -> Master {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("maynard-agentx-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(dir.join("persist")).expect("temp dir");
+        let socket = dir.join("agentx");
+        let port = free_udp_port();
+        let conf = dir.join("snmpd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "master agentx\n\
+                 agentXSocket {sock}\n\
+                 agentXTimeout 5\n\
+                 agentaddress udp:127.0.0.1:{port}\n\
+                 rwcommunity maynardtest 127.0.0.1\n\
+                 trap2sink 127.0.0.1:{trap_port} maynardtest\n",
+                sock = socket.display()
+            ),
+        )
+        .expect("write snmpd.conf");
+        Master {
+            dir,
+            conf,
+            socket,
+            port,
+            child: None,
+        }
+    }
+
+    fn start(&mut self) {
+        let _ = std::fs::remove_file(&self.socket);
+        let child = Command::new(SNMPD)
+            .args(["-f", "-Lo", "-C", "-c"])
+            .arg(&self.conf)
+            .env("SNMP_PERSISTENT_DIR", self.dir.join("persist"))
+            .env("MIBS", "")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn snmpd");
+        self.child = Some(child);
+        wait_for(Duration::from_secs(10), "snmpd's agentx socket", || {
+            self.socket.exists()
+        });
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn target(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Runs an snmp tool against this snmpd; returns (success, stdout + stderr).
+    fn tool(&self, tool: &str, args: &[&str]) -> (bool, String) {
+        let out = Command::new(tool)
+            .args([
+                "-v2c",
+                "-c",
+                "maynardtest",
+                "-On",
+                "-t",
+                "3",
+                "-r",
+                "1",
+                "-M",
+                "/dev/null",
+            ])
+            .arg(self.target())
+            .args(args)
+            .env("MIBS", "")
+            .output()
+            .expect("run snmp tool");
+        let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
+        s.push_str(&String::from_utf8_lossy(&out.stderr));
+        (out.status.success(), s)
+    }
+}
+
+impl Drop for Master {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_udp_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    s.local_addr().expect("addr").port()
+}
+
+fn wait_for(limit: Duration, what: &str, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn wait_registered(st: &mut watch::Receiver<Status>, sessions: u64) {
+    let want =
+        |s: &Status| s.state == State::Ready && s.sessions >= sessions && s.registered.len() == 2;
+    tokio::time::timeout(Duration::from_secs(20), st.wait_for(want))
+        .await
+        .expect("subagent did not register in time")
+        .expect("status channel");
+}
+
+fn have_tools() -> bool {
+    Path::new(SNMPD).exists()
+        && ["snmpget", "snmpwalk", "snmpset"].iter().all(|t| {
+            Command::new(t)
+                .arg("-V")
+                .output()
+                .is_ok_and(|o| o.status.success() || !o.stderr.is_empty())
+        })
+}
+
+/// The BER contents octets of an OID, to find it inside a trap datagram.
+fn ber_oid(o: &snmp::Oid) -> Vec<u8> {
+    let mut v = Vec::new();
+    o.encode_contents(&mut v);
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_net_snmp_master() {
+    if !have_tools() {
+        eprintln!("SKIPPED: net-snmp's snmpd and tools are not installed");
+        return;
+    }
+    let traps = UdpSocket::bind("127.0.0.1:0").expect("bind trap sink");
+    traps
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut master = Master::new(traps.local_addr().expect("addr").port());
+    master.start();
+
+    let ex = example::example(&master.socket.display().to_string());
+    let mut status = ex.sub.status();
+    let stop = ex.sub.shutdown_handle();
+    let mut sub = ex.sub;
+    let runner = tokio::spawn(async move { sub.run().await });
+    wait_registered(&mut status, 1).await;
+
+    let base = example::example_oid().to_string();
+    let lvl = format!("{base}.1.3.0");
+    // snmpget through snmpd reaches our handler.
+    let (ok, out) = master.tool("snmpget", &[&format!("{base}.1.1.0"), &lvl]);
+    assert!(ok, "snmpget failed: {out}");
+    assert!(
+        out.contains("Maynard AgentX example subagent"),
+        "unexpected: {out}"
+    );
+    assert!(
+        out.contains(&format!(".{lvl} = INTEGER: 1")),
+        "unexpected: {out}"
+    );
+
+    // snmpwalk sees the scalars and the table, column by column.
+    let (ok, out) = master.tool("snmpwalk", &[&base]);
+    assert!(ok, "snmpwalk failed: {out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4 + 8, "walk: {out}");
+    assert!(
+        out.contains(&format!(".{base}.2.1.2.2 = STRING: \"se0\"")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(".{base}.2.1.3.2 = Counter64: 9876543210")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(".{base}.2.1.4.1 = IpAddress: 127.0.0.1")),
+        "{out}"
+    );
+    let pos = |s: &str| lines.iter().position(|l| l.starts_with(s));
+    assert!(pos(&format!(".{base}.2.1.1.2")) < pos(&format!(".{base}.2.1.2.1")));
+
+    // snmpset reaches our handler through the four Set phases.
+    let (ok, out) = master.tool("snmpset", &[&lvl, "i", "42"]);
+    assert!(ok, "snmpset failed: {out}");
+    assert_eq!(*ex.level.lock().unwrap(), 42);
+    let (ok, out) = master.tool("snmpget", &[&lvl]);
+    assert!(ok && out.contains("INTEGER: 42"), "{out}");
+    // The Set sent exampleLevelChanged through snmpd to its trap sink.
+    // (snmpd's own coldStart may arrive first.)
+    let trap_oid = ber_oid(&example::level_changed_oid());
+    let mut seen = Vec::new();
+    let found = (0..5).any(|_| {
+        let mut buf = [0u8; 1500];
+        let n = traps
+            .recv(&mut buf)
+            .expect("no exampleLevelChanged at snmpd's trap sink");
+        seen.push(n);
+        buf[..n].windows(trap_oid.len()).any(|w| w == trap_oid)
+    });
+    assert!(
+        found,
+        "no exampleLevelChanged among traps of sizes {seen:?}"
+    );
+    // A value our check refuses, and a read-only object: refused, nothing changes.
+    let (ok, out) = master.tool("snmpset", &[&lvl, "i", "1000"]);
+    assert!(!ok && out.contains("wrongValue"), "{out}");
+    let (ok, out) = master.tool("snmpset", &[&format!("{base}.1.1.0"), "s", "x"]);
+    assert!(!ok && out.contains("notWritable"), "{out}");
+    assert_eq!(*ex.level.lock().unwrap(), 42);
+    // A table cell.
+    let (ok, out) = master.tool("snmpset", &[&format!("{base}.2.1.2.2"), "s", "wan0"]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        ex.table.cell(&snmp::oid!(2), 2),
+        Some(Value::string("wan0"))
+    );
+    let (ok, out) = master.tool("snmpset", &[&format!("{base}.1.4.0"), "s", "ops"]);
+    assert!(ok, "{out}");
+    assert_eq!(*ex.contact.lock().unwrap(), b"ops");
+
+    // Kill snmpd: the subagent notices; restart it: the subagent re-opens and re-registers.
+    master.kill();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| s.state != State::Ready),
+    )
+    .await
+    .expect("subagent did not notice the master's death")
+    .expect("status");
+    master.start();
+    wait_registered(&mut status, 2).await;
+    let (ok, out) = master.tool("snmpget", &[&lvl]);
+    assert!(ok && out.contains("INTEGER: 42"), "after restart: {out}");
+
+    stop.shutdown();
+    let r = tokio::time::timeout(Duration::from_secs(5), runner)
+        .await
+        .expect("subagent did not stop")
+        .expect("join");
+    assert_eq!(r, Ok(()));
+}
