@@ -18,6 +18,7 @@
 //! | 99999.2.1.4.0            | exampleContact OCTET STRING(64) | read-write      |
 //! | 99999.2.2.1.C.ifIndex    | exampleIfTable: 1 index, 2 name (read-write), 3 octets (Counter64), 4 address (IpAddress) | |
 //! | 99999.2.0.1              | exampleLevelChanged notification (exampleLevel) |  |
+//! | 99999.2.3.1              | the example's AGENT-CAPABILITIES (in sysORTable) |  |
 
 use agentx::helpers::{Scalars, Table, TableData};
 use agentx::subagent::{Notifier, Subagent};
@@ -34,6 +35,11 @@ pub fn example_oid() -> Oid {
 /// exampleLevelChanged.
 pub fn level_changed_oid() -> Oid {
     example_oid().child(&[0, 1])
+}
+
+/// The example's AGENT-CAPABILITIES identity (listed in the master's sysORTable).
+pub fn example_caps_oid() -> Oid {
+    example_oid().child(&[3, 1])
 }
 
 /// The subagent and the state its handlers share with the program.
@@ -126,6 +132,7 @@ pub fn example(socket: &str) -> Example {
         .id(example_oid())
         .register(example_oid().child(&[1]), scalars)
         .register(example_oid().child(&[2]), if_table)
+        .agent_caps(example_caps_oid(), "Maynard AgentX example: all objects")
         .on_event(|e| eprintln!("agentx: {e:?}"))
         .build();
     let _ = notifier.set(sub.notifier());

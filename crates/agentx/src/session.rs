@@ -5,11 +5,13 @@
 //! not answer.
 
 use crate::pdu::{
-    ContextVarBinds, Get, GetBulk, Header, Open, Pdu, PduBody, Register, Response, SearchRange,
+    AgentCaps, ContextVarBinds, Get, GetBulk, Header, Open, Pdu, PduBody, Register, Response,
+    SearchRange,
 };
 use crate::pdu_error::{CloseReason, ResponseError};
 use snmp::registry::Ctx;
-use snmp::{ErrorStatus, Oid, Registry, Value, VarBind};
+use snmp::registry::RegistryError;
+use snmp::{ErrorStatus, Handler, Oid, Registry, Value, VarBind};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -29,6 +31,8 @@ pub struct Config {
     pub ping_interval: Option<Duration>,
     /// Notifications kept while the session is not open (older ones are dropped first).
     pub max_queued_notifications: usize,
+    /// AGENT-CAPABILITIES announced (AddAgentCaps) once registered: identity, description.
+    pub agent_caps: Vec<(Oid, String)>,
 }
 
 impl Default for Config {
@@ -40,6 +44,7 @@ impl Default for Config {
             priority: 127,
             ping_interval: Some(Duration::from_secs(15)),
             max_queued_notifications: 100,
+            agent_caps: Vec::new(),
         }
     }
 }
@@ -69,6 +74,12 @@ pub enum Event {
     OpenFailed(ResponseError),
     /// A subtree is registered.
     Registered(Oid),
+    /// A subtree is unregistered (answer to our Unregister).
+    Unregistered(Oid),
+    /// The master accepted an AddAgentCaps.
+    AgentCapsAdded(Oid),
+    /// The master refused an AddAgentCaps or RemoveAgentCaps.
+    AgentCapsFailed(Oid, ResponseError),
     /// The master refused a registration (e.g. duplicateRegistration).
     RegisterFailed(Oid, ResponseError),
     /// The master closed the session.
@@ -87,6 +98,9 @@ pub enum Event {
 enum Pending {
     Open,
     Register(Oid),
+    Unregister(Oid),
+    AddCaps(Oid),
+    RemoveCaps(Oid),
     Ping,
     Notify,
 }
@@ -225,6 +239,78 @@ impl Session {
             varbinds,
         });
         self.request(Pending::Notify, body)
+    }
+
+    fn is_open(&self) -> bool {
+        matches!(self.state, State::Registering | State::Ready)
+    }
+
+    /// Serves one more subtree: registered with the master now when the session is open
+    /// (the returned PDU), and on every later connection.
+    pub fn register(
+        &mut self,
+        subtree: Oid,
+        handler: Box<dyn Handler>,
+    ) -> Result<Option<Pdu>, RegistryError> {
+        self.registry.register(subtree.clone(), handler)?;
+        self.subtrees.push(subtree.clone());
+        if !self.is_open() {
+            return Ok(None);
+        }
+        let mut reg = Register::subtree(subtree.clone());
+        reg.priority = self.config.priority;
+        Ok(Some(self.request(
+            Pending::Register(subtree),
+            PduBody::Register(reg),
+        )))
+    }
+
+    /// Stops serving a subtree (its handler is dropped); returns the Unregister to send when
+    /// the session is open. `None` also when the subtree was not registered.
+    pub fn unregister(&mut self, subtree: &Oid) -> Option<Pdu> {
+        self.registry.unregister_subtree(subtree)?;
+        self.subtrees.retain(|s| s != subtree);
+        if !self.is_open() {
+            return None;
+        }
+        let mut reg = Register::subtree(subtree.clone());
+        reg.priority = self.config.priority;
+        Some(self.request(
+            Pending::Unregister(subtree.clone()),
+            PduBody::Unregister(reg),
+        ))
+    }
+
+    fn caps_pdu(&mut self, id: Oid, descr: String) -> Pdu {
+        let body = PduBody::AddAgentCaps(AgentCaps {
+            context: None,
+            id: id.clone(),
+            descr: descr.into_bytes(),
+        });
+        self.request(Pending::AddCaps(id), body)
+    }
+
+    /// Announces an AGENT-CAPABILITIES (the master lists it in sysORTable); kept for later
+    /// connections. Returns the PDU to send when the session is ready.
+    pub fn add_agent_caps(&mut self, id: Oid, descr: String) -> Option<Pdu> {
+        self.config.agent_caps.retain(|(i, _)| *i != id);
+        self.config.agent_caps.push((id.clone(), descr.clone()));
+        (self.state == State::Ready).then(|| self.caps_pdu(id, descr))
+    }
+
+    /// Withdraws an AGENT-CAPABILITIES.
+    pub fn remove_agent_caps(&mut self, id: &Oid) -> Option<Pdu> {
+        let before = self.config.agent_caps.len();
+        self.config.agent_caps.retain(|(i, _)| i != id);
+        if before == self.config.agent_caps.len() || self.state != State::Ready {
+            return None;
+        }
+        let body = PduBody::RemoveAgentCaps(AgentCaps {
+            context: None,
+            id: id.clone(),
+            descr: Vec::new(),
+        });
+        Some(self.request(Pending::RemoveCaps(id.clone()), body))
     }
 
     /// Time passes: returns PDUs to send (a Ping when due; a Close when the master stopped
@@ -367,6 +453,21 @@ impl Session {
                         .push_back(Event::RegisterFailed(subtree, r.error));
                 }
             }
+            Pending::Unregister(subtree) => {
+                // Refused or not, the handler is gone: the master times out on it if it
+                // still routes there.
+                self.events.push_back(Event::Unregistered(subtree));
+            }
+            Pending::AddCaps(id) => self.events.push_back(if r.error.is_ok() {
+                Event::AgentCapsAdded(id)
+            } else {
+                Event::AgentCapsFailed(id, r.error)
+            }),
+            Pending::RemoveCaps(id) => {
+                if !r.error.is_ok() {
+                    self.events.push_back(Event::AgentCapsFailed(id, r.error));
+                }
+            }
             Pending::Ping => self.events.push_back(Event::Pong),
             Pending::Notify => {
                 if !r.error.is_ok() {
@@ -381,6 +482,9 @@ impl Session {
         if self.state == State::Registering && !registering {
             self.state = State::Ready;
             self.last_ping = self.now;
+            for (id, descr) in self.config.agent_caps.clone() {
+                out.push(self.caps_pdu(id, descr));
+            }
             while let Some(vbs) = self.queued.pop_front() {
                 out.push(self.notify_pdu(vbs));
             }

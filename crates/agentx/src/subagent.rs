@@ -18,7 +18,7 @@
 //! ```
 
 use crate::pdu::{frame_len, Header, Pdu};
-use crate::pdu_error::CloseReason;
+use crate::pdu_error::{CloseReason, ResponseError};
 use crate::session::{Config, Event, Session, State};
 use snmp::{Handler, Oid, Registry, Value, VarBind};
 use std::path::PathBuf;
@@ -106,6 +106,52 @@ impl Notifier {
         v.push(VarBind::new(snmp_trap_oid(), Value::ObjectId(trap)));
         v.extend(objects);
         self.notify(v)
+    }
+}
+
+/// A change asked of a running subagent.
+enum Command {
+    Register(Oid, Box<dyn Handler>),
+    Unregister(Oid),
+    AddCaps(Oid, String),
+    RemoveCaps(Oid),
+}
+
+/// Changes what a running subagent serves (cheap to clone, usable from any task). Changes
+/// apply to the current session at once and to every later one.
+#[derive(Clone)]
+pub struct Control {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl Control {
+    fn send(&self, c: Command) -> Result<(), NotifyError> {
+        self.tx.send(c).map_err(|_| NotifyError::Stopped)
+    }
+
+    /// Serves one more subtree (esnmp_register). A subtree already served locally is
+    /// reported as an `Event::RegisterFailed` with processingError.
+    pub fn register(
+        &self,
+        subtree: Oid,
+        handler: impl Handler + 'static,
+    ) -> Result<(), NotifyError> {
+        self.send(Command::Register(subtree, Box::new(handler)))
+    }
+
+    /// Stops serving a subtree (esnmp_unregister).
+    pub fn unregister(&self, subtree: Oid) -> Result<(), NotifyError> {
+        self.send(Command::Unregister(subtree))
+    }
+
+    /// Announces an AGENT-CAPABILITIES (esnmp_capabilities).
+    pub fn add_agent_caps(&self, id: Oid, descr: impl Into<String>) -> Result<(), NotifyError> {
+        self.send(Command::AddCaps(id, descr.into()))
+    }
+
+    /// Withdraws an AGENT-CAPABILITIES (esnmp_uncapabilities).
+    pub fn remove_agent_caps(&self, id: Oid) -> Result<(), NotifyError> {
+        self.send(Command::RemoveCaps(id))
     }
 }
 
@@ -199,6 +245,13 @@ impl SubagentBuilder {
         self
     }
 
+    /// Announces an AGENT-CAPABILITIES statement once registered (the master lists it in
+    /// sysORTable).
+    pub fn agent_caps(mut self, id: Oid, descr: impl Into<String>) -> Self {
+        self.config.agent_caps.push((id, descr.into()));
+        self
+    }
+
     /// Called with every session event (opened, registered, refused, timeouts...), e.g. to
     /// log them.
     pub fn on_event(mut self, f: impl FnMut(&Event) + Send + 'static) -> Self {
@@ -217,6 +270,7 @@ impl SubagentBuilder {
         };
         let (notify_tx, notify_rx) = mpsc::channel(256);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (status_tx, _) = watch::channel(Status {
             state: State::Closed,
             session_id: 0,
@@ -229,6 +283,8 @@ impl SubagentBuilder {
             backoff: self.backoff,
             notify_tx,
             notify_rx,
+            cmd_tx,
+            cmd_rx,
             shutdown_tx: std::sync::Arc::new(shutdown_tx),
             shutdown_rx,
             status_tx,
@@ -247,6 +303,8 @@ pub struct Subagent {
     backoff: (Duration, Duration),
     notify_tx: mpsc::Sender<Vec<VarBind>>,
     notify_rx: mpsc::Receiver<Vec<VarBind>>,
+    cmd_tx: mpsc::UnboundedSender<Command>,
+    cmd_rx: mpsc::UnboundedReceiver<Command>,
     shutdown_tx: std::sync::Arc<watch::Sender<bool>>,
     shutdown_rx: watch::Receiver<bool>,
     status_tx: watch::Sender<Status>,
@@ -286,6 +344,13 @@ impl Subagent {
         }
     }
 
+    /// A handle to register and unregister subtrees and capabilities while running.
+    pub fn control(&self) -> Control {
+        Control {
+            tx: self.cmd_tx.clone(),
+        }
+    }
+
     /// A handle to stop [`Subagent::run`].
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         ShutdownHandle(self.shutdown_tx.clone())
@@ -322,9 +387,17 @@ impl Subagent {
                 Ended::Lost { was_ready: true } => delay = self.backoff.0,
                 Ended::Lost { was_ready: false } => {}
             }
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = self.shutdown_rx.changed() => return Ok(()),
+            let wake = Instant::now() + delay;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(wake) => break,
+                    _ = self.shutdown_rx.changed() => return Ok(()),
+                    // Not connected: changes only prepare the next session.
+                    Some(cmd) = self.cmd_rx.recv() => {
+                        let _ = self.apply(cmd);
+                        self.drain_events();
+                    }
+                }
             }
             delay = (delay * 2).min(self.backoff.1);
         }
@@ -357,6 +430,7 @@ impl Subagent {
             match &e {
                 Event::Opened { .. } => self.sessions += 1,
                 Event::Registered(o) => self.registered.push(o.clone()),
+                Event::Unregistered(o) => self.registered.retain(|r| r != o),
                 _ => {}
             }
             if let Some(f) = self.on_event.as_mut() {
@@ -403,6 +477,7 @@ impl Subagent {
                 },
                 _ = tokio::time::sleep_until(wake) => self.session.tick(self.epoch.elapsed()),
                 Some(vbs) = self.notify_rx.recv() => self.session.notify(vbs).into_iter().collect(),
+                Some(cmd) = self.cmd_rx.recv() => self.apply(cmd),
                 _ = self.shutdown_rx.changed() => {
                     let close = self.session.close(CloseReason::Shutdown);
                     let _ = send(&mut wr, &close.into_iter().collect::<Vec<_>>()).await;
@@ -414,6 +489,30 @@ impl Subagent {
                 self.session.disconnected();
             }
         }
+    }
+
+    /// Applies a [`Control`] request; returns what to send.
+    fn apply(&mut self, cmd: Command) -> Vec<Pdu> {
+        let pdu = match cmd {
+            Command::Register(oid, h) => match self.session.register(oid.clone(), h) {
+                Ok(p) => p,
+                Err(_) => {
+                    let e = Event::RegisterFailed(oid, ResponseError::ProcessingError);
+                    if let Some(f) = self.on_event.as_mut() {
+                        f(&e);
+                    }
+                    None
+                }
+            },
+            Command::Unregister(oid) => {
+                // Not open: nothing goes to the master, the subtree is just forgotten.
+                self.registered.retain(|r| *r != oid);
+                self.session.unregister(&oid)
+            }
+            Command::AddCaps(id, d) => self.session.add_agent_caps(id, d),
+            Command::RemoveCaps(id) => self.session.remove_agent_caps(&id),
+        };
+        pdu.into_iter().collect()
     }
 
     /// Cuts whole PDUs off the front of `buf` and handles them. `Err` carries the Close to

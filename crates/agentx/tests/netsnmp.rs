@@ -177,6 +177,7 @@ async fn through_net_snmp_master() {
     let ex = example::example(&master.socket.display().to_string());
     let mut status = ex.sub.status();
     let stop = ex.sub.shutdown_handle();
+    let status_control = ex.sub.control();
     let mut sub = ex.sub;
     let runner = tokio::spawn(async move { sub.run().await });
     wait_registered(&mut status, 1).await;
@@ -253,6 +254,37 @@ async fn through_net_snmp_master() {
     let (ok, out) = master.tool("snmpset", &[&format!("{base}.1.4.0"), "s", "ops"]);
     assert!(ok, "{out}");
     assert_eq!(*ex.contact.lock().unwrap(), b"ops");
+
+    // AddAgentCaps put the example into snmpd's sysORTable.
+    let (ok, out) = master.tool("snmpwalk", &["1.3.6.1.2.1.1.9.1.2"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&format!("OID: .{}", example::example_caps_oid())),
+        "sysORTable without our capabilities: {out}"
+    );
+
+    // Unregister the table while running: only the scalars remain; register it back.
+    let control = status_control.clone();
+    control
+        .unregister(example::example_oid().child(&[2]))
+        .expect("control");
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| s.registered.len() == 1),
+    )
+    .await
+    .expect("unregister not answered")
+    .expect("status");
+    let (ok, out) = master.tool("snmpwalk", &[&base]);
+    assert!(ok && out.lines().count() == 4, "after unregister: {out}");
+    let table =
+        agentx::helpers::Table::new(example::example_oid().child(&[2, 1]), ex.table.clone());
+    control
+        .register(example::example_oid().child(&[2]), table)
+        .expect("control");
+    wait_registered(&mut status, 1).await;
+    let (ok, out) = master.tool("snmpwalk", &[&base]);
+    assert!(ok && out.lines().count() == 12, "after register: {out}");
 
     // Kill snmpd: the subagent notices; restart it: the subagent re-opens and re-registers.
     master.kill();

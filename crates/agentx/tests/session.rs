@@ -395,3 +395,89 @@ fn master_refusals_and_close() {
         Some(Event::OpenFailed(ResponseError::OpenFailed))
     );
 }
+
+#[test]
+fn dynamic_registration_and_agent_caps() {
+    let (mut s, _, _) = ready();
+    let extra = base().child(&[5]);
+    let scalars = Scalars::new(extra.clone()).read(1, || Value::Integer(9));
+    let reg = s
+        .register(extra.clone(), Box::new(scalars))
+        .unwrap()
+        .expect("a Register while open");
+    let PduBody::Register(r) = &reg.body else {
+        panic!("{reg:?}")
+    };
+    assert_eq!(r.subtree, extra);
+    assert!(s.handle(ok_response(&reg), Duration::ZERO).is_empty());
+    assert_eq!(s.poll_event(), Some(Event::Registered(extra.clone())));
+    let r = answer(
+        &mut s,
+        request(
+            1,
+            1,
+            PduBody::Get(get(vec![SearchRange::from(extra.child(&[1, 0]), false)])),
+        ),
+    );
+    assert_eq!(r.varbinds[0].value, Value::Integer(9));
+    // A subtree served twice locally is refused before reaching the master.
+    assert!(s
+        .register(extra.clone(), Box::new(Scalars::new(extra.clone())))
+        .is_err());
+
+    let unreg = s.unregister(&extra).expect("an Unregister while open");
+    assert!(matches!(&unreg.body, PduBody::Unregister(r) if r.subtree == extra));
+    s.handle(ok_response(&unreg), Duration::ZERO);
+    assert_eq!(s.poll_event(), Some(Event::Unregistered(extra.clone())));
+    assert!(s.unregister(&extra).is_none(), "already gone");
+    let r = answer(
+        &mut s,
+        request(
+            2,
+            2,
+            PduBody::Get(get(vec![SearchRange::from(extra.child(&[1, 0]), false)])),
+        ),
+    );
+    assert_eq!(r.varbinds[0].value, Value::NoSuchObject);
+
+    // Agent capabilities: sent now, and again after every registration.
+    let caps = s
+        .add_agent_caps(base().child(&[3, 1]), "caps".into())
+        .expect("AddAgentCaps while ready");
+    assert!(matches!(&caps.body, PduBody::AddAgentCaps(a) if a.descr == b"caps"));
+    let refused = Pdu::new(
+        SID,
+        0,
+        caps.packet_id,
+        PduBody::Response(Response::error(ResponseError::UnknownAgentCaps, 0)),
+    );
+    s.handle(refused, Duration::ZERO);
+    assert_eq!(
+        s.poll_event(),
+        Some(Event::AgentCapsFailed(
+            base().child(&[3, 1]),
+            ResponseError::UnknownAgentCaps
+        ))
+    );
+    let open = s.connect(Duration::from_secs(1));
+    let regs = s.handle(ok_response(&open), Duration::ZERO);
+    assert_eq!(
+        regs.len(),
+        2,
+        "the unregistered subtree is not registered again"
+    );
+    s.handle(ok_response(&regs[0]), Duration::ZERO);
+    let out = s.handle(ok_response(&regs[1]), Duration::ZERO);
+    assert!(matches!(
+        out.as_slice(),
+        [Pdu {
+            body: PduBody::AddAgentCaps(_),
+            ..
+        }]
+    ));
+    let rm = s
+        .remove_agent_caps(&base().child(&[3, 1]))
+        .expect("RemoveAgentCaps");
+    assert!(matches!(rm.body, PduBody::RemoveAgentCaps(_)));
+    assert!(s.remove_agent_caps(&base().child(&[3, 1])).is_none());
+}
