@@ -24,12 +24,16 @@ struct Master {
     dir: PathBuf,
     conf: PathBuf,
     socket: PathBuf,
+    /// The master's AgentX TCP port, when it listens on TCP instead of the Unix socket.
+    tcp: Option<u16>,
     port: u16,
     child: Option<Child>,
 }
 
 impl Master {
-    fn new(trap_port: u16) -> Master {
+    /// snmpd listening for subagents on a Unix socket in its directory, or on TCP
+    /// (127.0.0.1, a free port) when `tcp`.
+    fn new(trap_port: u16, tcp: bool) -> Master {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
@@ -38,17 +42,21 @@ impl Master {
         std::fs::create_dir_all(dir.join("persist")).expect("temp dir");
         let socket = dir.join("agentx");
         let port = free_udp_port();
+        let tcp = tcp.then(free_tcp_port);
+        let agentx_socket = match tcp {
+            Some(p) => format!("tcp:127.0.0.1:{p}"),
+            None => socket.display().to_string(),
+        };
         let conf = dir.join("snmpd.conf");
         std::fs::write(
             &conf,
             format!(
                 "master agentx\n\
-                 agentXSocket {sock}\n\
+                 agentXSocket {agentx_socket}\n\
                  agentXTimeout 5\n\
                  agentaddress udp:127.0.0.1:{port}\n\
                  rwcommunity maynardtest 127.0.0.1\n\
-                 trap2sink 127.0.0.1:{trap_port} maynardtest\n",
-                sock = socket.display()
+                 trap2sink 127.0.0.1:{trap_port} maynardtest\n"
             ),
         )
         .expect("write snmpd.conf");
@@ -56,6 +64,7 @@ impl Master {
             dir,
             conf,
             socket,
+            tcp,
             port,
             child: None,
         }
@@ -73,9 +82,33 @@ impl Master {
             .spawn()
             .expect("spawn snmpd");
         self.child = Some(child);
-        wait_for(Duration::from_secs(10), "snmpd's agentx socket", || {
-            self.socket.exists()
-        });
+        wait_for(
+            Duration::from_secs(10),
+            "snmpd's agentx socket",
+            || match self.tcp {
+                Some(p) => std::net::TcpStream::connect(("127.0.0.1", p)).is_ok(),
+                None => self.socket.exists(),
+            },
+        );
+    }
+
+    /// The subagent's socket string for this master.
+    fn agentx_socket(&self) -> String {
+        match self.tcp {
+            Some(p) => format!("tcp:127.0.0.1:{p}"),
+            None => self.socket.display().to_string(),
+        }
+    }
+
+    /// Sends a signal to snmpd (STOP/CONT to make it hang and recover).
+    fn signal(&self, sig: &str) {
+        if let Some(c) = &self.child {
+            let ok = Command::new("kill")
+                .args([sig, &c.id().to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "kill {sig} failed");
+        }
     }
 
     fn kill(&mut self) {
@@ -120,6 +153,11 @@ impl Drop for Master {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+fn free_tcp_port() -> u16 {
+    let s = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    s.local_addr().expect("addr").port()
 }
 
 fn free_udp_port() -> u16 {
@@ -171,10 +209,10 @@ async fn through_net_snmp_master() {
     traps
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
-    let mut master = Master::new(traps.local_addr().expect("addr").port());
+    let mut master = Master::new(traps.local_addr().expect("addr").port(), false);
     master.start();
 
-    let ex = example::example(&master.socket.display().to_string());
+    let ex = example::example(&master.agentx_socket());
     let mut status = ex.sub.status();
     let stop = ex.sub.shutdown_handle();
     let status_control = ex.sub.control();
@@ -215,6 +253,18 @@ async fn through_net_snmp_master() {
     );
     let pos = |s: &str| lines.iter().position(|l| l.starts_with(s));
     assert!(pos(&format!(".{base}.2.1.1.2")) < pos(&format!(".{base}.2.1.2.1")));
+    // The same through GetBulk.
+    let (ok, bulk) = master.tool("snmpbulkwalk", &["-Cr5", &base]);
+    assert!(ok, "snmpbulkwalk failed: {bulk}");
+    let strip = |w: &str| -> Vec<String> {
+        // exampleUptime differs between the two walks.
+        w.lines()
+            .filter(|l| !l.contains("Timeticks"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(strip(&bulk), strip(&out));
+    assert_eq!(bulk.lines().count(), 12);
 
     // snmpset reaches our handler through the four Set phases.
     let (ok, out) = master.tool("snmpset", &[&lvl, "i", "42"]);
@@ -299,6 +349,77 @@ async fn through_net_snmp_master() {
     wait_registered(&mut status, 2).await;
     let (ok, out) = master.tool("snmpget", &[&lvl]);
     assert!(ok && out.contains("INTEGER: 42"), "after restart: {out}");
+
+    stop.shutdown();
+    let r = tokio::time::timeout(Duration::from_secs(5), runner)
+        .await
+        .expect("subagent did not stop")
+        .expect("join");
+    assert_eq!(r, Ok(()));
+}
+
+/// Over TCP, with a short ping interval: the master answers Pings; a hung master (SIGSTOP)
+/// is detected by the unanswered Ping and the subagent re-registers once it recovers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_ping_and_hung_master() {
+    if !have_tools() {
+        eprintln!("SKIPPED: net-snmp's snmpd and tools are not installed");
+        return;
+    }
+    let mut master = Master::new(free_udp_port(), true);
+    master.start();
+    let pongs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let timeouts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (p, t) = (pongs.clone(), timeouts.clone());
+    let base = example::example_oid();
+    let handler =
+        agentx::helpers::Scalars::new(base.child(&[1])).read(1, || Value::string("over tcp"));
+    let handler2 = agentx::helpers::Scalars::new(base.child(&[4])).read(1, || Value::Integer(4));
+    let mut sub = agentx::Subagent::builder("tcp test")
+        .socket(master.agentx_socket())
+        .register(base.child(&[1]), handler)
+        .register(base.child(&[4]), handler2)
+        .ping_interval(Some(Duration::from_millis(200)))
+        .timeout(Duration::from_secs(1))
+        .backoff(Duration::from_millis(100), Duration::from_millis(400))
+        .on_event(move |e| match e {
+            agentx::session::Event::Pong => {
+                p.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            agentx::session::Event::Timeout => {
+                t.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            _ => {}
+        })
+        .build();
+    let mut status = sub.status();
+    let stop = sub.shutdown_handle();
+    let runner = tokio::spawn(async move { sub.run().await });
+    wait_registered(&mut status, 1).await;
+    let (ok, out) = master.tool("snmpget", &[&format!("{base}.1.1.0")]);
+    assert!(ok && out.contains("over tcp"), "{out}");
+    // Pings every 200 ms: a few answers within seconds even on a loaded machine.
+    let t0 = Instant::now();
+    while pongs.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the master did not answer our Pings"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    master.signal("-STOP");
+    let lost = tokio::time::timeout(
+        Duration::from_secs(5),
+        status.wait_for(|s| s.state != State::Ready),
+    )
+    .await;
+    master.signal("-CONT");
+    lost.expect("a hung master went unnoticed").expect("status");
+    assert!(timeouts.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    wait_registered(&mut status, 2).await;
+    let (ok, out) = master.tool("snmpget", &[&format!("{base}.4.1.0")]);
+    assert!(ok && out.contains("INTEGER: 4"), "after recovery: {out}");
 
     stop.shutdown();
     let r = tokio::time::timeout(Duration::from_secs(5), runner)
