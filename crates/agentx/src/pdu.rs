@@ -487,6 +487,16 @@ impl Pdu {
         )
     }
 
+    /// A Response to this PDU (same session, transaction and packet IDs).
+    pub fn reply(&self, response: Response) -> Pdu {
+        Pdu::new(
+            self.session_id,
+            self.transaction_id,
+            self.packet_id,
+            PduBody::Response(response),
+        )
+    }
+
     /// Encodes in network byte order (what this crate always sends).
     pub fn encode(&self) -> Vec<u8> {
         self.encode_in(ByteOrder::Network)

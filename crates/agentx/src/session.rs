@@ -366,15 +366,9 @@ impl Session {
     /// A PDU from the master: returns the PDUs to send in reply.
     pub fn handle(&mut self, pdu: Pdu, now: Duration) -> Vec<Pdu> {
         self.now = now;
-        let h = Header {
-            version: crate::pdu::VERSION,
-            pdu_type: pdu.pdu_type(),
-            flags: 0,
-            session_id: pdu.session_id,
-            transaction_id: pdu.transaction_id,
-            packet_id: pdu.packet_id,
-            payload_length: 0,
-        };
+        // The IDs an answer carries (the body is consumed below).
+        let (sid, tid, pid) = (pdu.session_id, pdu.transaction_id, pdu.packet_id);
+        let reply = |r: Response| Pdu::new(sid, tid, pid, PduBody::Response(r));
         if let PduBody::Response(r) = pdu.body {
             return self.on_response(pdu.session_id, pdu.packet_id, r);
         }
@@ -382,10 +376,7 @@ impl Session {
             return Vec::new();
         }
         if pdu.session_id != self.session_id {
-            return vec![Pdu::response_to(
-                &h,
-                Response::error(ResponseError::NotOpen, 0),
-            )];
+            return vec![reply(Response::error(ResponseError::NotOpen, 0))];
         }
         let answer = match pdu.body {
             PduBody::Get(g) => self.get(g),
@@ -411,7 +402,7 @@ impl Session {
                 Response::error(ResponseError::ProcessingError, 0)
             }
         };
-        vec![Pdu::response_to(&h, answer)]
+        vec![reply(answer)]
     }
 
     /// The answer to a PDU whose header decoded but whose body did not.
