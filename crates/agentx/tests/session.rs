@@ -481,3 +481,112 @@ fn dynamic_registration_and_agent_caps() {
     assert!(matches!(rm.body, PduBody::RemoveAgentCaps(_)));
     assert!(s.remove_agent_caps(&base().child(&[3, 1])).is_none());
 }
+
+/// Every instance the test session serves, in order.
+fn all_instances() -> Vec<Oid> {
+    [
+        &[1, 1, 0][..],
+        &[1, 2, 0],
+        &[2, 1, 2, 1],
+        &[2, 1, 2, 2],
+        &[2, 1, 3, 1],
+        &[2, 1, 3, 2],
+    ]
+    .iter()
+    .map(|a| base().child(a))
+    .collect()
+}
+
+/// The answer a search range must get, by brute force over [`all_instances`].
+fn expected_next(r: &SearchRange) -> VarBind {
+    all_instances()
+        .into_iter()
+        .find(|o| (*o > r.start || (r.include && *o == r.start)) && r.below_end(o))
+        .map_or_else(
+            || VarBind::new(r.start.clone(), Value::EndOfMibView),
+            |o| VarBind::null(o),
+        )
+}
+
+fn arb_near_oid() -> impl proptest::strategy::Strategy<Value = Oid> {
+    use proptest::prelude::*;
+    prop_oneof![
+        prop::collection::vec(0u32..4, 0..6).prop_map(|v| base().child(&v)),
+        Just(oid!(1, 3, 6, 1, 4, 1)),
+        Just(oid!(1, 3, 6, 1, 4, 1, 100000)),
+    ]
+}
+
+fn arb_range() -> impl proptest::strategy::Strategy<Value = SearchRange> {
+    use proptest::prelude::*;
+    (
+        arb_near_oid(),
+        prop::option::of(arb_near_oid()),
+        any::<bool>(),
+    )
+        .prop_map(|(start, end, include)| SearchRange {
+            start,
+            end: end.unwrap_or_else(Oid::empty),
+            include,
+        })
+}
+
+proptest::proptest! {
+    /// GetNext and GetBulk answers equal a brute-force search over the served instances.
+    #[test]
+    fn getnext_and_getbulk_match_brute_force(
+        ranges in proptest::collection::vec(arb_range(), 1..4),
+        non_repeaters in 0u16..3,
+        max_repetitions in 0u16..8,
+    ) {
+        let (mut s, _, _) = ready();
+        let r = answer(&mut s, request(1, 1, PduBody::GetNext(get(ranges.clone()))));
+        let names: Vec<(Oid, bool)> =
+            r.varbinds.iter().map(|v| (v.oid.clone(), v.value == Value::EndOfMibView)).collect();
+        let want: Vec<(Oid, bool)> = ranges
+            .iter()
+            .map(|r| {
+                let e = expected_next(r);
+                (e.oid, e.value == Value::EndOfMibView)
+            })
+            .collect();
+        proptest::prop_assert_eq!(names, want);
+
+        let r = answer(
+            &mut s,
+            request(
+                2,
+                2,
+                PduBody::GetBulk(GetBulk {
+                    context: None,
+                    non_repeaters,
+                    max_repetitions,
+                    ranges: ranges.clone(),
+                }),
+            ),
+        );
+        let n = usize::from(non_repeaters).min(ranges.len());
+        let mut want: Vec<Oid> = ranges[..n].iter().map(|r| expected_next(r).oid).collect();
+        let mut cursors: Vec<SearchRange> = ranges[n..].to_vec();
+        for _ in 0..max_repetitions {
+            if cursors.is_empty() {
+                break;
+            }
+            let mut all_done = true;
+            for c in cursors.iter_mut() {
+                let e = expected_next(c);
+                if e.value != Value::EndOfMibView {
+                    all_done = false;
+                    c.start = e.oid.clone();
+                    c.include = false;
+                }
+                want.push(e.oid);
+            }
+            if all_done {
+                break;
+            }
+        }
+        let got: Vec<Oid> = r.varbinds.iter().map(|v| v.oid.clone()).collect();
+        proptest::prop_assert_eq!(got, want);
+    }
+}
