@@ -504,7 +504,7 @@ fn expected_next(r: &SearchRange) -> VarBind {
         .find(|o| (*o > r.start || (r.include && *o == r.start)) && r.below_end(o))
         .map_or_else(
             || VarBind::new(r.start.clone(), Value::EndOfMibView),
-            |o| VarBind::null(o),
+            VarBind::null,
         )
 }
 
