@@ -3,7 +3,10 @@
 //! and the net-snmp command-line tools see and set our objects. Then snmpd is killed and
 //! restarted: the subagent must re-open and re-register by itself.
 //!
-//! Skipped (with a message) when /usr/sbin/snmpd or the tools are not installed.
+//! Like the snmp crate's net-snmp tests, these fail loudly when snmpd or the tools are
+//! missing (`apt-get install -y snmpd snmp`).
+
+#![cfg(feature = "tokio")]
 
 #[path = "../examples/subagent.rs"]
 mod example;
@@ -182,14 +185,17 @@ async fn wait_registered(st: &mut watch::Receiver<Status>, sessions: u64) {
         .expect("status channel");
 }
 
-fn have_tools() -> bool {
-    Path::new(SNMPD).exists()
-        && ["snmpget", "snmpwalk", "snmpset"].iter().all(|t| {
-            Command::new(t)
-                .arg("-V")
-                .output()
-                .is_ok_and(|o| o.status.success() || !o.stderr.is_empty())
-        })
+fn require_tools() {
+    assert!(
+        Path::new(SNMPD).exists(),
+        "{SNMPD} missing: apt-get install -y snmpd snmp"
+    );
+    for t in ["snmpget", "snmpwalk", "snmpset", "snmpbulkwalk"] {
+        assert!(
+            Command::new(t).arg("-V").output().is_ok(),
+            "{t} missing: apt-get install -y snmp"
+        );
+    }
 }
 
 /// The BER contents octets of an OID, to find it inside a trap datagram.
@@ -201,10 +207,7 @@ fn ber_oid(o: &snmp::Oid) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_net_snmp_master() {
-    if !have_tools() {
-        eprintln!("SKIPPED: net-snmp's snmpd and tools are not installed");
-        return;
-    }
+    require_tools();
     let traps = UdpSocket::bind("127.0.0.1:0").expect("bind trap sink");
     traps
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -362,10 +365,7 @@ async fn through_net_snmp_master() {
 /// is detected by the unanswered Ping and the subagent re-registers once it recovers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_ping_and_hung_master() {
-    if !have_tools() {
-        eprintln!("SKIPPED: net-snmp's snmpd and tools are not installed");
-        return;
-    }
+    require_tools();
     let mut master = Master::new(free_udp_port(), true);
     master.start();
     let pongs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
