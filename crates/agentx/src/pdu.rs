@@ -411,7 +411,8 @@ impl PduBody {
         }
     }
 
-    fn context(&self) -> Option<&[u8]> {
+    /// The non-default context this PDU carries, if any (None also for types without one).
+    pub fn context(&self) -> Option<&[u8]> {
         let c = match self {
             PduBody::Register(r) | PduBody::Unregister(r) => &r.context,
             PduBody::Get(g) | PduBody::GetNext(g) => &g.context,
