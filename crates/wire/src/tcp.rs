@@ -188,7 +188,7 @@ impl TcpOption<'_> {
                 _ => return bad("TCP SACK-permitted option length"),
             },
             5 => {
-                if data.is_empty() || data.len() % 8 != 0 || data.len() > 32 {
+                if data.is_empty() || !data.len().is_multiple_of(8) || data.len() > 32 {
                     return bad("TCP SACK option length");
                 }
                 let mut r = [None; 4];
