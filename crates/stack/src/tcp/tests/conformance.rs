@@ -1,0 +1,1 @@
+//! Scripted conformance tests (filled below).

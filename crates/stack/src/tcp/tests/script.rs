@@ -1,0 +1,1 @@
+//! The packetdrill-style harness (filled below).

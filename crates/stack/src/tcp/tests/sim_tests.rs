@@ -1,0 +1,62 @@
+//! Two stacks on a simulated hub.
+
+use super::*;
+
+#[test]
+fn handshake_data_and_close() {
+    let (mut net, a, b) = pair_with(StackConfig::default(), 1);
+    let (c, s) = connect(&mut net, a, b);
+    let ia = net.stacks[a].tcp_info(c).unwrap();
+    assert_eq!(ia.state, TcpState::Established);
+    assert_eq!(
+        ia.mss,
+        1500 - 40 - 12,
+        "MTU less headers and the timestamp option"
+    );
+    assert_eq!(net.stacks[b].tcp_peer_addr(s), Some(ia.local));
+    let ev = net.stacks[a].take_events();
+    assert!(ev.contains(&StackEvent::Tcp(c)), "{ev:?}");
+    let data = pattern(100_000, 7);
+    let got = transfer(&mut net, a, c, b, s, &data, Duration::from_secs(10));
+    assert_eq!(fnv(&got), fnv(&data));
+    assert_eq!(
+        net.stacks[b].tcp_info(s).unwrap().state,
+        TcpState::CloseWait
+    );
+    // The other direction after the half-close.
+    let back = pattern(5000, 9);
+    let got = transfer(&mut net, b, s, a, c, &back, Duration::from_secs(10));
+    assert_eq!(got, back);
+    net.run_for(Duration::from_millis(100));
+    assert!(net.stacks[b].tcp_poll(s).closed);
+    assert_eq!(net.stacks[a].tcp_info(c).unwrap().state, TcpState::TimeWait);
+    net.call(a, |st, out, now| st.tcp_close(out, c, now));
+    net.call(b, |st, out, now| st.tcp_close(out, s, now));
+    let rows = net.stacks[a].tcp_connections();
+    assert!(rows
+        .iter()
+        .any(|r| r.state == TcpState::TimeWait && r.handle.is_none()));
+    net.run_for(Duration::from_secs(61));
+    assert!(net.stacks[a]
+        .tcp_connections()
+        .iter()
+        .all(|r| r.state == TcpState::Listen));
+    assert_eq!(net.stacks[a].tcp_stats().active_opens, 1);
+    assert_eq!(net.stacks[b].tcp_stats().passive_opens, 1);
+    assert_eq!(net.stacks[b].tcp_stats().curr_estab, 0);
+}
+
+#[test]
+fn connection_refused() {
+    let (mut net, a, _b) = pair_with(StackConfig::default(), 2);
+    let c = net
+        .call(a, |st, out, now| {
+            st.tcp_connect(out, SocketAddrV4::new(ip(10, 0, 0, 2), 81), None, now)
+        })
+        .unwrap();
+    net.run_for(Duration::from_millis(10));
+    let r = net.stacks[a].tcp_poll(c);
+    assert!(r.closed);
+    assert_eq!(r.error, Some(TcpError::ConnectionRefused));
+    assert_eq!(net.stacks[a].tcp_stats().attempt_fails, 1);
+}
