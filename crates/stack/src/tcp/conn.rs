@@ -184,6 +184,8 @@ pub(crate) struct Conn {
     pub(crate) rcv_nxt: SeqNum,
     /// The right edge of the window we last advertised.
     pub(crate) rcv_adv: SeqNum,
+    /// The right edge the peer was actually told (the window field, scaled).
+    pub(crate) rcv_adv_sent: SeqNum,
     pub(crate) rcv_wscale: u8,
     pub(crate) rbuf: RecvBuf,
     pub(crate) fin_rcvd: bool,
@@ -294,6 +296,7 @@ impl Conn {
             irs: SeqNum(0),
             rcv_nxt: SeqNum(0),
             rcv_adv: SeqNum(0),
+            rcv_adv_sent: SeqNum(0),
             rcv_wscale: if cfg.window_scaling {
                 wscale_for(cfg.recv_buffer)
             } else {
@@ -412,8 +415,14 @@ impl Conn {
         }
         let w = self.rcv_adv.since(self.rcv_nxt);
         let shift = if self.ws_ok { self.rcv_wscale } else { 0 };
-        // Round up so the right edge the peer computes is never left of what we advertised.
-        let field = w.div_ceil(1 << shift).min(MAX_WINDOW);
+        // Round down (never offer more than the buffer holds) unless that would move the right
+        // edge left of what we advertised before (RFC 7323 2.4: no shrinking).
+        let mut field = (w >> shift).min(MAX_WINDOW);
+        if (field << shift) < w && self.rcv_nxt + (field << shift) < self.rcv_adv_sent {
+            field = w.div_ceil(1 << shift).min(MAX_WINDOW);
+        }
+        let edge = self.rcv_nxt + (field << shift);
+        self.rcv_adv_sent = self.rcv_adv_sent.max(edge);
         field as u16
     }
 
@@ -469,6 +478,7 @@ impl Conn {
             // The window in a SYN is never scaled.
             repr.window_len = self.rbuf.window().min(MAX_WINDOW) as u16;
             self.rcv_adv = self.rcv_nxt + usize::from(repr.window_len);
+            self.rcv_adv_sent = self.rcv_adv;
         } else {
             repr.window_len = self.window_to_advertise();
             if self.ts_ok {
@@ -644,7 +654,9 @@ impl Conn {
         };
         let fin = self.fin_queued.then(|| self.fin_seq());
         for _ in 0..1024 {
-            if self.flight() + mss > cwnd && self.flight() > 0 {
+            // RFC 6675 4.3 and RFC 6582 3.2: the first hole goes out whatever the window says.
+            let first = r.rexmit_next <= self.snd_una;
+            if !first && self.flight() + mss > cwnd && self.flight() > 0 {
                 break;
             }
             let from = r.rexmit_next.max(self.snd_una);

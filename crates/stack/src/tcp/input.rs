@@ -59,6 +59,11 @@ impl Conn {
         let mut seq = SeqNum(seg.seq_number);
         let mut flags = seg.flags;
         let mut data = payload;
+        // Simultaneous open: the peer's SYN-ACK repeats the SYN we already took.
+        if self.state == TcpState::SynReceived && flags.syn() && seq + 1 == self.rcv_nxt {
+            flags.set(TcpFlags::SYN, false);
+            seq = seq + 1;
+        }
         // PAWS.
         if self.ts_ok && !flags.rst() {
             if let Some((tsval, _)) = seg.timestamp {
@@ -74,7 +79,7 @@ impl Conn {
             .rcv_adv
             .since(self.rcv_nxt)
             .max(self.rbuf.window().min(1));
-        let seg_len = seg.segment_len();
+        let seg_len = data.len() + usize::from(flags.syn()) + usize::from(flags.fin());
         let in_wnd = |s: SeqNum| self.rcv_nxt <= s && s < self.rcv_nxt + wnd;
         let acceptable = match (seg_len, wnd) {
             (0, 0) => seq == self.rcv_nxt,
@@ -358,6 +363,7 @@ impl Conn {
         self.irs = SeqNum(seg.seq_number);
         self.rcv_nxt = self.irs + 1;
         self.rcv_adv = self.rcv_nxt;
+        self.rcv_adv_sent = self.rcv_nxt;
         self.take_syn_options(env, seg);
         if ack_ok {
             self.snd_una = ack;
@@ -479,12 +485,12 @@ impl Conn {
         }
         let flight = self.snd_max.since(self.snd_una) - self.sb.sacked_bytes();
         self.cc.on_loss(flight as u32, mss as u32);
+        env.stats.fast_recoveries += 1;
         self.rtt_seq = None;
         self.recovery = Some(Recovery {
             recover: self.snd_max,
             rexmit_next: self.snd_una,
             rexmit_limit: self.snd_una + mss,
         });
-        let _ = env;
     }
 }

@@ -341,4 +341,12 @@ pub struct TcpStats {
     pub challenge_acks: u64,
     /// TIME-WAIT entries dropped early because the table was full.
     pub time_wait_drops: u64,
+    /// Retransmission timeouts (Linux's TCPTimeouts).
+    pub rto_timeouts: u64,
+    /// Loss recoveries entered on duplicate ACKs or SACK (fast retransmit).
+    pub fast_recoveries: u64,
+    /// Tail loss probes sent (RFC 8985).
+    pub tail_loss_probes: u64,
+    /// Recoveries undone because they were spurious (RACK saw reordering, not loss).
+    pub spurious_recoveries: u64,
 }

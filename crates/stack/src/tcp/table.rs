@@ -602,6 +602,7 @@ impl TcpTable {
         c.irs = SeqNum(seg.seq_number);
         c.rcv_nxt = c.irs + 1;
         c.rcv_adv = c.rcv_nxt;
+        c.rcv_adv_sent = c.rcv_nxt;
         c.snd_wnd = u32::from(seg.window_len);
         c.snd_wl1 = c.irs;
         c.parent = Some((li, lid));
@@ -719,6 +720,7 @@ impl TcpTable {
         c.irs = SeqNum(client_isn);
         c.rcv_nxt = SeqNum(seg.seq_number);
         c.rcv_adv = c.rcv_nxt + self.cfg.recv_buffer.min(65535);
+        c.rcv_adv_sent = c.rcv_adv;
         c.snd_nxt = SeqNum(cookie) + 1;
         c.snd_max = c.snd_nxt;
         c.peer_mss = mss;

@@ -75,6 +75,7 @@ impl Conn {
         }
         self.backoff += 1;
         self.rtt_seq = None;
+        env.stats.rto_timeouts += 1;
         if syn {
             self.emit(env, self.iss, TcpFlags::SYN, None, None);
             return;

@@ -60,3 +60,51 @@ fn connection_refused() {
     assert_eq!(r.error, Some(TcpError::ConnectionRefused));
     assert_eq!(net.stacks[a].tcp_stats().attempt_fails, 1);
 }
+
+fn lossy_transfer(algo: CongestionAlgorithm, sack: bool, loss: u32, jitter_us: u64, seed: u64) {
+    let mut cfg = StackConfig::default();
+    cfg.tcp.congestion = algo;
+    cfg.tcp.sack = sack;
+    let (mut net, a, b) = pair_with(cfg, seed);
+    let (c, s) = connect(&mut net, a, b);
+    net.loss = loss;
+    net.jitter = Duration::from_micros(jitter_us);
+    let data = pattern(10 << 20, seed as u32);
+    let t0 = net.now;
+    let got = transfer(&mut net, a, c, b, s, &data, Duration::from_secs(600));
+    let took = net.now.saturating_duration_since(t0);
+    eprintln!(
+        "{algo} sack={sack} loss={loss}: {took:?}, {:?}, {:?}",
+        net.stacks[a].tcp_info(c),
+        net.stacks[a].tcp_stats()
+    );
+    assert_eq!(got.len(), data.len());
+    assert_eq!(fnv(&got), fnv(&data));
+    let info = net.stacks[a].tcp_info(c).unwrap();
+    assert_eq!(info.congestion, algo);
+    if loss > 0 {
+        assert!(info.retransmits > 0, "{info:?}");
+    }
+    let st = net.stacks[a].tcp_stats();
+    assert!(st.retrans_segs >= info.retransmits);
+}
+
+#[test]
+fn ten_megabytes_cubic_lossy_reordered() {
+    lossy_transfer(CongestionAlgorithm::Cubic, true, 10, 300, 11);
+}
+
+#[test]
+fn ten_megabytes_newreno_lossy_reordered() {
+    lossy_transfer(CongestionAlgorithm::NewReno, true, 10, 300, 12);
+}
+
+#[test]
+fn ten_megabytes_newreno_without_sack() {
+    lossy_transfer(CongestionAlgorithm::NewReno, false, 5, 0, 13);
+}
+
+#[test]
+fn ten_megabytes_clean_cubic() {
+    lossy_transfer(CongestionAlgorithm::Cubic, true, 0, 0, 14);
+}
