@@ -5,6 +5,7 @@
 
 use super::buffers::{RecvBuf, SendBuf};
 use super::cc::{Cc, Rtt};
+use super::rack::Rack;
 use super::seq::SeqNum;
 use super::{CongestionAlgorithm, TcpConfig, TcpError, TcpState, TcpStats};
 use crate::Instant;
@@ -217,6 +218,13 @@ pub(crate) struct Conn {
     /// No fast recovery until this is acknowledged (RFC 6582's "recover" after an RTO).
     pub(crate) recover_guard: Option<SeqNum>,
     pub(crate) sb: Scoreboard,
+    /// RACK-TLP state (SACK connections).
+    pub(crate) rack: Rack,
+    /// Tail loss probe timer, and the SND.MAX the probe covered (one probe until it is ACKed).
+    pub(crate) tlp_at: Option<Instant>,
+    pub(crate) tlp_end: Option<SeqNum>,
+    /// A duplicate segment to report as the first SACK block (RFC 2883 DSACK).
+    pub(crate) dsack: Option<(SeqNum, SeqNum)>,
     pub(crate) last_send: Instant,
     /// When the peer last sent anything (keepalive counts idleness from here).
     pub(crate) last_rx: Instant,
@@ -323,6 +331,10 @@ impl Conn {
             recovery: None,
             recover_guard: None,
             sb: Scoreboard::default(),
+            rack: Rack::new(),
+            tlp_at: None,
+            tlp_end: None,
+            dsack: None,
             last_send: now,
             last_rx: now,
             rto_at: None,
@@ -374,6 +386,8 @@ impl Conn {
             self.persist_at,
             self.keepalive_at,
             self.close_at,
+            self.tlp_at,
+            self.rack.timer,
         ]
         .into_iter()
         .flatten()
@@ -384,6 +398,10 @@ impl Conn {
     pub(crate) fn flight(&self) -> usize {
         match self.recovery {
             None => self.snd_nxt.since(self.snd_una),
+            Some(_) if self.sack_ok => self
+                .snd_max
+                .since(self.snd_una)
+                .saturating_sub(self.rack.sacked_bytes + self.rack.lost_bytes),
             Some(r) => {
                 if self.sack_ok && !self.sb.ranges.is_empty() {
                     let hs = self.sb.highest().unwrap_or(self.snd_una).max(self.snd_una);
@@ -484,9 +502,17 @@ impl Conn {
             if self.ts_ok {
                 repr.timestamp = Some((self.ts_now(env.now), self.ts_recent));
             }
-            if self.sack_ok && self.rbuf.has_ooo() && flags.ack() {
+            let dsack = self.dsack.take().filter(|_| self.sack_ok);
+            if self.sack_ok && (self.rbuf.has_ooo() || dsack.is_some()) && flags.ack() {
                 let n = if self.ts_ok { 3 } else { 4 };
-                repr.sack_ranges = self.rbuf.sack_blocks(n);
+                match dsack {
+                    Some((l, r)) => {
+                        let rest = self.rbuf.sack_blocks(n - 1);
+                        repr.sack_ranges[0] = Some((l.0, r.0));
+                        repr.sack_ranges[1..n].copy_from_slice(&rest[..n - 1]);
+                    }
+                    None => repr.sack_ranges = self.rbuf.sack_blocks(n),
+                }
             }
         }
         if let Some(up) = self.snd_up {
@@ -525,6 +551,9 @@ impl Conn {
             self.delack_at = None;
         }
         if repr.segment_len() > 0 {
+            if self.sack_ok && !syn {
+                self.rack.on_send(seq, end, env.now);
+            }
             if end > self.snd_nxt {
                 self.snd_nxt = end;
             }
@@ -635,12 +664,18 @@ impl Conn {
             self.delack_at = Some(env.now + env.cfg.delayed_ack_timeout);
         }
         self.arm_persist(env.now);
+        if self.sack_ok && (self.tlp_at.is_none() || self.last_send == env.now) {
+            self.arm_tlp(env);
+        }
     }
 
     fn send_retransmissions(&mut self, env: &mut Env<'_>) {
         let Some(mut r) = self.recovery else {
             return;
         };
+        if self.sack_ok {
+            return self.send_rack_retransmissions(env, r);
+        }
         let mss = usize::from(self.mss);
         let cwnd = self.cc.cwnd as usize;
         let limit = if self.sack_ok && !self.sb.ranges.is_empty() {
@@ -667,6 +702,83 @@ impl Conn {
             self.send_range(env, a, b, fin);
             r.rexmit_next = b;
             self.recovery = Some(r);
+        }
+    }
+
+    /// RFC 8985 / RFC 6675: segments RACK marked lost, first one at once, then under the pipe.
+    fn send_rack_retransmissions(&mut self, env: &mut Env<'_>, mut r: Recovery) {
+        let mss = usize::from(self.mss);
+        let fin = self.fin_queued.then(|| self.fin_seq());
+        for _ in 0..1024 {
+            let Some((a, b)) = self.rack.first_lost() else {
+                break;
+            };
+            let first = r.rexmit_next <= self.snd_una;
+            if !first && self.flight() + mss > self.cc.cwnd as usize {
+                break;
+            }
+            let b = b.min(a + mss);
+            self.send_range(env, a, b, fin);
+            r.rexmit_next = b.max(r.rexmit_next);
+            self.recovery = Some(r);
+            if self.rack.first_lost() == Some((a, b)) {
+                break;
+            }
+        }
+    }
+
+    /// RFC 8985 7.2: a probe timeout of two SRTTs (plus a delayed ACK when one segment is out)
+    /// before the RTO, so a lost tail is found without waiting for it.
+    pub(crate) fn arm_tlp(&mut self, env: &Env<'_>) {
+        let outstanding = self.snd_max > self.snd_una;
+        let ok = self.sack_ok
+            && self.recovery.is_none()
+            && self.tlp_end.is_none()
+            && outstanding
+            && matches!(
+                self.state,
+                TcpState::Established
+                    | TcpState::CloseWait
+                    | TcpState::FinWait1
+                    | TcpState::LastAck
+            );
+        if !ok {
+            self.tlp_at = None;
+            return;
+        }
+        let Some(srtt) = self.rtt.srtt.or(self.rack.min_rtt) else {
+            self.tlp_at = None;
+            return;
+        };
+        let mut pto = (srtt * 2).max(Duration::from_millis(10));
+        if self.snd_max.since(self.snd_una) <= usize::from(self.mss) {
+            pto += env.cfg.delayed_ack_timeout;
+        }
+        let at = env.now + pto;
+        self.tlp_at = match self.rto_at {
+            Some(r) if at >= r => None,
+            _ => Some(at),
+        };
+    }
+
+    /// The probe: new data if the window allows, else the last segment again.
+    pub(crate) fn send_tlp(&mut self, env: &mut Env<'_>) {
+        let mss = usize::from(self.mss);
+        let sent_off = self.snd_nxt.since(self.sbuf_seq);
+        let unsent = self.sbuf.len().saturating_sub(sent_off);
+        let wnd_room = (self.snd_una + self.snd_wnd as usize).since(self.snd_nxt);
+        env.stats.tail_loss_probes += 1;
+        if unsent > 0 && wnd_room > 0 && self.snd_nxt == self.snd_max {
+            let n = unsent.min(wnd_room).min(mss);
+            self.send_data(env, n, mss, n == unsent && self.fin_queued);
+        } else {
+            let a = self.snd_una.max(self.snd_max - mss);
+            let fin = self.fin_queued.then(|| self.fin_seq());
+            self.send_range(env, a, self.snd_max, fin);
+        }
+        self.tlp_end = Some(self.snd_max);
+        if self.rto_at.is_none() {
+            self.rto_at = Some(env.now + self.rto());
         }
     }
 

@@ -91,6 +91,11 @@ impl Conn {
         let acceptable = acceptable || (seq == self.rcv_nxt && (data.is_empty() || wnd == 0));
         if !acceptable {
             if !flags.rst() {
+                if !data.is_empty() && seq < self.rcv_nxt {
+                    // RFC 2883: tell the sender this was a duplicate.
+                    let end = (seq + data.len()).min(self.rcv_nxt);
+                    self.dsack = Some((seq, end));
+                }
                 self.send_ack(env);
             }
             return;
@@ -121,6 +126,10 @@ impl Conn {
                 seq = seq + 1;
             }
             let n = skip.min(data.len());
+            if n > 0 {
+                self.dsack = Some((seq, seq + n));
+                self.ack_now = true;
+            }
             data = &data[n..];
             seq = seq + n;
             if skip > n && flags.fin() {
@@ -172,11 +181,25 @@ impl Conn {
             self.challenge_ack(env);
             return;
         }
+        let mut blocks = [(SeqNum(0), SeqNum(0)); 4];
+        let mut nblocks = 0;
         if self.sack_ok {
-            for (l, r) in seg.sack_ranges.iter().flatten() {
+            for (k, (l, r)) in seg.sack_ranges.iter().flatten().enumerate() {
                 let (l, r) = (SeqNum(*l), SeqNum(*r));
+                let dsack = k == 0
+                    && (r <= ack
+                        || seg.sack_ranges[1]
+                            .is_some_and(|(l2, r2)| SeqNum(l2) <= l && r <= SeqNum(r2)));
+                if dsack {
+                    self.rack.on_dsack();
+                    env.stats.dsacks_received += 1;
+                    continue;
+                }
                 if self.snd_una < r && r <= self.snd_max && l < r {
-                    self.sb.add(l.max(self.snd_una), r);
+                    let l = l.max(self.snd_una);
+                    self.sb.add(l, r);
+                    blocks[nblocks] = (l, r);
+                    nblocks += 1;
                 }
             }
         }
@@ -202,6 +225,15 @@ impl Conn {
                 self.persist_at = None;
                 self.persist_backoff = 0;
                 self.wake = true;
+            }
+        }
+        if self.sack_ok {
+            let una = self.snd_una;
+            self.rack.on_ack(una, &blocks[..nblocks], env.now);
+            let srtt = self.rtt.srtt;
+            self.rack.detect(env.now, srtt);
+            if self.tlp_end.is_some_and(|e| una >= e) {
+                self.tlp_end = None;
             }
         }
         self.maybe_enter_recovery(env);
@@ -471,7 +503,7 @@ impl Conn {
     }
 
     /// Three duplicate ACKs, or SACKed data three segments above a hole: fast retransmit.
-    fn maybe_enter_recovery(&mut self, env: &mut Env<'_>) {
+    pub(crate) fn maybe_enter_recovery(&mut self, env: &mut Env<'_>) {
         if self.recovery.is_some() || self.snd_max <= self.snd_una {
             return;
         }
@@ -479,11 +511,16 @@ impl Conn {
             return;
         }
         let mss = usize::from(self.mss);
-        let lost = self.dupacks >= 3 || (self.sack_ok && self.sb.lost_edge(3 * mss).is_some());
+        let lost = if self.sack_ok {
+            self.rack.lost_bytes > 0
+        } else {
+            self.dupacks >= 3
+        };
         if !lost {
             return;
         }
         let flight = self.snd_max.since(self.snd_una) - self.sb.sacked_bytes();
+        self.tlp_at = None;
         self.cc.on_loss(flight as u32, mss as u32);
         env.stats.fast_recoveries += 1;
         self.rtt_seq = None;

@@ -2,7 +2,7 @@
 //!
 //! - [`seq`]: sequence arithmetic; [`isn`]: RFC 6528 ISNs and SYN cookies;
 //! - [`buffers`]: send buffer and receive reassembly (SACK blocks come from it);
-//! - [`cc`]: NewReno, CUBIC and the RTO estimator;
+//! - [`cc`]: NewReno, CUBIC and the RTO estimator; [`rack`]: RACK-TLP loss detection;
 //! - [`conn`]: one connection's state and segment output; [`input`]: segment arrival;
 //!   [`timers`]: retransmission, delayed ACK, persist, keepalive, TIME-WAIT;
 //! - [`table`]: sockets, listeners, accept queues, TIME-WAIT table, demultiplexing, timer heap;
@@ -16,6 +16,7 @@ pub(crate) mod conn;
 pub(crate) mod input;
 pub(crate) mod isn;
 pub(crate) mod offload;
+pub(crate) mod rack;
 pub(crate) mod seq;
 pub(crate) mod table;
 pub(crate) mod timers;
@@ -347,6 +348,7 @@ pub struct TcpStats {
     pub fast_recoveries: u64,
     /// Tail loss probes sent (RFC 8985).
     pub tail_loss_probes: u64,
-    /// Recoveries undone because they were spurious (RACK saw reordering, not loss).
-    pub spurious_recoveries: u64,
+    /// DSACK blocks received (RFC 2883): a retransmission was not needed; RACK's reordering
+    /// window grows.
+    pub dsacks_received: u64,
 }

@@ -45,6 +45,20 @@ impl Conn {
                 self.keepalive_at = None;
             }
         }
+        if due(self.rack.timer) {
+            self.rack.timer = None;
+            let srtt = self.rtt.srtt;
+            if self.rack.detect(now, srtt) {
+                self.maybe_enter_recovery(env);
+                self.output(env);
+            }
+        }
+        if due(self.tlp_at) {
+            self.tlp_at = None;
+            if self.snd_max > self.snd_una && self.recovery.is_none() {
+                self.send_tlp(env);
+            }
+        }
         if due(self.delack_at) {
             self.delack_at = None;
             if self.ack_pending > 0 {
@@ -92,6 +106,9 @@ impl Conn {
         self.dupacks = 0;
         // RFC 2018 8: SACK information may be reneged; start again from SND.UNA.
         self.sb.ranges.clear();
+        self.rack.reset();
+        self.tlp_at = None;
+        self.tlp_end = None;
         self.snd_nxt = self.snd_una;
         self.output(env);
         if self.rto_at.is_none() && self.snd_una != self.snd_max && self.persist_at.is_none() {

@@ -61,13 +61,20 @@ fn connection_refused() {
     assert_eq!(net.stacks[a].tcp_stats().attempt_fails, 1);
 }
 
-fn lossy_transfer(algo: CongestionAlgorithm, sack: bool, loss: u32, jitter_us: u64, seed: u64) {
+fn lossy_transfer(
+    algo: CongestionAlgorithm,
+    sack: bool,
+    loss: u32,
+    jitter_us: u64,
+    seed: u64,
+) -> TcpStats {
     let mut cfg = StackConfig::default();
     cfg.tcp.congestion = algo;
     cfg.tcp.sack = sack;
     let (mut net, a, b) = pair_with(cfg, seed);
     let (c, s) = connect(&mut net, a, b);
     net.loss = loss;
+    net.dup = loss;
     net.jitter = Duration::from_micros(jitter_us);
     let data = pattern(10 << 20, seed as u32);
     let t0 = net.now;
@@ -87,16 +94,25 @@ fn lossy_transfer(algo: CongestionAlgorithm, sack: bool, loss: u32, jitter_us: u
     }
     let st = net.stacks[a].tcp_stats();
     assert!(st.retrans_segs >= info.retransmits);
+    assert!(
+        took < Duration::from_secs(5),
+        "10 MB over a 200 µs RTT: {took:?}"
+    );
+    st
 }
 
 #[test]
 fn ten_megabytes_cubic_lossy_reordered() {
-    lossy_transfer(CongestionAlgorithm::Cubic, true, 10, 300, 11);
+    let st = lossy_transfer(CongestionAlgorithm::Cubic, true, 10, 300, 11);
+    // RACK-TLP finds the losses (1 % of ~7,000 segments and of their ACKs) without timeouts.
+    assert!(st.rto_timeouts <= 2, "{st:?}");
+    assert!(st.retrans_segs < 300, "{st:?}");
 }
 
 #[test]
 fn ten_megabytes_newreno_lossy_reordered() {
-    lossy_transfer(CongestionAlgorithm::NewReno, true, 10, 300, 12);
+    let st = lossy_transfer(CongestionAlgorithm::NewReno, true, 10, 300, 12);
+    assert!(st.rto_timeouts <= 2, "{st:?}");
 }
 
 #[test]
