@@ -61,6 +61,11 @@ impl Conn {
         let mut data = payload;
         // Simultaneous open: the peer's SYN-ACK repeats the SYN we already took.
         if self.state == TcpState::SynReceived && flags.syn() && seq + 1 == self.rcv_nxt {
+            if !flags.ack() {
+                // The peer's SYN again: our SYN-ACK was lost.
+                self.send_ack(env);
+                return;
+            }
             flags.set(TcpFlags::SYN, false);
             seq = seq + 1;
         }

@@ -738,3 +738,141 @@ fn abort_sends_reset_and_close_with_unread_data_resets() {
         .iter()
         .all(|r| r.state == TcpState::Listen));
 }
+
+#[test]
+fn fin_wait_1_straight_to_time_wait() {
+    let (mut s, c, iss) = active(no_delack());
+    s.call(|st, out, now| st.tcp_shutdown_write(out, c, now))
+        .unwrap();
+    s.expect(10);
+    // The peer ACKs our FIN and sends its own in one segment.
+    s.inject(11, s.seg(FIN | ACK, IRS + 1, iss + 2, 65535), &[]);
+    assert_eq!(s.expect(11).ack(), IRS + 2);
+    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::TimeWait);
+}
+
+#[test]
+fn syn_received_reset_and_synack_retransmission() {
+    let mut s = Script::new(no_delack());
+    let l =
+        s.st.tcp_listen(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80), 8)
+            .unwrap();
+    s.inject(0, s.seg(SYN, IRS, 0, 65535), &[]);
+    let sa = s.expect(0);
+    // No ACK: the SYN-ACK again after the initial RTO (1 s), then 2 s later.
+    let r1 = s.expect(1000);
+    assert_eq!((r1.flags(), r1.seq()), (SYN | ACK, sa.seq()));
+    let r2 = s.expect(3000);
+    assert_eq!(s.ms(r2.at), 3000);
+    // A retransmitted SYN is answered with the SYN-ACK too.
+    s.inject(3001, s.seg(SYN, IRS, 0, 65535), &[]);
+    assert_eq!(s.expect(3001).flags(), SYN | ACK);
+    // RST at RCV.NXT: the half-open connection goes; the listener stays.
+    s.inject(3002, s.seg(RST, IRS + 1, 0, 0), &[]);
+    let rows = s.st.tcp_connections();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].state, TcpState::Listen);
+    assert!(matches!(s.st.tcp_accept(l), Err(TcpError::WouldBlock)));
+    s.expect_none(20_000);
+}
+
+#[test]
+fn ack_for_wrong_iss_in_syn_received_is_reset() {
+    let mut s = Script::new(no_delack());
+    s.st.tcp_listen(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80), 8)
+        .unwrap();
+    s.inject(0, s.seg(SYN, IRS, 0, 65535), &[]);
+    let sa = s.expect(0);
+    s.inject(1, s.seg(ACK, IRS + 1, sa.seq().wrapping_add(9), 65535), &[]);
+    let r = s.expect(1);
+    assert_eq!((r.flags(), r.seq()), (RST, sa.seq().wrapping_add(9)));
+}
+
+#[test]
+fn close_listener_resets_unaccepted() {
+    let (mut s, l, c, iss) = passive(no_delack(), false);
+    // A second, established but not accepted.
+    s.peer = SocketAddrV4::new(PEER, 5001);
+    s.inject(2, s.seg(SYN, 7000, 0, 65535), &[]);
+    let sa = s.expect(2);
+    s.inject(3, s.seg(ACK, 7001, sa.seq().wrapping_add(1), 65535), &[]);
+    assert!(s.st.tcp_poll(l).acceptable);
+    assert_eq!(s.st.tcp_info(l).unwrap().recv_queue, 1);
+    s.call(|st, out, now| st.tcp_close(out, l, now));
+    let r = s.expect(3);
+    assert_eq!((r.flags(), r.repr.dst_port), (RST | ACK, 5001));
+    assert!(s.st.tcp_poll(l).closed);
+    // The accepted one is not touched.
+    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::Established);
+    let _ = iss;
+}
+
+#[test]
+fn shutdown_before_the_handshake_completes() {
+    let mut s = Script::new(no_delack());
+    let peer = s.peer;
+    let c = s
+        .call(|st, out, now| st.tcp_connect(out, peer, None, now))
+        .unwrap();
+    s.local = s.st.tcp_local_addr(c).unwrap();
+    let iss = s.expect(0).seq();
+    // Simultaneous open, then shut down in SYN-RECEIVED: FIN after the handshake.
+    s.inject(1, s.seg(SYN, IRS, 0, 65535), &[]);
+    s.expect(1);
+    s.call(|st, out, now| st.tcp_shutdown_write(out, c, now))
+        .unwrap();
+    s.inject(2, s.seg(ACK, IRS + 1, iss + 1, 65535), &[]);
+    let f = s.expect(2);
+    assert_eq!((f.flags(), f.seq()), (FIN | ACK, iss + 1));
+    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::FinWait1);
+}
+
+#[test]
+fn time_wait_reopened_by_a_new_syn_and_bounded() {
+    let mut cfg = no_delack();
+    cfg.tcp.time_wait_limit = 1;
+    let (mut s, l, c, iss) = passive(cfg, false);
+    // We close first: FIN-WAIT-1, -2, TIME-WAIT (orphan, in the table).
+    s.call(|st, out, now| st.tcp_close(out, c, now));
+    s.expect(2);
+    s.inject(3, s.seg(FIN | ACK, IRS + 1, iss + 2, 65535), &[]);
+    s.expect(3);
+    assert_eq!(s.st.tcp_connections().len(), 2);
+    // A new SYN on the same 4-tuple with a higher sequence number: a new connection.
+    s.inject(4, s.seg(SYN, IRS + 100_000, 0, 65535), &[]);
+    let sa = s.expect(4);
+    assert_eq!((sa.flags(), sa.ack()), (SYN | ACK, IRS + 100_001));
+    s.inject(
+        5,
+        s.seg(ACK, IRS + 100_001, sa.seq().wrapping_add(1), 65535),
+        &[],
+    );
+    let (c2, _) = s.st.tcp_accept(l).unwrap();
+    // Close it too, then a third on another port: the table keeps one entry, the oldest goes.
+    s.call(|st, out, now| st.tcp_close(out, c2, now));
+    let f = s.expect(6);
+    s.inject(
+        7,
+        s.seg(FIN | ACK, IRS + 100_001, f.seq().wrapping_add(1), 65535),
+        &[],
+    );
+    s.expect(7);
+    let tw = |s: &Script| {
+        s.st.tcp_connections()
+            .iter()
+            .filter(|r| r.state == TcpState::TimeWait)
+            .count()
+    };
+    assert_eq!(tw(&s), 1);
+    s.peer = SocketAddrV4::new(PEER, 6000);
+    s.inject(8, s.seg(SYN, 1, 0, 65535), &[]);
+    let sa = s.expect(8);
+    s.inject(9, s.seg(ACK, 2, sa.seq().wrapping_add(1), 65535), &[]);
+    let (c3, _) = s.st.tcp_accept(l).unwrap();
+    s.call(|st, out, now| st.tcp_close(out, c3, now));
+    let f = s.expect(10);
+    s.inject(11, s.seg(FIN | ACK, 2, f.seq().wrapping_add(1), 65535), &[]);
+    s.expect(11);
+    assert_eq!(tw(&s), 1);
+    assert_eq!(s.st.tcp_stats().time_wait_drops, 1);
+}
