@@ -224,7 +224,7 @@ fn tso_super_segments_and_gro_frames() {
             now,
         )
         .unwrap();
-    let mut pump = |st: &mut Vec<Stack>, links: &mut [TsoLink; 2], now: Instant| {
+    let pump = |st: &mut Vec<Stack>, links: &mut [TsoLink; 2], now: Instant| {
         for _ in 0..32 {
             for from in 0..2 {
                 let to = 1 - from;
