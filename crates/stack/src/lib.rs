@@ -1,5 +1,5 @@
 //! `stack`: Maynard's sans-I/O TCP/IP core (seed 001's interfaces, ARP, routes, IPv4, ICMP,
-//! IGMPv2 and UDP).
+//! IGMPv2, UDP and TCP).
 //!
 //! Nothing here opens a socket, starts a thread, reads a clock or asks the OS for randomness:
 //!
@@ -65,6 +65,11 @@ pub use iface::{
 };
 pub use prefix::{Ipv4Prefix, PrefixError};
 pub use route::{NextHop, RouteKind, RouteView};
+pub use stack::tcp::offload::segment_tso;
+pub use stack::tcp::{
+    CongestionAlgorithm, IfaceOffloads, RxMeta, TcpConfig, TcpError, TcpHandle, TcpInfo,
+    TcpReadiness, TcpState, TcpStats, TsoMeta,
+};
 pub use stack::{LinkSpec, Stack, StackConfig, StackStats};
 pub use udp::{UdpDatagram, UdpHandle, UdpReadiness, UdpStats};
 pub use wire::{EthernetAddress, PacketBuf};
@@ -175,6 +180,16 @@ impl Rng for XorShiftRng {
 pub trait LinkContext {
     /// Sends one frame on the link of interface `iface` (an `se` interface or `lo0`).
     fn send_frame(&mut self, iface: IfaceId, frame: PacketBuf);
+
+    /// Sends one TCP super-segment (up to 64 KB) on a link marked TSO-capable with
+    /// [`Stack::set_offloads`]: the link cuts it into `tso.mss`-sized segments (its TCP checksum
+    /// field holds the pseudo-header sum, as virtio-net's `NEEDS_CSUM` expects). The default
+    /// cuts it in software ([`segment_tso`]) and sends the pieces with `send_frame`.
+    fn send_tso(&mut self, iface: IfaceId, frame: PacketBuf, tso: TsoMeta) {
+        for f in segment_tso(&frame, tso) {
+            self.send_frame(iface, f);
+        }
+    }
 
     /// Sends a batch; the default sends them one at a time.
     fn send_batch(&mut self, frames: &mut Vec<(IfaceId, PacketBuf)>) {
@@ -305,6 +320,9 @@ pub enum StackEvent {
     },
     /// A UDP socket has datagrams to read.
     UdpReadable(UdpHandle),
+    /// A TCP socket's readiness may have changed (readable, writable, acceptable, connected,
+    /// closed or failed): re-read it with [`Stack::tcp_poll`].
+    Tcp(TcpHandle),
     /// A redirect arrived and was ignored (redirects are off by default).
     RedirectIgnored {
         /// Who sent it.

@@ -49,6 +49,8 @@ pub(crate) struct Net {
     pub(crate) latency: Duration,
     /// Per mille of frames lost.
     pub(crate) loss: u32,
+    /// Per mille of frames delivered twice.
+    pub(crate) dup: u32,
     /// Extra random delay up to this (reorders frames).
     pub(crate) jitter: Duration,
     pub(crate) rewrite: Option<Rewrite>,
@@ -67,6 +69,7 @@ impl Net {
             rng: XorShiftRng::new(seed),
             latency: Duration::from_micros(100),
             loss: 0,
+            dup: 0,
             jitter: Duration::ZERO,
             rewrite: None,
             wire_log: Vec::new(),
@@ -147,6 +150,16 @@ impl Net {
                 } else {
                     Duration::from_nanos(u64::from(self.rng.below(self.jitter.as_nanos() as u32)))
                 };
+                if self.dup > 0 && self.rng.below(1000) < self.dup {
+                    self.seq += 1;
+                    self.flights.push(Flight {
+                        at: self.now + self.latency + jitter + jitter,
+                        seq: self.seq,
+                        stack: t,
+                        iface: ti,
+                        frame: PacketBuf::from_slice(0, frame.as_slice()),
+                    });
+                }
                 self.seq += 1;
                 // A fresh receive buffer, as a link would hand over.
                 let copy = PacketBuf::from_slice(0, frame.as_slice());

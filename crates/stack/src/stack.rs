@@ -19,12 +19,19 @@ use crate::{
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
+use tcp::table::TcpTable;
+use tcp::{RxMeta, TcpConfig, TsoMeta};
 use wire::icmpv4::{self, DstUnreachable, TimeExceeded};
 use wire::{
     ArpOperation, ArpPacket, ArpRepr, Encapsulation, EtherType, EthernetAddress, EthernetFrame,
     FrameRepr, Icmpv4Packet, Icmpv4Repr, IgmpPacket, IgmpRepr, IpProtocol, Ipv4Option,
     Ipv4OptionsBuf, Ipv4Packet, Ipv4Repr, PacketBuf, UdpPacket, UdpRepr,
 };
+
+// TCP lives in its own files but is a child of this module, so it reaches the send path
+// (`route_out`, `ip_send_routed`) without widening their visibility.
+#[path = "tcp/mod.rs"]
+pub(crate) mod tcp;
 
 /// The stack's tunables (seed 001's kernel parameters and the protocols' timers).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +73,8 @@ pub struct StackConfig {
     pub igmp_unsolicited_interval: Duration,
     /// ICMP errors sent per second at most (0: no limit), after a burst of 50.
     pub icmp_error_rate: u32,
+    /// TCP's tunables.
+    pub tcp: TcpConfig,
 }
 
 impl Default for StackConfig {
@@ -89,6 +98,7 @@ impl Default for StackConfig {
             udp_rx_limit: 256 * 1024,
             igmp_unsolicited_interval: Duration::from_secs(10),
             icmp_error_rate: 1000,
+            tcp: TcpConfig::default(),
         }
     }
 }
@@ -176,7 +186,7 @@ struct GroupState {
 
 /// Where a locally made datagram goes.
 #[derive(Debug, Clone, Copy)]
-struct OutRoute {
+pub(crate) struct OutRoute {
     /// The interface (pd or se or lo).
     iface: IfaceId,
     next_hop: Ipv4Addr,
@@ -196,7 +206,7 @@ enum IcmpErr {
 
 /// How a datagram was addressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cast {
+pub(crate) enum Cast {
     Unicast,
     Broadcast,
     Multicast,
@@ -237,6 +247,11 @@ pub struct Stack {
     ident: u16,
     stats: StackStats,
     lo: IfaceId,
+    tcp: TcpTable,
+    /// TCP super-segments for TSO links, sent with `LinkContext::send_tso`.
+    tso_outbox: Vec<(IfaceId, PacketBuf, TsoMeta)>,
+    /// The frame being received had its checksum verified by the link.
+    rx_csum_verified: bool,
 }
 
 impl std::fmt::Debug for Stack {
@@ -257,6 +272,7 @@ impl Stack {
     pub fn new(config: StackConfig, mut rng: Box<dyn Rng + Send>) -> Stack {
         let ident = rng.next_u32() as u16;
         let last_port = EPHEMERAL_LOW + rng.below(u32::from(EPHEMERAL_HIGH - EPHEMERAL_LOW)) as u16;
+        let tcp = TcpTable::new(config.tcp.clone(), rng.as_mut());
         let reasm = Reassembler::new(
             config.reasm_mem_limit,
             config.reasm_max_datagrams,
@@ -284,6 +300,9 @@ impl Stack {
             ident,
             stats: StackStats::default(),
             lo: IfaceId(0),
+            tcp,
+            tso_outbox: Vec::new(),
+            rx_csum_verified: false,
         };
         s.udp.last_ephemeral = last_port;
         if let Ok(lo) = s.create_interface("lo0", LinkSpec::Loopback, Instant::ZERO) {
@@ -951,6 +970,23 @@ impl Stack {
         self.flush(ctx);
     }
 
+    /// One frame with what the link knows about it (a TAP's virtio-net header: the checksum was
+    /// verified, so a GRO'd TCP frame larger than the MTU need not be summed again).
+    pub fn receive_with_meta<C: LinkContext + ?Sized>(
+        &mut self,
+        ctx: &mut C,
+        iface: IfaceId,
+        frame: PacketBuf,
+        meta: RxMeta,
+        now: Instant,
+    ) {
+        self.rx_csum_verified = meta.csum_verified;
+        self.receive_one(iface, frame, now);
+        self.rx_csum_verified = false;
+        self.run_loopback(now);
+        self.flush(ctx);
+    }
+
     /// A batch of frames from one link; the frames they cause go out as one batch.
     pub fn receive_batch<C: LinkContext + ?Sized, I: IntoIterator<Item = PacketBuf>>(
         &mut self,
@@ -970,6 +1006,9 @@ impl Stack {
         if !self.outbox.is_empty() {
             ctx.send_batch(&mut self.outbox);
             self.outbox.clear();
+        }
+        for (iface, frame, meta) in self.tso_outbox.drain(..) {
+            ctx.send_tso(iface, frame, meta);
         }
     }
 
@@ -1461,6 +1500,7 @@ impl Stack {
                 }
             }
             IpProtocol::Udp => self.udp_input(link, buf, hl, src, dst, cast, now),
+            IpProtocol::Tcp => self.tcp_input(link, buf, hl, src, dst, cast, now),
             _ => {
                 self.stats.ip_in_unknown_protos += 1;
                 if let Some(i) = self.iface_mut(link) {
@@ -1969,6 +2009,10 @@ impl Stack {
                                         .data()
                                         .get(q.header_len()..q.header_len() + 2)
                                         .map(|b| u16::from_be_bytes([b[0], b[1]])),
+                                    quote: other
+                                        .data()
+                                        .get(q.header_len()..q.header_len() + 8)
+                                        .and_then(|b| <[u8; 8]>::try_from(b).ok()),
                                 },
                                 _ => Msg::Bad,
                             }
@@ -2051,6 +2095,7 @@ impl Stack {
                 proto,
                 total,
                 sport,
+                quote,
             } => {
                 if !self.local.contains_key(&qsrc) {
                     return;
@@ -2063,6 +2108,11 @@ impl Stack {
                         if let Some(s) = self.udp.get_mut(h) {
                             s.error = Some((t, c));
                         }
+                    }
+                }
+                if proto == u8::from(IpProtocol::Tcp) {
+                    if let Some(q) = quote {
+                        self.tcp_icmp_error(t, c, qsrc, qdst, &q, now);
                     }
                 }
                 self.event(StackEvent::IcmpError {
@@ -2399,6 +2449,9 @@ impl Stack {
         if let Some(x) = self.routes.next_expiry {
             min(x);
         }
+        if let Some(x) = self.tcp.poll_at() {
+            min(x);
+        }
         t
     }
 
@@ -2414,6 +2467,7 @@ impl Stack {
         }
         self.igmp_timers(now);
         self.routes.expire(now);
+        self.tcp_timers(now);
         self.run_loopback(now);
         self.flush(ctx);
     }
@@ -2839,6 +2893,8 @@ enum Msg {
         proto: u8,
         total: usize,
         sport: Option<u16>,
+        /// The quoted transport header's first 8 bytes (TCP: ports and sequence number).
+        quote: Option<[u8; 8]>,
     },
     Bad,
     Other,

@@ -1,0 +1,252 @@
+//! The send buffer (bytes from SND.UNA on, kept until acknowledged so they can be sent again)
+//! and the receive buffer (in-order bytes waiting for the application, plus out-of-order
+//! segments waiting for the gap before them, which SACK reports).
+
+use super::seq::SeqNum;
+use std::collections::VecDeque;
+
+/// Bytes written by the application and not yet acknowledged.
+#[derive(Debug, Default)]
+pub(crate) struct SendBuf {
+    data: VecDeque<u8>,
+    pub(crate) cap: usize,
+}
+
+impl SendBuf {
+    pub(crate) fn new(cap: usize) -> Self {
+        SendBuf {
+            data: VecDeque::new(),
+            cap,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub(crate) fn free(&self) -> usize {
+        self.cap.saturating_sub(self.data.len())
+    }
+
+    /// Appends as much of `b` as fits; returns how much.
+    pub(crate) fn push(&mut self, b: &[u8]) -> usize {
+        let n = b.len().min(self.free());
+        self.data.extend(&b[..n]);
+        n
+    }
+
+    /// Drops `n` acknowledged bytes from the front.
+    pub(crate) fn drain(&mut self, n: usize) {
+        let n = n.min(self.data.len());
+        self.data.drain(..n);
+        if self.data.is_empty() && self.data.capacity() > (1 << 20) {
+            // An idle connection should not keep a large buffer.
+            self.data.shrink_to(64 * 1024);
+        }
+    }
+
+    /// Copies bytes from `offset` into `out` (which must fit in the buffer).
+    pub(crate) fn copy_out(&self, offset: usize, out: &mut [u8]) {
+        let (a, b) = self.data.as_slices();
+        let mut done = 0;
+        if offset < a.len() {
+            let n = (a.len() - offset).min(out.len());
+            out[..n].copy_from_slice(&a[offset..offset + n]);
+            done = n;
+        }
+        if done < out.len() {
+            let off_b = offset + done - a.len();
+            let n = out.len() - done;
+            if let Some(src) = b.get(off_b..off_b + n) {
+                out[done..].copy_from_slice(src);
+            }
+        }
+    }
+}
+
+/// Received bytes not yet read, and out-of-order segments.
+#[derive(Debug, Default)]
+pub(crate) struct RecvBuf {
+    data: VecDeque<u8>,
+    pub(crate) cap: usize,
+    /// Out-of-order data: sorted, disjoint, none adjacent to another.
+    ooo: Vec<(SeqNum, Vec<u8>)>,
+    /// Where the latest out-of-order segment began (its block is reported first in SACK).
+    latest: Option<SeqNum>,
+}
+
+impl RecvBuf {
+    pub(crate) fn new(cap: usize) -> Self {
+        RecvBuf {
+            data: VecDeque::new(),
+            cap,
+            ooo: Vec::new(),
+            latest: None,
+        }
+    }
+
+    /// Bytes ready to read.
+    pub(crate) fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Bytes of out-of-order data held.
+    #[cfg(test)]
+    pub(crate) fn ooo_bytes(&self) -> usize {
+        self.ooo.iter().map(|(_, d)| d.len()).sum()
+    }
+
+    /// Whether any out-of-order data is held.
+    pub(crate) fn has_ooo(&self) -> bool {
+        !self.ooo.is_empty()
+    }
+
+    /// Room left for in-order data (the window to advertise).
+    pub(crate) fn window(&self) -> usize {
+        self.cap.saturating_sub(self.data.len())
+    }
+
+    /// Takes a segment's data at `seq` (already trimmed to start at or after `rcv_nxt` and to
+    /// end inside the window). Returns how far RCV.NXT moves.
+    pub(crate) fn insert(&mut self, rcv_nxt: SeqNum, seq: SeqNum, payload: &[u8]) -> usize {
+        if payload.is_empty() {
+            return 0;
+        }
+        if seq != rcv_nxt {
+            self.insert_ooo(seq, payload);
+            return 0;
+        }
+        self.data.extend(payload);
+        let mut nxt = rcv_nxt + payload.len();
+        // Pull in the out-of-order segments the new data reaches.
+        while let Some((s, _)) = self.ooo.first() {
+            if *s > nxt {
+                break;
+            }
+            let (s, d) = self.ooo.remove(0);
+            let skip = nxt.since(s);
+            if skip < d.len() {
+                self.data.extend(&d[skip..]);
+                nxt = s + d.len();
+            }
+        }
+        if self.ooo.is_empty() {
+            self.latest = None;
+        }
+        nxt.since(rcv_nxt)
+    }
+
+    fn insert_ooo(&mut self, seq: SeqNum, payload: &[u8]) {
+        let end = seq + payload.len();
+        self.latest = Some(seq);
+        // Merge with every block it touches into one.
+        let mut start = seq;
+        let mut stop = end;
+        let first = self.ooo.iter().position(|(s, d)| *s + d.len() >= seq);
+        let Some(i) = first else {
+            self.ooo.push((seq, payload.to_vec()));
+            return;
+        };
+        let mut j = i;
+        while j < self.ooo.len() && self.ooo[j].0 <= end {
+            j += 1;
+        }
+        if i == j {
+            self.ooo.insert(i, (seq, payload.to_vec()));
+            return;
+        }
+        for (s, d) in &self.ooo[i..j] {
+            start = start.min(*s);
+            stop = stop.max(*s + d.len());
+        }
+        let mut merged = vec![0u8; stop.since(start)];
+        for (s, d) in &self.ooo[i..j] {
+            let at = s.since(start);
+            merged[at..at + d.len()].copy_from_slice(d);
+        }
+        let at = seq.since(start);
+        merged[at..at + payload.len()].copy_from_slice(payload);
+        self.ooo.splice(i..j, std::iter::once((start, merged)));
+    }
+
+    /// Up to `n` SACK blocks: the one holding the latest arrival first, then the others in order.
+    pub(crate) fn sack_blocks(&self, n: usize) -> [Option<(u32, u32)>; 4] {
+        let mut r = [None; 4];
+        let mut k = 0;
+        let block = |(s, d): &(SeqNum, Vec<u8>)| (s.0, (*s + d.len()).0);
+        let latest = self.latest.and_then(|l| {
+            self.ooo
+                .iter()
+                .position(|(s, d)| *s <= l && l < *s + d.len())
+        });
+        if let Some(i) = latest {
+            r[0] = Some(block(&self.ooo[i]));
+            k = 1;
+        }
+        for (i, b) in self.ooo.iter().enumerate() {
+            if k >= n.min(4) {
+                break;
+            }
+            if Some(i) != latest {
+                r[k] = Some(block(b));
+                k += 1;
+            }
+        }
+        r
+    }
+
+    /// Reads up to `out.len()` bytes.
+    pub(crate) fn read(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.data.len());
+        let (a, b) = self.data.as_slices();
+        let na = n.min(a.len());
+        out[..na].copy_from_slice(&a[..na]);
+        if n > na {
+            out[na..n].copy_from_slice(&b[..n - na]);
+        }
+        self.data.drain(..n);
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_buffer_wraps() {
+        let mut s = SendBuf::new(8);
+        assert_eq!(s.push(b"abcdef"), 6);
+        s.drain(4);
+        assert_eq!(s.push(b"ghijklmn"), 6);
+        let mut out = [0u8; 8];
+        s.copy_out(0, &mut out);
+        assert_eq!(&out, b"efghijkl");
+        let mut o2 = [0u8; 3];
+        s.copy_out(5, &mut o2);
+        assert_eq!(&o2, b"jkl");
+        assert_eq!(s.free(), 0);
+    }
+
+    #[test]
+    fn reassembly_and_sack_blocks() {
+        let mut r = RecvBuf::new(100);
+        let base = SeqNum(u32::MAX - 3);
+        assert_eq!(r.insert(base, base + 10, b"KLMNO"), 0);
+        assert_eq!(r.insert(base, base + 20, b"UVW"), 0);
+        assert_eq!(r.sack_blocks(3)[0], Some(((base + 20).0, (base + 23).0)));
+        assert_eq!(r.sack_blocks(3)[1], Some(((base + 10).0, (base + 15).0)));
+        // Overlapping the first block and bridging to the second.
+        assert_eq!(r.insert(base, base + 13, b"NOPQRSTU"), 0);
+        assert_eq!(
+            r.sack_blocks(3),
+            [Some(((base + 10).0, (base + 23).0)), None, None, None]
+        );
+        assert_eq!(r.ooo_bytes(), 13);
+        assert_eq!(r.insert(base, base, b"ABCDEFGHIJKL"), 23);
+        assert!(!r.has_ooo());
+        let mut out = [0u8; 30];
+        let n = r.read(&mut out);
+        assert_eq!(&out[..n], b"ABCDEFGHIJKLMNOPQRSTUVW");
+    }
+}

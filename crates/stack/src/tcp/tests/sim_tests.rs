@@ -1,0 +1,255 @@
+//! Two stacks on a simulated hub.
+
+use super::*;
+
+#[test]
+fn handshake_data_and_close() {
+    let (mut net, a, b) = pair_with(StackConfig::default(), 1);
+    let (c, s) = connect(&mut net, a, b);
+    let ia = net.stacks[a].tcp_info(c).unwrap();
+    assert_eq!(ia.state, TcpState::Established);
+    assert_eq!(
+        ia.mss,
+        1500 - 40 - 12,
+        "MTU less headers and the timestamp option"
+    );
+    assert_eq!(net.stacks[b].tcp_peer_addr(s), Some(ia.local));
+    let ev = net.stacks[a].take_events();
+    assert!(ev.contains(&StackEvent::Tcp(c)), "{ev:?}");
+    let data = pattern(100_000, 7);
+    let got = transfer(&mut net, a, c, b, s, &data, Duration::from_secs(10));
+    assert_eq!(fnv(&got), fnv(&data));
+    assert_eq!(
+        net.stacks[b].tcp_info(s).unwrap().state,
+        TcpState::CloseWait
+    );
+    // The other direction after the half-close.
+    let back = pattern(5000, 9);
+    let got = transfer(&mut net, b, s, a, c, &back, Duration::from_secs(10));
+    assert_eq!(got, back);
+    net.run_for(Duration::from_millis(100));
+    assert!(net.stacks[b].tcp_poll(s).closed);
+    assert_eq!(net.stacks[a].tcp_info(c).unwrap().state, TcpState::TimeWait);
+    net.call(a, |st, out, now| st.tcp_close(out, c, now));
+    net.call(b, |st, out, now| st.tcp_close(out, s, now));
+    let rows = net.stacks[a].tcp_connections();
+    assert!(rows
+        .iter()
+        .any(|r| r.state == TcpState::TimeWait && r.handle.is_none()));
+    net.run_for(Duration::from_secs(61));
+    assert!(net.stacks[a]
+        .tcp_connections()
+        .iter()
+        .all(|r| r.state == TcpState::Listen));
+    assert_eq!(net.stacks[a].tcp_stats().active_opens, 1);
+    assert_eq!(net.stacks[b].tcp_stats().passive_opens, 1);
+    assert_eq!(net.stacks[b].tcp_stats().curr_estab, 0);
+}
+
+#[test]
+fn connection_refused() {
+    let (mut net, a, _b) = pair_with(StackConfig::default(), 2);
+    let c = net
+        .call(a, |st, out, now| {
+            st.tcp_connect(out, SocketAddrV4::new(ip(10, 0, 0, 2), 81), None, now)
+        })
+        .unwrap();
+    net.run_for(Duration::from_millis(10));
+    let r = net.stacks[a].tcp_poll(c);
+    assert!(r.closed);
+    assert_eq!(r.error, Some(TcpError::ConnectionRefused));
+    assert_eq!(net.stacks[a].tcp_stats().attempt_fails, 1);
+}
+
+fn lossy_transfer(
+    algo: CongestionAlgorithm,
+    sack: bool,
+    loss: u32,
+    jitter_us: u64,
+    seed: u64,
+) -> TcpStats {
+    let mut cfg = StackConfig::default();
+    cfg.tcp.congestion = algo;
+    cfg.tcp.sack = sack;
+    let (mut net, a, b) = pair_with(cfg, seed);
+    let (c, s) = connect(&mut net, a, b);
+    net.loss = loss;
+    net.dup = loss;
+    net.jitter = Duration::from_micros(jitter_us);
+    let data = pattern(10 << 20, seed as u32);
+    let t0 = net.now;
+    let got = transfer(&mut net, a, c, b, s, &data, Duration::from_secs(600));
+    let took = net.now.saturating_duration_since(t0);
+    eprintln!(
+        "{algo} sack={sack} loss={loss}: {took:?}, {:?}, {:?}",
+        net.stacks[a].tcp_info(c),
+        net.stacks[a].tcp_stats()
+    );
+    assert_eq!(got.len(), data.len());
+    assert_eq!(fnv(&got), fnv(&data));
+    let info = net.stacks[a].tcp_info(c).unwrap();
+    assert_eq!(info.congestion, algo);
+    if loss > 0 {
+        assert!(info.retransmits > 0, "{info:?}");
+    }
+    let st = net.stacks[a].tcp_stats();
+    assert!(st.retrans_segs >= info.retransmits);
+    assert!(
+        took < Duration::from_secs(5),
+        "10 MB over a 200 µs RTT: {took:?}"
+    );
+    st
+}
+
+#[test]
+fn ten_megabytes_cubic_lossy_reordered() {
+    let st = lossy_transfer(CongestionAlgorithm::Cubic, true, 10, 300, 11);
+    // RACK-TLP finds the losses (1 % of ~7,000 segments and of their ACKs) without timeouts.
+    assert!(st.rto_timeouts <= 2, "{st:?}");
+    assert!(st.retrans_segs < 300, "{st:?}");
+}
+
+#[test]
+fn ten_megabytes_newreno_lossy_reordered() {
+    let st = lossy_transfer(CongestionAlgorithm::NewReno, true, 10, 300, 12);
+    assert!(st.rto_timeouts <= 2, "{st:?}");
+}
+
+#[test]
+fn ten_megabytes_newreno_without_sack() {
+    lossy_transfer(CongestionAlgorithm::NewReno, false, 5, 0, 13);
+}
+
+#[test]
+fn ten_megabytes_clean_cubic() {
+    lossy_transfer(CongestionAlgorithm::Cubic, true, 0, 0, 14);
+}
+
+#[test]
+fn tso_with_software_segmentation_on_the_hub() {
+    let (mut net, a, b) = pair_with(StackConfig::default(), 21);
+    for s in [a, b] {
+        let id = net.stacks[s].find_interface("se0").unwrap();
+        net.stacks[s].set_offloads(
+            id,
+            IfaceOffloads {
+                tso: true,
+                rx_csum_trusted: false,
+            },
+        );
+    }
+    let (c, s) = connect(&mut net, a, b);
+    net.loss = 5;
+    let data = pattern(2 << 20, 21);
+    let got = transfer(&mut net, a, c, b, s, &data, Duration::from_secs(60));
+    assert_eq!(fnv(&got), fnv(&data));
+    // Every frame on the hub is MTU-sized at most: the default send_tso cut them.
+    assert!(net.wire_log.iter().all(|(_, _, f)| f.len() <= 1514));
+}
+
+/// A link that takes super-segments whole and hands them to the peer as GRO'd frames.
+#[derive(Default)]
+struct TsoLink {
+    frames: Vec<(PacketBuf, RxMeta)>,
+    metas: Vec<(usize, TsoMeta)>,
+}
+
+impl LinkContext for TsoLink {
+    fn send_frame(&mut self, _iface: IfaceId, frame: PacketBuf) {
+        self.frames.push((frame, RxMeta::default()));
+    }
+    fn send_tso(&mut self, _iface: IfaceId, frame: PacketBuf, tso: TsoMeta) {
+        self.metas.push((frame.len(), tso));
+        self.frames.push((
+            frame,
+            RxMeta {
+                csum_verified: true,
+            },
+        ));
+    }
+}
+
+#[test]
+fn tso_super_segments_and_gro_frames() {
+    let now = Instant::from_secs(1);
+    let mut st: Vec<Stack> = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..2u8 {
+        let mut s = Stack::new(
+            StackConfig::default(),
+            Box::new(XorShiftRng::new(5 + u64::from(i))),
+        );
+        let mut sink = Vec::new();
+        let id = s
+            .create_interface(
+                "se0",
+                LinkSpec::Ethernet(EthernetAddress([2, 0, 0, 0, 0, 1 + i])),
+                now,
+            )
+            .unwrap();
+        s.set_address(&mut sink, id, ip(10, 0, 0, 1 + i), 24, now)
+            .unwrap();
+        s.set_up(&mut sink, id, true, now).unwrap();
+        s.set_link_running(id, true, now).unwrap();
+        let flags = ArpFlags {
+            permanent: true,
+            ..ArpFlags::default()
+        };
+        s.arp_add(
+            ip(10, 0, 0, 2 - i),
+            Some(EthernetAddress([2, 0, 0, 0, 0, 2 - i])),
+            flags,
+            now,
+        )
+        .unwrap();
+        s.set_offloads(
+            id,
+            IfaceOffloads {
+                tso: i == 0,
+                rx_csum_trusted: false,
+            },
+        );
+        st.push(s);
+        ids.push(id);
+    }
+    let mut links = [TsoLink::default(), TsoLink::default()];
+    let l = st[1]
+        .tcp_listen(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 9), 4)
+        .unwrap();
+    let c = st[0]
+        .tcp_connect(
+            &mut links[0],
+            SocketAddrV4::new(ip(10, 0, 0, 2), 9),
+            None,
+            now,
+        )
+        .unwrap();
+    let pump = |st: &mut Vec<Stack>, links: &mut [TsoLink; 2], now: Instant| {
+        for _ in 0..32 {
+            for from in 0..2 {
+                let to = 1 - from;
+                for (f, meta) in std::mem::take(&mut links[from].frames) {
+                    st[to].receive_with_meta(&mut links[to], ids[to], f, meta, now);
+                }
+            }
+        }
+    };
+    pump(&mut st, &mut links, now);
+    let (s, _) = st[1].tcp_accept(l).unwrap();
+    let data = pattern(200_000, 3);
+    let n = st[0].tcp_send(&mut links[0], c, &data, now).unwrap();
+    assert_eq!(n, data.len());
+    let (len, meta) = links[0].metas[0];
+    assert_eq!(meta.mss, 1448);
+    assert_eq!((meta.l3_offset, meta.l4_offset), (14, 34));
+    assert_eq!(meta.header_len, 14 + 20 + 32);
+    assert!(len > 10_000, "a super-segment: {len} bytes");
+    pump(&mut st, &mut links, now + Duration::from_millis(1));
+    let mut buf = vec![0u8; 300_000];
+    let got = st[1].tcp_recv(&mut links[1], s, &mut buf, now).unwrap();
+    assert_eq!(&buf[..got], &data[..got]);
+    assert!(
+        got >= 14_480,
+        "the initial window arrived as GRO'd frames: {got}"
+    );
+}
