@@ -212,13 +212,15 @@ pub enum Request {
     },
     /// SHOW KERNEL: the stack's global parameters and IP/ICMP counters.
     ShowKernel,
-    /// SET KERNEL GATEWAY|TCP_PMTU|ACCEPT_REDIRECTS 0|1.
+    /// SET KERNEL parameter value: GATEWAY|TCP_PMTU|ACCEPT_REDIRECTS 0|1 and the TCP tunables.
     SetKernel {
-        /// The parameter (lower case: `gateway`, `tcp_pmtu`, `accept_redirects`).
+        /// The parameter (lower case: `gateway`, `tcp_pmtu`, `tcp_congestion`, ...).
         parameter: String,
         /// Its new value.
-        value: bool,
+        value: KernelValue,
     },
+    /// SHOW CONNECTIONS /STACK: the sockets of Maynard's stack (TCP and UDP).
+    ShowStackSockets,
     /// NETCONFIG: NET-CONFIG's verbs on `network.toml`, saved and applied to the running stack.
     NetConfig(NetConfigOp),
     /// PING address: ICMP echo requests from the stack.
@@ -370,6 +372,11 @@ pub enum Response {
     Services {
         /// One per service.
         services: Vec<ServiceStatus>,
+    },
+    /// SHOW CONNECTIONS /STACK.
+    StackSockets {
+        /// One per socket.
+        sockets: Vec<StackSocketInfo>,
     },
     /// SHOW CONNECTIONS.
     Connections {
@@ -575,6 +582,75 @@ pub struct RouteInfo {
     pub expires_seconds: Option<u64>,
 }
 
+/// A SET KERNEL value: a switch (0/1) or a word or number (`cubic`, `4194304`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KernelValue {
+    /// 0 or 1.
+    Flag(bool),
+    /// Anything else, checked by the daemon.
+    Text(String),
+}
+
+impl std::fmt::Display for KernelValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KernelValue::Flag(b) => write!(f, "{}", u8::from(*b)),
+            KernelValue::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// One socket of Maynard's stack (SHOW CONNECTIONS /STACK), with what `ss -ti` shows for TCP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StackSocketInfo {
+    /// TCP or UDP.
+    pub protocol: servicedb::Protocol,
+    /// Local address and port.
+    pub local: SocketAddr,
+    /// Remote address and port (unspecified for a listener or an unconnected UDP socket).
+    pub remote: SocketAddr,
+    /// `ESTABLISHED`, `LISTEN`, `TIME-WAIT` ... (empty for UDP).
+    pub state: String,
+    /// Bytes sent and not yet acknowledged or not yet sent.
+    pub send_queue: u64,
+    /// Bytes received and not yet read (a listener: connections waiting to be accepted).
+    pub recv_queue: u64,
+    /// TCP details (none for UDP).
+    pub tcp: Option<TcpDetails>,
+}
+
+/// The TCP part of [`StackSocketInfo`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpDetails {
+    /// Smoothed round-trip time, microseconds (none before the first sample).
+    pub srtt_us: Option<u64>,
+    /// Round-trip variation, microseconds.
+    pub rttvar_us: u64,
+    /// Retransmission timeout, milliseconds.
+    pub rto_ms: u64,
+    /// Maximum segment size.
+    pub mss: u32,
+    /// Congestion window, bytes.
+    pub cwnd: u64,
+    /// Slow-start threshold, bytes.
+    pub ssthresh: u64,
+    /// The peer's window, bytes.
+    pub snd_wnd: u64,
+    /// Our advertised window, bytes.
+    pub rcv_wnd: u64,
+    /// Segments retransmitted.
+    pub retransmits: u64,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+    /// Bytes received.
+    pub bytes_received: u64,
+    /// `cubic` or `newreno`.
+    pub congestion: String,
+    /// Held by a service (false: orphaned, closing or in TIME-WAIT).
+    pub owned: bool,
+}
+
 /// SHOW KERNEL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelInfo {
@@ -584,8 +660,11 @@ pub struct KernelInfo {
     pub tcp_pmtu: bool,
     /// ICMP redirects obeyed.
     pub accept_redirects: bool,
-    /// Stack-wide counters (IP-MIB, ICMP-MIB, UDP-MIB names), in order.
+    /// Stack-wide counters (IP-MIB, ICMP-MIB, UDP-MIB, TCP-MIB names), in order.
     pub counters: Vec<(String, u64)>,
+    /// The TCP tunables (SET KERNEL name, value), in order.
+    #[serde(default)]
+    pub tcp: Vec<(String, String)>,
 }
 
 /// SHOW VERSION.

@@ -317,6 +317,13 @@ pub trait Link {
     /// The link's counters.
     fn stats(&self) -> LinkStats;
 
+    /// Changes the link's MTU where the link owns its device (a TAP device netcp made); a link
+    /// on an interface that belongs to Linux (AF_PACKET) keeps Linux's MTU, so the default does
+    /// nothing.
+    fn set_mtu(&mut self, _mtu: usize) -> Result<()> {
+        Ok(())
+    }
+
     /// The descriptor to watch for readability and writability, if the link has one.
     fn raw_fd(&self) -> Option<RawFd>;
 }

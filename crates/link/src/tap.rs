@@ -460,6 +460,10 @@ impl Link for TapLink {
         self.mtu
     }
 
+    fn set_mtu(&mut self, mtu: usize) -> Result<()> {
+        TapLink::set_mtu(self, mtu)
+    }
+
     fn capabilities(&self) -> Capabilities {
         let tx = if self.vnet_hdr {
             Offloads::ALL

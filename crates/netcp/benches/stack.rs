@@ -28,19 +28,21 @@
 
 #[path = "../../stack/tests/common/mod.rs"]
 mod common;
+mod env;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::UdpSocket;
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use control::protocol::{decode, encode, Request, Response};
+use env::{median, sh, Cleanup};
 
 /// The counted window of one run.
 const MEASURE: Duration = Duration::from_secs(1);
@@ -59,53 +61,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Removes what the bench made, even on error.
-#[derive(Default)]
-struct Cleanup {
-    links: Vec<String>,
-    namespaces: Vec<String>,
-    child: Option<Child>,
-    dir: Option<PathBuf>,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        for l in &self.links {
-            let _ = Command::new("ip").args(["link", "del", l]).output();
-        }
-        for n in &self.namespaces {
-            let _ = Command::new("ip").args(["netns", "del", n]).output();
-        }
-        if let Some(d) = &self.dir {
-            let _ = std::fs::remove_dir_all(d);
-        }
-    }
-}
-
-fn sh(args: &[&str]) -> anyhow::Result<()> {
-    let (cmd, rest) = args.split_first().ok_or_else(|| anyhow!("empty command"))?;
-    let out = Command::new(cmd)
-        .args(rest)
-        .output()
-        .with_context(|| format!("cannot run {cmd}"))?;
-    if !out.status.success() {
-        bail!(
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
 fn run() -> anyhow::Result<()> {

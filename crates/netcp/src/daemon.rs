@@ -5,6 +5,7 @@ mod filter_requests;
 mod netconfig_requests;
 mod netstack_requests;
 mod requests;
+mod stack_tcp;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use services::BuiltinContext;
 use tokio::sync::watch;
 
 use crate::log::Targets;
+use crate::netstack::StackSocket;
 use crate::runtime::Runtime;
 use crate::service::{Listener, ServiceShared};
 use crate::sockets;
@@ -361,6 +363,9 @@ impl Daemon {
     }
 }
 
+/// Connections a listener on Maynard's stack holds before the service takes them.
+const STACK_BACKLOG: usize = 1024;
+
 /// Opens every socket a service needs, all or none.
 fn open_listeners(
     rt: &Arc<Runtime>,
@@ -373,10 +378,23 @@ fn open_listeners(
     for (endpoint, addr) in s.bind_addresses(low_port_offset) {
         // An address of one of Maynard's stack's interfaces: the stack's socket serves it.
         let external = matches!(s.server, Server::External { .. });
-        if let Some(r) = crate::netstack::open_on_stack(netstack, endpoint.protocol, addr, external)
-        {
-            let u = r.map_err(|e| format!("cannot listen on {}/{addr}: {e}", endpoint.protocol))?;
-            let task = tokio::spawn(crate::netstack::serve_udp(rt.clone(), shared.clone(), u));
+        if let Some(r) = crate::netstack::open_on_stack(
+            netstack,
+            endpoint.protocol,
+            addr,
+            external,
+            STACK_BACKLOG,
+        ) {
+            let socket =
+                r.map_err(|e| format!("cannot listen on {}/{addr}: {e}", endpoint.protocol))?;
+            let task = match socket {
+                StackSocket::Udp(u) => {
+                    tokio::spawn(crate::netstack::serve_udp(rt.clone(), shared.clone(), u))
+                }
+                StackSocket::Tcp(l) => {
+                    tokio::spawn(crate::tcp::stack_accept_loop(rt.clone(), shared.clone(), l))
+                }
+            };
             out.push(Listener {
                 endpoint,
                 addr,

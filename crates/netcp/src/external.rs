@@ -21,13 +21,15 @@ fn command(
     program: &Path,
     arguments: &[String],
     user: Option<&str>,
-    socket: &OwnedFd,
+    socket: Option<&OwnedFd>,
 ) -> io::Result<Command> {
     let mut cmd = Command::new(program);
-    cmd.args(arguments)
-        .stdin(Stdio::from(socket.try_clone()?))
-        .stdout(Stdio::from(socket.try_clone()?))
-        .stderr(Stdio::null())
+    cmd.args(arguments);
+    if let Some(socket) = socket {
+        cmd.stdin(Stdio::from(socket.try_clone()?))
+            .stdout(Stdio::from(socket.try_clone()?));
+    }
+    cmd.stderr(Stdio::null())
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .kill_on_drop(true);
@@ -84,7 +86,7 @@ pub async fn run_tcp(
     let std = stream.into_std()?;
     let socket: OwnedFd = std.into();
     set_blocking(socket.as_fd(), true)?;
-    let mut child = command(guard, program, arguments, user, &socket)?.spawn()?;
+    let mut child = command(guard, program, arguments, user, Some(&socket))?.spawn()?;
     guard.pid.store(child.id().unwrap_or(0), Relaxed);
     let status = child.wait().await;
     if let Ok(info) = tcp_info(socket.as_fd()) {
@@ -96,6 +98,47 @@ pub async fn run_tcp(
             u64::from(info.data_segs_out),
         );
     }
+    status
+}
+
+/// Runs the service's program on a connection of Maynard's stack: the program has no host
+/// socket to inherit, so its stdin and stdout are pipes that netcp joins to the stream, both
+/// ways, until the program exits. Closing its stdout ends the connection's sending side.
+pub async fn run_bridged<S>(
+    guard: &ConnGuard,
+    stream: S,
+    program: &Path,
+    arguments: &[String],
+    user: Option<&str>,
+) -> io::Result<ExitStatus>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::AsyncWriteExt;
+    let mut cmd = command(guard, program, arguments, user, None)?;
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = cmd.spawn()?;
+    guard.pid.store(child.id().unwrap_or(0), Relaxed);
+    let (mut stdin, mut stdout) = match (child.stdin.take(), child.stdout.take()) {
+        (Some(i), Some(o)) => (i, o),
+        _ => return Err(io::Error::other("the program's pipes were not made")),
+    };
+    // Counted as a built-in server's stream is: bytes and messages per read and write.
+    let metered =
+        services::MeteredStream::new(stream, guard.meter.clone(), guard.service.meter.clone());
+    let (mut from_peer, mut to_peer) = tokio::io::split(metered);
+    let inbound = async {
+        let n = tokio::io::copy(&mut from_peer, &mut stdin).await;
+        // The peer's FIN becomes end-of-file on the program's stdin.
+        drop(stdin);
+        n
+    };
+    let outbound = async {
+        let n = tokio::io::copy(&mut stdout, &mut to_peer).await;
+        let _ = to_peer.shutdown().await;
+        n
+    };
+    let (status, _) = tokio::join!(child.wait(), async { tokio::join!(inbound, outbound) });
     status
 }
 
@@ -111,7 +154,7 @@ pub async fn run_udp(
     let fd: OwnedFd = socket.as_fd().try_clone_to_owned()?;
     set_blocking(fd.as_fd(), true)?;
     let result = async {
-        let mut child = command(guard, program, arguments, user, &fd)?.spawn()?;
+        let mut child = command(guard, program, arguments, user, Some(&fd))?.spawn()?;
         guard.pid.store(child.id().unwrap_or(0), Relaxed);
         child.wait().await
     }

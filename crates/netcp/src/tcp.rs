@@ -1,4 +1,5 @@
-//! TCP services: the accept loop, admission, and handing each connection to its server.
+//! TCP services: the accept loops (the host's listener and Maynard's stack's), admission, and
+//! handing each connection to its server.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -6,7 +7,7 @@ use std::time::Duration;
 
 use control::config::Server;
 use servicedb::Protocol;
-use services::{MeteredStream, PeerInfo};
+use services::{MeteredStream, PeerInfo, ServiceStream};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::runtime::{ConnGuard, Runtime};
@@ -42,13 +43,37 @@ pub async fn accept_loop(rt: Arc<Runtime>, service: Arc<ServiceShared>, listener
     }
 }
 
+/// Accepts connections on a listener of Maynard's stack until the task is aborted.
+pub async fn stack_accept_loop(
+    rt: Arc<Runtime>,
+    service: Arc<ServiceShared>,
+    mut listener: crate::netstack::StackTcpListener,
+) {
+    while let Ok(a) = listener.accept().await {
+        admit(
+            &rt,
+            &service,
+            Connection::Stack(a.stream),
+            SocketAddr::V4(a.peer),
+            SocketAddr::V4(a.local),
+        );
+    }
+}
+
+/// A connection from the host's TCP or from Maynard's stack.
+enum Connection {
+    Host(TcpStream),
+    Stack(crate::netstack::StackTcpStream),
+}
+
 fn admit(
     rt: &Arc<Runtime>,
     service: &Arc<ServiceShared>,
-    stream: TcpStream,
+    stream: impl Into<Connection>,
     peer: SocketAddr,
     local: SocketAddr,
 ) {
+    let stream = stream.into();
     let permit = match service.admit(peer.ip(), true) {
         Ok(p) => p,
         Err(why) => {
@@ -67,26 +92,33 @@ fn admit(
     let _ = abort.set(task.abort_handle());
 }
 
-async fn serve(rt: Arc<Runtime>, mut guard: ConnGuard, stream: TcpStream) {
+impl From<TcpStream> for Connection {
+    fn from(s: TcpStream) -> Self {
+        Connection::Host(s)
+    }
+}
+
+async fn serve(rt: Arc<Runtime>, mut guard: ConnGuard, stream: Connection) {
     let settings = guard.service.settings();
     let info = PeerInfo {
         peer: guard.peer,
         local: guard.local,
     };
-    if let Some(tos) = settings
+    let tos = settings
         .endpoints
         .iter()
         .find(|e| e.protocol == Protocol::Tcp)
-        .and_then(|e| e.tos)
-    {
-        let _ = crate::sockets::set_tos(&socket2::SockRef::from(&stream), guard.local, tos);
+        .and_then(|e| e.tos);
+    if let (Some(tos), Connection::Host(s)) = (tos, &stream) {
+        let _ = crate::sockets::set_tos(&socket2::SockRef::from(s), guard.local, tos);
     }
     match &settings.server {
         Server::Builtin(b) => {
-            let ctx = rt.builtin_context();
-            let metered =
-                MeteredStream::new(stream, guard.meter.clone(), guard.service.meter.clone());
-            guard.outcome = match b.serve_stream(&ctx, metered, &info).await {
+            let result = match stream {
+                Connection::Host(s) => serve_builtin(&rt, &guard, b, s, &info).await,
+                Connection::Stack(s) => serve_builtin(&rt, &guard, b, s, &info).await,
+            };
+            guard.outcome = match result {
                 Ok(()) => "closed".into(),
                 Err(e) => format!("error: {e}"),
             };
@@ -96,9 +128,28 @@ async fn serve(rt: Arc<Runtime>, mut guard: ConnGuard, stream: TcpStream) {
             arguments,
             user,
         } => {
-            let result =
-                crate::external::run_tcp(&guard, stream, program, arguments, user.as_deref()).await;
+            let result = match stream {
+                Connection::Host(s) => {
+                    crate::external::run_tcp(&guard, s, program, arguments, user.as_deref()).await
+                }
+                Connection::Stack(s) => {
+                    crate::external::run_bridged(&guard, s, program, arguments, user.as_deref())
+                        .await
+                }
+            };
             guard.outcome = crate::external::outcome(&rt, &guard, program, result);
         }
     }
+}
+
+async fn serve_builtin<S: ServiceStream + 'static>(
+    rt: &Arc<Runtime>,
+    guard: &ConnGuard,
+    b: &services::Builtin,
+    stream: S,
+    info: &PeerInfo,
+) -> std::io::Result<()> {
+    let ctx = rt.builtin_context();
+    let metered = MeteredStream::new(stream, guard.meter.clone(), guard.service.meter.clone());
+    b.serve_stream(&ctx, metered, info).await
 }

@@ -8,113 +8,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::UnixStream;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use common::stack_env::*;
 use common::*;
-use control::protocol::{decode, encode, Request, Response, StackInterfaceChanges};
-
-fn run(cmd: &str, args: &[&str]) -> Output {
-    Command::new(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd} (install iproute2 and iputils-ping): {e}"))
-}
-
-fn sh_ok(cmd: &str, args: &[&str]) -> String {
-    let out = run(cmd, args);
-    assert!(
-        out.status.success(),
-        "{cmd} {args:?} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let uid = unsafe { libc::geteuid() };
-    assert_eq!(
-        uid, 0,
-        "the stack's interop tests need root (TAP devices, network namespaces)"
-    );
-    assert!(
-        std::path::Path::new("/dev/net/tun").exists(),
-        "/dev/net/tun is missing"
-    );
-}
-
-/// Removes Linux links and namespaces on drop, even when the test panics.
-#[derive(Default)]
-struct Cleanup {
-    links: Vec<String>,
-    namespaces: Vec<String>,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for l in &self.links {
-            let _ = run("ip", &["link", "del", l]);
-        }
-        for n in &self.namespaces {
-            let _ = run("ip", &["netns", "del", n]);
-        }
-    }
-}
-
-/// A small number from the process id, so parallel runs pick other names and subnets.
-fn pid_tag() -> u32 {
-    std::process::id() % 200 + 20
-}
-
-/// Starts netcp with `network` as network.toml (and no services).
-fn start_netcp(tag: &str, network: &str) -> Netcp {
-    start_netcp_with(tag, network, "")
-}
-
-/// Starts netcp with `network` as network.toml and `services` (`[[service]]` tables) in
-/// servers.toml.
-fn start_netcp_with(tag: &str, network: &str, services: &str) -> Netcp {
-    let dir = TempDir::new(tag);
-    std::fs::write(
-        dir.join("servers.toml"),
-        format!("[netcp]\nlog_stderr = true\nhost_services = \"\"\n{services}"),
-    )
-    .unwrap();
-    std::fs::write(dir.join("services"), SERVICES).unwrap();
-    std::fs::write(dir.join("network.toml"), network).unwrap();
-    let socket = dir.join("netcp.sock");
-    let mut n = Netcp {
-        dir,
-        socket,
-        child: None,
-    };
-    n.spawn();
-    n
-}
-
-/// Waits (bounded) until `f` holds.
-fn wait_for(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// One request on the control socket (for what netcu reaches through commands the lead wires).
-fn request(netcp: &Netcp, req: Request) -> Response {
-    let mut s = UnixStream::connect(&netcp.socket).expect("control socket");
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s.write_all(encode(&req).as_bytes()).unwrap();
-    let mut line = String::new();
-    BufReader::new(s).read_line(&mut line).unwrap();
-    decode(line.trim_end()).expect("a response")
-}
+use control::protocol::{Request, Response, StackInterfaceChanges};
 
 fn se0_counters(netcp: &Netcp) -> (u64, u64, u16) {
     match request(
@@ -145,7 +44,7 @@ fn linux_and_the_stack_see_each_other_on_a_tap() {
         &format!("[[interface]]\nname = \"se0\"\ntap = \"{tap}\"\naddress = \"{ours}/24\"\n"),
     );
     wait_for("the TAP device", 10, || {
-        run("ip", &["link", "show", &tap]).status.success()
+        run_cmd("ip", &["link", "show", &tap]).status.success()
     });
     sh_ok("ip", &["addr", "add", &format!("{linux}/24"), "dev", &tap]);
 
@@ -189,7 +88,7 @@ fn linux_and_the_stack_see_each_other_on_a_tap() {
         "se0",
         &format!("/filter={}", filter.display()),
     ]);
-    let out = run("ping", &["-c", "2", "-W", "1", &ours]);
+    let out = run_cmd("ping", &["-c", "2", "-W", "1", &ours]);
     assert!(!out.status.success(), "pings must be dropped: {out:?}");
     let shown = netcp.netcu_ok(&["SHOW INTERFACE SE0/FILTER"]);
     let drop_row = shown
@@ -246,7 +145,7 @@ fn linux_and_the_stack_see_each_other_on_a_tap() {
         "02:00:00:00:00:77",
         "/publish",
     ]);
-    let _ = run("ping", &["-c", "1", "-W", "1", &published]); // nobody answers the echo
+    let _ = run_cmd("ping", &["-c", "1", "-W", "1", &published]); // nobody answers the echo
     let neigh = sh_ok("ip", &["neigh", "show", "dev", &tap]);
     assert!(
         neigh
@@ -261,7 +160,7 @@ fn linux_and_the_stack_see_each_other_on_a_tap() {
         &["route", "add", &format!("{proxied}/32"), "dev", &tap],
     );
     netcp.netcu_ok(&["set", "arp", "/add", &proxied, "/proxy"]);
-    let _ = run("ping", &["-c", "1", "-W", "1", &proxied]);
+    let _ = run_cmd("ping", &["-c", "1", "-W", "1", &proxied]);
     let neigh = sh_ok("ip", &["neigh", "show", "dev", &tap]);
     let ours_mac = neigh
         .lines()
@@ -316,11 +215,16 @@ fn linux_and_the_stack_see_each_other_on_a_tap() {
         ..Default::default()
     });
     assert_eq!(se0_counters(&netcp).2, 1400);
+    // The TAP device's Linux side follows, so both ends agree on the largest frame.
+    let shown = sh_ok("ip", &["link", "show", &tap]);
+    assert!(shown.contains("mtu 1400"), "{shown}");
     set(StackInterfaceChanges {
         up: Some(false),
         ..Default::default()
     });
-    assert!(!run("ping", &["-c", "1", "-W", "1", &ours]).status.success());
+    assert!(!run_cmd("ping", &["-c", "1", "-W", "1", &ours])
+        .status
+        .success());
     set(StackInterfaceChanges {
         up: Some(true),
         ..Default::default()
@@ -354,7 +258,7 @@ fn the_stack_forwards_between_two_namespaces_on_af_packet() {
         sh_ok("ip", &["link", "set", i, "netns", n]);
         sh_ok("ip", &["link", "set", r, "up"]);
         // The root namespace must not answer on these links.
-        let _ = run(
+        let _ = run_cmd(
             "sysctl",
             &["-qw", &format!("net.ipv6.conf.{r}.disable_ipv6=1")],
         );
@@ -387,7 +291,7 @@ fn the_stack_forwards_between_two_namespaces_on_af_packet() {
     });
     // Each host reaches its gateway (the stack), then the other host through it.
     wait_for("the gateway to answer", 10, || {
-        run(
+        run_cmd(
             "ip",
             &["netns", "exec", &na, "ping", "-c", "1", "-W", "1", &a_gw],
         )
@@ -403,7 +307,7 @@ fn the_stack_forwards_between_two_namespaces_on_af_packet() {
 
     // With forwarding off, the hosts cannot reach each other any more.
     netcp.netcu_ok(&["set", "kernel", "gateway", "0"]);
-    let out = run(
+    let out = run_cmd(
         "ip",
         &["netns", "exec", &na, "ping", "-c", "1", "-W", "1", &b_host],
     );
@@ -435,7 +339,7 @@ fn a_dead_default_gateway_gives_way_to_the_next() {
         ),
     );
     wait_for("the TAP device", 10, || {
-        run("ip", &["link", "show", &tap]).status.success()
+        run_cmd("ip", &["link", "show", &tap]).status.success()
     });
     sh_ok("ip", &["addr", "add", &format!("{linux}/24"), "dev", &tap]);
     // Linux owns `far` too, so it answers echoes that reach it through the second gateway.
@@ -520,7 +424,7 @@ fn udp_services_on_the_stack_answer_linux() {
         &services,
     );
     wait_for("the TAP device", 10, || {
-        run("ip", &["link", "show", &tap]).status.success()
+        run_cmd("ip", &["link", "show", &tap]).status.success()
     });
     sh_ok("ip", &["addr", "add", &format!("{linux}/24"), "dev", &tap]);
     sh_ok("ip", &["addr", "add", &format!("{barred}/24"), "dev", &tap]);
@@ -565,12 +469,14 @@ fn udp_services_on_the_stack_answer_linux() {
     assert_eq!(back, b"anyone?");
     assert_eq!(from.to_string(), format!("{ours}:7"));
 
-    // SHOW SERVICES: UDP serves on the stack; TCP there is a clear failure (issue 7).
+    // qotd listens on TCP and UDP: both serve on the stack.
     let shown = netcp.netcu_ok(&["show", "services"]);
-    assert!(
-        shown.contains("TCP on Maynard's stack is not available yet"),
-        "{shown}"
-    );
+    assert!(!shown.contains("failed"), "{shown}");
+    let quote = Command::new("nc")
+        .args(["-w3", "-s", &linux, &ours, "17"])
+        .output()
+        .expect("nc qotd");
+    assert!(!quote.stdout.is_empty(), "no quote over TCP: {quote:?}");
     let detail = netcp.netcu_ok(&["show", "services", "echo", "/full"]);
     assert!(detail.contains(&format!("{ours}:7")), "{detail}");
 
@@ -602,7 +508,7 @@ fn netcu_dumps_the_stacks_interface_live() {
         &format!("[[interface]]\nname = \"se0\"\ntap = \"{tap}\"\naddress = \"{ours}/24\"\n"),
     );
     wait_for("the TAP device", 10, || {
-        run("ip", &["link", "show", &tap]).status.success()
+        run_cmd("ip", &["link", "show", &tap]).status.success()
     });
     // No IPv6 chatter (router solicitations, MLD) to take the frames the count allows.
     let _ = std::fs::write(format!("/proc/sys/net/ipv6/conf/{tap}/disable_ipv6"), "1\n");
@@ -673,7 +579,7 @@ fn netconfig_verbs_change_the_file_and_the_running_stack() {
     let netcp = start_netcp("stack-netconfig", &network);
     let file = netcp.dir.join("network.toml");
     wait_for("the first TAP device", 10, || {
-        run("ip", &["link", "show", &tap0]).status.success()
+        run_cmd("ip", &["link", "show", &tap0]).status.success()
     });
     sh_ok("ip", &["addr", "add", &format!("{net}.1/26"), "dev", &tap0]);
 
@@ -692,7 +598,7 @@ fn netconfig_verbs_change_the_file_and_the_running_stack() {
         "{saved}"
     );
     wait_for("the new TAP device", 10, || {
-        run("ip", &["link", "show", &tap1]).status.success()
+        run_cmd("ip", &["link", "show", &tap1]).status.success()
     });
     sh_ok(
         "ip",
@@ -733,7 +639,7 @@ fn netconfig_verbs_change_the_file_and_the_running_stack() {
     let out = netcp.netcu(&["show interface se1"]);
     assert!(!out.status.success(), "{out:?}");
     wait_for("the TAP device to go", 10, || {
-        !run("ip", &["link", "show", &tap1]).status.success()
+        !run_cmd("ip", &["link", "show", &tap1]).status.success()
     });
     let saved = std::fs::read_to_string(&file).unwrap();
     assert!(saved.contains("enabled = false"), "{saved}");
@@ -745,7 +651,7 @@ fn netconfig_verbs_change_the_file_and_the_running_stack() {
     assert!(saved.contains("# the first link"), "{saved}");
 
     // Edited by hand, then RELOAD: a pd on se0 comes live.
-    let out = run("ping", &["-c", "1", "-W", "1", &format!("{net}.10")]);
+    let out = run_cmd("ping", &["-c", "1", "-W", "1", &format!("{net}.10")]);
     assert!(!out.status.success(), "nobody answers yet: {out:?}");
     std::fs::write(
         &file,

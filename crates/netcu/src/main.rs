@@ -79,7 +79,7 @@ impl Session {
                 self.send(&control::protocol::Request::ShowVersion, false)
             }
             Action::Send(request) => self.send(&request, false),
-            Action::ShowServicesFull(request) => self.send(&request, true),
+            Action::SendFull(request) => self.send(&request, true),
         }
     }
 
@@ -189,6 +189,10 @@ fn show(response: Response, full: bool) -> Outcome {
         }
         Response::Routes { routes } => {
             print!("{}", render_net::routes(&routes));
+            Outcome::Done
+        }
+        Response::StackSockets { sockets } => {
+            print!("{}", render_net::stack_sockets(&sockets, full));
             Outcome::Done
         }
         Response::Kernel(k) => {

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::net::Ipv4Addr;
 
-use control::protocol::{ArpInfo, KernelInfo, RouteInfo, StackInterfaceInfo};
+use control::protocol::{ArpInfo, KernelInfo, RouteInfo, StackInterfaceInfo, StackSocketInfo};
 
 use crate::render::Table;
 
@@ -183,6 +183,80 @@ pub fn routes(list: &[RouteInfo]) -> String {
     t.render()
 }
 
+/// SHOW CONNECTIONS /STACK: one line per socket, like `ss -tan`; `full` adds `ss -ti`'s
+/// details under each TCP connection.
+pub fn stack_sockets(sockets: &[StackSocketInfo], full: bool) -> String {
+    if sockets.is_empty() {
+        return "Maynard's stack has no open sockets.\n".into();
+    }
+    let mut t = Table::new(&[
+        ("Proto", false),
+        ("Recv-Q", true),
+        ("Send-Q", true),
+        ("Local", false),
+        ("Remote", false),
+        ("State", false),
+    ]);
+    let mut details = Vec::new();
+    for s in sockets {
+        t.row(vec![
+            s.protocol.to_string(),
+            s.recv_queue.to_string(),
+            s.send_queue.to_string(),
+            s.local.to_string(),
+            s.remote.to_string(),
+            s.state.clone(),
+        ]);
+        details.push(s.tcp.as_ref().filter(|_| full).map(|d| {
+            let rtt = d.srtt_us.map_or_else(
+                || "rtt:-".to_string(),
+                |r| {
+                    format!(
+                        "rtt:{:.3}/{:.3}",
+                        r as f64 / 1000.0,
+                        d.rttvar_us as f64 / 1000.0
+                    )
+                },
+            );
+            format!(
+                "    {} {rtt} rto:{} mss:{} cwnd:{} ssthresh:{} snd_wnd:{} rcv_wnd:{} \
+                 retrans:{} bytes_sent:{} bytes_received:{}{}",
+                d.congestion,
+                d.rto_ms,
+                d.mss,
+                d.cwnd,
+                d.ssthresh,
+                d.snd_wnd,
+                d.rcv_wnd,
+                d.retransmits,
+                d.bytes_sent,
+                d.bytes_received,
+                if d.owned { "" } else { " orphan" },
+            )
+        }));
+    }
+    if !full {
+        return t.render();
+    }
+    // The table's lines (a header and its rule first), each row followed by its details.
+    let rendered = t.render();
+    let mut lines = rendered.lines();
+    let mut out = String::new();
+    for head in lines.by_ref().take(2) {
+        out.push_str(head);
+        out.push('\n');
+    }
+    for (line, d) in lines.zip(details) {
+        out.push_str(line);
+        out.push('\n');
+        if let Some(d) = d {
+            out.push_str(&d);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// SHOW KERNEL.
 pub fn kernel(k: &KernelInfo) -> String {
     let mut out = String::new();
@@ -190,6 +264,9 @@ pub fn kernel(k: &KernelInfo) -> String {
     let _ = writeln!(out, "GATEWAY          {}", b(k.gateway));
     let _ = writeln!(out, "TCP_PMTU         {}", b(k.tcp_pmtu));
     let _ = writeln!(out, "ACCEPT_REDIRECTS {}", b(k.accept_redirects));
+    for (name, value) in &k.tcp {
+        let _ = writeln!(out, "{:<16} {value}", name.to_ascii_uppercase());
+    }
     if !k.counters.is_empty() {
         out.push_str("\nCounters:\n");
         let w = k.counters.iter().map(|(n, _)| n.len()).max().unwrap_or(0);

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use control::protocol::{
-    ArpChange, ArpInfo, KernelInfo, Request, Response, RouteInfo, StackCounters,
+    ArpChange, ArpInfo, KernelInfo, KernelValue, Request, Response, RouteInfo, StackCounters,
     StackInterfaceChanges, StackInterfaceInfo,
 };
 use stack::{ArpFlags, ArpState, EthernetAddress, Ipv4Prefix, RouteKind};
@@ -110,6 +110,7 @@ fn set_interface(d: &mut Driver, name: &str, ch: StackInterfaceChanges) -> Resul
     }
     if let Some(m) = ch.mtu {
         d.stack.set_mtu(id, m).map_err(|e| e.to_string())?;
+        d.set_link_mtu(id, m)?;
         done.push(format!("MTU {m}"));
     }
     if let Some(up) = ch.up {
@@ -252,6 +253,7 @@ fn kernel_info(d: &Driver) -> KernelInfo {
         ("udpOutDatagrams", s.udp.out_datagrams),
     ]
     .into_iter()
+    .chain(super::stack_tcp::counters(&d.stack.tcp_stats()))
     .map(|(n, v)| (n.to_string(), v))
     .collect();
     KernelInfo {
@@ -259,17 +261,33 @@ fn kernel_info(d: &Driver) -> KernelInfo {
         tcp_pmtu: c.pmtu_discovery,
         accept_redirects: c.accept_redirects,
         counters,
+        tcp: super::stack_tcp::tunables(d.stack.tcp_config()),
     }
 }
 
-fn set_kernel(d: &mut Driver, parameter: &str, value: bool) -> Result<String, String> {
+fn set_kernel(d: &mut Driver, parameter: &str, value: &KernelValue) -> Result<String, String> {
+    if let Some(r) = super::stack_tcp::set(d, parameter, value) {
+        return r;
+    }
+    let value = match value {
+        KernelValue::Flag(b) => *b,
+        KernelValue::Text(t) if t == "1" => true,
+        KernelValue::Text(t) if t == "0" => false,
+        KernelValue::Text(t) => {
+            return Err(format!(
+                "{}: `{t}`: expected 0 or 1",
+                parameter.to_ascii_uppercase()
+            ))
+        }
+    };
     match parameter {
         "gateway" => d.stack.set_gateway_mode(value),
         "tcp_pmtu" => d.stack.set_pmtu_discovery(value),
         "accept_redirects" => d.stack.set_accept_redirects(value),
         other => {
             return Err(format!(
-                "unknown kernel parameter `{other}`: expected GATEWAY, TCP_PMTU or ACCEPT_REDIRECTS"
+                "unknown kernel parameter `{other}`: expected GATEWAY, TCP_PMTU, ACCEPT_REDIRECTS \
+                 or a TCP_* tunable (SHOW KERNEL lists them)"
             ))
         }
     }
@@ -496,8 +514,14 @@ impl Daemon {
                 .await
             }
             Request::ShowKernel => h.call(|d| Response::Kernel(kernel_info(d))).await,
+            Request::ShowStackSockets => {
+                h.call(|d| Response::StackSockets {
+                    sockets: super::stack_tcp::sockets(d),
+                })
+                .await
+            }
             Request::SetKernel { parameter, value } => {
-                h.call(move |d| match set_kernel(d, &parameter, value) {
+                h.call(move |d| match set_kernel(d, &parameter, &value) {
                     Ok(m) => ok(m),
                     Err(e) => err(e),
                 })

@@ -144,6 +144,7 @@ impl Daemon {
             | Request::SetRoute { .. }
             | Request::ShowKernel
             | Request::SetKernel { .. }
+            | Request::ShowStackSockets
             | Request::StackPing { .. }
             | Request::Capture { .. }) => self.netstack_request(request).await,
             Request::Shutdown { abort } => {

@@ -73,6 +73,10 @@ pub struct Driver {
     next_ident: u16,
     /// The stack's UDP sockets that netcp's services use (`udp_socket.rs`).
     pub(super) udp: super::udp_socket::UdpSockets,
+    /// The stack's TCP sockets that netcp's services use (`tcp_socket.rs`).
+    pub(super) tcp: super::tcp_socket::TcpSockets,
+    /// A way back to this thread, for the streams of accepted connections.
+    caller: Option<super::udp_socket::StackCaller>,
 }
 
 impl Driver {
@@ -121,6 +125,24 @@ impl Driver {
         self.next_ident
     }
 
+    /// Gives an se interface's link the MTU the stack now uses (a TAP device's Linux side
+    /// follows; an AF_PACKET link keeps Linux's).
+    pub fn set_link_mtu(&mut self, id: IfaceId, mtu: u32) -> Result<(), String> {
+        match self.links.iter_mut().find(|l| l.iface == id) {
+            Some(slot) => slot
+                .link
+                .set_mtu(mtu as usize)
+                .map_err(|e| format!("{}: {e}", slot.link.name())),
+            None => Ok(()),
+        }
+    }
+
+    /// Moves one stack TCP connection's bytes (a service's stream asked for it).
+    pub(super) fn tcp_pump(&mut self, h: stack::TcpHandle) {
+        let now = self.now();
+        self.tcp.pump(&mut self.stack, &mut self.out, h, now);
+    }
+
     /// Removes and returns the echo replies with identifier `ident` seen so far.
     pub fn take_echoes(&mut self, ident: u16) -> Vec<EchoSeen> {
         let (mine, rest): (Vec<EchoSeen>, Vec<EchoSeen>) =
@@ -130,7 +152,19 @@ impl Driver {
     }
 
     fn log_events(&mut self) {
-        for e in self.stack.take_events() {
+        // Handling an event may raise more (a TCP pump that opens a window); a few rounds take
+        // those too, so the loop does not sleep on them.
+        for _ in 0..16 {
+            let events = self.stack.take_events();
+            if events.is_empty() {
+                break;
+            }
+            self.handle_events(events);
+        }
+    }
+
+    fn handle_events(&mut self, events: Vec<StackEvent>) {
+        for e in events {
             let log = &self.rt.log;
             match e {
                 StackEvent::DuplicateAddress { iface, addr, other } => log.emit(
@@ -180,6 +214,14 @@ impl Driver {
                 }
                 // A UDP socket of a service on the stack: its datagrams go to its channel.
                 StackEvent::UdpReadable(h) => self.udp.readable(&mut self.stack, h),
+                // A TCP socket of a service on the stack: accept, or move its bytes.
+                StackEvent::Tcp(h) => {
+                    if let Some(caller) = &self.caller {
+                        let now = self.now();
+                        self.tcp
+                            .changed(caller, &mut self.stack, &mut self.out, h, now);
+                    }
+                }
                 StackEvent::IcmpError { .. } | StackEvent::Unreachable { .. } => {}
             }
         }
@@ -320,6 +362,11 @@ impl NetstackHandle {
             UnixStream::pair().context("cannot make the stack's wake-up socket")?;
         wake.set_nonblocking(true)?;
         wake_rx.set_nonblocking(true)?;
+        let wake = Arc::new(wake);
+        driver.caller = Some(super::udp_socket::StackCaller::new(
+            tx.clone(),
+            wake.clone(),
+        ));
         let thread = std::thread::Builder::new()
             .name("netcp-stack".into())
             .spawn(move || {
@@ -344,7 +391,7 @@ impl NetstackHandle {
             filters,
             captures,
             tx,
-            wake: Arc::new(wake),
+            wake,
             thread: Some(thread),
         })
     }
@@ -649,7 +696,9 @@ impl Driver {
             .ok_or_else(|| format!("{name}: not on the stack"))?;
         let e = |e: stack::ConfigError| format!("{name}: {e}");
         if o.mtu != n.mtu {
-            self.stack.set_mtu(id, n.mtu.unwrap_or(1500)).map_err(e)?;
+            let mtu = n.mtu.unwrap_or(1500);
+            self.stack.set_mtu(id, mtu).map_err(e)?;
+            self.set_link_mtu(id, mtu)?;
         }
         if o.address != n.address {
             if let Some((addr, len)) = n.address {
@@ -687,6 +736,8 @@ fn build(cfg: &NetworkConfig, rt: Arc<Runtime>) -> anyhow::Result<Driver> {
         echoes: VecDeque::new(),
         next_ident: (os_seed() & 0xffff) as u16,
         udp: Default::default(),
+        tcp: Default::default(),
+        caller: None,
     };
     for i in &cfg.interfaces {
         if wanted(cfg, i) {

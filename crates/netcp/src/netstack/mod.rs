@@ -7,6 +7,7 @@
 //!  timers: Stack::poll_at / on_timer        events: take_events ──► the activity log
 //!  daemon ──Box<dyn FnOnce(&mut Driver)>──► channel + wake-up ──► runs on this thread ──oneshot──► reply
 //!  services on the stack's addresses: UdpReadable ──► their channels; send_to ──► a closure (udp_socket.rs)
+//!  TCP services: Tcp(h) ──► accept / byte queues shared with the streams (tcp_socket.rs)
 //! ```
 //!
 //! Every SHOW and SET runs on the stack's own thread, between two rounds of the loop, so the
@@ -15,9 +16,11 @@
 mod capture;
 mod driver;
 mod filter_hook;
+mod tcp_socket;
 mod udp_socket;
 
 pub use capture::{CaptureSession, CaptureSlots};
 pub use driver::{Driver, NetstackHandle};
 pub use filter_hook::FilterSlots;
-pub use udp_socket::{open_on_stack, serve_udp};
+pub use tcp_socket::{StackTcpListener, StackTcpStream};
+pub use udp_socket::{open_on_stack, serve_udp, StackSocket};

@@ -32,12 +32,9 @@ const ANSWER_SPIN: Duration = Duration::from_micros(50);
 /// How long opening a socket waits for the stack's thread.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The message when TCP is asked of the stack (issue 7 brings it).
-pub const TCP_NOT_YET: &str = "TCP on Maynard's stack is not available yet";
-
-/// The message when an external (inetd-style) server is asked to serve on the stack: its program
-/// would need a host socket.
-pub const EXTERNAL_NOT_YET: &str = "external servers on Maynard's stack are not available yet";
+/// The message when an external (inetd-style) UDP server is asked to serve on the stack: its
+/// program reads the datagrams from a host socket itself. (External TCP servers are bridged.)
+pub const EXTERNAL_NOT_YET: &str = "external UDP servers on Maynard's stack are not available yet";
 
 /// A cloneable way to run closures on the stack's thread.
 #[derive(Clone)]
@@ -52,7 +49,7 @@ impl StackCaller {
     }
 
     /// Queues `f` for the stack's thread without waiting; false when the thread has stopped.
-    fn post(&self, f: impl FnOnce(&mut Driver) + Send + 'static) -> bool {
+    pub(super) fn post(&self, f: impl FnOnce(&mut Driver) + Send + 'static) -> bool {
         let sent = self.tx.send(Box::new(f)).is_ok();
         let _ = (&*self.wake).write(&[1]);
         sent
@@ -61,7 +58,7 @@ impl StackCaller {
     /// Runs `f` on the stack's thread and blocks (briefly) for its result. The stack's thread
     /// never waits for tokio, so this cannot deadlock; it is used only to open sockets, from the
     /// daemon's synchronous listener opening.
-    fn call_blocking<R: Send + 'static>(
+    pub(super) fn call_blocking<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Driver) -> R + Send + 'static,
     ) -> io::Result<R> {
@@ -75,7 +72,7 @@ impl StackCaller {
     }
 }
 
-fn stopped() -> io::Error {
+pub(super) fn stopped() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "Maynard's stack has stopped")
 }
 
@@ -241,15 +238,24 @@ fn is_stack_address(d: &Driver, ip: std::net::Ipv4Addr) -> bool {
         .any(|i| i.kind() != IfaceKind::Loopback && i.addr() == Some(ip))
 }
 
+/// A socket of the stack that serves one endpoint of a service.
+pub enum StackSocket {
+    /// A UDP socket.
+    Udp(StackUdpSocket),
+    /// A listening TCP socket.
+    Tcp(super::tcp_socket::StackTcpListener),
+}
+
 /// For the daemon's listener opening: when `addr` is an address of one of the stack's
 /// interfaces, the socket is opened on the stack (`Some`); otherwise `None` and the host's
-/// socket is used. TCP on a stack address is refused with [`TCP_NOT_YET`] until issue 7.
+/// socket is used.
 pub fn open_on_stack(
     stack: Option<&NetstackHandle>,
     protocol: Protocol,
     addr: SocketAddr,
     external: bool,
-) -> Option<io::Result<StackUdpSocket>> {
+    backlog: usize,
+) -> Option<io::Result<StackSocket>> {
     let stack = stack?;
     let (IpAddr::V4(ip), SocketAddr::V4(v4)) = (addr.ip(), addr) else {
         return None;
@@ -262,11 +268,12 @@ pub fn open_on_stack(
     match caller.call_blocking(move |d| is_stack_address(d, ip)) {
         Ok(false) | Err(_) => None,
         Ok(true) => Some(match protocol {
-            Protocol::Tcp => Err(io::Error::new(io::ErrorKind::Unsupported, TCP_NOT_YET)),
+            Protocol::Tcp => super::tcp_socket::StackTcpListener::bind(&caller, v4, backlog)
+                .map(StackSocket::Tcp),
             Protocol::Udp if external => {
                 Err(io::Error::new(io::ErrorKind::Unsupported, EXTERNAL_NOT_YET))
             }
-            Protocol::Udp => StackUdpSocket::bind(&caller, v4),
+            Protocol::Udp => StackUdpSocket::bind(&caller, v4).map(StackSocket::Udp),
         }),
     }
 }

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod impair;
+pub mod stack_env;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};

@@ -66,8 +66,8 @@ pub struct CommandDef {
 pub enum Action {
     /// Send a request to netcp.
     Send(Request),
-    /// SHOW SERVICES /FULL etc.: send and render in detail.
-    ShowServicesFull(Request),
+    /// SHOW SERVICES /FULL, SHOW CONNECTIONS /STACK /FULL: send and render every detail.
+    SendFull(Request),
     /// SHOW VERSION: netcu's version, then netcp's.
     Version,
     /// CHECK a configuration locally.

@@ -6,7 +6,7 @@
 use std::net::Ipv4Addr;
 
 use control::config::network::{mask_of, parse_address_prefix, parse_destination, parse_mac};
-use control::protocol::{ArpChange, Request, StackInterfaceChanges};
+use control::protocol::{ArpChange, KernelValue, Request, StackInterfaceChanges};
 
 use super::{q, Action, CommandDef, Parsed, QualDef, Takes::Nothing as F, Takes::Value as V};
 
@@ -170,14 +170,17 @@ pub static COMMANDS: &[CommandDef] = &[
         words: &["show", "kernel"],
         params: &[],
         quals: &[],
-        help: "the stack's global parameters (GATEWAY, TCP_PMTU, ...) and IP/ICMP/UDP counters",
+        help: "the stack's global parameters (GATEWAY, TCP_PMTU, the TCP tunables) and IP/ICMP/UDP/TCP counters",
         build: |_| Ok(Action::Send(Request::ShowKernel)),
     },
     CommandDef {
         words: &["set", "kernel"],
         params: &["parameter", "value"],
         quals: &[],
-        help: "change a stack parameter live: GATEWAY, TCP_PMTU or ACCEPT_REDIRECTS, 0 or 1",
+        help: "change a stack parameter live: GATEWAY, TCP_PMTU, ACCEPT_REDIRECTS (0|1); TCP_CONGESTION \
+               (CUBIC|NEWRENO), TCP_DELACK, TCP_NAGLE, TCP_SYNCOOKIES, TCP_SACK, TCP_TIMESTAMPS, \
+               TCP_WSCALE (0|1), TCP_SENDSPACE, TCP_RECVSPACE (bytes), TCP_KEEPIDLE, TCP_KEEPINTVL, \
+               TCP_MSL (seconds), TCP_KEEPCNT, TCP_TWLIMIT, TCP_DELACK_MS",
         build: set_kernel,
     },
     CommandDef {
@@ -295,19 +298,56 @@ fn set_route(p: &Parsed) -> Result<Action, String> {
     }))
 }
 
+/// SET KERNEL's parameters: the switches, then the TCP tunables with the kind of value each takes.
+const KERNEL_SWITCHES: &[&str] = &[
+    "gateway",
+    "tcp_pmtu",
+    "accept_redirects",
+    "tcp_delack",
+    "tcp_nagle",
+    "tcp_syncookies",
+    "tcp_sack",
+    "tcp_timestamps",
+    "tcp_wscale",
+];
+const KERNEL_VALUES: &[&str] = &[
+    "tcp_congestion",
+    "tcp_sendspace",
+    "tcp_recvspace",
+    "tcp_keepidle",
+    "tcp_keepintvl",
+    "tcp_keepcnt",
+    "tcp_msl",
+    "tcp_twlimit",
+    "tcp_delack_ms",
+];
+
 fn set_kernel(p: &Parsed) -> Result<Action, String> {
     let name = p.required(0)?;
     let value = p.required(1)?;
-    let parameter = crate::lang::match_keyword(
-        &name.to_ascii_lowercase(),
-        &["gateway", "tcp_pmtu", "accept_redirects"],
-    )
-    .map_err(|e| format!("SET KERNEL: {e}"))?
-    .to_string();
-    let value = match value.to_ascii_lowercase().as_str() {
-        "1" | "on" | "yes" | "true" => true,
-        "0" | "off" | "no" | "false" => false,
-        other => return Err(format!("SET KERNEL {name}: `{other}`: expected 0 or 1")),
+    let all: Vec<&str> = KERNEL_SWITCHES
+        .iter()
+        .chain(KERNEL_VALUES)
+        .copied()
+        .collect();
+    let parameter = crate::lang::match_keyword(&name.to_ascii_lowercase(), &all)
+        .map_err(|e| format!("SET KERNEL: {e}"))?
+        .to_string();
+    let value = if KERNEL_SWITCHES.contains(&parameter.as_str()) {
+        KernelValue::Flag(match value.to_ascii_lowercase().as_str() {
+            "1" | "on" | "yes" | "true" => true,
+            "0" | "off" | "no" | "false" => false,
+            other => return Err(format!("SET KERNEL {name}: `{other}`: expected 0 or 1")),
+        })
+    } else if parameter == "tcp_congestion" {
+        let v = crate::lang::match_keyword(&value.to_ascii_lowercase(), &["cubic", "newreno"])
+            .map_err(|e| format!("SET KERNEL {name}: {e}"))?;
+        KernelValue::Text(v.to_string())
+    } else {
+        let n: u64 = value.parse().map_err(|_| {
+            format!("SET KERNEL {name}: `{value}`: expected a number (bytes, seconds or a count)")
+        })?;
+        KernelValue::Text(n.to_string())
     };
     Ok(Action::Send(Request::SetKernel { parameter, value }))
 }
@@ -397,13 +437,38 @@ mod tests {
         assert!(parse("SET ARP/ADD 192.0.2.9").is_err());
         assert!(parse("SET ARP 192.0.2.9").is_err());
         assert_eq!(
-            parse("SET KERNEL TCP 0").unwrap(),
+            parse("SET KERNEL TCP_P 0").unwrap(),
             Action::Send(Request::SetKernel {
                 parameter: "tcp_pmtu".into(),
-                value: false
+                value: KernelValue::Flag(false)
             })
         );
         assert!(parse("SET KERNEL GATEWAY 2").is_err());
+        assert_eq!(
+            parse("SET KERNEL TCP_CONG newreno").unwrap(),
+            Action::Send(Request::SetKernel {
+                parameter: "tcp_congestion".into(),
+                value: KernelValue::Text("newreno".into())
+            })
+        );
+        assert_eq!(
+            parse("set kernel tcp_sendspace 65536").unwrap(),
+            Action::Send(Request::SetKernel {
+                parameter: "tcp_sendspace".into(),
+                value: KernelValue::Text("65536".into())
+            })
+        );
+        assert!(parse("SET KERNEL TCP_CONGESTION vegas").is_err());
+        // An exact name wins over a longer one it begins.
+        assert_eq!(
+            parse("SET KERNEL TCP_DELACK 0").unwrap(),
+            Action::Send(Request::SetKernel {
+                parameter: "tcp_delack".into(),
+                value: KernelValue::Flag(false)
+            })
+        );
+        assert!(parse("SET KERNEL TCP 0").is_err());
+        assert!(parse("SET KERNEL TCP_SENDSPACE lots").is_err());
         assert_eq!(
             parse("PING 192.0.2.1/COUNT=2/SIZE=4000").unwrap(),
             Action::Send(Request::StackPing {

@@ -49,15 +49,30 @@ pub static COMMANDS: &[CommandDef] = &[
         help: "list the hosted services and their state",
         build: |p| {
             let r = Request::ShowServices { name: opt(p, 0) };
-            Ok(if p.has("full") { Action::ShowServicesFull(r) } else { Action::Send(r) })
+            Ok(if p.has("full") { Action::SendFull(r) } else { Action::Send(r) })
         },
     },
     CommandDef {
         words: &["show", "connections"],
         params: &["[service]"],
-        quals: &[],
-        help: "list open connections",
-        build: |p| Ok(Action::Send(Request::ShowConnections { service: opt(p, 0) })),
+        quals: &[
+            q("stack", F, "the sockets of Maynard's stack (TCP and UDP), like ss -tuan"),
+            q("full", F, "with /STACK: RTT, cwnd, windows, retransmits (like ss -ti)"),
+        ],
+        help: "list open connections (of the services; /STACK: every socket of Maynard's stack)",
+        build: |p| {
+            if p.has("stack") {
+                if opt(p, 0).is_some() {
+                    return Err("SHOW CONNECTIONS /STACK takes no service name".into());
+                }
+                let r = Request::ShowStackSockets;
+                return Ok(if p.has("full") { Action::SendFull(r) } else { Action::Send(r) });
+            }
+            if p.has("full") {
+                return Err("/FULL goes with /STACK".into());
+            }
+            Ok(Action::Send(Request::ShowConnections { service: opt(p, 0) }))
+        },
     },
     CommandDef {
         words: &["show", "counters"],

@@ -87,7 +87,7 @@ fn errors_are_clear() {
 fn qualifiers_attach_anywhere() {
     assert_eq!(
         parse("SHOW SERVICES/FULL ECHO").unwrap(),
-        Action::ShowServicesFull(Request::ShowServices {
+        Action::SendFull(Request::ShowServices {
             name: Some("ECHO".into())
         })
     );
