@@ -210,7 +210,7 @@ fn scan_dir(dir: &Path) -> HashMap<String, PathBuf> {
 impl CompiledModule {
     /// The Rust module's file name for this MIB module (`IF-MIB` → `if_mib.rs`).
     pub fn rust_file_name(&self) -> String {
-        format!("{}.rs", names::snake(&self.name))
+        format!("{}.rs", names::module(&self.name))
     }
 
     /// The generated Rust source.

@@ -170,7 +170,7 @@ impl fmt::Display for Syntax {
                 })
                 .collect();
             write!(f, " ({})", l.join(" | "))?;
-        } else if !self.sizes.is_empty() {
+        } else if !self.sizes.is_empty() && self.base != BaseType::IpAddress {
             let l: Vec<String> = self
                 .sizes
                 .iter()

@@ -58,6 +58,22 @@ pub fn snake(s: &str) -> String {
     not_keyword(words(s).join("_"))
 }
 
+/// A module name as a Rust module name: `SNMPv2-MIB` → `snmpv2_mib` (lower case, hyphens to
+/// underscores; module names are not camel case).
+pub fn module(s: &str) -> String {
+    let m: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    not_keyword(m)
+}
+
 /// `ifHCInOctets` → `IF_HC_IN_OCTETS`.
 pub fn screaming(s: &str) -> String {
     let w = words(s).join("_").to_ascii_uppercase();
@@ -97,7 +113,8 @@ mod tests {
     fn conversions() {
         assert_eq!(snake("ifHCInOctets"), "if_hc_in_octets");
         assert_eq!(snake("hrStorageSize"), "hr_storage_size");
-        assert_eq!(snake("IF-MIB"), "if_mib");
+        assert_eq!(module("IF-MIB"), "if_mib");
+        assert_eq!(module("SNMPv2-MIB"), "snmpv2_mib");
         assert_eq!(snake("type"), "type_");
         assert_eq!(snake("mib-2"), "mib_2");
         assert_eq!(screaming("ifDescr"), "IF_DESCR");

@@ -894,7 +894,7 @@ END
             e.pos,
             Pos {
                 line: 2,
-                column: 31
+                column: 30
             }
         );
         assert!(e.message.contains("only the first component"), "{e}");

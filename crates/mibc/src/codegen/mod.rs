@@ -131,7 +131,7 @@ impl Out<'_> {
         self.line("// Include it in a module of its own, e.g.");
         self.line(&format!(
             "// `pub mod {} {{ include!(concat!(env!(\"OUT_DIR\"), \"/{}\")); }}`.",
-            snake(&m.name),
+            crate::names::module(&m.name),
             m.rust_file_name()
         ));
         self.line("");

@@ -32,6 +32,7 @@ pub(super) fn emit(o: &mut Out<'_>) {
 
 fn helpers(o: &mut Out<'_>) {
     o.line("/// Index decoding: the next `n` arcs, advancing `at`.");
+    o.line("#[allow(dead_code)]");
     o.line("fn mibc_take<'a>(arcs: &'a [u32], at: &mut usize, n: usize) -> ::std::option::Option<&'a [u32]> {");
     o.line("    let end = at.checked_add(n)?;");
     o.line("    let part = arcs.get(*at..end)?;");
@@ -40,11 +41,13 @@ fn helpers(o: &mut Out<'_>) {
     o.line("}");
     o.line("");
     o.line("/// Index decoding: arcs that must each be an octet.");
+    o.line("#[allow(dead_code)]");
     o.line("fn mibc_octets(arcs: &[u32]) -> ::std::option::Option<::std::vec::Vec<u8>> {");
     o.line("    arcs.iter().map(|&a| u8::try_from(a).ok()).collect()");
     o.line("}");
     o.line("");
     o.line("/// Index decoding: a length arc, then that many arcs.");
+    o.line("#[allow(dead_code)]");
     o.line("fn mibc_counted<'a>(arcs: &'a [u32], at: &mut usize) -> ::std::option::Option<&'a [u32]> {");
     o.line("    let n = usize::try_from(*mibc_take(arcs, at, 1)?.first()?).ok()?;");
     o.line("    mibc_take(arcs, at, n)");
@@ -66,13 +69,13 @@ fn encode_part(o: &Out<'_>, p: &IndexPart, f: &str) -> Vec<String> {
     let s = &p.syntax;
     match s.base {
         // Index values are never negative (RFC 2578 7.7); the cast keeps the bits.
-        BaseType::Integer if enum_typed => vec![format!("a.push(self.{f}.to_i32() as u32);")],
-        BaseType::Integer => vec![format!("a.push(self.{f} as u32);")],
+        BaseType::Integer if enum_typed => vec![format!("a.extend([self.{f}.to_i32() as u32]);")],
+        BaseType::Integer => vec![format!("a.extend([self.{f} as u32]);")],
         BaseType::Counter32 | BaseType::Gauge32 | BaseType::TimeTicks => {
-            vec![format!("a.push(self.{f});")]
+            vec![format!("a.extend([self.{f}]);")]
         }
         BaseType::IpAddress if network_address(p) => vec![
-            "a.push(1);".into(),
+            "a.extend([1]);".into(),
             format!("a.extend(self.{f}.iter().map(|&b| u32::from(b)));"),
         ],
         BaseType::IpAddress => vec![format!("a.extend(self.{f}.iter().map(|&b| u32::from(b)));")],
@@ -80,14 +83,14 @@ fn encode_part(o: &Out<'_>, p: &IndexPart, f: &str) -> Vec<String> {
             vec![format!("a.extend_from_slice(self.{f}.arcs());")]
         }
         BaseType::ObjectIdentifier => vec![
-            format!("a.push(self.{f}.len() as u32);"),
+            format!("a.extend([self.{f}.len() as u32]);"),
             format!("a.extend_from_slice(self.{f}.arcs());"),
         ],
         _ if p.implied || s.fixed_size().is_some() => {
             vec![format!("a.extend(self.{f}.iter().map(|&b| u32::from(b)));")]
         }
         _ => vec![
-            format!("a.push(self.{f}.len() as u32);"),
+            format!("a.extend([self.{f}.len() as u32]);"),
             format!("a.extend(self.{f}.iter().map(|&b| u32::from(b)));"),
         ],
     }
@@ -127,9 +130,10 @@ fn decode_part(o: &Out<'_>, p: &IndexPart, f: &str) -> Vec<String> {
                 "let {f} = ::snmp::Oid::new(mibc_counted(arcs, &mut at)?);"
             )]
         }
-        _ if p.implied => vec![format!(
-            "let {f} = mibc_octets(mibc_take(arcs, &mut at, arcs.len().saturating_sub(at))?)?;"
-        )],
+        _ if p.implied => vec![
+            "let rest = arcs.len().saturating_sub(at);".into(),
+            format!("let {f} = mibc_octets(mibc_take(arcs, &mut at, rest)?)?;"),
+        ],
         _ => match s.fixed_size() {
             Some(n) => vec![format!(
                 "let {f} = mibc_octets(mibc_take(arcs, &mut at, {n})?)?;"
@@ -172,6 +176,18 @@ fn decode_part(o: &Out<'_>, p: &IndexPart, f: &str) -> Vec<String> {
 
 fn index_struct(o: &mut Out<'_>, row: &Node) {
     let name = format!("{}Index", camel(&row.name));
+    // A row that AUGMENTS a row of this module shares its index type.
+    if let Some(base) = row.augments.as_ref().and_then(|a| o.m.node(a)) {
+        if base.kind == NodeKind::Entry {
+            o.line(&format!(
+                "/// The index of a `{}` row: that of `{}`, which it AUGMENTS.",
+                row.name, base.name
+            ));
+            o.line(&format!("pub type {name} = {}Index;", camel(&base.name)));
+            o.line("");
+            return;
+        }
+    }
     let parts: Vec<String> = row
         .index
         .iter()

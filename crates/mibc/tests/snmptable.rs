@@ -1,0 +1,357 @@
+//! The generated code serves tables that net-snmp's `snmptable` reads: MAYNARD-TEST-MIB is
+//! compiled by `gentest`'s build script, its row structs and table handlers are registered in
+//! the `snmp` crate's agent core, served on a UDP port of 127.0.0.1, and `snmptable` (Debian's
+//! `snmp` package, which reads the same MIB file) prints the rows. Without the tools these
+//! tests fail loudly.
+
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use mibc_gentest::maynard_test_mib as mt;
+use snmp::agent::{Agent, AgentConfig};
+use snmp::{Oid, Value};
+
+/// An agent serving on a UDP port until dropped.
+struct Served {
+    addr: String,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn widgets() -> Vec<mt::MtWidgetEntry> {
+    let w = |i: i32, name: &str, colour, load, addr, hits| mt::MtWidgetEntry {
+        index: mt::MtWidgetEntryIndex { mt_widget_index: i },
+        mt_widget_name: name.as_bytes().to_vec(),
+        mt_widget_colour: colour,
+        mt_widget_load: load,
+        mt_widget_addr: addr,
+        mt_widget_hits: hits,
+        mt_widget_status: mt::RowStatus::Active,
+    };
+    vec![
+        w(1, "sprocket", mt::MaynardColour::Red, 10, [10, 0, 0, 1], 5),
+        w(
+            2,
+            "gear",
+            mt::MaynardColour::Green,
+            55,
+            [10, 0, 0, 2],
+            1 << 40,
+        ),
+        w(7, "flange", mt::MaynardColour::Blue, 100, [192, 0, 2, 7], 0),
+    ]
+}
+
+fn serve() -> Served {
+    let mut agent = Agent::new(AgentConfig::default());
+    let reg = agent.registry_mut();
+    let ttl = Duration::from_secs(1);
+    reg.register(
+        Oid::new(mt::MT_WIDGET_TABLE),
+        Box::new(mt::mt_widget_table_handler(ttl, |_| widgets())),
+    )
+    .expect("register widgets");
+    reg.register(
+        Oid::new(mt::MT_WIDGET_EXT_TABLE),
+        Box::new(mt::mt_widget_ext_table_handler(ttl, |_| {
+            widgets()
+                .into_iter()
+                .map(|w| mt::MtWidgetExtEntry {
+                    mt_widget_weight: 100 * w.index.mt_widget_index as u32,
+                    mt_widget_note: b"ok".to_vec(),
+                    mt_widget_shiny: if w.index.mt_widget_index == 2 {
+                        mt::TruthValue::True
+                    } else {
+                        mt::TruthValue::False
+                    },
+                    index: w.index,
+                })
+                .collect()
+        })),
+    )
+    .expect("register ext");
+    reg.register(
+        Oid::new(mt::MT_NAME_TABLE),
+        Box::new(mt::mt_name_table_handler(ttl, |_| {
+            ["alpha", "be"]
+                .iter()
+                .zip([1, 2])
+                .map(|(k, v)| mt::MtNameEntry {
+                    index: mt::MtNameEntryIndex {
+                        mt_name_key: k.as_bytes().to_vec(),
+                    },
+                    mt_name_value: v,
+                })
+                .collect()
+        })),
+    )
+    .expect("register names");
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
+    let addr = socket.local_addr().expect("addr").to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
+        let start = Instant::now();
+        let mut buf = vec![0u8; 65536];
+        while !flag.load(Ordering::SeqCst) {
+            let Ok((n, peer)) = socket.recv_from(&mut buf) else {
+                continue;
+            };
+            let Some(req) = buf.get(..n) else { continue };
+            if let Some(reply) = agent.handle(req, peer, start.elapsed()) {
+                let _ = socket.send_to(&reply, peer);
+            }
+        }
+    });
+    Served {
+        addr,
+        stop,
+        thread: Some(thread),
+    }
+}
+
+fn mib_dirs() -> String {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    format!(
+        "{}:{}",
+        here.join("../../mibs").display(),
+        here.join("tests/data").display()
+    )
+}
+
+/// Runs a net-snmp tool with only our MIB directories; returns (success, stdout + stderr).
+fn tool(name: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(name)
+        .args([
+            "-t",
+            "1",
+            "-r",
+            "2",
+            "-M",
+            &mib_dirs(),
+            "-m",
+            "MAYNARD-TEST-MIB",
+        ])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {name} ({e}): install Debian's `snmp` package"));
+    let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
+    s.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), s)
+}
+
+#[test]
+fn snmptable_reads_generated_table() {
+    let a = serve();
+    let (ok, out) = tool(
+        "snmptable",
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-Cf",
+            ",",
+            "-Ci",
+            &a.addr,
+            "mtWidgetTable",
+        ],
+    );
+    assert!(ok, "{out}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains(',')).collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some("index,mtWidgetName,mtWidgetColour,mtWidgetLoad,mtWidgetAddr,mtWidgetHits,mtWidgetStatus"),
+        "{out}"
+    );
+    assert!(
+        lines.contains(&"1,sprocket,red,10 percent,10.0.0.1,5,active"),
+        "{out}"
+    );
+    assert!(
+        lines.contains(&"2,gear,green,55 percent,10.0.0.2,1099511627776,active"),
+        "{out}"
+    );
+    assert!(
+        lines.contains(&"7,flange,blue,100 percent,192.0.2.7,0,active"),
+        "{out}"
+    );
+    assert_eq!(lines.len(), 4, "{out}");
+}
+
+#[test]
+fn snmptable_reads_augmenting_and_implied_tables() {
+    let a = serve();
+    let (ok, out) = tool(
+        "snmptable",
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-Cf",
+            ",",
+            "-Ci",
+            &a.addr,
+            "mtWidgetExtTable",
+        ],
+    );
+    assert!(ok, "{out}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains(',')).collect();
+    assert_eq!(
+        lines,
+        vec![
+            "index,mtWidgetWeight,mtWidgetNote,mtWidgetShiny",
+            // A plain OCTET STRING (no DisplayString hint) is shown quoted.
+            "1,100 grams,\"ok\",false",
+            "2,200 grams,\"ok\",true",
+            "7,700 grams,\"ok\",false"
+        ],
+        "{out}"
+    );
+    let (ok, out) = tool(
+        "snmptable",
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-Cf",
+            ",",
+            "-Ci",
+            &a.addr,
+            "mtNameTable",
+        ],
+    );
+    assert!(ok, "{out}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains(',')).collect();
+    assert_eq!(
+        lines,
+        // net-snmp quotes an IMPLIED string index with single quotes.
+        vec!["index,mtNameValue", "'alpha',1", "'be',2"],
+        "{out}"
+    );
+    // The IMPLIED key has no length arc: be = 98.101.
+    let (ok, out) = tool(
+        "snmpget",
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-On",
+            &a.addr,
+            ".1.3.6.1.4.1.99999.100.1.12.1.2.98.101",
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("INTEGER: 2"), "{out}");
+}
+
+#[test]
+fn index_round_trips_and_checks() {
+    let idx = mt::MtMixEntryIndex {
+        mt_mix_addr: [192, 0, 2, 1],
+        mt_mix_kind: Oid::new(&[1, 3, 6]),
+        mt_mix_mac: vec![0, 1, 2, 3, 4, 5],
+    };
+    let arcs = idx.to_arcs();
+    assert_eq!(arcs, vec![192, 0, 2, 1, 3, 1, 3, 6, 0, 1, 2, 3, 4, 5]);
+    assert_eq!(mt::MtMixEntryIndex::from_arcs(&arcs), Some(idx));
+    assert_eq!(mt::MtMixEntryIndex::from_arcs(&arcs[..13]), None);
+    let mut long = arcs.clone();
+    long.push(9);
+    assert_eq!(mt::MtMixEntryIndex::from_arcs(&long), None);
+    let mut bad = arcs;
+    bad[0] = 256;
+    assert_eq!(mt::MtMixEntryIndex::from_arcs(&bad), None);
+    // mtWidgetIndex is 1..65535.
+    assert!(mt::MtWidgetEntryIndex::from_arcs(&[0]).is_none());
+    assert!(mt::MtWidgetEntryIndex::from_arcs(&[65536]).is_none());
+    assert_eq!(
+        mt::MtWidgetEntryIndex::from_arcs(&[65535]).map(|i| i.mt_widget_index),
+        Some(65535)
+    );
+    // IMPLIED string: size 1..16, octets only.
+    assert!(mt::MtNameEntryIndex::from_arcs(&[]).is_none());
+    assert!(mt::MtNameEntryIndex::from_arcs(&[97; 17]).is_none());
+    assert!(mt::MtNameEntryIndex::from_arcs(&[97, 300]).is_none());
+
+    use snmp::ErrorStatus::{WrongLength, WrongType, WrongValue};
+    assert_eq!(mt::check_mt_level(&Value::Integer(0)), Err(WrongValue));
+    assert_eq!(mt::check_mt_level(&Value::Integer(-3)), Ok(()));
+    assert_eq!(mt::check_mt_level(&Value::Integer(11)), Err(WrongValue));
+    assert_eq!(mt::check_mt_level(&Value::string("x")), Err(WrongType));
+    assert_eq!(
+        mt::check_mt_label(&Value::string([b'a'; 33])),
+        Err(WrongLength)
+    );
+    assert_eq!(mt::check_mt_label(&Value::string("")), Ok(()));
+    assert_eq!(mt::check_mt_widget_colour(&Value::Integer(3)), Ok(()));
+    assert_eq!(
+        mt::check_mt_widget_colour(&Value::Integer(4)),
+        Err(WrongValue)
+    );
+    assert_eq!(
+        mt::check_mt_widget_load(&Value::Gauge32(101)),
+        Err(WrongValue)
+    );
+    assert_eq!(mt::check_mt_widget_load(&Value::Integer(1)), Err(WrongType));
+    assert_eq!(
+        mt::check_mt_widget_addr(&Value::IpAddress([1, 2, 3, 4])),
+        Ok(())
+    );
+    assert_eq!(mt::MT_WIDGET_COLOUR_DEFVAL, mt::MaynardColour::Green);
+    assert_eq!(mt::MT_WIDGET_NOTE_DEFVAL, &[0xca, 0xfe]);
+    assert_eq!(
+        mt::MaynardColour::from_i32(2).map(|c| c.label()),
+        Some("green")
+    );
+    assert_eq!(mt::MT_WIDGET_CHANGED, &[1, 3, 6, 1, 4, 1, 99999, 100, 2, 1]);
+}
+
+#[test]
+fn ietf_modules_generate_usable_code() {
+    use mibc_gentest::{host_resources_mib as hr, if_mib, rfc1213_mib};
+    assert_eq!(if_mib::IF_DESCR, &[1, 3, 6, 1, 2, 1, 2, 2, 1, 2]);
+    assert_eq!(hr::HR_STORAGE_SIZE, &[1, 3, 6, 1, 2, 1, 25, 2, 3, 1, 5]);
+    assert_eq!(rfc1213_mib::IP_ROUTE_DEST, &[1, 3, 6, 1, 2, 1, 4, 21, 1, 1]);
+    assert_eq!(
+        if_mib::IanAifType::from_i32(6),
+        Some(if_mib::IanAifType::EthernetCsmacd)
+    );
+    // SMIv1 NetworkAddress index: a leading 1, then the address (RFC 1212 4.1.6).
+    let at = rfc1213_mib::AtEntryIndex {
+        at_if_index: 2,
+        at_net_address: [10, 1, 2, 3],
+    };
+    assert_eq!(at.to_arcs(), vec![2, 1, 10, 1, 2, 3]);
+    assert_eq!(
+        rfc1213_mib::AtEntryIndex::from_arcs(&[2, 1, 10, 1, 2, 3]),
+        Some(at)
+    );
+    assert_eq!(
+        rfc1213_mib::AtEntryIndex::from_arcs(&[2, 2, 10, 1, 2, 3]),
+        None
+    );
+    // ifXEntry AUGMENTS ifEntry: the same index type.
+    let i: if_mib::IfXEntryIndex = if_mib::IfEntryIndex { if_index: 3 };
+    assert_eq!(i.to_arcs(), vec![3]);
+    assert_eq!(
+        if_mib::check_if_admin_status(&Value::Integer(4)),
+        Err(snmp::ErrorStatus::WrongValue)
+    );
+}
