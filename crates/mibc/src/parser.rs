@@ -12,7 +12,11 @@ use crate::lexer::{tokenize, Tok, Token};
 /// Parses every module of a file's text.
 pub fn parse(text: &str) -> Result<Vec<Module>, SyntaxError> {
     let tokens = tokenize(text)?;
-    let mut p = Parser { tokens, at: 0 };
+    let mut p = Parser {
+        tokens,
+        at: 0,
+        depth: 0,
+    };
     let mut modules = Vec::new();
     while !p.at_end() {
         modules.push(p.module()?);
@@ -61,9 +65,14 @@ const NODE_MACROS: &[&str] = &[
     "AGENT-CAPABILITIES",
 ];
 
+/// Nesting of types (SEQUENCE, CHOICE, tags) beyond which input is refused: no MIB comes
+/// near it, and the recursive descent must not exhaust the stack on hostile input.
+const MAX_NESTING: usize = 32;
+
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    depth: usize,
 }
 
 type R<T> = Result<T, SyntaxError>;
@@ -402,6 +411,19 @@ impl Parser {
     }
 
     fn type_ast(&mut self) -> R<TypeAst> {
+        if self.depth >= MAX_NESTING {
+            return Err(SyntaxError::new(
+                self.pos(),
+                format!("types nested more than {MAX_NESTING} deep"),
+            ));
+        }
+        self.depth += 1;
+        let t = self.type_ast_inner();
+        self.depth -= 1;
+        t
+    }
+
+    fn type_ast_inner(&mut self) -> R<TypeAst> {
         let pos = self.pos();
         if self.eat_punct('[') {
             self.expect_ident("APPLICATION")?;
