@@ -100,6 +100,17 @@ fn serve() -> Served {
         })),
     )
     .expect("register names");
+    reg.register(
+        Oid::new(mt::MT_OBJECTS),
+        Box::new(mt::mt_objects_scalars_handler(ttl, |_| {
+            mt::MtObjectsScalars {
+                mt_count: 3,
+                mt_label: mt::MT_LABEL_DEFVAL.to_vec(),
+                mt_level: mt::MT_LEVEL_DEFVAL,
+            }
+        })),
+    )
+    .expect("register scalars");
     let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
     socket
         .set_read_timeout(Some(Duration::from_millis(50)))
@@ -259,6 +270,41 @@ fn snmptable_reads_augmenting_and_implied_tables() {
     );
     assert!(ok, "{out}");
     assert!(out.contains("INTEGER: 2"), "{out}");
+}
+
+#[test]
+fn scalars_and_tables_walk_together() {
+    let a = serve();
+    let (ok, out) = tool(
+        "snmpwalk",
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-Oqn",
+            &a.addr,
+            ".1.3.6.1.4.1.99999.100.1",
+        ],
+    );
+    assert!(ok, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines.get(..3),
+        Some(
+            &[
+                ".1.3.6.1.4.1.99999.100.1.1.0 3",
+                ".1.3.6.1.4.1.99999.100.1.2.0 maynard",
+                ".1.3.6.1.4.1.99999.100.1.3.0 5",
+            ][..]
+        ),
+        "{out}"
+    );
+    // The widget table follows the scalars, then the other tables: 3 + 6 x 3 + 3 x 3 + 2.
+    assert_eq!(lines.len(), 3 + 18 + 9 + 2, "{out}");
+    assert!(
+        out.contains(".1.3.6.1.4.1.99999.100.1.10.1.2.7 flange"),
+        "{out}"
+    );
 }
 
 #[test]

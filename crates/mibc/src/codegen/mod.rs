@@ -5,10 +5,12 @@
 //! What a file holds, in order: OID constants for every node; an enum per enumerated INTEGER
 //! syntax (named after its textual convention when the object uses it unrefined); a value
 //! check per object (`check_if_admin_status`: wrongType, wrongLength, wrongValue); DEFVAL
-//! constants; and per row an index struct with its OID encoding and decoding, a row struct,
-//! and a read-only table handler for the agent core.
+//! constants; per group of scalars a struct and a read-only handler; and per row an index
+//! struct with its OID encoding and decoding, a row struct, and a read-only table handler for
+//! the agent core.
 
 mod rows;
+mod scalars;
 
 use std::collections::BTreeMap;
 
@@ -39,6 +41,7 @@ pub fn generate(m: &CompiledModule) -> String {
     o.emit_enums();
     o.checks();
     o.defvals();
+    scalars::emit(&mut o);
     rows::emit(&mut o);
     o.src
 }

@@ -122,9 +122,10 @@ fn decode_part(o: &Out<'_>, p: &IndexPart, f: &str) -> Vec<String> {
             ));
             v
         }
-        BaseType::ObjectIdentifier if p.implied => vec![format!(
-            "let {f} = ::snmp::Oid::new(mibc_take(arcs, &mut at, arcs.len().saturating_sub(at))?);"
-        )],
+        BaseType::ObjectIdentifier if p.implied => vec![
+            "let rest = arcs.len().saturating_sub(at);".into(),
+            format!("let {f} = ::snmp::Oid::new(mibc_take(arcs, &mut at, rest)?);"),
+        ],
         BaseType::ObjectIdentifier => {
             vec![format!(
                 "let {f} = ::snmp::Oid::new(mibc_counted(arcs, &mut at)?);"
