@@ -97,7 +97,7 @@ pub fn run(req: &MibRequest) -> Result<(), ()> {
                 .write_rust_to(&p)
                 .map_err(|e| eprintln!("%NETCU-E-WRITE, {e}"))?;
             println!(
-                "%NETCU-S-COMPILED, {}: {} objects, {} tables, written to {}",
+                "%NETCU-S-COMPILED, {}: {} nodes, {} tables, written to {}",
                 module.name,
                 module.nodes.len(),
                 tables,
