@@ -85,7 +85,7 @@ impl Compiler {
         } else {
             name_or_file.to_string()
         };
-        self.load_with_imports(&name, None)?;
+        self.load_with_imports(&name)?;
         Resolver::new(&self.loaded).compile(&name)
     }
 
@@ -93,7 +93,7 @@ impl Compiler {
     /// search path.
     pub fn compile_text(&mut self, text: &str, file: &str) -> Result<CompiledModule, Error> {
         let name = self.add_text(text, Path::new(file))?;
-        self.load_with_imports(&name, None)?;
+        self.load_with_imports(&name)?;
         Resolver::new(&self.loaded).compile(&name)
     }
 
@@ -116,8 +116,9 @@ impl Compiler {
     }
 
     /// Loads `name` and everything it imports, transitively.
-    fn load_with_imports(&mut self, name: &str, from: Option<(&Path, Pos)>) -> Result<(), Error> {
-        let mut stack = vec![(name.to_string(), from.map(|(f, p)| (f.to_path_buf(), p)))];
+    fn load_with_imports(&mut self, name: &str) -> Result<(), Error> {
+        // Each module with the import that asked for it (for the error if it is missing).
+        let mut stack: Vec<(String, Option<(PathBuf, Pos)>)> = vec![(name.to_string(), None)];
         while let Some((module, wanted_by)) = stack.pop() {
             if !self.loaded.contains_key(&module) {
                 match self.find(&module) {

@@ -56,8 +56,11 @@ const ROOTS: &[(&str, u32)] = &[("ccitt", 0), ("iso", 1), ("joint-iso-ccitt", 2)
 /// construct of SNMPv2-SMI's OBJECT-TYPE macro, and some modules import it.
 const IMPORTABLE_CONSTRUCTS: &[&str] = &["BITS"];
 
-/// Nesting beyond which a chain of types or OID parents is taken for a loop.
+/// Nesting beyond which a chain of types or AUGMENTS is taken for a loop.
 const MAX_DEPTH: usize = 64;
+
+/// Length beyond which a chain of OID parents is taken for a loop (real chains are ~15 long).
+const MAX_OID_CHAIN: usize = 512;
 
 /// The resolver over a set of loaded modules.
 pub struct Resolver<'a> {
@@ -178,11 +181,14 @@ impl<'a> Resolver<'a> {
         if let Some(o) = self.oids.get(&key) {
             return Ok(o.clone());
         }
-        if depth > MAX_DEPTH {
+        if depth > MAX_OID_CHAIN {
             return Err(self.err(
                 module,
                 name.pos,
-                format!("the OID of {} refers to itself", name.name),
+                format!(
+                    "the OID of {} refers to itself (or its parents chain more than {MAX_OID_CHAIN} deep)",
+                    name.name
+                ),
             ));
         }
         let value = match &def.kind {
@@ -492,9 +498,8 @@ impl<'a> Resolver<'a> {
                 self.syntax(module, &td.syntax)?;
                 return Ok(None);
             }
-            DefKind::ObjectIdentifier(v) => {
+            DefKind::ObjectIdentifier(_) => {
                 let oid = self.oid_of(module, &def.name)?;
-                let _ = v;
                 blank(&def.name, oid, NodeKind::ObjectIdentifier)
             }
             DefKind::Node { macro_name, .. } => {

@@ -101,3 +101,103 @@ fn deep_and_cyclic_definitions_are_errors_not_overflows() {
         .unwrap_err();
     assert!(e.to_string().starts_with("d.mib:"), "{e}");
 }
+
+/// One scalar of a generated module: arc, range, access.
+#[derive(Debug, Clone)]
+struct Scalar {
+    arc: u32,
+    lo: i32,
+    span: u32,
+    writable: bool,
+    size: Option<(u16, u16)>,
+}
+
+fn scalar() -> impl Strategy<Value = Scalar> {
+    (
+        1u32..1000,
+        -1000i32..1000,
+        0u32..100_000,
+        any::<bool>(),
+        proptest::option::of((0u16..100, 0u16..200)),
+    )
+        .prop_map(|(arc, lo, span, writable, size)| Scalar {
+            arc,
+            lo,
+            span,
+            writable,
+            size: size.map(|(a, b)| (a, a + b)),
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A module written from a random model compiles back to that model (emit ∘ parse):
+    /// OIDs, ranges, sizes and access as written.
+    #[test]
+    fn written_modules_compile_back(enterprise in 1u32..1_000_000, scalars in proptest::collection::vec(scalar(), 1..12)) {
+        let mut scalars = scalars;
+        scalars.sort_by_key(|s| s.arc);
+        scalars.dedup_by_key(|s| s.arc);
+        let mut text = String::from(
+            "GEN-MIB DEFINITIONS ::= BEGIN\nIMPORTS OBJECT-TYPE, Integer32, enterprises FROM SNMPv2-SMI\n DisplayString FROM SNMPv2-TC;\n",
+        );
+        text.push_str(&format!("gen OBJECT IDENTIFIER ::= {{ enterprises {enterprise} }}\n"));
+        for (i, s) in scalars.iter().enumerate() {
+            let access = if s.writable { "read-write" } else { "read-only" };
+            let syntax = match s.size {
+                Some((a, b)) => format!("DisplayString (SIZE ({a}..{b}))"),
+                None => format!("Integer32 ({}..{})", s.lo, i64::from(s.lo) + i64::from(s.span)),
+            };
+            text.push_str(&format!(
+                "g{i} OBJECT-TYPE\n  SYNTAX {syntax}\n  MAX-ACCESS {access}\n  STATUS current\n  DESCRIPTION \"x\"\n  ::= {{ gen {} }}\n",
+                s.arc
+            ));
+        }
+        text.push_str("END\n");
+        let m = mibc::Compiler::new()
+            .search_path(mibs())
+            .compile_text(&text, "gen.mib")
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        for (i, s) in scalars.iter().enumerate() {
+            let n = m.node(&format!("g{i}")).ok_or_else(|| TestCaseError::fail("missing"))?;
+            prop_assert_eq!(&n.oid, &vec![1, 3, 6, 1, 4, 1, enterprise, s.arc]);
+            prop_assert_eq!(n.kind, mibc::NodeKind::Scalar);
+            prop_assert_eq!(n.access.map(mibc::Access::writable), Some(s.writable));
+            let syn = n.syntax.as_ref().ok_or_else(|| TestCaseError::fail("no syntax"))?;
+            match s.size {
+                Some((a, b)) => prop_assert_eq!(&syn.sizes, &vec![(u64::from(a), u64::from(b))]),
+                None => prop_assert_eq!(
+                    &syn.ranges,
+                    &vec![(i128::from(s.lo), i128::from(s.lo) + i128::from(s.span))]
+                ),
+            }
+        }
+    }
+
+    /// Generated index types: from_arcs(to_arcs(i)) == i, and a suffix with an arc more or
+    /// less is refused.
+    #[test]
+    fn generated_indexes_round_trip(addr in any::<[u8; 4]>(),
+                                    kind in proptest::collection::vec(any::<u32>(), 0..8),
+                                    mac in any::<[u8; 6]>(),
+                                    key in "[a-z]{1,16}",
+                                    widget in 1i32..=65535) {
+        use mibc_gentest::maynard_test_mib as mt;
+        let mix = mt::MtMixEntryIndex {
+            mt_mix_addr: addr,
+            mt_mix_kind: snmp::Oid::new(&kind),
+            mt_mix_mac: mac.to_vec(),
+        };
+        let arcs = mix.to_arcs();
+        prop_assert_eq!(mt::MtMixEntryIndex::from_arcs(&arcs), Some(mix));
+        prop_assert_eq!(mt::MtMixEntryIndex::from_arcs(&arcs[..arcs.len() - 1]), None);
+        let name = mt::MtNameEntryIndex { mt_name_key: key.into_bytes() };
+        prop_assert_eq!(mt::MtNameEntryIndex::from_arcs(&name.to_arcs()), Some(name));
+        let w = mt::MtWidgetEntryIndex { mt_widget_index: widget };
+        let mut arcs = w.to_arcs();
+        prop_assert_eq!(mt::MtWidgetEntryIndex::from_arcs(&arcs), Some(w));
+        arcs.push(1);
+        prop_assert_eq!(mt::MtWidgetEntryIndex::from_arcs(&arcs), None);
+    }
+}
