@@ -11,6 +11,7 @@
 
 mod rows;
 mod scalars;
+mod writes;
 
 use std::collections::BTreeMap;
 

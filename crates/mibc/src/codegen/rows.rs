@@ -31,6 +31,16 @@ pub(super) fn emit(o: &mut Out<'_>) {
 }
 
 fn helpers(o: &mut Out<'_>) {
+    o.line("/// Rows as the agent core's table helpers take them.");
+    o.line("#[allow(dead_code)]");
+    o.line("fn mibc_table_rows(rows: impl ::std::iter::Iterator<Item = ::snmp::registry::Row>) -> ::snmp::registry::TableRows {");
+    o.line("    let mut m = ::snmp::registry::TableRows::new();");
+    o.line("    for (index, cells) in rows {");
+    o.line("        m.entry(index).or_default().extend(cells);");
+    o.line("    }");
+    o.line("    m");
+    o.line("}");
+    o.line("");
     o.line("/// Index decoding: the next `n` arcs, advancing `at`.");
     o.line("#[allow(dead_code)]");
     o.line("fn mibc_take<'a>(arcs: &'a [u32], at: &mut usize, n: usize) -> ::std::option::Option<&'a [u32]> {");
@@ -374,4 +384,5 @@ fn row_struct(o: &mut Out<'_>, row: &Node) {
     o.line("    })");
     o.line("}");
     o.line("");
+    super::writes::row(o, row, &fields, &handler, &reg);
 }

@@ -18,6 +18,21 @@ pub(super) fn emit(o: &mut Out<'_>) {
             }
         }
     }
+    if !parents.is_empty() {
+        o.line(
+            "/// The scalars of a group as the agent core's snapshot: `object.0` and its value.",
+        );
+        o.line("#[allow(dead_code)]");
+        o.line("fn mibc_scalars_data(vbs: ::std::vec::Vec<::snmp::VarBind>) -> ::snmp::registry::SnapshotData {");
+        o.line("    let mut data = ::snmp::registry::SnapshotData::new();");
+        o.line("    for vb in vbs {");
+        o.line("        let object = ::snmp::Oid::new(vb.oid.arcs().split_last().map_or(&[][..], |(_, o)| o));");
+        o.line("        data.scalar(object, vb.value);");
+        o.line("    }");
+        o.line("    data");
+        o.line("}");
+        o.line("");
+    }
     for p in parents {
         let Some(parent) = m.nodes.iter().find(|n| n.oid == p) else {
             continue; // the parent is in another module: no name to give the group
@@ -95,13 +110,9 @@ fn group(o: &mut Out<'_>, parent: &Node, scalars: &[&Node]) {
     ));
     o.line("{");
     o.line("    ::snmp::registry::Snapshot::new(ttl, move |cx: &::snmp::registry::Ctx| {");
-    o.line("        let mut data = ::snmp::registry::SnapshotData::new();");
-    o.line("        for vb in scalars(cx).to_varbinds() {");
-    o.line("            let object = ::snmp::Oid::new(vb.oid.arcs().split_last().map_or(&[][..], |(_, o)| o));");
-    o.line("            data.scalar(object, vb.value);");
-    o.line("        }");
-    o.line("        data");
+    o.line("        mibc_scalars_data(scalars(cx).to_varbinds())");
     o.line("    })");
     o.line("}");
     o.line("");
+    super::writes::scalar_group(o, parent, scalars);
 }
