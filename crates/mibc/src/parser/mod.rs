@@ -1,4 +1,4 @@
-//! A hand-written recursive-descent parser from tokens to [`ast::Module`]s.
+//! A hand-written recursive-descent parser from tokens to [`crate::ast::Module`]s.
 //!
 //! It knows the SMI macros (OBJECT-TYPE, MODULE-IDENTITY, TEXTUAL-CONVENTION, ...) by their
 //! clauses; the definitions of the macros themselves are skipped, as are the clauses of
@@ -68,6 +68,14 @@ const NODE_MACROS: &[&str] = &[
 /// Nesting of types (SEQUENCE, CHOICE, tags) beyond which input is refused: no MIB comes
 /// near it, and the recursive descent must not exhaust the stack on hostile input.
 const MAX_NESTING: usize = 32;
+
+/// Whether a word reads as a macro name: capitals, digits and hyphens, with a hyphen
+/// (`OBJECT-TYPE`, `VENDOR-TYPE`), unlike the ASN.1 types (`INTEGER`, `OCTET`).
+fn is_macro_name(w: &str) -> bool {
+    w.contains('-')
+        && w.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+}
 
 struct Parser {
     tokens: Vec<Token>,
@@ -313,6 +321,14 @@ impl Parser {
                             macro_name,
                             oid: self.oid_value()?,
                         }
+                    }
+                    m if is_macro_name(m) && self.peek_at(1) != Some(&Tok::Assign) => {
+                        // A macro the compiler does not know (a vendor's own): its clauses
+                        // and value are skipped; it defines no node.
+                        self.at += 1;
+                        self.skip_clauses()?;
+                        self.skip_value()?;
+                        DefKind::OtherValue
                     }
                     _ => {
                         // A value of some other type (`x INTEGER ::= 5`): parse the type,

@@ -104,3 +104,14 @@ fn errors_say_where_and_what() {
     assert!(e.message.contains("`END` of module X"), "{e}");
     assert!(parse("").is_err());
 }
+
+#[test]
+fn unknown_macros_are_skipped() {
+    let m = parse(
+        "V DEFINITIONS ::= BEGIN\nvendorThing VENDOR-TYPE\n  KIND { a, b }\n  DESCRIPTION \"x\"\n  ::= { foo 1 }\nx OBJECT IDENTIFIER ::= { iso 9 }\nEND",
+    )
+    .unwrap();
+    assert_eq!(m[0].defs.len(), 2);
+    assert_eq!(m[0].defs[0].kind, DefKind::OtherValue);
+    assert!(is_macro_name("OBJECT-TYPE") && !is_macro_name("INTEGER") && !is_macro_name("Gauge32"));
+}
