@@ -49,7 +49,8 @@ pub fn render(m: &CompiledModule) -> String {
                 }
             }
             NodeKind::Notification | NodeKind::Trap if !n.objects.is_empty() => {
-                line.push_str(&format!("  OBJECTS {}", n.objects.join(", ")));
+                let names: Vec<&str> = n.objects.iter().map(|(o, _)| o.as_str()).collect();
+                line.push_str(&format!("  OBJECTS {}", names.join(", ")));
             }
             _ => {}
         }

@@ -331,8 +331,8 @@ pub struct Node {
     pub index: Vec<IndexPart>,
     /// For a row: the row it AUGMENTS.
     pub augments: Option<String>,
-    /// For notifications and traps: OBJECTS / VARIABLES.
-    pub objects: Vec<String>,
+    /// For notifications and traps: OBJECTS / VARIABLES, with their OIDs.
+    pub objects: Vec<(String, Vec<u32>)>,
 }
 
 /// A compiled module.

@@ -384,6 +384,16 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// OBJECTS / VARIABLES: each must be an OBJECT-TYPE; their names and OIDs.
+    fn notification_objects(&mut self, module: &str, names: &[Name]) -> R<Vec<(String, Vec<u32>)>> {
+        let mut out = Vec::new();
+        for o in names {
+            self.object(module, o)?;
+            out.push((o.name.clone(), self.oid_of(module, o)?));
+        }
+        Ok(out)
+    }
+
     /// The index of a row: its INDEX objects, or those of the row it AUGMENTS.
     fn index_of(&self, module: &str, o: &ast::ObjectType, depth: usize) -> R<Vec<IndexPart>> {
         if let Some(aug) = &o.augments {
@@ -520,11 +530,8 @@ impl<'a> Resolver<'a> {
             } => {
                 self.check_macro(module, macro_name)?;
                 let oid = self.oid_of(module, &def.name)?;
-                for o in objects {
-                    self.object(module, o)?;
-                }
                 let mut n = blank(&def.name, oid, NodeKind::Notification);
-                n.objects = objects.iter().map(|o| o.name.clone()).collect();
+                n.objects = self.notification_objects(module, objects)?;
                 n.status = status.as_ref().map(|s| s.name.clone());
                 n
             }
@@ -538,11 +545,8 @@ impl<'a> Resolver<'a> {
                 // RFC 3584 3.1: the SMIv2 OID of an SMIv1 trap is enterprise.0.number.
                 let mut oid = self.oid_of(module, enterprise)?;
                 oid.extend([0, *number]);
-                for o in variables {
-                    self.object(module, o)?;
-                }
                 let mut n = blank(&def.name, oid, NodeKind::Trap);
-                n.objects = variables.iter().map(|o| o.name.clone()).collect();
+                n.objects = self.notification_objects(module, variables)?;
                 n
             }
             DefKind::ObjectType(o) => {

@@ -270,6 +270,10 @@ fn index_round_trips_and_checks() {
         Some("green")
     );
     assert_eq!(mt::MT_WIDGET_CHANGED, &[1, 3, 6, 1, 4, 1, 99999, 100, 2, 1]);
+    assert_eq!(
+        mt::MT_WIDGET_CHANGED_OBJECTS,
+        &[mt::MT_WIDGET_NAME, mt::MT_WIDGET_COLOUR]
+    );
 }
 
 #[test]

@@ -165,6 +165,31 @@ impl Out<'_> {
             self.line(&format!("/// {what}, {}.", CompiledModule::dotted(&n.oid)));
             let arcs: Vec<String> = n.oid.iter().map(u32::to_string).collect();
             self.line(&format!("pub const {c}: &[u32] = &[{}];", arcs.join(", ")));
+            if matches!(n.kind, NodeKind::Notification | NodeKind::Trap) {
+                // The varbinds a notification carries after sysUpTime.0 and snmpTrapOID.0.
+                let names: Vec<&str> = n.objects.iter().map(|(o, _)| o.as_str()).collect();
+                self.line(&format!(
+                    "/// The objects `{}` carries, in order: {}.",
+                    n.name,
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ));
+                let oids: Vec<String> = n
+                    .objects
+                    .iter()
+                    .map(|(_, oid)| {
+                        let a: Vec<String> = oid.iter().map(u32::to_string).collect();
+                        format!("&[{}]", a.join(", "))
+                    })
+                    .collect();
+                self.line(&format!(
+                    "pub const {c}_OBJECTS: &[&[u32]] = &[{}];",
+                    oids.join(", ")
+                ));
+            }
         }
         self.line("");
     }
