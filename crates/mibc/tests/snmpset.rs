@@ -28,6 +28,7 @@ fn serve() -> (common::Served, State) {
         mt_count: 3,
         mt_label: mt::MT_LABEL_DEFVAL.to_vec(),
         mt_level: mt::MT_LEVEL_DEFVAL,
+        mt_flags: Vec::new(),
     }));
     let rows = Arc::new(Mutex::new(widgets()));
     let (get, set) = (scalars.clone(), scalars.clone());
@@ -46,6 +47,7 @@ fn serve() -> (common::Served, State) {
                     match w {
                         mt::MtObjectsWrite::MtLabel(v) => s.mt_label = v,
                         mt::MtObjectsWrite::MtLevel(v) => s.mt_level = v,
+                        mt::MtObjectsWrite::MtFlags(v) => s.mt_flags = v,
                     }
                     Ok(())
                 },
@@ -178,6 +180,7 @@ fn a_failed_commit_is_undone() {
         mt_count: 0,
         mt_label: b"before".to_vec(),
         mt_level: 1,
+        mt_flags: Vec::new(),
     }));
     let (get, put) = (scalars.clone(), scalars.clone());
     let mut h = mt::mt_objects_scalars_handler_rw(
@@ -192,6 +195,7 @@ fn a_failed_commit_is_undone() {
                 mt::MtObjectsWrite::MtLabel(v) => s.mt_label = v,
                 mt::MtObjectsWrite::MtLevel(2) => return Err(ErrorStatus::CommitFailed),
                 mt::MtObjectsWrite::MtLevel(v) => s.mt_level = v,
+                mt::MtObjectsWrite::MtFlags(v) => s.mt_flags = v,
             }
             Ok(())
         },

@@ -64,6 +64,7 @@ fn serve() -> Served {
                 mt_count: 3,
                 mt_label: mt::MT_LABEL_DEFVAL.to_vec(),
                 mt_level: mt::MT_LEVEL_DEFVAL,
+                mt_flags: mt::bits_encode(&[mt::MT_FLAGS_BETA, mt::MT_FLAGS_GAMMA]),
             }
         })),
     )
@@ -192,18 +193,20 @@ fn scalars_and_tables_walk_together() {
     assert!(ok, "{out}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
-        lines.get(..3),
+        lines.get(..4),
         Some(
             &[
                 ".1.3.6.1.4.1.99999.100.1.1.0 3",
                 ".1.3.6.1.4.1.99999.100.1.2.0 maynard",
                 ".1.3.6.1.4.1.99999.100.1.3.0 5",
+                // BITS beta(1) and gamma(9): 0x40 0x40 (net-snmp's -Oq shows the octets).
+                ".1.3.6.1.4.1.99999.100.1.4.0 \"40 40 \"",
             ][..]
         ),
         "{out}"
     );
-    // The widget table follows the scalars, then the other tables: 3 + 6 x 3 + 3 x 3 + 2.
-    assert_eq!(lines.len(), 3 + 18 + 9 + 2, "{out}");
+    // The widget table follows the scalars, then the other tables: 4 + 6 x 3 + 3 x 3 + 2.
+    assert_eq!(lines.len(), 4 + 18 + 9 + 2, "{out}");
     assert!(
         out.contains(".1.3.6.1.4.1.99999.100.1.10.1.2.7 flange"),
         "{out}"
@@ -270,6 +273,13 @@ fn index_round_trips_and_checks() {
         Some("green")
     );
     assert_eq!(mt::MT_WIDGET_CHANGED, &[1, 3, 6, 1, 4, 1, 99999, 100, 2, 1]);
+    assert_eq!(
+        mt::bits_encode(&[mt::MT_FLAGS_ALPHA, mt::MT_FLAGS_GAMMA]),
+        vec![0x80, 0x40]
+    );
+    assert!(mt::bits_test(&[0x80, 0x40], mt::MT_FLAGS_GAMMA));
+    assert!(!mt::bits_test(&[0x80, 0x40], mt::MT_FLAGS_BETA));
+    assert!(!mt::bits_test(&[], 200));
     assert_eq!(
         mt::MT_WIDGET_CHANGED_OBJECTS,
         &[mt::MT_WIDGET_NAME, mt::MT_WIDGET_COLOUR]

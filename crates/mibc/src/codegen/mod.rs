@@ -42,6 +42,7 @@ pub fn generate(m: &CompiledModule) -> String {
     o.emit_enums();
     o.checks();
     o.defvals();
+    o.bits();
     scalars::emit(&mut o);
     rows::emit(&mut o);
     o.src
@@ -394,6 +395,57 @@ impl Out<'_> {
             "        ::snmp::Value::{variant}(b) => {{\n            let n = b.len();\n            if {} {{\n                {ok}\n            }} else {{\n                ::std::result::Result::Err(::snmp::ErrorStatus::WrongLength)\n            }}\n        }}\n",
             conds.join(" || ")
         )
+    }
+
+    /// Named bits of BITS objects: a constant per bit, and the RFC 2578 encoding (bit 0 is
+    /// the high bit of the first octet) as two helpers.
+    fn bits(&mut self) {
+        let m = self.m;
+        let objects: Vec<&Node> = m
+            .nodes
+            .iter()
+            .filter(|n| is_object(n) && n.syntax.as_ref().is_some_and(|s| s.base == BaseType::Bits))
+            .collect();
+        if objects.is_empty() {
+            return;
+        }
+        for n in &objects {
+            let Some(s) = &n.syntax else { continue };
+            for (label, bit) in &s.enums {
+                self.line(&format!("/// Bit `{label}({bit})` of `{}`.", n.name));
+                self.line(&format!(
+                    "pub const {}_{}: u32 = {bit};",
+                    screaming(&n.name),
+                    screaming(label)
+                ));
+            }
+        }
+        self.line("");
+        self.line(
+            "/// A BITS value with the given bits set (RFC 2578 7.1.4: bit 0 is the high bit of",
+        );
+        self.line("/// the first octet; no trailing zero octets).");
+        self.line("pub fn bits_encode(bits: &[u32]) -> ::std::vec::Vec<u8> {");
+        self.line("    let mut out: ::std::vec::Vec<u8> = ::std::vec::Vec::new();");
+        self.line("    for &b in bits {");
+        self.line("        let i = (b / 8) as usize;");
+        self.line("        if out.len() <= i {");
+        self.line("            out.resize(i + 1, 0);");
+        self.line("        }");
+        self.line("        if let ::std::option::Option::Some(o) = out.get_mut(i) {");
+        self.line("            *o |= 0x80 >> (b % 8);");
+        self.line("        }");
+        self.line("    }");
+        self.line("    out");
+        self.line("}");
+        self.line("");
+        self.line("/// Whether bit `bit` is set in a BITS value.");
+        self.line("pub fn bits_test(octets: &[u8], bit: u32) -> bool {");
+        self.line("    octets");
+        self.line("        .get((bit / 8) as usize)");
+        self.line("        .is_some_and(|o| o & (0x80 >> (bit % 8)) != 0)");
+        self.line("}");
+        self.line("");
     }
 
     fn defvals(&mut self) {
