@@ -273,6 +273,23 @@ fn index_round_trips_and_checks() {
         Some("green")
     );
     assert_eq!(mt::MT_WIDGET_CHANGED, &[1, 3, 6, 1, 4, 1, 99999, 100, 2, 1]);
+    assert_eq!(mt::MODULE_NAME, "MAYNARD-TEST-MIB");
+    assert_eq!(mt::MODULE_IDENTITY, Some(mt::MAYNARD_TEST_MIB));
+    let name = mt::OBJECTS
+        .iter()
+        .find(|o| o.name == "mtWidgetName")
+        .copied();
+    assert_eq!(
+        name,
+        Some(mt::ObjectInfo {
+            name: "mtWidgetName",
+            oid: mt::MT_WIDGET_NAME,
+            kind: "column",
+            syntax: "DisplayString (SIZE (1..32))",
+            access: "read-create",
+        })
+    );
+    assert_eq!(mt::OBJECTS.len(), 4 + 7 + 3 + 2 + 4);
     assert_eq!(
         mt::bits_encode(&[mt::MT_FLAGS_ALPHA, mt::MT_FLAGS_GAMMA]),
         vec![0x80, 0x40]
@@ -289,6 +306,8 @@ fn index_round_trips_and_checks() {
 #[test]
 fn ietf_modules_generate_usable_code() {
     use mibc_gentest::{host_resources_mib as hr, if_mib, rfc1213_mib};
+    assert_eq!(rfc1213_mib::MODULE_IDENTITY, None);
+    assert_eq!(if_mib::MODULE_IDENTITY, Some(if_mib::IF_MIB));
     assert_eq!(if_mib::IF_DESCR, &[1, 3, 6, 1, 2, 1, 2, 2, 1, 2]);
     assert_eq!(hr::HR_STORAGE_SIZE, &[1, 3, 6, 1, 2, 1, 25, 2, 3, 1, 5]);
     assert_eq!(rfc1213_mib::IP_ROUTE_DEST, &[1, 3, 6, 1, 2, 1, 4, 21, 1, 1]);

@@ -38,6 +38,7 @@ pub fn generate(m: &CompiledModule) -> String {
     };
     o.header();
     o.constants();
+    o.object_table();
     o.name_enums();
     o.emit_enums();
     o.checks();
@@ -139,6 +140,64 @@ impl Out<'_> {
             crate::names::module(&m.name),
             m.rust_file_name()
         ));
+        self.line("");
+    }
+
+    /// The module's name, its MODULE-IDENTITY, and a table of its objects (eSNMP's array of
+    /// OBJECT structures): name, OID, kind, syntax and access of every scalar and column.
+    fn object_table(&mut self) {
+        let m = self.m;
+        self.line("/// The MIB module's name.");
+        self.line(&format!("pub const MODULE_NAME: &str = \"{}\";", m.name));
+        let identity = m.nodes.iter().find(|n| n.kind == NodeKind::ModuleIdentity);
+        self.line("/// Its MODULE-IDENTITY (for sysORID), if it has one (SMIv1 modules do not).");
+        match identity {
+            Some(n) => self.line(&format!(
+                "pub const MODULE_IDENTITY: ::std::option::Option<&[u32]> = ::std::option::Option::Some({});",
+                screaming(&n.name)
+            )),
+            None => self.line(
+                "pub const MODULE_IDENTITY: ::std::option::Option<&[u32]> = ::std::option::Option::None;",
+            ),
+        }
+        self.line("");
+        self.line("/// One object of the module, as [`OBJECTS`] lists them.");
+        self.line("#[derive(Debug, Clone, Copy, PartialEq, Eq)]");
+        self.line("pub struct ObjectInfo {");
+        self.line("    /// The descriptor (`ifDescr`).");
+        self.line("    pub name: &'static str,");
+        self.line("    /// The OID.");
+        self.line("    pub oid: &'static [u32],");
+        self.line("    /// `scalar` or `column`.");
+        self.line("    pub kind: &'static str,");
+        self.line("    /// The syntax as the MIB writes it, with its constraint.");
+        self.line("    pub syntax: &'static str,");
+        self.line("    /// MAX-ACCESS (`read-only`, `read-write`, ...).");
+        self.line("    pub access: &'static str,");
+        self.line("}");
+        self.line("");
+        self.line("/// Every scalar and column of the module, in the order the MIB defines them.");
+        self.line("pub const OBJECTS: &[ObjectInfo] = &[");
+        let mut seen = std::collections::BTreeSet::new();
+        for n in &m.nodes {
+            let c = screaming(&n.name);
+            if !seen.insert(c.clone()) || !is_object(n) {
+                continue;
+            }
+            let syntax = n
+                .syntax
+                .as_ref()
+                .map(|s| doc_text(&s.to_string()))
+                .unwrap_or_default();
+            self.line(&format!(
+                "    ObjectInfo {{ name: \"{}\", oid: {c}, kind: \"{}\", syntax: {:?}, access: \"{}\" }},",
+                n.name,
+                n.kind.word(),
+                syntax,
+                n.access.map_or("", |a| a.keyword())
+            ));
+        }
+        self.line("];");
         self.line("");
     }
 
