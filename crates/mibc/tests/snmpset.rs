@@ -63,21 +63,55 @@ fn serve() -> (common::Served, State) {
                 move |_| get.lock().map(|r| r.clone()).unwrap_or_default(),
                 move |_, index, w| {
                     let mut rows = set.lock().map_err(|_| ErrorStatus::GenErr)?;
-                    let row = rows
-                        .iter_mut()
-                        .find(|r| r.index == *index)
-                        .ok_or(ErrorStatus::NoCreation)?;
-                    match w {
-                        mt::MtWidgetEntryWrite::MtWidgetName(v) => row.mt_widget_name = v,
-                        mt::MtWidgetEntryWrite::MtWidgetColour(v) => row.mt_widget_colour = v,
-                        mt::MtWidgetEntryWrite::MtWidgetStatus(v) => row.mt_widget_status = v,
-                    }
-                    Ok(())
+                    widget_write(&mut rows, index, w)
                 },
             )),
         )
         .expect("register widgets");
     (common::serve_agent(agent), State { scalars, rows })
+}
+
+/// The subagent's side of a write to the widget table: create, destroy or change a row.
+fn widget_write(
+    rows: &mut Vec<mt::MtWidgetEntry>,
+    index: &mt::MtWidgetEntryIndex,
+    w: mt::MtWidgetEntryWrite,
+) -> Result<(), ErrorStatus> {
+    use mt::MtWidgetEntryWrite as W;
+    use mt::RowStatus as S;
+    let at = rows.iter().position(|r| r.index == *index);
+    match (at, w) {
+        (None, W::MtWidgetStatus(s @ (S::CreateAndGo | S::CreateAndWait))) => {
+            rows.push(mt::MtWidgetEntry {
+                index: index.clone(),
+                mt_widget_name: Vec::new(),
+                mt_widget_colour: mt::MT_WIDGET_COLOUR_DEFVAL,
+                mt_widget_load: 0,
+                mt_widget_addr: [0; 4],
+                mt_widget_hits: 0,
+                mt_widget_status: if s == S::CreateAndGo {
+                    S::Active
+                } else {
+                    S::NotInService
+                },
+            });
+            rows.sort_by_key(|r| r.index.mt_widget_index);
+        }
+        (Some(i), W::MtWidgetStatus(S::Destroy)) => {
+            rows.remove(i);
+        }
+        (Some(i), w) => {
+            let row = rows.get_mut(i).ok_or(ErrorStatus::GenErr)?;
+            match w {
+                W::MtWidgetName(v) if v == b"refused" => return Err(ErrorStatus::CommitFailed),
+                W::MtWidgetName(v) => row.mt_widget_name = v,
+                W::MtWidgetColour(v) => row.mt_widget_colour = v,
+                W::MtWidgetStatus(v) => row.mt_widget_status = v,
+            }
+        }
+        (None, _) => return Err(ErrorStatus::CommitFailed),
+    }
+    Ok(())
 }
 
 fn set(addr: &str, args: &[&str]) -> (bool, String) {
@@ -170,6 +204,66 @@ fn refused_sets_change_nothing() {
         (s.mt_label.as_slice(), s.mt_level),
         (mt::MT_LABEL_DEFVAL, 5)
     );
+    assert_eq!(*state.rows.lock().expect("lock"), widgets());
+}
+
+#[test]
+fn rows_are_created_and_destroyed_through_row_status() {
+    let (a, state) = serve();
+    // createAndGo with a column in the same request.
+    let (ok, out) = set(
+        &a.addr,
+        &["mtWidgetStatus.9", "i", "4", "mtWidgetName.9", "s", "nut"],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = tool(
+        "snmptable",
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-Cf",
+            ",",
+            "-Ci",
+            &a.addr,
+            "mtWidgetTable",
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("\n9,nut,green,0 percent,0.0.0.0,0,active"),
+        "{out}"
+    );
+    // Creating an existing row is inconsistent; a column alone cannot create one.
+    let (ok, out) = set(&a.addr, &["mtWidgetStatus.9", "i", "4"]);
+    assert!(!ok && out.contains("inconsistentValue"), "{out}");
+    let (ok, out) = set(
+        &a.addr,
+        &["mtWidgetName.10", "s", "x", "mtWidgetStatus.10", "i", "4"],
+    );
+    assert!(!ok && out.contains("noCreation"), "{out}");
+    // A creation whose other column fails at commit is undone: no row 11.
+    let (ok, out) = set(
+        &a.addr,
+        &[
+            "mtWidgetStatus.11",
+            "i",
+            "5",
+            "mtWidgetName.11",
+            "s",
+            "refused",
+        ],
+    );
+    assert!(!ok && out.contains("commitFailed"), "{out}");
+    assert!(!state
+        .rows
+        .lock()
+        .expect("lock")
+        .iter()
+        .any(|r| r.index.mt_widget_index == 11));
+    // destroy.
+    let (ok, out) = set(&a.addr, &["mtWidgetStatus.9", "i", "6"]);
+    assert!(ok, "{out}");
     assert_eq!(*state.rows.lock().expect("lock"), widgets());
 }
 

@@ -322,20 +322,39 @@ pub(super) fn row(o: &mut Out<'_>, row: &Node, fields: &[&Node], handler_base: &
     o.line("}");
     o.line("");
     let handler = format!("{}Handler", camel(handler_base));
+    let status = row_status(o, &objects);
     o.line(&format!(
         "/// A read-write handler for `{}` rows: `rows` is read at every request, `set` applies",
         row.name
     ));
-    o.line(
-        "/// one checked write to an existing row (and, to undo, the value it replaced). Rows are",
-    );
-    o.line("/// not created by Set: a write to a missing row answers noCreation.");
+    o.line("/// one checked write to a row (and, to undo, the value it replaced).");
+    match &status {
+        Some((col, _)) => {
+            o.line(&format!(
+                "/// Rows are created through `{col}` (RowStatus): createAndGo or createAndWait for a"
+            ));
+            o.line("/// missing row reaches `set`, which creates it (undone with destroy); other columns of");
+            o.line("/// that row may follow in the same request. Any other write to a missing row answers");
+            o.line(
+                "/// noCreation, createAndGo/createAndWait for an existing row inconsistentValue.",
+            );
+        }
+        None => {
+            o.line("/// Rows are not created by Set: a write to a missing row answers noCreation.")
+        }
+    }
     o.line(&format!("pub struct {handler}<G, S> {{"));
     o.line("    rows: G,");
     o.line("    set: S,");
     o.line(&format!(
         "    undo: ::std::vec::Vec<(::snmp::Oid, {index}, {ty})>,"
     ));
+    if status.is_some() {
+        o.line(
+            "    /// Rows whose creation this request has asked for (tested, not yet cleaned up).",
+        );
+        o.line(&format!("    creating: ::std::vec::Vec<{index}>,"));
+    }
     o.line("}");
     o.line("");
     o.line(&format!(
@@ -353,9 +372,15 @@ pub(super) fn row(o: &mut Out<'_>, row: &Node, fields: &[&Node], handler_base: &
         "    S: FnMut(&::snmp::registry::Ctx, &{index}, {ty}) -> ::std::result::Result<(), ::snmp::ErrorStatus> + Send,"
     ));
     o.line("{");
-    o.line(&format!(
-        "    {handler} {{ rows, set, undo: ::std::vec::Vec::new() }}"
-    ));
+    if status.is_some() {
+        o.line(&format!(
+            "    {handler} {{ rows, set, undo: ::std::vec::Vec::new(), creating: ::std::vec::Vec::new() }}"
+        ));
+    } else {
+        o.line(&format!(
+            "    {handler} {{ rows, set, undo: ::std::vec::Vec::new() }}"
+        ));
+    }
     o.line("}");
     o.line("");
     o.line(&format!("impl<G, S> ::snmp::Handler for {handler}<G, S>"));
@@ -382,8 +407,89 @@ pub(super) fn row(o: &mut Out<'_>, row: &Node, fields: &[&Node], handler_base: &
         screaming(&row.name)
     ));
     o.line("    }");
-    let check = "let ::std::option::Option::Some(row) = now.iter().find(|r| r.index == index) else { return ::std::result::Result::Err(::snmp::ErrorStatus::NoCreation); };";
-    test_commit_undo(o, &ty, check, "w", "(self.rows)(cx)", "w.current(row)");
+    match &status {
+        Some((col, rs)) => creatable_set_methods(o, &ty, &camel(col), rs),
+        None => {
+            let check = "let ::std::option::Option::Some(row) = now.iter().find(|r| r.index == index) else { return ::std::result::Result::Err(::snmp::ErrorStatus::NoCreation); };";
+            test_commit_undo(o, &ty, check, "w", "(self.rows)(cx)", "w.current(row)");
+        }
+    }
     o.line("}");
     o.line("");
+}
+
+/// The writable RowStatus column of a row (read-create, SNMPv2-TC's RowStatus with its
+/// labels), and the Rust enum its values take.
+fn row_status(o: &Out<'_>, objects: &[&Node]) -> Option<(String, String)> {
+    objects.iter().find_map(|n| {
+        let s = n.syntax.as_ref()?;
+        let named = s.named.as_ref().is_some_and(|(_, t)| t == "RowStatus");
+        let labels = ["createAndGo", "createAndWait", "destroy"]
+            .iter()
+            .all(|l| s.enums.iter().any(|(x, _)| x == l));
+        if named && labels && n.access == Some(Access::ReadCreate) {
+            Some((n.name.clone(), o.enum_of.get(&n.name)?.clone()))
+        } else {
+            None
+        }
+    })
+}
+
+/// The Set methods of a row with a RowStatus column: creation, then writes as for any row.
+fn creatable_set_methods(o: &mut Out<'_>, ty: &str, status: &str, rs: &str) {
+    let create = format!("{ty}::{status}({rs}::CreateAndGo | {rs}::CreateAndWait)");
+    o.line("");
+    o.line("    fn test_set(&mut self, vb: &::snmp::VarBind, cx: &::snmp::registry::Ctx) -> ::std::result::Result<(), ::snmp::ErrorStatus> {");
+    o.line(&format!(
+        "        let (index, w) = {ty}::from_varbind(vb)?;"
+    ));
+    o.line("        let exists = (self.rows)(cx).iter().any(|r| r.index == index);");
+    o.line("        match (exists, w) {");
+    o.line(&format!(
+        "            (true, {create}) => ::std::result::Result::Err(::snmp::ErrorStatus::InconsistentValue),"
+    ));
+    o.line("            (true, _) => ::std::result::Result::Ok(()),");
+    o.line(&format!("            (false, {create}) => {{"));
+    o.line("                self.creating.push(index);");
+    o.line("                ::std::result::Result::Ok(())");
+    o.line("            }");
+    o.line("            (false, _) if self.creating.contains(&index) => ::std::result::Result::Ok(()),");
+    o.line(
+        "            (false, _) => ::std::result::Result::Err(::snmp::ErrorStatus::NoCreation),",
+    );
+    o.line("        }");
+    o.line("    }");
+    o.line("");
+    o.line("    fn commit_set(&mut self, vb: &::snmp::VarBind, cx: &::snmp::registry::Ctx) -> ::std::result::Result<(), ::snmp::ErrorStatus> {");
+    o.line(&format!(
+        "        let (index, w) = {ty}::from_varbind(vb)?;"
+    ));
+    o.line("        let now = (self.rows)(cx);");
+    o.line("        let old = match now.iter().find(|r| r.index == index) {");
+    o.line("            ::std::option::Option::Some(row) => w.current(row),");
+    o.line(&format!(
+        "            ::std::option::Option::None if matches!(w, {create}) => {ty}::{status}({rs}::Destroy),"
+    ));
+    o.line("            // The creation earlier in this request did not make the row.");
+    o.line("            ::std::option::Option::None => return ::std::result::Result::Err(::snmp::ErrorStatus::CommitFailed),");
+    o.line("        };");
+    o.line("        (self.set)(cx, &index, w)?;");
+    o.line("        self.undo.push((vb.oid.clone(), index, old));");
+    o.line("        ::std::result::Result::Ok(())");
+    o.line("    }");
+    o.line("");
+    o.line("    fn undo_set(&mut self, vb: &::snmp::VarBind, cx: &::snmp::registry::Ctx) -> ::std::result::Result<(), ::snmp::ErrorStatus> {");
+    o.line("        match self.undo.iter().rposition(|u| u.0 == vb.oid) {");
+    o.line("            ::std::option::Option::Some(i) => {");
+    o.line("                let (_, index, old) = self.undo.remove(i);");
+    o.line("                (self.set)(cx, &index, old)");
+    o.line("            }");
+    o.line("            ::std::option::Option::None => ::std::result::Result::Ok(()),");
+    o.line("        }");
+    o.line("    }");
+    o.line("");
+    o.line("    fn cleanup_set(&mut self, vb: &::snmp::VarBind, _cx: &::snmp::registry::Ctx) {");
+    o.line("        self.undo.retain(|u| u.0 != vb.oid);");
+    o.line("        self.creating.clear();");
+    o.line("    }");
 }
