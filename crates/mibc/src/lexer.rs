@@ -109,9 +109,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, SyntaxError> {
             continue;
         }
         let tok = if ch.is_ascii_alphabetic() {
-            Tok::Ident(take_while(&mut c, |x| {
-                x.is_ascii_alphanumeric() || x == '-' || x == '_'
-            }))
+            Tok::Ident(identifier(&mut c))
         } else if ch.is_ascii_digit()
             || (ch == '-' && c.peek2().is_some_and(|d| d.is_ascii_digit()))
         {
@@ -191,10 +189,35 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, SyntaxError> {
     Ok(out)
 }
 
-/// An ASN.1 comment runs from `--` to the end of the line or to the next `--`.
+/// Letters, digits, `_` and single hyphens between them: a hyphen that starts `--` or
+/// ends the word is not part of it (`mib-2--note` is `mib-2` and a comment).
+fn identifier(c: &mut Cursor<'_>) -> String {
+    let mut s = String::new();
+    while let Some(x) = c.peek() {
+        let ok = x.is_ascii_alphanumeric()
+            || x == '_'
+            || (x == '-' && c.peek2().is_some_and(|n| n.is_ascii_alphanumeric()));
+        if !ok {
+            break;
+        }
+        s.push(x);
+        c.bump();
+    }
+    s
+}
+
+/// An ASN.1 comment runs from `--` to the end of the line or to the next `--`. A comment that
+/// opens with three dashes or more (a ruler, `-------- Section`) runs to the end of the line,
+/// as MIB authors mean it to.
 fn skip_comment(c: &mut Cursor<'_>) {
     c.bump();
     c.bump();
+    if c.peek() == Some('-') {
+        while c.peek().is_some_and(|x| x != '\n') {
+            c.bump();
+        }
+        return;
+    }
     while let Some(x) = c.peek() {
         if x == '\n' {
             return;
@@ -280,6 +303,19 @@ mod tests {
                 Tok::Ident("b".into()),
                 Tok::Ident("c".into()),
                 Tok::Ident("d".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn rulers_and_hyphens() {
+        assert_eq!(
+            toks("-------- Section\nx mib-2--note\ny-"),
+            vec![
+                Tok::Ident("x".into()),
+                Tok::Ident("mib-2".into()),
+                Tok::Ident("y".into()),
+                Tok::Punct('-'),
             ]
         );
     }
