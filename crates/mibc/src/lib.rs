@@ -105,7 +105,7 @@ impl Compiler {
             first.get_or_insert_with(|| name.clone());
             self.loaded.insert(name, Loaded::new(file.to_path_buf(), m));
         }
-        first.ok_or_else(|| Error::at(file, Pos::default(), "no module in the file"))
+        first.ok_or_else(|| Error::at(file, Pos { line: 1, column: 1 }, "no module in the file"))
     }
 
     fn load_file(&mut self, path: &Path) -> Result<String, Error> {
@@ -127,8 +127,11 @@ impl Compiler {
                         if !self.loaded.contains_key(&module) {
                             return Err(Error::at(
                                 &path,
-                                Pos::default(),
-                                format!("expected module {module} in this file"),
+                                Pos { line: 1, column: 1 },
+                                format!(
+                                    "expected module {module} in this file (its name says so), found {}",
+                                    self.modules_in(&path).join(", ")
+                                ),
                             ));
                         }
                     }
@@ -164,6 +167,15 @@ impl Compiler {
             }
         }
         Ok(())
+    }
+
+    /// The modules loaded from `path`.
+    fn modules_in(&self, path: &Path) -> Vec<String> {
+        self.loaded
+            .iter()
+            .filter(|(_, m)| m.file == path)
+            .map(|(n, _)| n.clone())
+            .collect()
     }
 
     /// The file holding module `name` on the search path.

@@ -30,6 +30,9 @@ pub fn render(m: &CompiledModule) -> String {
                 if let Some(a) = n.access {
                     line.push_str(&format!("  {}", a.keyword()));
                 }
+                if let Some(u) = &n.units {
+                    line.push_str(&format!("  UNITS \"{u}\""));
+                }
             }
             NodeKind::Entry => {
                 let idx: Vec<String> = n

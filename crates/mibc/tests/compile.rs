@@ -308,6 +308,24 @@ fn import_errors() {
 }
 
 #[test]
+fn a_file_named_for_another_module_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("mibc-misnamed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    std::fs::write(
+        dir.join("WANTED-MIB.txt"),
+        "OTHER-MIB DEFINITIONS ::= BEGIN\nEND\n",
+    )
+    .expect("write");
+    let r = Compiler::new().search_path(&dir).compile("WANTED-MIB");
+    let _ = std::fs::remove_dir_all(&dir);
+    let e = r.unwrap_err().to_string();
+    assert!(
+        e.ends_with("WANTED-MIB.txt:1:1: expected module WANTED-MIB in this file (its name says so), found OTHER-MIB"),
+        "{e}"
+    );
+}
+
+#[test]
 fn finds_modules_by_header_when_file_names_differ() {
     let dir = std::env::temp_dir().join(format!("mibc-scan-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("tmp");
