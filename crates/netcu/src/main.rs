@@ -71,6 +71,7 @@ impl Session {
                 let db = local::services_db(self.config.clone()).ok();
                 local_outcome(dump::run(&req, db.as_ref(), &mut self.client))
             }
+            Action::CompileMib(req) => local_outcome(commands::mib::run(&req)),
             Action::Version => {
                 println!(
                     "netcu {} (protocol {PROTOCOL_VERSION})",

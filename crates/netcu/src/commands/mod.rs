@@ -9,6 +9,7 @@ mod dump;
 mod filter;
 mod general;
 mod interface;
+pub mod mib;
 mod netconfig;
 mod netconfig_file;
 mod service;
@@ -18,6 +19,7 @@ use std::path::PathBuf;
 use control::protocol::Request;
 
 pub use dump::DumpRequest;
+pub use mib::MibRequest;
 
 use crate::lang::{match_keyword, tokenize, RawQualifier, Token, Value};
 
@@ -90,6 +92,8 @@ pub enum Action {
     },
     /// DUMP: decode a capture.
     Dump(DumpRequest),
+    /// COMPILE MIB: the MIB compiler.
+    CompileMib(MibRequest),
     /// Print help.
     Help(Vec<String>),
     /// Leave the interactive prompt.
@@ -107,6 +111,7 @@ fn all() -> impl Iterator<Item = &'static CommandDef> {
         .chain(netconfig_file::COMMANDS.iter())
         .chain(filter::COMMANDS.iter())
         .chain(dump::COMMANDS.iter())
+        .chain(mib::COMMANDS.iter())
         .chain(general::COMMANDS.iter())
 }
 
