@@ -68,7 +68,11 @@ impl Stack {
             }
         }
         for h in std::mem::take(&mut self.tcp.events) {
-            self.event(StackEvent::Tcp(h));
+            // Deduplicated per handle, so bounded by the number of sockets: not subject to the
+            // event queue's cap, which would lose a wake-up.
+            if self.tcp.evented.insert(h) {
+                self.events.push(StackEvent::Tcp(h));
+            }
         }
     }
 
@@ -603,7 +607,7 @@ impl Stack {
         self.tcp.orphan(h);
         if let Some(c) = self.tcp.conn_at(h.index) {
             if c.state == TcpState::FinWait2 {
-                let t = now + self.tcp.cfg.msl * 2;
+                let t = now + self.tcp.cfg.msl.saturating_mul(2);
                 let path = self.tcp_path_of(h.index, now);
                 self.tcp
                     .drive(h.index, path, now, |c, _| c.close_at = Some(t));

@@ -249,7 +249,7 @@ impl Conn {
                     self.state = TcpState::FinWait2;
                     self.wake = true;
                     if self.orphan {
-                        self.close_at = Some(env.now + env.cfg.msl * 2);
+                        self.close_at = Some(env.now + env.cfg.msl.saturating_mul(2));
                     }
                 }
                 TcpState::Closing => self.enter_time_wait(env),
@@ -365,7 +365,7 @@ impl Conn {
         self.persist_at = None;
         self.keepalive_at = None;
         self.delack_at = None;
-        self.close_at = Some(env.now + env.cfg.msl * 2);
+        self.close_at = Some(env.now + env.cfg.msl.saturating_mul(2));
         self.wake = true;
     }
 

@@ -1,7 +1,8 @@
 //! TCP (RFC 9293) in the sans-I/O stack: the public types here, the machinery in the modules.
 //!
 //! - [`seq`]: sequence arithmetic; [`isn`]: RFC 6528 ISNs and SYN cookies;
-//! - [`buffers`]: send buffer and receive reassembly (SACK blocks come from it);
+//! - [`buffers`]: send buffer and receive reassembly (SACK blocks come from it); [`sack`]: the
+//!   sender's scoreboard;
 //! - [`cc`]: NewReno, CUBIC and the RTO estimator; [`rack`]: RACK-TLP loss detection;
 //! - [`conn`]: one connection's state and segment output; [`input`]: segment arrival;
 //!   [`timers`]: retransmission, delayed ACK, persist, keepalive, TIME-WAIT;
@@ -17,6 +18,7 @@ pub(crate) mod input;
 pub(crate) mod isn;
 pub(crate) mod offload;
 pub(crate) mod rack;
+pub(crate) mod sack;
 pub(crate) mod seq;
 pub(crate) mod table;
 pub(crate) mod timers;
