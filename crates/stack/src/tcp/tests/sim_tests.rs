@@ -253,3 +253,104 @@ fn tso_super_segments_and_gro_frames() {
         "the initial window arrived as GRO'd frames: {got}"
     );
 }
+
+#[test]
+fn small_buffers_and_a_slow_reader() {
+    let mut cfg = StackConfig::default();
+    cfg.tcp.recv_buffer = 3000;
+    cfg.tcp.send_buffer = 5000;
+    cfg.tcp.window_scaling = false;
+    let (mut net, a, b) = pair_with(cfg, 31);
+    let (c, s) = connect(&mut net, a, b);
+    let data = pattern(200_000, 31);
+    let mut sent = 0;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 700];
+    let mut min_wnd = u32::MAX;
+    for _ in 0..20_000 {
+        if sent < data.len() {
+            match net.call(a, |st, out, now| st.tcp_send(out, c, &data[sent..], now)) {
+                Ok(n) => sent += n,
+                Err(TcpError::WouldBlock) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        net.run_for(Duration::from_millis(3));
+        min_wnd = min_wnd.min(net.stacks[a].tcp_info(c).unwrap().snd_wnd);
+        // The reader takes at most 700 bytes every 3 ms.
+        match net.call(b, |st, out, now| st.tcp_recv(out, s, &mut buf, now)) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(TcpError::WouldBlock) => {}
+            Err(e) => panic!("{e}"),
+        }
+        if got.len() == data.len() {
+            break;
+        }
+    }
+    assert_eq!(got, data);
+    assert!(
+        min_wnd < 1448,
+        "the window closed ({min_wnd}) and opened again"
+    );
+    let info = net.stacks[b].tcp_info(s).unwrap();
+    assert!(info.rcv_wnd <= 3000);
+}
+
+#[test]
+fn loopback_connection_in_one_stack() {
+    let mut st = Stack::new(StackConfig::default(), Box::new(XorShiftRng::new(3)));
+    let mut out = Vec::new();
+    let mut now = Instant::from_secs(1);
+    let l = st
+        .tcp_listen(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7), 4)
+        .unwrap();
+    assert_eq!(
+        st.tcp_listen(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 7), 4),
+        Err(TcpError::AddrInUse)
+    );
+    let c = st
+        .tcp_connect(
+            &mut out,
+            SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7),
+            None,
+            now,
+        )
+        .unwrap();
+    assert!(out.is_empty(), "nothing leaves on a link");
+    let ev = st.take_events();
+    assert!(ev.contains(&StackEvent::Tcp(l)), "{ev:?}");
+    assert!(ev.contains(&StackEvent::Tcp(c)));
+    let (s, peer) = st.tcp_accept(l).unwrap();
+    assert_eq!(Some(peer), st.tcp_local_addr(c));
+    assert!(st.tcp_poll(c).connected && st.tcp_poll(s).connected);
+    let data = pattern(300_000, 5);
+    let mut sent = 0;
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    for _ in 0..10_000 {
+        if sent < data.len() {
+            if let Ok(n) = st.tcp_send(&mut out, c, &data[sent..], now) {
+                sent += n;
+            }
+        }
+        while let Ok(n) = st.tcp_recv(&mut out, s, &mut buf, now) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        now = now + Duration::from_millis(1);
+        if st.poll_at().is_some_and(|t| t <= now) {
+            st.on_timer(&mut out, now);
+        }
+        if got.len() == data.len() {
+            break;
+        }
+    }
+    assert_eq!(got, data);
+    assert_eq!(st.tcp_info(c).unwrap().mss, 16384 - 40 - 12);
+    st.tcp_close(&mut out, c, now);
+    assert_eq!(st.tcp_recv(&mut out, s, &mut buf, now), Ok(0));
+    st.tcp_close(&mut out, s, now);
+    assert!(out.is_empty());
+}
