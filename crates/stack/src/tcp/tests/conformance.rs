@@ -876,3 +876,60 @@ fn time_wait_reopened_by_a_new_syn_and_bounded() {
     assert_eq!(tw(&s), 1);
     assert_eq!(s.st.tcp_stats().time_wait_drops, 1);
 }
+
+mod arbitrary {
+    //! Arbitrary segments against a listener and an open connection: never a panic, and the
+    //! connection's invariants hold.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn segs() -> impl Strategy<Value = Vec<(u8, u32, u32, u16, u16, Option<(u32, u32)>, usize)>> {
+        proptest::collection::vec(
+            (
+                any::<u8>(),
+                0u32..8_000,
+                0u32..8_000,
+                any::<u16>(),
+                any::<u16>(),
+                proptest::option::of((0u32..8_000, 0u32..8_000)),
+                0usize..3000,
+            ),
+            1..40,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn arbitrary_segments(list in segs(), opts in any::<bool>()) {
+            let (mut s, l, c, iss) = passive(StackConfig::default(), opts);
+            s.call(|st, out, now| st.tcp_send(out, c, &[1u8; 5000], now)).unwrap();
+            for (i, (fl, dseq, dack, win, urg, sack, len)) in list.into_iter().enumerate() {
+                let mut g = s.seg(
+                    TcpFlags(fl),
+                    IRS.wrapping_add(dseq).wrapping_sub(100),
+                    iss.wrapping_add(dack).wrapping_sub(100),
+                    win,
+                );
+                g.urgent_at = urg;
+                if let Some((a, b)) = sack {
+                    g.sack_ranges[0] = Some((iss.wrapping_add(a), iss.wrapping_add(b)));
+                }
+                if opts {
+                    g.timestamp = Some((600 + i as u32, 1));
+                }
+                let payload = vec![0xabu8; len];
+                s.inject(10 + i as u64 * 7, g, &payload);
+                let mut buf = [0u8; 4096];
+                let _ = s.call(|st, out, now| st.tcp_recv(out, c, &mut buf, now));
+                if let Some(info) = s.st.tcp_info(c) {
+                    prop_assert!(info.send_queue <= 5000);
+                    prop_assert!(info.cwnd > 0);
+                }
+                let _ = s.st.tcp_poll(l);
+            }
+            s.advance(s.t(200_000));
+            let _ = s.drain();
+        }
+    }
+}
