@@ -883,7 +883,10 @@ mod arbitrary {
     use super::*;
     use proptest::prelude::*;
 
-    fn segs() -> impl Strategy<Value = Vec<(u8, u32, u32, u16, u16, Option<(u32, u32)>, usize)>> {
+    /// (flags, seq offset, ack offset, window, urgent pointer, a SACK block, data length).
+    type Fields = (u8, u32, u32, u16, u16, Option<(u32, u32)>, usize);
+
+    fn segs() -> impl Strategy<Value = Vec<Fields>> {
         proptest::collection::vec(
             (
                 any::<u8>(),
