@@ -139,6 +139,25 @@ impl RecvBuf {
     fn insert_ooo(&mut self, seq: SeqNum, payload: &[u8]) {
         let end = seq + payload.len();
         self.latest = Some(seq);
+        // The common case after a loss: segments arrive in order behind the hole and extend the
+        // block they follow. Append in place (merging from scratch would copy the whole block for
+        // every segment).
+        if let Some(i) = self
+            .ooo
+            .iter()
+            .position(|(s, d)| *s <= seq && seq <= *s + d.len())
+        {
+            let block_end = self.ooo[i].0 + self.ooo[i].1.len();
+            let next_start = self.ooo.get(i + 1).map(|(s, _)| *s);
+            if end <= block_end {
+                return;
+            }
+            if next_start.is_none_or(|n| end < n) {
+                let skip = block_end.since(seq);
+                self.ooo[i].1.extend_from_slice(&payload[skip..]);
+                return;
+            }
+        }
         // Merge with every block it touches into one.
         let mut start = seq;
         let mut stop = end;

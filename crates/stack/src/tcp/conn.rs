@@ -341,7 +341,7 @@ impl Conn {
     /// The window field to send, moving the advertised right edge forward only when it grows
     /// by a useful amount (RFC 9293 3.8.6.2.2's receiver-side silly window avoidance).
     pub(crate) fn window_to_advertise(&mut self) -> u16 {
-        let avail = self.rbuf.window();
+        let avail = self.max_window();
         let edge = self.rcv_nxt + avail;
         let grow = edge.since(self.rcv_adv);
         let step = (self.rbuf.cap / 2).min(usize::from(self.mss));
@@ -361,9 +361,15 @@ impl Conn {
         field as u16
     }
 
+    /// The window we could offer: free buffer space, at most what the window field can say.
+    fn max_window(&self) -> usize {
+        let shift = if self.ws_ok { self.rcv_wscale } else { 0 };
+        self.rbuf.window().min(MAX_WINDOW << shift)
+    }
+
     /// Whether reading opened the window enough to tell the peer (2 MSS or half the buffer).
     pub(crate) fn window_update_due(&self) -> bool {
-        let edge = self.rcv_nxt + self.rbuf.window();
+        let edge = self.rcv_nxt + self.max_window();
         let grow = edge.since(self.rcv_adv);
         grow >= 2 * usize::from(self.mss) || grow >= self.rbuf.cap / 2
     }

@@ -142,10 +142,14 @@ impl Conn {
                 flags.set(TcpFlags::FIN, false);
             }
         }
-        let room = self.rbuf.window();
-        if data.len() > room {
-            data = &data[..room];
+        // Past the buffer's room (out-of-order data included): cut, and say so with an ACK
+        // (this answers a zero-window probe too).
+        let max_end = self.rcv_nxt + self.rbuf.window();
+        if seq + data.len() > max_end {
+            let keep = if seq < max_end { max_end.since(seq) } else { 0 };
+            data = &data[..keep.min(data.len())];
             flags.set(TcpFlags::FIN, false);
+            self.ack_now = true;
         }
         // SYN in a synchronized state (RFC 5961 4.2).
         if flags.syn() {

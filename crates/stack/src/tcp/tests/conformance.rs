@@ -936,3 +936,30 @@ mod arbitrary {
         }
     }
 }
+
+#[test]
+fn our_zero_window_probe_answers_and_update() {
+    let mut cfg = no_delack();
+    cfg.tcp.recv_buffer = 2000;
+    let (mut s, _l, c, iss) = passive(cfg, false);
+    s.inject(5, s.seg(ACK, IRS + 1, iss + 1, 1000), &[1u8; 1460]);
+    let a = s.expect(5);
+    assert_eq!((a.ack(), a.repr.window_len), (IRS + 1461, 540));
+    s.inject(6, s.seg(ACK, IRS + 1461, iss + 1, 1000), &[2u8; 600]);
+    let a = s.expect(6);
+    assert_eq!(
+        (a.ack(), a.repr.window_len),
+        (IRS + 2001, 0),
+        "cut to the room left"
+    );
+    // A probe into the closed window: answered with the same ACK and window.
+    s.inject(100, s.seg(ACK, IRS + 2001, iss + 1, 1000), b"x");
+    let a = s.expect(100);
+    assert_eq!((a.ack(), a.repr.window_len), (IRS + 2001, 0));
+    // Reading opens it: a window update goes out by itself.
+    let mut buf = [0u8; 1500];
+    s.call(|st, out, now| st.tcp_recv(out, c, &mut buf, now))
+        .unwrap();
+    let u = s.expect(100);
+    assert_eq!((u.ack(), u.repr.window_len), (IRS + 2001, 1500));
+}
