@@ -684,6 +684,23 @@ impl Conn {
         };
     }
 
+    /// The persist timer: a window probe, or (a small window) what fits.
+    pub(crate) fn on_persist(&mut self, env: &mut Env<'_>) {
+        let unsent = self
+            .sbuf
+            .len()
+            .saturating_sub(self.snd_nxt.since(self.sbuf_seq));
+        let room = (self.snd_una + self.snd_wnd as usize).since(self.snd_nxt);
+        let n = room.min(unsent);
+        if n > 0 {
+            let mss = usize::from(self.mss);
+            self.send_data(env, n.min(mss), mss, n == unsent && self.fin_queued);
+        } else {
+            // An old sequence number makes the peer answer with its window.
+            self.emit(env, self.snd_una - 1, TcpFlags::ACK, None, None);
+        }
+    }
+
     /// The probe: new data if the window allows, else the last segment again.
     pub(crate) fn send_tlp(&mut self, env: &mut Env<'_>) {
         let mss = usize::from(self.mss);
@@ -787,9 +804,16 @@ impl Conn {
 
     /// Starts the persist timer when data waits for a zero window and nothing else will
     /// bring a window update.
+    /// Also when a window too small to be worth a segment stops us with nothing in flight (RFC
+    /// 9293 3.8.6.2.1's override timeout: the timer then sends what fits).
     pub(crate) fn arm_persist(&mut self, now: Instant) {
-        let unsent = self.sbuf.len() > self.snd_nxt.since(self.sbuf_seq);
-        if self.snd_wnd == 0 && unsent && self.snd_nxt == self.snd_una && self.can_send_data() {
+        let unsent = self
+            .sbuf
+            .len()
+            .saturating_sub(self.snd_nxt.since(self.sbuf_seq));
+        let room = (self.snd_una + self.snd_wnd as usize).since(self.snd_nxt);
+        let stuck = room < unsent.min(usize::from(self.mss));
+        if stuck && unsent > 0 && self.snd_nxt == self.snd_una && self.can_send_data() {
             if self.persist_at.is_none() {
                 let d = self.rto() * (1u32 << self.persist_backoff.min(10));
                 self.persist_at = Some(now + d.min(Duration::from_secs(60)));

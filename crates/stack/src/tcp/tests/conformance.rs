@@ -963,3 +963,16 @@ fn our_zero_window_probe_answers_and_update() {
     let u = s.expect(100);
     assert_eq!((u.ack(), u.repr.window_len), (IRS + 2001, 1500));
 }
+
+#[test]
+fn small_window_override_timer() {
+    let (mut s, c, iss) = active(no_delack());
+    // The peer's window shrinks to 100 bytes (of a 65535 maximum): not worth a segment (SWS) ...
+    s.inject(20, s.seg(ACK, IRS + 1, iss + 1, 100), &[]);
+    s.call(|st, out, now| st.tcp_send(out, c, &[3u8; 5000], now))
+        .unwrap();
+    s.expect_none(25);
+    // ... until the override timer sends what fits.
+    let d = s.expect(2000);
+    assert_eq!((d.seq(), d.payload.len()), (iss + 1, 100));
+}
