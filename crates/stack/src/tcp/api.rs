@@ -57,10 +57,21 @@ impl Stack {
     /// Sends what TCP queued and posts its events.
     pub(crate) fn tcp_flush(&mut self, now: Instant) {
         if !self.tcp.out.is_empty() {
-            let segs = std::mem::take(&mut self.tcp.out);
-            let mut segs = segs;
+            let mut segs = std::mem::take(&mut self.tcp.out);
+            // Consecutive segments of one connection share a route lookup.
+            let mut last: Option<(Ipv4Addr, Ipv4Addr, OutRoute)> = None;
             for s in segs.drain(..) {
-                self.tcp_send_seg(s, now);
+                let route = match last {
+                    Some((src, dst, r)) if src == s.src && dst == s.dst => Ok(r),
+                    _ => self.route_out(s.dst, Some(s.src), None, now),
+                };
+                match route {
+                    Ok(r) => {
+                        last = Some((s.src, s.dst, r));
+                        self.tcp_send_seg(s, r, now);
+                    }
+                    Err(_) => self.stats.ip_out_no_routes += 1,
+                }
             }
             // Keep the allocation for the next round.
             if self.tcp.out.is_empty() {
@@ -76,14 +87,7 @@ impl Stack {
         }
     }
 
-    fn tcp_send_seg(&mut self, seg: SegOut, now: Instant) {
-        let route = match self.route_out(seg.dst, Some(seg.src), None, now) {
-            Ok(r) => r,
-            Err(_) => {
-                self.stats.ip_out_no_routes += 1;
-                return;
-            }
-        };
+    fn tcp_send_seg(&mut self, seg: SegOut, route: OutRoute, now: Instant) {
         let df = self.config.pmtu_discovery;
         if let Some(mss) = seg.tso_mss {
             let seg = match self.tcp_send_tso(route, seg, mss, now) {

@@ -45,21 +45,19 @@ impl SendBuf {
         }
     }
 
-    /// Copies bytes from `offset` into `out` (which must fit in the buffer).
-    pub(crate) fn copy_out(&self, offset: usize, out: &mut [u8]) {
-        let (a, b) = self.data.as_slices();
-        let mut done = 0;
-        if offset < a.len() {
-            let n = (a.len() - offset).min(out.len());
-            out[..n].copy_from_slice(&a[offset..offset + n]);
-            done = n;
+    /// Appends `n` bytes from `offset` to `out` (fewer if the buffer ends first).
+    pub(crate) fn append_to(&self, offset: usize, n: usize, out: &mut Vec<u8>) {
+        let end = (offset + n).min(self.data.len());
+        if offset >= end {
+            return;
         }
-        if done < out.len() {
-            let off_b = offset + done - a.len();
-            let n = out.len() - done;
-            if let Some(src) = b.get(off_b..off_b + n) {
-                out[done..].copy_from_slice(src);
-            }
+        let (a, b) = self.data.as_slices();
+        if offset < a.len() {
+            out.extend_from_slice(&a[offset..end.min(a.len())]);
+        }
+        if end > a.len() {
+            let from = offset.max(a.len()) - a.len();
+            out.extend_from_slice(&b[from..end - a.len()]);
         }
     }
 }
@@ -238,12 +236,11 @@ mod tests {
         assert_eq!(s.push(b"abcdef"), 6);
         s.drain(4);
         assert_eq!(s.push(b"ghijklmn"), 6);
-        let mut out = [0u8; 8];
-        s.copy_out(0, &mut out);
-        assert_eq!(&out, b"efghijkl");
-        let mut o2 = [0u8; 3];
-        s.copy_out(5, &mut o2);
-        assert_eq!(&o2, b"jkl");
+        for off in 0..8 {
+            let mut v = Vec::new();
+            s.append_to(off, 4, &mut v);
+            assert_eq!(&v[..], &b"efghijkl"[off..(off + 4).min(8)]);
+        }
         assert_eq!(s.free(), 0);
     }
 

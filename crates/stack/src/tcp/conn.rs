@@ -447,10 +447,17 @@ impl Conn {
         }
         let hl = repr.header_len();
         let len = repr.payload_len;
-        let mut buf = PacketBuf::with_headroom(PacketBuf::DEFAULT_HEADROOM, hl + len);
+        // Headroom and header zeroed, the data appended: no zero-fill of what is copied over.
+        let head = PacketBuf::DEFAULT_HEADROOM;
+        let mut v = Vec::with_capacity(head + hl + len);
+        v.resize(head + hl, 0);
         if let Some((off, n)) = data {
-            self.sbuf.copy_out(off, &mut buf.as_mut_slice()[hl..hl + n]);
+            self.sbuf.append_to(off, n, &mut v);
         }
+        let tail = v.len();
+        let Ok(mut buf) = PacketBuf::from_parts(v, head, tail) else {
+            return;
+        };
         let mut p = TcpPacket::new_unchecked(buf.as_mut_slice());
         if tso_mss.is_some() {
             repr.emit_partial_checksum(&mut p, *self.local.ip(), *self.remote.ip());
