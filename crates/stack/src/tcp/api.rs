@@ -379,7 +379,15 @@ impl Stack {
                 Some(Some(i)) => {
                     let h = self.tcp.handle_at(i);
                     if let Some(c) = self.tcp.conn(h) {
-                        return Ok((h, c.remote));
+                        let remote = c.remote;
+                        // What happened before accept (data, FIN, a reset) raised no event for
+                        // this handle: raise one now.
+                        if (c.rbuf.len() > 0 || c.fin_rcvd || c.error.is_some())
+                            && self.tcp.evented.insert(h)
+                        {
+                            self.events.push(StackEvent::Tcp(h));
+                        }
+                        return Ok((h, remote));
                     }
                 }
             }

@@ -222,6 +222,10 @@ impl RecvBuf {
             out[na..n].copy_from_slice(&b[..n - na]);
         }
         self.data.drain(..n);
+        if self.data.is_empty() && self.data.capacity() > (1 << 20) {
+            // An idle connection should not keep a large buffer.
+            self.data.shrink_to(64 * 1024);
+        }
         n
     }
 }

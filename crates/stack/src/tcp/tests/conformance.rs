@@ -565,8 +565,13 @@ fn syn_cookies_when_the_backlog_is_full() {
     // The real one makes a connection with the MSS the cookie encoded.
     s.inject(3, s.seg(ACK, 5001, ck.seq().wrapping_add(1), 65535), b"hi");
     assert_eq!(s.st.tcp_stats().syn_cookies_accepted, 1);
+    s.st.take_events();
     let (c, from) = s.st.tcp_accept(l).unwrap();
     assert_eq!(from.port(), 5001);
+    assert!(
+        s.st.take_events().contains(&crate::StackEvent::Tcp(c)),
+        "data that came before accept raises an event for the new handle"
+    );
     assert_eq!(s.st.tcp_info(c).unwrap().mss, 1400);
     let mut buf = [0u8; 4];
     assert_eq!(
