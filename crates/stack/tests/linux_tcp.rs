@@ -47,7 +47,7 @@ impl LinkContext for Out {
 }
 
 struct Rig {
-    _ns: Netns,
+    ns: Netns,
     tap: TapLink,
     st: Stack,
     se0: IfaceId,
@@ -84,7 +84,7 @@ impl Rig {
             );
         }
         Rig {
-            _ns: ns,
+            ns,
             tap,
             st,
             se0,
@@ -148,7 +148,7 @@ fn pattern(n: usize) -> Vec<u8> {
 fn stack_to_linux(offloads: bool) {
     let mut rig = Rig::new(offloads);
     let listener: TcpListener = rig
-        ._ns
+        .ns
         .run(|| TcpListener::bind("192.0.2.1:5001"))
         .expect("bind in the namespace");
     // MAYNARD_TCP_BYTES makes it a throughput measurement (`--release --nocapture`).
@@ -229,7 +229,7 @@ fn linux_to_stack_echo(offloads: bool) {
         // Connect from inside the namespace while the stack answers: the connect blocks, so it
         // runs on its own thread, which returns the connected socket.
         let (tx, rx) = std::sync::mpsc::channel();
-        let path = format!("/var/run/netns/{}", rig._ns.name);
+        let path = format!("/var/run/netns/{}", rig.ns.name);
         std::thread::spawn(move || {
             let file = std::fs::File::open(&path).unwrap();
             use std::os::fd::AsRawFd;
