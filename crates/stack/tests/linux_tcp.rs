@@ -53,10 +53,13 @@ struct Rig {
     se0: IfaceId,
     out: Out,
     start: std::time::Instant,
+    /// Per mille of frames dropped each way (our own loss, for recovery on both sides).
+    loss: u32,
+    rng: XorShiftRng,
 }
 
 impl Rig {
-    fn new(offloads: bool) -> Rig {
+    fn new(offloads: bool, loss: u32) -> Rig {
         let ns = Netns::new("mtcp");
         let mut cfg = TapConfig::new(unique("mt"));
         if offloads {
@@ -90,7 +93,14 @@ impl Rig {
             se0,
             out,
             start: std::time::Instant::now(),
+            loss,
+            rng: XorShiftRng::new(5),
         }
+    }
+
+    fn lost(&mut self) -> bool {
+        use stack::Rng;
+        self.loss > 0 && self.rng.below(1000) < self.loss
     }
 
     fn now(&self) -> Instant {
@@ -107,6 +117,9 @@ impl Rig {
         let _ = self.tap.recv_batch(&mut frames, 256);
         let now = self.now();
         for mut f in frames {
+            if self.lost() {
+                continue;
+            }
             let meta = RxMeta {
                 csum_verified: f.offload.csum_valid,
             };
@@ -122,6 +135,14 @@ impl Rig {
         }
         if self.st.poll_at().is_some_and(|t| t <= now) {
             self.st.on_timer(&mut self.out, now);
+        }
+        if self.loss > 0 {
+            let q = std::mem::take(&mut self.out.q);
+            for f in q {
+                if !self.lost() {
+                    self.out.q.push_back(f);
+                }
+            }
         }
         while !self.out.q.is_empty() {
             match self.tap.send_batch(&mut self.out.q) {
@@ -145,8 +166,8 @@ fn pattern(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
 }
 
-fn stack_to_linux(offloads: bool) {
-    let mut rig = Rig::new(offloads);
+fn stack_to_linux(offloads: bool, loss: u32) {
+    let mut rig = Rig::new(offloads, loss);
     let listener: TcpListener = rig
         .ns
         .run(|| TcpListener::bind("192.0.2.1:5001"))
@@ -215,13 +236,17 @@ fn stack_to_linux(offloads: bool) {
     );
     let info = rig.st.tcp_info(c).unwrap();
     assert!(info.mss >= 1400, "{info:?}");
+    if loss > 0 {
+        assert!(info.retransmits > 0, "{info:?}");
+        println!("{info:?}\n{:?}", rig.st.tcp_stats());
+    }
     let now = rig.now();
     rig.st.tcp_close(&mut rig.out, c, now);
     rig.pump();
 }
 
-fn linux_to_stack_echo(offloads: bool) {
-    let mut rig = Rig::new(offloads);
+fn linux_to_stack_echo(offloads: bool, loss: u32) {
+    let mut rig = Rig::new(offloads, loss);
     let l = rig.st.tcp_listen(SocketAddrV4::new(OUR_IP, 7), 8).unwrap();
     let data = pattern(2 << 20);
     let expect = data.clone();
@@ -308,20 +333,27 @@ fn linux_to_stack_echo(offloads: bool) {
 
 #[test]
 fn stack_sends_to_linux() {
-    stack_to_linux(false);
+    stack_to_linux(false, 0);
 }
 
 #[test]
 fn stack_sends_to_linux_with_tso() {
-    stack_to_linux(true);
+    stack_to_linux(true, 0);
 }
 
 #[test]
 fn linux_through_echo_on_the_stack() {
-    linux_to_stack_echo(false);
+    linux_to_stack_echo(false, 0);
 }
 
 #[test]
 fn linux_through_echo_on_the_stack_with_offloads() {
-    linux_to_stack_echo(true);
+    linux_to_stack_echo(true, 0);
+}
+
+#[test]
+fn lossy_both_ways() {
+    // 1 % of frames dropped in each direction: SACK recovery on our side and on Linux's.
+    stack_to_linux(false, 10);
+    linux_to_stack_echo(false, 10);
 }
