@@ -320,7 +320,10 @@ impl Stack {
     pub(crate) fn tcp_timers(&mut self, now: Instant) {
         for i in self.tcp.due(now) {
             let path = self.tcp_path_of(i, now);
-            self.tcp.drive(i, path, now, |c, env| c.on_timer(env));
+            self.tcp.drive(i, path, now, |c, env| {
+                c.refresh_path(env.path);
+                c.on_timer(env)
+            });
         }
         self.tcp_flush(now);
     }

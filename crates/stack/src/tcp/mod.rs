@@ -258,7 +258,8 @@ impl Default for TcpConfig {
 pub struct TcpReadiness {
     /// Data (or end of stream) to read.
     pub readable: bool,
-    /// Room in the send buffer.
+    /// Room in the send buffer: at least a quarter of it (at most 64 KiB), so that wake-ups
+    /// are not per byte (`tcp_send` takes what fits whenever there is any room).
     pub writable: bool,
     /// A listener has connections to accept.
     pub acceptable: bool,
