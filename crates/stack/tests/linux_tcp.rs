@@ -357,3 +357,10 @@ fn lossy_both_ways() {
     stack_to_linux(false, 10);
     linux_to_stack_echo(false, 10);
 }
+
+#[test]
+fn lossy_with_offloads() {
+    // A dropped super-frame loses many segments at once.
+    stack_to_linux(true, 10);
+    linux_to_stack_echo(true, 10);
+}

@@ -170,6 +170,10 @@ impl Rack {
             }
         }
         for &(l, r) in blocks {
+            // A super-segment (TSO) may be SACKed in part: cut it at the block's edges so the
+            // SACKed part is never sent again.
+            self.split_at(l);
+            self.split_at(r);
             let mut i = self.segs.partition_point(|s| s.end <= l);
             while i < self.segs.len() && self.segs[i].start < r {
                 let s = self.segs[i];
@@ -267,6 +271,18 @@ mod tests {
         // A DSACK widens the window.
         r.on_dsack();
         assert_eq!(r.reo_mult, 2);
+    }
+
+    #[test]
+    fn partial_sack_splits() {
+        let mut r = Rack::new();
+        let b = SeqNum(0);
+        r.on_send(b, b + 4000, t(0));
+        r.on_ack(b, &[(b + 1000, b + 4000)], t(500));
+        assert_eq!(r.sacked_bytes, 3000);
+        assert!(r.detect(t(2000), None));
+        assert_eq!(r.first_lost(), Some((b, b + 1000)), "only the hole is lost");
+        assert_eq!(r.lost_bytes, 1000);
     }
 
     #[test]
