@@ -236,7 +236,8 @@ fn stack_to_linux(offloads: bool, loss: u32) {
     );
     let info = rig.st.tcp_info(c).unwrap();
     assert!(info.mss >= 1400, "{info:?}");
-    if loss > 0 {
+    // With TSO only a few dozen frames carry the data: a drop may miss them all.
+    if loss > 0 && !offloads {
         assert!(info.retransmits > 0, "{info:?}");
         println!("{info:?}\n{:?}", rig.st.tcp_stats());
     }

@@ -11,6 +11,9 @@ use crate::stack::{Cast, OutRoute};
 use crate::{IfaceId, Instant, LinkContext, Stack, StackEvent};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
+
+/// How long a connection trusts its cached path (MSS, TSO) before reading the routes again.
+const PATH_TTL: Duration = Duration::from_millis(500);
 use wire::tcp::{TcpPacket, TcpRepr};
 use wire::{
     Encapsulation, EtherType, EthernetFrame, FrameRepr, IpProtocol, Ipv4OptionsBuf, Ipv4Packet,
@@ -44,14 +47,25 @@ impl Stack {
         }
     }
 
-    fn tcp_path_of(&self, index: u32, now: Instant) -> Path {
-        match self.tcp.conn_at(index) {
-            Some(c) => self.tcp_path(*c.remote.ip(), *c.local.ip(), now),
-            None => Path {
+    /// A connection's path: cached for `PATH_TTL` so that a segment does not cost a route
+    /// lookup (an ICMP fragmentation-needed refreshes it at once).
+    fn tcp_path_of(&mut self, index: u32, now: Instant) -> Path {
+        let Some(c) = self.tcp.conn_at(index) else {
+            return Path {
                 mss: 536,
                 tso: false,
-            },
+            };
+        };
+        if let Some((p, at)) = c.path_cache {
+            if now.saturating_duration_since(at) < PATH_TTL {
+                return p;
+            }
         }
+        let p = self.tcp_path(*c.remote.ip(), *c.local.ip(), now);
+        if let Some(c) = self.tcp.conn_at_mut(index) {
+            c.path_cache = Some((p, now));
+        }
+        p
     }
 
     /// Sends what TCP queued and posts its events.
@@ -267,13 +281,14 @@ impl Stack {
         let payload = &seg[seg.len() - repr.payload_len..];
         let local = SocketAddrV4::new(dst, repr.dst_port);
         let remote = SocketAddrV4::new(src, repr.src_port);
-        let path = self.tcp_path(src, dst, now);
         if let Some(&i) = self.tcp.conns.get(&(local, remote)) {
+            let path = self.tcp_path_of(i, now);
             self.tcp.drive(i, path, now, |c, env| {
                 c.refresh_path(env.path);
                 c.input(env, &repr, payload)
             });
         } else {
+            let path = self.tcp_path(src, dst, now);
             let off = self.rng.next_u32();
             self.tcp
                 .input_unconnected(local, remote, &repr, payload, path, now, off);
@@ -309,6 +324,9 @@ impl Stack {
             return;
         }
         let path = self.tcp_path(qdst, qsrc, now);
+        if let Some(c) = self.tcp.conn_at_mut(i) {
+            c.path_cache = Some((path, now));
+        }
         let pmtu = self.config.pmtu_discovery;
         self.tcp.drive(i, path, now, |c, env| {
             c.icmp_error(env, msg_type, code, pmtu);

@@ -145,6 +145,8 @@ pub(crate) struct Conn {
     pub(crate) last_send: Instant,
     /// When the peer last sent anything (keepalive counts idleness from here).
     pub(crate) last_rx: Instant,
+    /// The path as last read from the routes, and when (re-read after `PATH_TTL`).
+    pub(crate) path_cache: Option<(Path, Instant)>,
 
     // Timers (the earliest is in the table's heap).
     pub(crate) rto_at: Option<Instant>,
@@ -254,6 +256,7 @@ impl Conn {
             dsack: None,
             last_send: now,
             last_rx: now,
+            path_cache: None,
             rto_at: None,
             delack_at: None,
             persist_at: None,

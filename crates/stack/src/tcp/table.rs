@@ -177,7 +177,7 @@ impl TcpTable {
         }
     }
 
-    fn conn_at_mut(&mut self, index: u32) -> Option<&mut Conn> {
+    pub(crate) fn conn_at_mut(&mut self, index: u32) -> Option<&mut Conn> {
         match self.slots.get_mut(index as usize)?.sock.as_mut()? {
             Sock::Conn(c) => Some(c),
             Sock::Listener(_) => None,
