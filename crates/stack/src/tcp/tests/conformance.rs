@@ -981,3 +981,45 @@ fn small_window_override_timer() {
     let d = s.expect(2000);
     assert_eq!((d.seq(), d.payload.len()), (iss + 1, 100));
 }
+
+#[test]
+fn reset_does_not_end_time_wait() {
+    let (mut s, c, iss) = active(no_delack());
+    s.call(|st, out, now| st.tcp_close(out, c, now));
+    s.expect(10);
+    s.inject(11, s.seg(FIN | ACK, IRS + 1, iss + 2, 65535), &[]);
+    s.expect(11);
+    // RFC 1337: an RST (even at the right sequence number) leaves the entry in place.
+    s.inject(12, s.seg(RST, IRS + 2, 0, 0), &[]);
+    s.expect_none(13);
+    assert_eq!(s.st.tcp_connections()[0].state, TcpState::TimeWait);
+}
+
+#[test]
+fn data_with_fin_and_an_out_of_order_fin() {
+    let (mut s, _l, c, iss) = passive(no_delack(), false);
+    // The FIN arrives first, after a gap: held until the data before it comes.
+    s.inject(5, s.seg(FIN | ACK, IRS + 6, iss + 1, 1000), b"world");
+    assert_eq!(
+        s.expect(5).ack(),
+        IRS + 1,
+        "a gap: ACK at once, FIN not taken"
+    );
+    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::Established);
+    s.inject(6, s.seg(ACK, IRS + 1, iss + 1, 1000), b"hello");
+    assert_eq!(s.expect(6).ack(), IRS + 12, "data and FIN together");
+    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::CloseWait);
+    // Data after the FIN is ignored (RFC 9293 3.10.7.4, CLOSE-WAIT).
+    s.inject(7, s.seg(ACK, IRS + 12, iss + 1, 1000), b"late");
+    s.expect_none(8);
+    let mut buf = [0u8; 32];
+    let n = s
+        .call(|st, out, now| st.tcp_recv(out, c, &mut buf, now))
+        .unwrap();
+    assert_eq!(&buf[..n], b"helloworld");
+    assert_eq!(
+        s.call(|st, out, now| st.tcp_recv(out, c, &mut buf, now)),
+        Ok(0)
+    );
+    assert!(s.st.tcp_poll(c).eof);
+}
