@@ -685,7 +685,7 @@ impl Conn {
         };
         let mut pto = (srtt * 2).max(Duration::from_millis(10));
         if self.snd_max.since(self.snd_una) <= usize::from(self.mss) {
-            pto += env.cfg.delayed_ack_timeout;
+            pto = pto.saturating_add(env.cfg.delayed_ack_timeout);
         }
         let at = env.now + pto;
         self.tlp_at = match self.rto_at {
