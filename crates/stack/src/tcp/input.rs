@@ -238,7 +238,9 @@ impl Conn {
         }
         if self.sack_ok {
             let una = self.snd_una;
-            self.rack.on_ack(una, &blocks[..nblocks], env.now);
+            if let Some(r) = self.rack.on_ack(una, &blocks[..nblocks], env.now) {
+                self.rtt.sample(r);
+            }
             let srtt = self.rtt.srtt;
             self.rack.detect(env.now, srtt);
             if self.tlp_end.is_some_and(|e| una >= e) {
@@ -435,6 +437,10 @@ impl Conn {
     }
 
     fn sample_rtt(&mut self, env: &Env<'_>, seg: &TcpRepr, ack: SeqNum) {
+        if self.sack_ok && self.state != TcpState::SynSent {
+            // RACK's exact send times give the samples (see `input`).
+            return;
+        }
         if self.ts_ok {
             if let Some((_, tsecr)) = seg.timestamp {
                 if tsecr != 0 {

@@ -41,6 +41,8 @@ pub(crate) struct Rack {
     pub(crate) lost_bytes: usize,
     /// When to look again for segments that become lost by the clock alone.
     pub(crate) timer: Option<Instant>,
+    /// An RTT sample from this ACK: the newest delivered segment never retransmitted (Karn).
+    sample: Option<Duration>,
 }
 
 impl Rack {
@@ -138,11 +140,21 @@ impl Rack {
             self.xmit = Some(s.xmit);
             self.end = s.end;
             self.rtt = rtt;
+            if !s.rexmit {
+                self.sample = Some(rtt);
+            }
         }
     }
 
-    /// SND.UNA moved to `una` and these blocks were SACKed.
-    pub(crate) fn on_ack(&mut self, una: SeqNum, blocks: &[(SeqNum, SeqNum)], now: Instant) {
+    /// SND.UNA moved to `una` and these blocks were SACKed. Returns an RTT sample (send times
+    /// are exact, where timestamps tick in milliseconds).
+    pub(crate) fn on_ack(
+        &mut self,
+        una: SeqNum,
+        blocks: &[(SeqNum, SeqNum)],
+        now: Instant,
+    ) -> Option<Duration> {
+        self.sample = None;
         while let Some(s) = self.segs.front().copied() {
             if s.end > una {
                 break;
@@ -189,6 +201,7 @@ impl Rack {
                 i += 1;
             }
         }
+        self.sample.take()
     }
 
     /// A DSACK: a retransmission was not needed; widen the reordering window.
