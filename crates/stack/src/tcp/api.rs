@@ -661,6 +661,7 @@ impl Stack {
             if let Some(c) = self.tcp.conn_at(i) {
                 let rst = TcpTable::abort_segment(c);
                 self.tcp.stats.out_rsts += 1;
+                self.tcp.stats.out_segs += 1;
                 self.tcp.out.push(rst);
             }
             self.tcp.remove_conn(i);
@@ -687,6 +688,7 @@ impl Stack {
             let rst = TcpTable::abort_segment(c);
             let estab = c.is_estab();
             self.tcp.stats.out_rsts += 1;
+            self.tcp.stats.out_segs += 1;
             if estab {
                 self.tcp.stats.estab_resets += 1;
             }

@@ -178,6 +178,7 @@ impl Conn {
                 }
             } else {
                 env.stats.out_rsts += 1;
+                env.stats.out_segs += 1;
                 let rst =
                     super::conn::bare_segment(self.local, self.remote, ack.0, 0, TcpFlags::RST, 0);
                 env.out.push(rst);
@@ -382,6 +383,7 @@ impl Conn {
         if flags.ack() && !ack_ok {
             if !flags.rst() {
                 env.stats.out_rsts += 1;
+                env.stats.out_segs += 1;
                 env.out.push(super::conn::bare_segment(
                     self.local,
                     self.remote,
