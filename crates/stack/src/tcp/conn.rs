@@ -131,6 +131,8 @@ pub(crate) struct Conn {
     pub(crate) retries: u32,
     pub(crate) cc: Cc,
     pub(crate) dupacks: u32,
+    /// RFC 3042 limited transmit: bytes allowed past cwnd by the first two duplicate ACKs.
+    pub(crate) limited_transmit: usize,
     pub(crate) recovery: Option<Recovery>,
     /// No fast recovery until this is acknowledged (RFC 6582's "recover" after an RTO).
     pub(crate) recover_guard: Option<SeqNum>,
@@ -247,6 +249,7 @@ impl Conn {
             retries: 0,
             cc: Cc::new(cfg.congestion, u32::from(mss.min(536))),
             dupacks: 0,
+            limited_transmit: 0,
             recovery: None,
             recover_guard: None,
             sb: Scoreboard::default(),
@@ -762,7 +765,8 @@ impl Conn {
             }
             let wnd_edge = self.snd_una + self.snd_wnd as usize;
             let wnd_room = wnd_edge.since(self.snd_nxt);
-            let cwnd_room = (self.cc.cwnd as usize).saturating_sub(self.flight());
+            let cwnd_room =
+                (self.cc.cwnd as usize + self.limited_transmit).saturating_sub(self.flight());
             let room = wnd_room.min(cwnd_room);
             let max_seg = if env.path.tso {
                 // Super-segments: whole MSS multiples up to 64 KB of IP datagram.

@@ -223,6 +223,11 @@ impl Conn {
             && window == self.snd_wnd
         {
             self.dupacks += 1;
+            if self.dupacks <= 2 && self.recovery.is_none() && !self.sack_ok {
+                // RFC 3042: each of the first two duplicate ACKs lets one new segment out, so a
+                // small window still produces the third.
+                self.limited_transmit += usize::from(self.mss);
+            }
         }
         // Window update (RFC 9293 3.10.7.4, fifth check).
         if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
@@ -478,6 +483,7 @@ impl Conn {
             self.snd_nxt = ack;
         }
         self.sb.trim(ack);
+        self.limited_transmit = 0;
         self.wake = true;
         if self.recover_guard.is_some_and(|g| ack >= g) {
             self.recover_guard = None;
@@ -538,6 +544,7 @@ impl Conn {
         }
         let flight = self.snd_max.since(self.snd_una) - self.sb.sacked_bytes();
         self.tlp_at = None;
+        self.limited_transmit = 0;
         self.cc.on_loss(flight as u32, mss as u32);
         env.stats.fast_recoveries += 1;
         self.rtt_seq = None;

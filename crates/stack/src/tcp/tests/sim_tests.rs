@@ -400,3 +400,40 @@ fn path_mtu_discovery_through_a_router() {
         .iter()
         .any(|e| matches!(e, StackEvent::PathMtu { mtu: 1000, .. })));
 }
+
+#[test]
+#[ignore]
+fn stress_sweep() {
+    for (i, (sack, ts, ws, algo)) in [
+        (true, true, true, CongestionAlgorithm::Cubic),
+        (false, true, true, CongestionAlgorithm::Cubic),
+        (true, false, true, CongestionAlgorithm::NewReno),
+        (false, false, false, CongestionAlgorithm::NewReno),
+        (true, true, false, CongestionAlgorithm::Cubic),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for seed in 0..4u64 {
+            let mut cfg = StackConfig::default();
+            cfg.tcp.congestion = algo;
+            cfg.tcp.sack = sack;
+            cfg.tcp.timestamps = ts;
+            cfg.tcp.window_scaling = ws;
+            let (mut net, a, b) = pair_with(cfg, 100 + seed * 10 + i as u64);
+            let (c, s) = connect(&mut net, a, b);
+            net.loss = 50;
+            net.dup = 20;
+            net.jitter = Duration::from_micros(500);
+            let data = pattern(2 << 20, seed as u32);
+            let t0 = net.now;
+            let got = transfer(&mut net, a, c, b, s, &data, Duration::from_secs(3000));
+            assert_eq!(fnv(&got), fnv(&data));
+            eprintln!(
+                "STRESS sack={sack} ts={ts} ws={ws} {algo} seed={seed}: {:?} {:?}",
+                net.now.saturating_duration_since(t0),
+                net.stacks[a].tcp_stats()
+            );
+        }
+    }
+}
