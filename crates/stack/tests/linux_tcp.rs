@@ -365,3 +365,73 @@ fn lossy_with_offloads() {
     stack_to_linux(true, 10);
     linux_to_stack_echo(true, 10);
 }
+
+#[test]
+fn many_short_connections_from_linux() {
+    // 300 connections one after another, 8 at a time: connect, a line, its echo, close. Slots,
+    // ports and the accept queue are reused; Linux closes first half the time.
+    let mut rig = Rig::new(false, 0);
+    let l = rig.st.tcp_listen(SocketAddrV4::new(OUR_IP, 7), 64).unwrap();
+    let path = format!("/var/run/netns/{}", rig.ns.name);
+    let client = std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).unwrap();
+        use std::os::fd::AsRawFd;
+        // SAFETY: setns on a namespace descriptor; affects only this thread.
+        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0);
+        std::thread::scope(|sc| {
+            for t in 0..8 {
+                sc.spawn(move || {
+                    for i in 0..300 / 8 {
+                        let mut s = TcpStream::connect("192.0.2.2:7").expect("connect");
+                        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                        let line = format!("hello {t} {i}\n");
+                        s.write_all(line.as_bytes()).unwrap();
+                        let mut got = vec![0u8; line.len()];
+                        s.read_exact(&mut got).unwrap();
+                        assert_eq!(got, line.as_bytes());
+                        if i % 2 == 0 {
+                            drop(s);
+                        } else {
+                            s.shutdown(std::net::Shutdown::Write).unwrap();
+                            let mut rest = Vec::new();
+                            s.read_to_end(&mut rest).unwrap();
+                            assert!(rest.is_empty());
+                        }
+                    }
+                });
+            }
+        });
+    });
+    let mut conns: Vec<TcpHandle> = Vec::new();
+    let mut served = 0;
+    let mut buf = [0u8; 256];
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !client.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "{served} served");
+        rig.pump();
+        let now = rig.now();
+        while let Ok((c, _)) = rig.st.tcp_accept(l) {
+            conns.push(c);
+        }
+        conns.retain(|&c| loop {
+            match rig.st.tcp_recv(&mut rig.out, c, &mut buf, now) {
+                Ok(0) | Err(TcpError::ConnectionReset) => {
+                    rig.st.tcp_close(&mut rig.out, c, now);
+                    served += 1;
+                    return false;
+                }
+                Ok(n) => {
+                    rig.st.tcp_send(&mut rig.out, c, &buf[..n], now).unwrap();
+                }
+                Err(TcpError::WouldBlock) => return true,
+                Err(e) => panic!("recv: {e}"),
+            }
+        });
+    }
+    client.join().unwrap();
+    assert_eq!(served + conns.len(), 296);
+    let st = rig.st.tcp_stats();
+    assert_eq!(st.passive_opens, 296, "{st:?}");
+    assert_eq!(st.attempt_fails, 0, "{st:?}");
+}
