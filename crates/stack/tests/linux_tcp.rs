@@ -435,3 +435,79 @@ fn many_short_connections_from_linux() {
     assert_eq!(st.passive_opens, 296, "{st:?}");
     assert_eq!(st.attempt_fails, 0, "{st:?}");
 }
+
+#[test]
+fn many_short_connections_to_linux() {
+    // The stack opens 200 connections to a Linux echo server, 8 at a time, and closes first:
+    // ephemeral ports and our TIME-WAIT table.
+    let mut rig = Rig::new(false, 0);
+    let listener: TcpListener = rig
+        .ns
+        .run(|| TcpListener::bind("192.0.2.1:7"))
+        .expect("bind in the namespace");
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { break };
+            std::thread::spawn(move || {
+                let mut b = [0u8; 256];
+                while let Ok(n) = s.read(&mut b) {
+                    if n == 0 || s.write_all(&b[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let mut live: Vec<(TcpHandle, Vec<u8>)> = Vec::new();
+    let mut opened = 0;
+    let mut done = 0;
+    let mut buf = [0u8; 64];
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while done < 200 {
+        assert!(std::time::Instant::now() < deadline, "{done} done");
+        rig.pump();
+        let now = rig.now();
+        while live.len() < 8 && opened < 200 {
+            let c = rig
+                .st
+                .tcp_connect(&mut rig.out, SocketAddrV4::new(LINUX_IP, 7), None, now)
+                .unwrap();
+            live.push((c, Vec::new()));
+            opened += 1;
+        }
+        live.retain_mut(|(c, got)| {
+            let p = rig.st.tcp_poll(*c);
+            assert_eq!(p.error, None);
+            if !p.connected {
+                return true;
+            }
+            if got.is_empty() && rig.st.tcp_info(*c).unwrap().bytes_sent == 0 {
+                rig.st.tcp_send(&mut rig.out, *c, b"ping", now).unwrap();
+            }
+            if let Ok(n) = rig.st.tcp_recv(&mut rig.out, *c, &mut buf, now) {
+                got.extend_from_slice(&buf[..n]);
+            }
+            if got.as_slice() == b"ping" {
+                rig.st.tcp_close(&mut rig.out, *c, now);
+                done += 1;
+                return false;
+            }
+            true
+        });
+    }
+    for _ in 0..50 {
+        rig.pump();
+    }
+    let rows = rig.st.tcp_connections();
+    let tw = rows
+        .iter()
+        .filter(|r| r.state == stack::TcpState::TimeWait)
+        .count();
+    assert!(
+        tw > 150,
+        "our closes end in TIME-WAIT: {tw} of {}",
+        rows.len()
+    );
+    let st = rig.st.tcp_stats();
+    assert_eq!((st.active_opens, st.attempt_fails), (200, 0), "{st:?}");
+}
