@@ -924,6 +924,7 @@ impl Stack {
 
     /// Events since the last call.
     pub fn take_events(&mut self) -> Vec<StackEvent> {
+        self.tcp.evented.clear();
         std::mem::take(&mut self.events)
     }
 

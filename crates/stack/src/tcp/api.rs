@@ -11,6 +11,9 @@ use crate::stack::{Cast, OutRoute};
 use crate::{IfaceId, Instant, LinkContext, Stack, StackEvent};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
+
+/// How long a connection trusts its cached path (MSS, TSO) before reading the routes again.
+const PATH_TTL: Duration = Duration::from_millis(500);
 use wire::tcp::{TcpPacket, TcpRepr};
 use wire::{
     Encapsulation, EtherType, EthernetFrame, FrameRepr, IpProtocol, Ipv4OptionsBuf, Ipv4Packet,
@@ -44,23 +47,45 @@ impl Stack {
         }
     }
 
-    fn tcp_path_of(&self, index: u32, now: Instant) -> Path {
-        match self.tcp.conn_at(index) {
-            Some(c) => self.tcp_path(*c.remote.ip(), *c.local.ip(), now),
-            None => Path {
+    /// A connection's path: cached for `PATH_TTL` so that a segment does not cost a route
+    /// lookup (an ICMP fragmentation-needed refreshes it at once).
+    fn tcp_path_of(&mut self, index: u32, now: Instant) -> Path {
+        let Some(c) = self.tcp.conn_at(index) else {
+            return Path {
                 mss: 536,
                 tso: false,
-            },
+            };
+        };
+        if let Some((p, at)) = c.path_cache {
+            if now.saturating_duration_since(at) < PATH_TTL {
+                return p;
+            }
         }
+        let p = self.tcp_path(*c.remote.ip(), *c.local.ip(), now);
+        if let Some(c) = self.tcp.conn_at_mut(index) {
+            c.path_cache = Some((p, now));
+        }
+        p
     }
 
     /// Sends what TCP queued and posts its events.
     pub(crate) fn tcp_flush(&mut self, now: Instant) {
         if !self.tcp.out.is_empty() {
-            let segs = std::mem::take(&mut self.tcp.out);
-            let mut segs = segs;
+            let mut segs = std::mem::take(&mut self.tcp.out);
+            // Consecutive segments of one connection share a route lookup.
+            let mut last: Option<(Ipv4Addr, Ipv4Addr, OutRoute)> = None;
             for s in segs.drain(..) {
-                self.tcp_send_seg(s, now);
+                let route = match last {
+                    Some((src, dst, r)) if src == s.src && dst == s.dst => Ok(r),
+                    _ => self.route_out(s.dst, Some(s.src), None, now),
+                };
+                match route {
+                    Ok(r) => {
+                        last = Some((s.src, s.dst, r));
+                        self.tcp_send_seg(s, r, now);
+                    }
+                    Err(_) => self.stats.ip_out_no_routes += 1,
+                }
             }
             // Keep the allocation for the next round.
             if self.tcp.out.is_empty() {
@@ -68,18 +93,15 @@ impl Stack {
             }
         }
         for h in std::mem::take(&mut self.tcp.events) {
-            self.event(StackEvent::Tcp(h));
+            // Deduplicated per handle, so bounded by the number of sockets: not subject to the
+            // event queue's cap, which would lose a wake-up.
+            if self.tcp.evented.insert(h) {
+                self.events.push(StackEvent::Tcp(h));
+            }
         }
     }
 
-    fn tcp_send_seg(&mut self, seg: SegOut, now: Instant) {
-        let route = match self.route_out(seg.dst, Some(seg.src), None, now) {
-            Ok(r) => r,
-            Err(_) => {
-                self.stats.ip_out_no_routes += 1;
-                return;
-            }
-        };
+    fn tcp_send_seg(&mut self, seg: SegOut, route: OutRoute, now: Instant) {
         let df = self.config.pmtu_discovery;
         if let Some(mss) = seg.tso_mss {
             let seg = match self.tcp_send_tso(route, seg, mss, now) {
@@ -259,13 +281,14 @@ impl Stack {
         let payload = &seg[seg.len() - repr.payload_len..];
         let local = SocketAddrV4::new(dst, repr.dst_port);
         let remote = SocketAddrV4::new(src, repr.src_port);
-        let path = self.tcp_path(src, dst, now);
         if let Some(&i) = self.tcp.conns.get(&(local, remote)) {
+            let path = self.tcp_path_of(i, now);
             self.tcp.drive(i, path, now, |c, env| {
                 c.refresh_path(env.path);
                 c.input(env, &repr, payload)
             });
         } else {
+            let path = self.tcp_path(src, dst, now);
             let off = self.rng.next_u32();
             self.tcp
                 .input_unconnected(local, remote, &repr, payload, path, now, off);
@@ -301,6 +324,9 @@ impl Stack {
             return;
         }
         let path = self.tcp_path(qdst, qsrc, now);
+        if let Some(c) = self.tcp.conn_at_mut(i) {
+            c.path_cache = Some((path, now));
+        }
         let pmtu = self.config.pmtu_discovery;
         self.tcp.drive(i, path, now, |c, env| {
             c.icmp_error(env, msg_type, code, pmtu);
@@ -312,7 +338,10 @@ impl Stack {
     pub(crate) fn tcp_timers(&mut self, now: Instant) {
         for i in self.tcp.due(now) {
             let path = self.tcp_path_of(i, now);
-            self.tcp.drive(i, path, now, |c, env| c.on_timer(env));
+            self.tcp.drive(i, path, now, |c, env| {
+                c.refresh_path(env.path);
+                c.on_timer(env)
+            });
         }
         self.tcp_flush(now);
     }
@@ -371,7 +400,15 @@ impl Stack {
                 Some(Some(i)) => {
                     let h = self.tcp.handle_at(i);
                     if let Some(c) = self.tcp.conn(h) {
-                        return Ok((h, c.remote));
+                        let remote = c.remote;
+                        // What happened before accept (data, FIN, a reset) raised no event for
+                        // this handle: raise one now.
+                        if (c.rbuf.len() > 0 || c.fin_rcvd || c.error.is_some())
+                            && self.tcp.evented.insert(h)
+                        {
+                            self.events.push(StackEvent::Tcp(h));
+                        }
+                        return Ok((h, remote));
                     }
                 }
             }
@@ -603,7 +640,7 @@ impl Stack {
         self.tcp.orphan(h);
         if let Some(c) = self.tcp.conn_at(h.index) {
             if c.state == TcpState::FinWait2 {
-                let t = now + self.tcp.cfg.msl * 2;
+                let t = now + self.tcp.cfg.msl.saturating_mul(2);
                 let path = self.tcp_path_of(h.index, now);
                 self.tcp
                     .drive(h.index, path, now, |c, _| c.close_at = Some(t));
@@ -624,6 +661,7 @@ impl Stack {
             if let Some(c) = self.tcp.conn_at(i) {
                 let rst = TcpTable::abort_segment(c);
                 self.tcp.stats.out_rsts += 1;
+                self.tcp.stats.out_segs += 1;
                 self.tcp.out.push(rst);
             }
             self.tcp.remove_conn(i);
@@ -650,6 +688,7 @@ impl Stack {
             let rst = TcpTable::abort_segment(c);
             let estab = c.is_estab();
             self.tcp.stats.out_rsts += 1;
+            self.tcp.stats.out_segs += 1;
             if estab {
                 self.tcp.stats.estab_resets += 1;
             }

@@ -45,21 +45,19 @@ impl SendBuf {
         }
     }
 
-    /// Copies bytes from `offset` into `out` (which must fit in the buffer).
-    pub(crate) fn copy_out(&self, offset: usize, out: &mut [u8]) {
-        let (a, b) = self.data.as_slices();
-        let mut done = 0;
-        if offset < a.len() {
-            let n = (a.len() - offset).min(out.len());
-            out[..n].copy_from_slice(&a[offset..offset + n]);
-            done = n;
+    /// Appends `n` bytes from `offset` to `out` (fewer if the buffer ends first).
+    pub(crate) fn append_to(&self, offset: usize, n: usize, out: &mut Vec<u8>) {
+        let end = (offset + n).min(self.data.len());
+        if offset >= end {
+            return;
         }
-        if done < out.len() {
-            let off_b = offset + done - a.len();
-            let n = out.len() - done;
-            if let Some(src) = b.get(off_b..off_b + n) {
-                out[done..].copy_from_slice(src);
-            }
+        let (a, b) = self.data.as_slices();
+        if offset < a.len() {
+            out.extend_from_slice(&a[offset..end.min(a.len())]);
+        }
+        if end > a.len() {
+            let from = offset.max(a.len()) - a.len();
+            out.extend_from_slice(&b[from..end - a.len()]);
         }
     }
 }
@@ -139,6 +137,25 @@ impl RecvBuf {
     fn insert_ooo(&mut self, seq: SeqNum, payload: &[u8]) {
         let end = seq + payload.len();
         self.latest = Some(seq);
+        // The common case after a loss: segments arrive in order behind the hole and extend the
+        // block they follow. Append in place (merging from scratch would copy the whole block for
+        // every segment).
+        if let Some(i) = self
+            .ooo
+            .iter()
+            .position(|(s, d)| *s <= seq && seq <= *s + d.len())
+        {
+            let block_end = self.ooo[i].0 + self.ooo[i].1.len();
+            let next_start = self.ooo.get(i + 1).map(|(s, _)| *s);
+            if end <= block_end {
+                return;
+            }
+            if next_start.is_none_or(|n| end < n) {
+                let skip = block_end.since(seq);
+                self.ooo[i].1.extend_from_slice(&payload[skip..]);
+                return;
+            }
+        }
         // Merge with every block it touches into one.
         let mut start = seq;
         let mut stop = end;
@@ -205,6 +222,10 @@ impl RecvBuf {
             out[na..n].copy_from_slice(&b[..n - na]);
         }
         self.data.drain(..n);
+        if self.data.is_empty() && self.data.capacity() > (1 << 20) {
+            // An idle connection should not keep a large buffer.
+            self.data.shrink_to(64 * 1024);
+        }
         n
     }
 }
@@ -219,12 +240,11 @@ mod tests {
         assert_eq!(s.push(b"abcdef"), 6);
         s.drain(4);
         assert_eq!(s.push(b"ghijklmn"), 6);
-        let mut out = [0u8; 8];
-        s.copy_out(0, &mut out);
-        assert_eq!(&out, b"efghijkl");
-        let mut o2 = [0u8; 3];
-        s.copy_out(5, &mut o2);
-        assert_eq!(&o2, b"jkl");
+        for off in 0..8 {
+            let mut v = Vec::new();
+            s.append_to(off, 4, &mut v);
+            assert_eq!(&v[..], &b"efghijkl"[off..(off + 4).min(8)]);
+        }
         assert_eq!(s.free(), 0);
     }
 

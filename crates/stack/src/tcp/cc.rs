@@ -166,6 +166,8 @@ pub(crate) struct Rtt {
 
 impl Rtt {
     pub(crate) fn new(initial: Duration, min: Duration, max: Duration) -> Rtt {
+        // A configuration with the bounds crossed must not panic in `clamp`.
+        let max = max.max(min);
         Rtt {
             srtt: None,
             rttvar: Duration::ZERO,

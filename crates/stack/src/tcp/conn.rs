@@ -6,6 +6,7 @@
 use super::buffers::{RecvBuf, SendBuf};
 use super::cc::{Cc, Rtt};
 use super::rack::Rack;
+pub(crate) use super::sack::Scoreboard;
 use super::seq::SeqNum;
 use super::{CongestionAlgorithm, TcpConfig, TcpError, TcpState, TcpStats};
 use crate::Instant;
@@ -53,90 +54,6 @@ pub(crate) struct Env<'a> {
     pub(crate) path: Path,
     /// RFC 5961 challenge ACKs allowed this second (shared by all connections).
     pub(crate) challenge_budget: &'a mut u32,
-}
-
-/// The ranges of our data the peer has selectively acknowledged (RFC 2018), sorted and disjoint.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Scoreboard {
-    pub(crate) ranges: Vec<(SeqNum, SeqNum)>,
-}
-
-impl Scoreboard {
-    /// Adds a reported block (already checked to lie in SND.UNA..SND.MAX).
-    pub(crate) fn add(&mut self, l: SeqNum, r: SeqNum) {
-        if r <= l {
-            return;
-        }
-        let (mut l, mut r) = (l, r);
-        self.ranges.retain(|&(a, b)| {
-            if b < l || a > r {
-                true
-            } else {
-                l = l.min(a);
-                r = r.max(b);
-                false
-            }
-        });
-        let at = self.ranges.iter().position(|(a, _)| *a > l);
-        match at {
-            Some(i) => self.ranges.insert(i, (l, r)),
-            None => self.ranges.push((l, r)),
-        }
-    }
-
-    /// Forgets what lies below SND.UNA.
-    pub(crate) fn trim(&mut self, una: SeqNum) {
-        self.ranges.retain(|&(_, b)| b > una);
-        if let Some(f) = self.ranges.first_mut() {
-            f.0 = f.0.max(una);
-        }
-    }
-
-    pub(crate) fn sacked_bytes(&self) -> usize {
-        self.ranges.iter().map(|(a, b)| b.since(*a)).sum()
-    }
-
-    pub(crate) fn highest(&self) -> Option<SeqNum> {
-        self.ranges.last().map(|r| r.1)
-    }
-
-    /// The first unsacked range at or after `from` and before `limit`.
-    pub(crate) fn next_hole(&self, from: SeqNum, limit: SeqNum) -> Option<(SeqNum, SeqNum)> {
-        let mut at = from;
-        for &(a, b) in &self.ranges {
-            if at >= limit {
-                return None;
-            }
-            if at < a {
-                return Some((at, a.min(limit)));
-            }
-            at = at.max(b);
-        }
-        (at < limit).then_some((at, limit))
-    }
-
-    /// Unsacked bytes between `from` and `to`.
-    pub(crate) fn hole_bytes(&self, from: SeqNum, to: SeqNum) -> usize {
-        let mut n = 0;
-        let mut at = from;
-        while let Some((a, b)) = self.next_hole(at, to) {
-            n += b.since(a);
-            at = b;
-        }
-        n
-    }
-
-    /// RFC 6675's IsLost boundary: holes below it have at least `thresh` sacked bytes above.
-    pub(crate) fn lost_edge(&self, thresh: usize) -> Option<SeqNum> {
-        let mut above = 0;
-        for &(a, b) in self.ranges.iter().rev() {
-            above += b.since(a);
-            if above >= thresh {
-                return Some(a);
-            }
-        }
-        None
-    }
 }
 
 /// Loss recovery in progress (RFC 6582 / RFC 6675).
@@ -214,6 +131,8 @@ pub(crate) struct Conn {
     pub(crate) retries: u32,
     pub(crate) cc: Cc,
     pub(crate) dupacks: u32,
+    /// RFC 3042 limited transmit: bytes allowed past cwnd by the first two duplicate ACKs.
+    pub(crate) limited_transmit: usize,
     pub(crate) recovery: Option<Recovery>,
     /// No fast recovery until this is acknowledged (RFC 6582's "recover" after an RTO).
     pub(crate) recover_guard: Option<SeqNum>,
@@ -228,6 +147,8 @@ pub(crate) struct Conn {
     pub(crate) last_send: Instant,
     /// When the peer last sent anything (keepalive counts idleness from here).
     pub(crate) last_rx: Instant,
+    /// The path as last read from the routes, and when (re-read after `PATH_TTL`).
+    pub(crate) path_cache: Option<(Path, Instant)>,
 
     // Timers (the earliest is in the table's heap).
     pub(crate) rto_at: Option<Instant>,
@@ -328,6 +249,7 @@ impl Conn {
             retries: 0,
             cc: Cc::new(cfg.congestion, u32::from(mss.min(536))),
             dupacks: 0,
+            limited_transmit: 0,
             recovery: None,
             recover_guard: None,
             sb: Scoreboard::default(),
@@ -337,6 +259,7 @@ impl Conn {
             dsack: None,
             last_send: now,
             last_rx: now,
+            path_cache: None,
             rto_at: None,
             delack_at: None,
             persist_at: None,
@@ -424,7 +347,7 @@ impl Conn {
     /// The window field to send, moving the advertised right edge forward only when it grows
     /// by a useful amount (RFC 9293 3.8.6.2.2's receiver-side silly window avoidance).
     pub(crate) fn window_to_advertise(&mut self) -> u16 {
-        let avail = self.rbuf.window();
+        let avail = self.max_window();
         let edge = self.rcv_nxt + avail;
         let grow = edge.since(self.rcv_adv);
         let step = (self.rbuf.cap / 2).min(usize::from(self.mss));
@@ -444,9 +367,15 @@ impl Conn {
         field as u16
     }
 
+    /// The window we could offer: free buffer space, at most what the window field can say.
+    fn max_window(&self) -> usize {
+        let shift = if self.ws_ok { self.rcv_wscale } else { 0 };
+        self.rbuf.window().min(MAX_WINDOW << shift)
+    }
+
     /// Whether reading opened the window enough to tell the peer (2 MSS or half the buffer).
     pub(crate) fn window_update_due(&self) -> bool {
-        let edge = self.rcv_nxt + self.rbuf.window();
+        let edge = self.rcv_nxt + self.max_window();
         let grow = edge.since(self.rcv_adv);
         grow >= 2 * usize::from(self.mss) || grow >= self.rbuf.cap / 2
     }
@@ -524,10 +453,17 @@ impl Conn {
         }
         let hl = repr.header_len();
         let len = repr.payload_len;
-        let mut buf = PacketBuf::with_headroom(PacketBuf::DEFAULT_HEADROOM, hl + len);
+        // Headroom and header zeroed, the data appended: no zero-fill of what is copied over.
+        let head = PacketBuf::DEFAULT_HEADROOM;
+        let mut v = Vec::with_capacity(head + hl + len);
+        v.resize(head + hl, 0);
         if let Some((off, n)) = data {
-            self.sbuf.copy_out(off, &mut buf.as_mut_slice()[hl..hl + n]);
+            self.sbuf.append_to(off, n, &mut v);
         }
+        let tail = v.len();
+        let Ok(mut buf) = PacketBuf::from_parts(v, head, tail) else {
+            return;
+        };
         let mut p = TcpPacket::new_unchecked(buf.as_mut_slice());
         if tso_mss.is_some() {
             repr.emit_partial_checksum(&mut p, *self.local.ip(), *self.remote.ip());
@@ -752,13 +688,30 @@ impl Conn {
         };
         let mut pto = (srtt * 2).max(Duration::from_millis(10));
         if self.snd_max.since(self.snd_una) <= usize::from(self.mss) {
-            pto += env.cfg.delayed_ack_timeout;
+            pto = pto.saturating_add(env.cfg.delayed_ack_timeout);
         }
         let at = env.now + pto;
         self.tlp_at = match self.rto_at {
             Some(r) if at >= r => None,
             _ => Some(at),
         };
+    }
+
+    /// The persist timer: a window probe, or (a small window) what fits.
+    pub(crate) fn on_persist(&mut self, env: &mut Env<'_>) {
+        let unsent = self
+            .sbuf
+            .len()
+            .saturating_sub(self.snd_nxt.since(self.sbuf_seq));
+        let room = (self.snd_una + self.snd_wnd as usize).since(self.snd_nxt);
+        let n = room.min(unsent);
+        if n > 0 {
+            let mss = usize::from(self.mss);
+            self.send_data(env, n.min(mss), mss, n == unsent && self.fin_queued);
+        } else {
+            // An old sequence number makes the peer answer with its window.
+            self.emit(env, self.snd_una - 1, TcpFlags::ACK, None, None);
+        }
     }
 
     /// The probe: new data if the window allows, else the last segment again.
@@ -812,7 +765,8 @@ impl Conn {
             }
             let wnd_edge = self.snd_una + self.snd_wnd as usize;
             let wnd_room = wnd_edge.since(self.snd_nxt);
-            let cwnd_room = (self.cc.cwnd as usize).saturating_sub(self.flight());
+            let cwnd_room =
+                (self.cc.cwnd as usize + self.limited_transmit).saturating_sub(self.flight());
             let room = wnd_room.min(cwnd_room);
             let max_seg = if env.path.tso {
                 // Super-segments: whole MSS multiples up to 64 KB of IP datagram.
@@ -864,9 +818,16 @@ impl Conn {
 
     /// Starts the persist timer when data waits for a zero window and nothing else will
     /// bring a window update.
+    /// Also when a window too small to be worth a segment stops us with nothing in flight (RFC
+    /// 9293 3.8.6.2.1's override timeout: the timer then sends what fits).
     pub(crate) fn arm_persist(&mut self, now: Instant) {
-        let unsent = self.sbuf.len() > self.snd_nxt.since(self.sbuf_seq);
-        if self.snd_wnd == 0 && unsent && self.snd_nxt == self.snd_una && self.can_send_data() {
+        let unsent = self
+            .sbuf
+            .len()
+            .saturating_sub(self.snd_nxt.since(self.sbuf_seq));
+        let room = (self.snd_una + self.snd_wnd as usize).since(self.snd_nxt);
+        let stuck = room < unsent.min(usize::from(self.mss));
+        if stuck && unsent > 0 && self.snd_nxt == self.snd_una && self.can_send_data() {
             if self.persist_at.is_none() {
                 let d = self.rto() * (1u32 << self.persist_backoff.min(10));
                 self.persist_at = Some(now + d.min(Duration::from_secs(60)));
@@ -973,27 +934,5 @@ mod tests {
         assert_eq!(wscale_for(65536), 1);
         assert_eq!(wscale_for(4 << 20), 7);
         assert_eq!(wscale_for(usize::MAX), 14);
-    }
-
-    #[test]
-    fn scoreboard() {
-        let mut s = Scoreboard::default();
-        let b = SeqNum(1000);
-        s.add(b + 300, b + 400);
-        s.add(b + 100, b + 200);
-        s.add(b + 150, b + 310);
-        assert_eq!(s.ranges, vec![(b + 100, b + 400)]);
-        s.add(b + 500, b + 600);
-        assert_eq!(s.sacked_bytes(), 400);
-        assert_eq!(s.next_hole(b, b + 700), Some((b, b + 100)));
-        assert_eq!(s.next_hole(b + 100, b + 700), Some((b + 400, b + 500)));
-        assert_eq!(s.next_hole(b + 600, b + 600), None);
-        assert_eq!(s.hole_bytes(b, b + 600), 200);
-        assert_eq!(s.lost_edge(150), Some(b + 100));
-        assert_eq!(s.lost_edge(100), Some(b + 500));
-        assert_eq!(s.lost_edge(1000), None);
-        s.trim(b + 350);
-        assert_eq!(s.ranges[0], (b + 350, b + 400));
-        assert_eq!(s.highest(), Some(b + 600));
     }
 }

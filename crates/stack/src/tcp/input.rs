@@ -142,10 +142,14 @@ impl Conn {
                 flags.set(TcpFlags::FIN, false);
             }
         }
-        let room = self.rbuf.window();
-        if data.len() > room {
-            data = &data[..room];
+        // Past the buffer's room (out-of-order data included): cut, and say so with an ACK
+        // (this answers a zero-window probe too).
+        let max_end = self.rcv_nxt + self.rbuf.window();
+        if seq + data.len() > max_end {
+            let keep = if seq < max_end { max_end.since(seq) } else { 0 };
+            data = &data[..keep.min(data.len())];
             flags.set(TcpFlags::FIN, false);
+            self.ack_now = true;
         }
         // SYN in a synchronized state (RFC 5961 4.2).
         if flags.syn() {
@@ -174,6 +178,7 @@ impl Conn {
                 }
             } else {
                 env.stats.out_rsts += 1;
+                env.stats.out_segs += 1;
                 let rst =
                     super::conn::bare_segment(self.local, self.remote, ack.0, 0, TcpFlags::RST, 0);
                 env.out.push(rst);
@@ -218,6 +223,11 @@ impl Conn {
             && window == self.snd_wnd
         {
             self.dupacks += 1;
+            if self.dupacks <= 2 && self.recovery.is_none() && !self.sack_ok {
+                // RFC 3042: each of the first two duplicate ACKs lets one new segment out, so a
+                // small window still produces the third.
+                self.limited_transmit += usize::from(self.mss);
+            }
         }
         // Window update (RFC 9293 3.10.7.4, fifth check).
         if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {
@@ -234,7 +244,9 @@ impl Conn {
         }
         if self.sack_ok {
             let una = self.snd_una;
-            self.rack.on_ack(una, &blocks[..nblocks], env.now);
+            if let Some(r) = self.rack.on_ack(una, &blocks[..nblocks], env.now) {
+                self.rtt.sample(r);
+            }
             let srtt = self.rtt.srtt;
             self.rack.detect(env.now, srtt);
             if self.tlp_end.is_some_and(|e| una >= e) {
@@ -249,7 +261,7 @@ impl Conn {
                     self.state = TcpState::FinWait2;
                     self.wake = true;
                     if self.orphan {
-                        self.close_at = Some(env.now + env.cfg.msl * 2);
+                        self.close_at = Some(env.now + env.cfg.msl.saturating_mul(2));
                     }
                 }
                 TcpState::Closing => self.enter_time_wait(env),
@@ -365,7 +377,7 @@ impl Conn {
         self.persist_at = None;
         self.keepalive_at = None;
         self.delack_at = None;
-        self.close_at = Some(env.now + env.cfg.msl * 2);
+        self.close_at = Some(env.now + env.cfg.msl.saturating_mul(2));
         self.wake = true;
     }
 
@@ -376,6 +388,7 @@ impl Conn {
         if flags.ack() && !ack_ok {
             if !flags.rst() {
                 env.stats.out_rsts += 1;
+                env.stats.out_segs += 1;
                 env.out.push(super::conn::bare_segment(
                     self.local,
                     self.remote,
@@ -431,6 +444,10 @@ impl Conn {
     }
 
     fn sample_rtt(&mut self, env: &Env<'_>, seg: &TcpRepr, ack: SeqNum) {
+        if self.sack_ok && self.state != TcpState::SynSent {
+            // RACK's exact send times give the samples (see `input`).
+            return;
+        }
         if self.ts_ok {
             if let Some((_, tsecr)) = seg.timestamp {
                 if tsecr != 0 {
@@ -466,6 +483,7 @@ impl Conn {
             self.snd_nxt = ack;
         }
         self.sb.trim(ack);
+        self.limited_transmit = 0;
         self.wake = true;
         if self.recover_guard.is_some_and(|g| ack >= g) {
             self.recover_guard = None;
@@ -526,6 +544,7 @@ impl Conn {
         }
         let flight = self.snd_max.since(self.snd_una) - self.sb.sacked_bytes();
         self.tlp_at = None;
+        self.limited_transmit = 0;
         self.cc.on_loss(flight as u32, mss as u32);
         env.stats.fast_recoveries += 1;
         self.rtt_seq = None;

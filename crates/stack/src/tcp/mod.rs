@@ -1,7 +1,8 @@
 //! TCP (RFC 9293) in the sans-I/O stack: the public types here, the machinery in the modules.
 //!
 //! - [`seq`]: sequence arithmetic; [`isn`]: RFC 6528 ISNs and SYN cookies;
-//! - [`buffers`]: send buffer and receive reassembly (SACK blocks come from it);
+//! - [`buffers`]: send buffer and receive reassembly (SACK blocks come from it); [`sack`]: the
+//!   sender's scoreboard;
 //! - [`cc`]: NewReno, CUBIC and the RTO estimator; [`rack`]: RACK-TLP loss detection;
 //! - [`conn`]: one connection's state and segment output; [`input`]: segment arrival;
 //!   [`timers`]: retransmission, delayed ACK, persist, keepalive, TIME-WAIT;
@@ -17,6 +18,7 @@ pub(crate) mod input;
 pub(crate) mod isn;
 pub(crate) mod offload;
 pub(crate) mod rack;
+pub(crate) mod sack;
 pub(crate) mod seq;
 pub(crate) mod table;
 pub(crate) mod timers;
@@ -256,7 +258,8 @@ impl Default for TcpConfig {
 pub struct TcpReadiness {
     /// Data (or end of stream) to read.
     pub readable: bool,
-    /// Room in the send buffer.
+    /// Room in the send buffer: at least a quarter of it (at most 64 KiB), so that wake-ups
+    /// are not per byte (`tcp_send` takes what fits whenever there is any room).
     pub writable: bool,
     /// A listener has connections to accept.
     pub acceptable: bool,

@@ -41,6 +41,8 @@ pub(crate) struct Rack {
     pub(crate) lost_bytes: usize,
     /// When to look again for segments that become lost by the clock alone.
     pub(crate) timer: Option<Instant>,
+    /// An RTT sample from this ACK: the newest delivered segment never retransmitted (Karn).
+    sample: Option<Duration>,
 }
 
 impl Rack {
@@ -138,11 +140,21 @@ impl Rack {
             self.xmit = Some(s.xmit);
             self.end = s.end;
             self.rtt = rtt;
+            if !s.rexmit {
+                self.sample = Some(rtt);
+            }
         }
     }
 
-    /// SND.UNA moved to `una` and these blocks were SACKed.
-    pub(crate) fn on_ack(&mut self, una: SeqNum, blocks: &[(SeqNum, SeqNum)], now: Instant) {
+    /// SND.UNA moved to `una` and these blocks were SACKed. Returns an RTT sample (send times
+    /// are exact, where timestamps tick in milliseconds).
+    pub(crate) fn on_ack(
+        &mut self,
+        una: SeqNum,
+        blocks: &[(SeqNum, SeqNum)],
+        now: Instant,
+    ) -> Option<Duration> {
+        self.sample = None;
         while let Some(s) = self.segs.front().copied() {
             if s.end > una {
                 break;
@@ -170,6 +182,10 @@ impl Rack {
             }
         }
         for &(l, r) in blocks {
+            // A super-segment (TSO) may be SACKed in part: cut it at the block's edges so the
+            // SACKed part is never sent again.
+            self.split_at(l);
+            self.split_at(r);
             let mut i = self.segs.partition_point(|s| s.end <= l);
             while i < self.segs.len() && self.segs[i].start < r {
                 let s = self.segs[i];
@@ -185,6 +201,7 @@ impl Rack {
                 i += 1;
             }
         }
+        self.sample.take()
     }
 
     /// A DSACK: a retransmission was not needed; widen the reordering window.
@@ -267,6 +284,18 @@ mod tests {
         // A DSACK widens the window.
         r.on_dsack();
         assert_eq!(r.reo_mult, 2);
+    }
+
+    #[test]
+    fn partial_sack_splits() {
+        let mut r = Rack::new();
+        let b = SeqNum(0);
+        r.on_send(b, b + 4000, t(0));
+        r.on_ack(b, &[(b + 1000, b + 4000)], t(500));
+        assert_eq!(r.sacked_bytes, 3000);
+        assert!(r.detect(t(2000), None));
+        assert_eq!(r.first_lost(), Some((b, b + 1000)), "only the hole is lost");
+        assert_eq!(r.lost_bytes, 1000);
     }
 
     #[test]

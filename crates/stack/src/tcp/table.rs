@@ -75,6 +75,8 @@ pub(crate) struct TcpTable {
     pub(crate) out: Vec<SegOut>,
     /// Handles whose readiness may have changed.
     pub(crate) events: Vec<TcpHandle>,
+    /// Handles with a `StackEvent::Tcp` not yet taken (one event per handle is enough).
+    pub(crate) evented: crate::fx::FxHashSet<TcpHandle>,
     pub(crate) offloads: FxHashMap<IfaceId, IfaceOffloads>,
 }
 
@@ -100,6 +102,7 @@ impl TcpTable {
             challenge_second: 0,
             out: Vec::new(),
             events: Vec::new(),
+            evented: Default::default(),
             offloads: FxHashMap::default(),
         }
     }
@@ -174,7 +177,7 @@ impl TcpTable {
         }
     }
 
-    fn conn_at_mut(&mut self, index: u32) -> Option<&mut Conn> {
+    pub(crate) fn conn_at_mut(&mut self, index: u32) -> Option<&mut Conn> {
         match self.slots.get_mut(index as usize)?.sock.as_mut()? {
             Sock::Conn(c) => Some(c),
             Sock::Listener(_) => None,
@@ -649,9 +652,10 @@ impl TcpTable {
         if f.fin() {
             // The peer's FIN again: our ACK was lost; TIME-WAIT restarts.
             if let Some(x) = self.tw.get_mut(&tuple) {
-                x.expires = now + self.cfg.msl * 2;
+                x.expires = now + self.cfg.msl.saturating_mul(2);
             }
-            self.tw_order.push_back((tuple, now + self.cfg.msl * 2));
+            self.tw_order
+                .push_back((tuple, now + self.cfg.msl.saturating_mul(2)));
         }
         self.stats.out_segs += 1;
         self.out.push(seg_from_repr(tuple.0, tuple.1, &repr));

@@ -28,8 +28,7 @@ impl Conn {
         if due(self.persist_at) {
             self.persist_at = None;
             self.persist_backoff += 1;
-            // A window probe: an old sequence number makes the peer answer with its window.
-            self.emit(env, self.snd_una - 1, TcpFlags::ACK, None, None);
+            self.on_persist(env);
             self.arm_persist(now);
         }
         if due(self.keepalive_at) {

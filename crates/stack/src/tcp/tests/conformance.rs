@@ -8,18 +8,18 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 use wire::tcp::TcpFlags;
 
-const SYN: TcpFlags = TcpFlags::SYN;
-const ACK: TcpFlags = TcpFlags::ACK;
-const FIN: TcpFlags = TcpFlags::FIN;
-const RST: TcpFlags = TcpFlags::RST;
-const PSH: TcpFlags = TcpFlags::PSH;
+pub(super) const SYN: TcpFlags = TcpFlags::SYN;
+pub(super) const ACK: TcpFlags = TcpFlags::ACK;
+pub(super) const FIN: TcpFlags = TcpFlags::FIN;
+pub(super) const RST: TcpFlags = TcpFlags::RST;
+pub(super) const PSH: TcpFlags = TcpFlags::PSH;
 
 /// The peer's initial sequence number in every script.
-const IRS: u32 = 1000;
+pub(super) const IRS: u32 = 1000;
 
 /// A connection opened by the peer: (script, listener, connection, our ISS). The peer's SYN
 /// carries only MSS 1460 unless `opts` adds window scale 2, SACK-permitted and timestamps.
-fn passive(cfg: StackConfig, opts: bool) -> (Script, TcpHandle, TcpHandle, u32) {
+pub(super) fn passive(cfg: StackConfig, opts: bool) -> (Script, TcpHandle, TcpHandle, u32) {
     let mut s = Script::new(cfg);
     let l =
         s.st.tcp_listen(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80), 8)
@@ -60,7 +60,7 @@ fn passive(cfg: StackConfig, opts: bool) -> (Script, TcpHandle, TcpHandle, u32) 
 }
 
 /// A connection we open: (script, connection, our ISS). The peer answers with MSS 1460 only.
-fn active(cfg: StackConfig) -> (Script, TcpHandle, u32) {
+pub(super) fn active(cfg: StackConfig) -> (Script, TcpHandle, u32) {
     let mut s = Script::new(cfg);
     let peer = s.peer;
     let c = s
@@ -85,7 +85,7 @@ fn active(cfg: StackConfig) -> (Script, TcpHandle, u32) {
     (s, c, iss)
 }
 
-fn no_delack() -> StackConfig {
+pub(super) fn no_delack() -> StackConfig {
     let mut cfg = StackConfig::default();
     cfg.tcp.delayed_ack = false;
     cfg
@@ -424,101 +424,6 @@ fn zero_window_probes() {
 }
 
 #[test]
-fn active_close_and_time_wait() {
-    let (mut s, c, iss) = active(no_delack());
-    s.call(|st, out, now| st.tcp_shutdown_write(out, c, now))
-        .unwrap();
-    let f = s.expect(10);
-    assert_eq!((f.flags(), f.seq()), (FIN | ACK, iss + 1));
-    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::FinWait1);
-    s.inject(20, s.seg(ACK, IRS + 1, iss + 2, 65535), &[]);
-    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::FinWait2);
-    // Half-close: data still comes in.
-    s.inject(21, s.seg(ACK, IRS + 1, iss + 2, 65535), b"more");
-    assert_eq!(s.expect(21).ack(), IRS + 5);
-    s.inject(22, s.seg(FIN | ACK, IRS + 5, iss + 2, 65535), &[]);
-    assert_eq!(s.expect(22).ack(), IRS + 6);
-    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::TimeWait);
-    let mut buf = [0u8; 8];
-    assert_eq!(
-        s.call(|st, out, now| st.tcp_recv(out, c, &mut buf, now)),
-        Ok(4)
-    );
-    assert_eq!(
-        s.call(|st, out, now| st.tcp_recv(out, c, &mut buf, now)),
-        Ok(0)
-    );
-    s.call(|st, out, now| st.tcp_close(out, c, now));
-    // The FIN again (our ACK was lost): ACKed from the TIME-WAIT table.
-    s.inject(1000, s.seg(FIN | ACK, IRS + 5, iss + 2, 65535), &[]);
-    let a = s.expect(1000);
-    assert_eq!((a.flags(), a.seq(), a.ack()), (ACK, iss + 2, IRS + 6));
-    let rows = s.st.tcp_connections();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].state, TcpState::TimeWait);
-    // 2 MSL after the last FIN it is gone; a segment then gets a reset.
-    s.advance(s.t(61_001));
-    assert!(s.st.tcp_connections().is_empty());
-    s.inject(61_002, s.seg(ACK, IRS + 6, iss + 2, 65535), &[]);
-    assert_eq!(s.expect(61_002).flags(), RST);
-}
-
-#[test]
-fn passive_close_last_ack() {
-    let (mut s, _l, c, iss) = passive(no_delack(), false);
-    s.inject(5, s.seg(FIN | ACK, IRS + 1, iss + 1, 65535), &[]);
-    assert_eq!(s.expect(5).ack(), IRS + 2);
-    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::CloseWait);
-    assert!(s.st.tcp_poll(c).eof);
-    s.call(|st, out, now| st.tcp_send(out, c, b"bye", now))
-        .unwrap();
-    assert_eq!(s.expect(6).payload, b"bye");
-    s.call(|st, out, now| st.tcp_close(out, c, now));
-    let f = s.expect(6);
-    assert_eq!((f.flags(), f.seq()), (FIN | ACK, iss + 4));
-    assert!(s.st.tcp_info(c).is_none(), "the handle is released at once");
-    let rows = s.st.tcp_connections();
-    assert!(rows
-        .iter()
-        .any(|r| r.state == TcpState::LastAck && r.handle.is_none()));
-    s.inject(7, s.seg(ACK, IRS + 2, iss + 5, 65535), &[]);
-    assert!(s
-        .st
-        .tcp_connections()
-        .iter()
-        .all(|r| r.state == TcpState::Listen));
-}
-
-#[test]
-fn simultaneous_close() {
-    let (mut s, c, iss) = active(no_delack());
-    s.call(|st, out, now| st.tcp_shutdown_write(out, c, now))
-        .unwrap();
-    s.expect(10);
-    // The peer's FIN crosses ours.
-    s.inject(11, s.seg(FIN | ACK, IRS + 1, iss + 1, 65535), &[]);
-    assert_eq!(s.expect(11).ack(), IRS + 2);
-    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::Closing);
-    s.inject(12, s.seg(ACK, IRS + 2, iss + 2, 65535), &[]);
-    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::TimeWait);
-}
-
-#[test]
-fn fin_retransmitted_in_last_ack() {
-    let (mut s, _l, c, iss) = passive(no_delack(), false);
-    s.inject(5, s.seg(FIN | ACK, IRS + 1, iss + 1, 65535), &[]);
-    s.expect(5);
-    s.call(|st, out, now| st.tcp_close(out, c, now));
-    let f = s.expect(5);
-    let r = s.expect(2000);
-    assert_eq!(
-        (r.flags(), r.seq()),
-        (f.flags(), f.seq()),
-        "FIN again after the RTO"
-    );
-}
-
-#[test]
 fn reset_for_closed_port_and_stray_ack() {
     let mut s = Script::new(no_delack());
     s.local = SocketAddrV4::new(super::script::US, 4444);
@@ -565,8 +470,13 @@ fn syn_cookies_when_the_backlog_is_full() {
     // The real one makes a connection with the MSS the cookie encoded.
     s.inject(3, s.seg(ACK, 5001, ck.seq().wrapping_add(1), 65535), b"hi");
     assert_eq!(s.st.tcp_stats().syn_cookies_accepted, 1);
+    s.st.take_events();
     let (c, from) = s.st.tcp_accept(l).unwrap();
     assert_eq!(from.port(), 5001);
+    assert!(
+        s.st.take_events().contains(&crate::StackEvent::Tcp(c)),
+        "data that came before accept raises an event for the new handle"
+    );
     assert_eq!(s.st.tcp_info(c).unwrap().mss, 1400);
     let mut buf = [0u8; 4];
     assert_eq!(
@@ -725,33 +635,6 @@ fn icmp_frame(icmp: &[u8]) -> crate::PacketBuf {
 }
 
 #[test]
-fn abort_sends_reset_and_close_with_unread_data_resets() {
-    let (mut s, _l, c, iss) = passive(no_delack(), false);
-    s.inject(5, s.seg(ACK, IRS + 1, iss + 1, 1000), b"unread");
-    s.expect(5);
-    s.call(|st, out, now| st.tcp_close(out, c, now));
-    let r = s.expect(5);
-    assert_eq!((r.flags(), r.seq(), r.ack()), (RST | ACK, iss + 1, IRS + 7));
-    assert!(s
-        .st
-        .tcp_connections()
-        .iter()
-        .all(|r| r.state == TcpState::Listen));
-}
-
-#[test]
-fn fin_wait_1_straight_to_time_wait() {
-    let (mut s, c, iss) = active(no_delack());
-    s.call(|st, out, now| st.tcp_shutdown_write(out, c, now))
-        .unwrap();
-    s.expect(10);
-    // The peer ACKs our FIN and sends its own in one segment.
-    s.inject(11, s.seg(FIN | ACK, IRS + 1, iss + 2, 65535), &[]);
-    assert_eq!(s.expect(11).ack(), IRS + 2);
-    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::TimeWait);
-}
-
-#[test]
 fn syn_received_reset_and_synack_retransmission() {
     let mut s = Script::new(no_delack());
     let l =
@@ -789,25 +672,6 @@ fn ack_for_wrong_iss_in_syn_received_is_reset() {
 }
 
 #[test]
-fn close_listener_resets_unaccepted() {
-    let (mut s, l, c, iss) = passive(no_delack(), false);
-    // A second, established but not accepted.
-    s.peer = SocketAddrV4::new(PEER, 5001);
-    s.inject(2, s.seg(SYN, 7000, 0, 65535), &[]);
-    let sa = s.expect(2);
-    s.inject(3, s.seg(ACK, 7001, sa.seq().wrapping_add(1), 65535), &[]);
-    assert!(s.st.tcp_poll(l).acceptable);
-    assert_eq!(s.st.tcp_info(l).unwrap().recv_queue, 1);
-    s.call(|st, out, now| st.tcp_close(out, l, now));
-    let r = s.expect(3);
-    assert_eq!((r.flags(), r.repr.dst_port), (RST | ACK, 5001));
-    assert!(s.st.tcp_poll(l).closed);
-    // The accepted one is not touched.
-    assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::Established);
-    let _ = iss;
-}
-
-#[test]
 fn shutdown_before_the_handshake_completes() {
     let mut s = Script::new(no_delack());
     let peer = s.peer;
@@ -827,52 +691,102 @@ fn shutdown_before_the_handshake_completes() {
     assert_eq!(s.st.tcp_info(c).unwrap().state, TcpState::FinWait1);
 }
 
+mod arbitrary {
+    //! Arbitrary segments against a listener and an open connection: never a panic, and the
+    //! connection's invariants hold.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// (flags, seq offset, ack offset, window, urgent pointer, a SACK block, data length).
+    type Fields = (u8, u32, u32, u16, u16, Option<(u32, u32)>, usize);
+
+    fn segs() -> impl Strategy<Value = Vec<Fields>> {
+        proptest::collection::vec(
+            (
+                any::<u8>(),
+                0u32..8_000,
+                0u32..8_000,
+                any::<u16>(),
+                any::<u16>(),
+                proptest::option::of((0u32..8_000, 0u32..8_000)),
+                0usize..3000,
+            ),
+            1..40,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn arbitrary_segments(list in segs(), opts in any::<bool>()) {
+            let (mut s, l, c, iss) = passive(StackConfig::default(), opts);
+            s.call(|st, out, now| st.tcp_send(out, c, &[1u8; 5000], now)).unwrap();
+            for (i, (fl, dseq, dack, win, urg, sack, len)) in list.into_iter().enumerate() {
+                let mut g = s.seg(
+                    TcpFlags(fl),
+                    IRS.wrapping_add(dseq).wrapping_sub(100),
+                    iss.wrapping_add(dack).wrapping_sub(100),
+                    win,
+                );
+                g.urgent_at = urg;
+                if let Some((a, b)) = sack {
+                    g.sack_ranges[0] = Some((iss.wrapping_add(a), iss.wrapping_add(b)));
+                }
+                if opts {
+                    g.timestamp = Some((600 + i as u32, 1));
+                }
+                let payload = vec![0xabu8; len];
+                s.inject(10 + i as u64 * 7, g, &payload);
+                let mut buf = [0u8; 4096];
+                let _ = s.call(|st, out, now| st.tcp_recv(out, c, &mut buf, now));
+                if let Some(info) = s.st.tcp_info(c) {
+                    prop_assert!(info.send_queue <= 5000);
+                    prop_assert!(info.cwnd > 0);
+                }
+                let _ = s.st.tcp_poll(l);
+            }
+            s.advance(s.t(200_000));
+            let _ = s.drain();
+        }
+    }
+}
+
 #[test]
-fn time_wait_reopened_by_a_new_syn_and_bounded() {
+fn our_zero_window_probe_answers_and_update() {
     let mut cfg = no_delack();
-    cfg.tcp.time_wait_limit = 1;
-    let (mut s, l, c, iss) = passive(cfg, false);
-    // We close first: FIN-WAIT-1, -2, TIME-WAIT (orphan, in the table).
-    s.call(|st, out, now| st.tcp_close(out, c, now));
-    s.expect(2);
-    s.inject(3, s.seg(FIN | ACK, IRS + 1, iss + 2, 65535), &[]);
-    s.expect(3);
-    assert_eq!(s.st.tcp_connections().len(), 2);
-    // A new SYN on the same 4-tuple with a higher sequence number: a new connection.
-    s.inject(4, s.seg(SYN, IRS + 100_000, 0, 65535), &[]);
-    let sa = s.expect(4);
-    assert_eq!((sa.flags(), sa.ack()), (SYN | ACK, IRS + 100_001));
-    s.inject(
-        5,
-        s.seg(ACK, IRS + 100_001, sa.seq().wrapping_add(1), 65535),
-        &[],
+    cfg.tcp.recv_buffer = 2000;
+    let (mut s, _l, c, iss) = passive(cfg, false);
+    s.inject(5, s.seg(ACK, IRS + 1, iss + 1, 1000), &[1u8; 1460]);
+    let a = s.expect(5);
+    assert_eq!((a.ack(), a.repr.window_len), (IRS + 1461, 540));
+    s.inject(6, s.seg(ACK, IRS + 1461, iss + 1, 1000), &[2u8; 600]);
+    let a = s.expect(6);
+    assert_eq!(
+        (a.ack(), a.repr.window_len),
+        (IRS + 2001, 0),
+        "cut to the room left"
     );
-    let (c2, _) = s.st.tcp_accept(l).unwrap();
-    // Close it too, then a third on another port: the table keeps one entry, the oldest goes.
-    s.call(|st, out, now| st.tcp_close(out, c2, now));
-    let f = s.expect(6);
-    s.inject(
-        7,
-        s.seg(FIN | ACK, IRS + 100_001, f.seq().wrapping_add(1), 65535),
-        &[],
-    );
-    s.expect(7);
-    let tw = |s: &Script| {
-        s.st.tcp_connections()
-            .iter()
-            .filter(|r| r.state == TcpState::TimeWait)
-            .count()
-    };
-    assert_eq!(tw(&s), 1);
-    s.peer = SocketAddrV4::new(PEER, 6000);
-    s.inject(8, s.seg(SYN, 1, 0, 65535), &[]);
-    let sa = s.expect(8);
-    s.inject(9, s.seg(ACK, 2, sa.seq().wrapping_add(1), 65535), &[]);
-    let (c3, _) = s.st.tcp_accept(l).unwrap();
-    s.call(|st, out, now| st.tcp_close(out, c3, now));
-    let f = s.expect(10);
-    s.inject(11, s.seg(FIN | ACK, 2, f.seq().wrapping_add(1), 65535), &[]);
-    s.expect(11);
-    assert_eq!(tw(&s), 1);
-    assert_eq!(s.st.tcp_stats().time_wait_drops, 1);
+    // A probe into the closed window: answered with the same ACK and window.
+    s.inject(100, s.seg(ACK, IRS + 2001, iss + 1, 1000), b"x");
+    let a = s.expect(100);
+    assert_eq!((a.ack(), a.repr.window_len), (IRS + 2001, 0));
+    // Reading opens it: a window update goes out by itself.
+    let mut buf = [0u8; 1500];
+    s.call(|st, out, now| st.tcp_recv(out, c, &mut buf, now))
+        .unwrap();
+    let u = s.expect(100);
+    assert_eq!((u.ack(), u.repr.window_len), (IRS + 2001, 1500));
+}
+
+#[test]
+fn small_window_override_timer() {
+    let (mut s, c, iss) = active(no_delack());
+    // The peer's window shrinks to 100 bytes (of a 65535 maximum): not worth a segment (SWS) ...
+    s.inject(20, s.seg(ACK, IRS + 1, iss + 1, 100), &[]);
+    s.call(|st, out, now| st.tcp_send(out, c, &[3u8; 5000], now))
+        .unwrap();
+    s.expect_none(25);
+    // ... until the override timer sends what fits.
+    let d = s.expect(2000);
+    assert_eq!((d.seq(), d.payload.len()), (iss + 1, 100));
 }

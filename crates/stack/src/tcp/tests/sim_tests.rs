@@ -253,3 +253,187 @@ fn tso_super_segments_and_gro_frames() {
         "the initial window arrived as GRO'd frames: {got}"
     );
 }
+
+#[test]
+fn small_buffers_and_a_slow_reader() {
+    let mut cfg = StackConfig::default();
+    cfg.tcp.recv_buffer = 3000;
+    cfg.tcp.send_buffer = 5000;
+    cfg.tcp.window_scaling = false;
+    let (mut net, a, b) = pair_with(cfg, 31);
+    let (c, s) = connect(&mut net, a, b);
+    let data = pattern(200_000, 31);
+    let mut sent = 0;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 700];
+    let mut min_wnd = u32::MAX;
+    for _ in 0..20_000 {
+        if sent < data.len() {
+            match net.call(a, |st, out, now| st.tcp_send(out, c, &data[sent..], now)) {
+                Ok(n) => sent += n,
+                Err(TcpError::WouldBlock) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        net.run_for(Duration::from_millis(3));
+        min_wnd = min_wnd.min(net.stacks[a].tcp_info(c).unwrap().snd_wnd);
+        // The reader takes at most 700 bytes every 3 ms.
+        match net.call(b, |st, out, now| st.tcp_recv(out, s, &mut buf, now)) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(TcpError::WouldBlock) => {}
+            Err(e) => panic!("{e}"),
+        }
+        if got.len() == data.len() {
+            break;
+        }
+    }
+    assert_eq!(got, data);
+    assert!(
+        min_wnd < 1448,
+        "the window closed ({min_wnd}) and opened again"
+    );
+    let info = net.stacks[b].tcp_info(s).unwrap();
+    assert!(info.rcv_wnd <= 3000);
+}
+
+#[test]
+fn loopback_connection_in_one_stack() {
+    let mut st = Stack::new(StackConfig::default(), Box::new(XorShiftRng::new(3)));
+    let mut out = Vec::new();
+    let mut now = Instant::from_secs(1);
+    let l = st
+        .tcp_listen(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7), 4)
+        .unwrap();
+    assert_eq!(
+        st.tcp_listen(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 7), 4),
+        Err(TcpError::AddrInUse)
+    );
+    let c = st
+        .tcp_connect(
+            &mut out,
+            SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7),
+            None,
+            now,
+        )
+        .unwrap();
+    assert!(out.is_empty(), "nothing leaves on a link");
+    let ev = st.take_events();
+    assert!(ev.contains(&StackEvent::Tcp(l)), "{ev:?}");
+    assert!(ev.contains(&StackEvent::Tcp(c)));
+    let (s, peer) = st.tcp_accept(l).unwrap();
+    assert_eq!(Some(peer), st.tcp_local_addr(c));
+    assert!(st.tcp_poll(c).connected && st.tcp_poll(s).connected);
+    let data = pattern(300_000, 5);
+    let mut sent = 0;
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    for _ in 0..10_000 {
+        if sent < data.len() {
+            if let Ok(n) = st.tcp_send(&mut out, c, &data[sent..], now) {
+                sent += n;
+            }
+        }
+        while let Ok(n) = st.tcp_recv(&mut out, s, &mut buf, now) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        now = now + Duration::from_millis(1);
+        if st.poll_at().is_some_and(|t| t <= now) {
+            st.on_timer(&mut out, now);
+        }
+        if got.len() == data.len() {
+            break;
+        }
+    }
+    assert_eq!(got, data);
+    assert_eq!(st.tcp_info(c).unwrap().mss, 16384 - 40 - 12);
+    st.tcp_close(&mut out, c, now);
+    assert_eq!(st.tcp_recv(&mut out, s, &mut buf, now), Ok(0));
+    st.tcp_close(&mut out, s, now);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn path_mtu_discovery_through_a_router() {
+    // A — R — B, the second link with MTU 1000: the first full segments die at R with ICMP
+    // fragmentation needed; A's connection lowers its MSS and the transfer completes.
+    let mut net = crate::sim::Net::new(17);
+    let h1 = net.hub();
+    let h2 = net.hub();
+    let a = net.stack(StackConfig::default());
+    let r = net.stack(StackConfig {
+        gateway_mode: true,
+        ..StackConfig::default()
+    });
+    let b = net.stack(StackConfig::default());
+    net.attach(a, h1, "se0", ip(10, 0, 1, 2), 24);
+    net.attach(r, h1, "se0", ip(10, 0, 1, 1), 24);
+    let r2 = net.attach(r, h2, "se1", ip(10, 0, 2, 1), 24);
+    net.attach(b, h2, "se0", ip(10, 0, 2, 2), 24);
+    net.stacks[r].set_mtu(r2, 1000).unwrap();
+    net.stacks[a]
+        .route_add(Ipv4Prefix::DEFAULT, ip(10, 0, 1, 1), None)
+        .unwrap();
+    net.stacks[b]
+        .route_add(Ipv4Prefix::DEFAULT, ip(10, 0, 2, 1), None)
+        .unwrap();
+    net.run_for(Duration::from_millis(10));
+    let l = net.stacks[b]
+        .tcp_listen(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80), 4)
+        .unwrap();
+    let c = net
+        .call(a, |st, out, now| {
+            st.tcp_connect(out, SocketAddrV4::new(ip(10, 0, 2, 2), 80), None, now)
+        })
+        .unwrap();
+    net.run_for(Duration::from_millis(20));
+    let (s, _) = net.stacks[b].tcp_accept(l).unwrap();
+    let data = pattern(1 << 20, 17);
+    let got = transfer(&mut net, a, c, b, s, &data, Duration::from_secs(30));
+    assert_eq!(fnv(&got), fnv(&data));
+    let info = net.stacks[a].tcp_info(c).unwrap();
+    assert_eq!(info.mss, 1000 - 40 - 12, "{info:?}");
+    assert!(net.stacks[a]
+        .take_events()
+        .iter()
+        .any(|e| matches!(e, StackEvent::PathMtu { mtu: 1000, .. })));
+}
+
+#[test]
+#[ignore]
+fn stress_sweep() {
+    for (i, (sack, ts, ws, algo)) in [
+        (true, true, true, CongestionAlgorithm::Cubic),
+        (false, true, true, CongestionAlgorithm::Cubic),
+        (true, false, true, CongestionAlgorithm::NewReno),
+        (false, false, false, CongestionAlgorithm::NewReno),
+        (true, true, false, CongestionAlgorithm::Cubic),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for seed in 0..4u64 {
+            let mut cfg = StackConfig::default();
+            cfg.tcp.congestion = algo;
+            cfg.tcp.sack = sack;
+            cfg.tcp.timestamps = ts;
+            cfg.tcp.window_scaling = ws;
+            let (mut net, a, b) = pair_with(cfg, 100 + seed * 10 + i as u64);
+            let (c, s) = connect(&mut net, a, b);
+            net.loss = 50;
+            net.dup = 20;
+            net.jitter = Duration::from_micros(500);
+            let data = pattern(2 << 20, seed as u32);
+            let t0 = net.now;
+            let got = transfer(&mut net, a, c, b, s, &data, Duration::from_secs(3000));
+            assert_eq!(fnv(&got), fnv(&data));
+            eprintln!(
+                "STRESS sack={sack} ts={ts} ws={ws} {algo} seed={seed}: {:?} {:?}",
+                net.now.saturating_duration_since(t0),
+                net.stacks[a].tcp_stats()
+            );
+        }
+    }
+}
