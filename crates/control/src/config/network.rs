@@ -114,6 +114,10 @@ pub struct InterfaceConfig {
     pub mac: Option<[u8; 6]>,
     /// Brought up at start.
     pub enabled: bool,
+    /// For a TAP link: the virtio-net header with checksum offload, TSO super-segments out and
+    /// GRO'd frames in (default on). Off: one MTU-sized frame per read and write, which is what
+    /// a raw packet reader of the TAP device (a userspace bridge) needs.
+    pub offload: bool,
 }
 
 /// A static route, validated.
@@ -185,6 +189,8 @@ struct RawInterface {
     mac: Option<S<String>>,
     #[serde(default = "yes")]
     enabled: bool,
+    #[serde(default = "yes")]
+    offload: bool,
 }
 
 #[derive(Deserialize)]
@@ -409,6 +415,7 @@ pub fn parse_network(text: &str, file: &str) -> Result<(NetworkConfig, Vec<Strin
             encapsulation: i.encapsulation,
             mac: None,
             enabled: i.enabled,
+            offload: i.offload,
         };
         match kind {
             "lo" => {

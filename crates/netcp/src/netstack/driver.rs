@@ -14,10 +14,13 @@ use anyhow::{anyhow, Context};
 use control::config::network::{
     Encapsulation as CfgEncap, InterfaceConfig, LinkDevice, NetworkConfig,
 };
-use link::{Frame, Link, PacketConfig, PacketLink, TapConfig, TapLink};
+use link::{
+    Frame, Gso, GsoKind, Link, OffloadInfo, PacketConfig, PacketLink, PartialCsum, TapConfig,
+    TapLink,
+};
 use stack::{
-    ArpFlags, EthernetAddress, IfaceId, Instant, Ipv4Prefix, LinkSpec, PacketBuf, RouteKind, Stack,
-    StackConfig, StackEvent, XorShiftRng,
+    ArpFlags, EthernetAddress, IfaceId, IfaceOffloads, Instant, Ipv4Prefix, LinkContext, LinkSpec,
+    PacketBuf, RouteKind, RxMeta, Stack, StackConfig, StackEvent, TsoMeta, XorShiftRng,
 };
 
 use crate::runtime::Runtime;
@@ -30,6 +33,35 @@ const RX_ROUNDS: usize = 8;
 const TX_QUEUE_LIMIT: usize = 4096;
 /// Echo replies kept for PING before the oldest are forgotten.
 const ECHO_KEEP: usize = 1024;
+
+/// The stack's output on its way to the links: frames with what the link must do to them (a
+/// TCP super-segment the TAP device cuts, a checksum it completes).
+#[derive(Default)]
+pub struct Outbox(pub Vec<(IfaceId, Frame)>);
+
+impl LinkContext for Outbox {
+    fn send_frame(&mut self, iface: IfaceId, frame: PacketBuf) {
+        self.0.push((iface, Frame::new(frame)));
+    }
+
+    fn send_tso(&mut self, iface: IfaceId, frame: PacketBuf, tso: TsoMeta) {
+        let offload = OffloadInfo {
+            partial_csum: Some(PartialCsum {
+                start: tso.l4_offset,
+                // The TCP checksum field's offset in the TCP header.
+                offset: 16,
+            }),
+            csum_valid: false,
+            gso: Some(Gso {
+                kind: GsoKind::TcpV4,
+                size: tso.mss,
+                hdr_len: tso.header_len,
+                ecn: false,
+            }),
+        };
+        self.0.push((iface, Frame::with_offload(frame, offload)));
+    }
+}
 
 /// A command for the stack's thread.
 pub(super) type Command = Box<dyn FnOnce(&mut Driver) + Send>;
@@ -65,7 +97,7 @@ pub struct Driver {
     links: Vec<LinkSlot>,
     /// `tap mayn0`, `packet eth1`, per se interface.
     descriptions: HashMap<IfaceId, String>,
-    out: Vec<(IfaceId, PacketBuf)>,
+    out: Outbox,
     epoch: std::time::Instant,
     rt: Arc<Runtime>,
     stop: bool,
@@ -86,10 +118,7 @@ impl Driver {
     }
 
     /// Runs `f` with the stack, the output queue and the time; queued frames go out afterwards.
-    pub fn with_ctx<R>(
-        &mut self,
-        f: impl FnOnce(&mut Stack, &mut Vec<(IfaceId, PacketBuf)>, Instant) -> R,
-    ) -> R {
+    pub fn with_ctx<R>(&mut self, f: impl FnOnce(&mut Stack, &mut Outbox, Instant) -> R) -> R {
         let now = self.now();
         let mut out = std::mem::take(&mut self.out);
         let r = f(&mut self.stack, &mut out, now);
@@ -229,14 +258,14 @@ impl Driver {
 
     /// Moves the stack's output to the links' queues and sends what the links take.
     fn transmit(&mut self) {
-        for (iface, buf) in self.out.drain(..) {
+        for (iface, frame) in self.out.0.drain(..) {
             match self.links.iter_mut().find(|l| l.iface == iface) {
                 Some(slot) => {
                     if slot.queue.len() >= TX_QUEUE_LIMIT {
                         slot.queue.pop_front();
                         self.stack.count_output_error(iface);
                     }
-                    slot.queue.push_back(Frame::new(buf));
+                    slot.queue.push_back(frame);
                 }
                 None => self.stack.count_output_error(iface),
             }
@@ -297,12 +326,36 @@ impl Driver {
                 }
                 let iface = slot.iface;
                 let now = self.now();
-                self.stack.receive_batch(
-                    &mut self.out,
-                    iface,
-                    frames.drain(..).map(|f| f.buf),
-                    now,
-                );
+                if frames
+                    .iter()
+                    .all(|f| f.offload.is_plain() && !f.offload.csum_valid)
+                {
+                    self.stack.receive_batch(
+                        &mut self.out,
+                        iface,
+                        frames.drain(..).map(|f| f.buf),
+                        now,
+                    );
+                } else {
+                    let forwarding = self.stack.config().gateway_mode;
+                    for mut f in frames.drain(..) {
+                        // Linux left the transport checksum to the device (NEEDS_CSUM): local
+                        // delivery may trust it; a gateway completes it, since the frame may
+                        // leave on a link that cannot.
+                        let partial = f.offload.partial_csum.is_some();
+                        if partial && forwarding {
+                            let mut o = f.offload;
+                            if o.complete_checksum(f.buf.as_mut_slice()).is_err() {
+                                continue;
+                            }
+                        }
+                        let meta = RxMeta {
+                            csum_verified: f.offload.csum_valid || (partial && !forwarding),
+                        };
+                        self.stack
+                            .receive_with_meta(&mut self.out, iface, f.buf, meta, now);
+                    }
+                }
                 if n < RX_BATCH {
                     break;
                 }
@@ -464,15 +517,21 @@ impl Driver {
     fn add_interface(&mut self, i: &InterfaceConfig) -> anyhow::Result<()> {
         let name = &i.name;
         let now = self.now();
+        let mut offloads = false;
         let id = match (&i.link, &i.parent) {
             (Some(dev), _) => {
                 let (link, desc): (Box<dyn Link + Send>, String) = match dev {
                     LinkDevice::Tap(t) => {
+                        // With the virtio-net header: TSO super-segments out, GRO'd frames in.
                         let mut tc = TapConfig::new(t.clone());
+                        if i.offload {
+                            tc = tc.with_offloads();
+                        }
                         tc.mac = i.mac.map(EthernetAddress::from);
                         tc.mtu = Some(i.mtu.unwrap_or(1500) as usize);
                         let l = TapLink::open(&tc)
                             .with_context(|| format!("{name}: cannot open TAP device {t}"))?;
+                        offloads = l.capabilities().tx.tso4;
                         (Box::new(l), format!("tap {t}"))
                     }
                     LinkDevice::Packet(p) => {
@@ -489,6 +548,15 @@ impl Driver {
                     .create_interface(name, LinkSpec::Ethernet(link.mac()), now)
                     .map_err(|e| anyhow!("{name}: {e}"))?;
                 self.descriptions.insert(id, desc);
+                if offloads {
+                    self.stack.set_offloads(
+                        id,
+                        IfaceOffloads {
+                            tso: true,
+                            rx_csum_trusted: false,
+                        },
+                    );
+                }
                 self.links.push(LinkSlot {
                     iface: id,
                     link,
@@ -547,7 +615,7 @@ impl Driver {
             .map_err(|e| format!("{name}: {e}"))?;
         self.links.retain(|l| l.iface != id);
         self.descriptions.remove(&id);
-        self.out.retain(|(i, _)| *i != id);
+        self.out.0.retain(|(i, _)| *i != id);
         Ok(())
     }
 
@@ -594,6 +662,7 @@ impl Driver {
                 None => true,
                 Some(n) => {
                     n.link != o.link
+                        || n.offload != o.offload
                         || n.parent != o.parent
                         || n.mac != o.mac
                         || n.encapsulation != o.encapsulation
@@ -729,7 +798,7 @@ fn build(cfg: &NetworkConfig, rt: Arc<Runtime>) -> anyhow::Result<Driver> {
         stack: Stack::new(config, Box::new(XorShiftRng::new(os_seed()))),
         links: Vec::new(),
         descriptions: HashMap::new(),
-        out: Vec::new(),
+        out: Outbox::default(),
         epoch: std::time::Instant::now(),
         rt,
         stop: false,

@@ -3,7 +3,7 @@
 //! with the timeout the stack's next timer asks for.
 //!
 //! ```text
-//!  links ──recv_batch──► Stack::receive_batch ──► out: Vec<(IfaceId, PacketBuf)> ──► per-link queue ──send_batch──► links
+//!  links ──recv_batch──► Stack::receive_batch ──► Outbox (frames + TSO facts) ──► per-link queue ──send_batch──► links
 //!  timers: Stack::poll_at / on_timer        events: take_events ──► the activity log
 //!  daemon ──Box<dyn FnOnce(&mut Driver)>──► channel + wake-up ──► runs on this thread ──oneshot──► reply
 //!  services on the stack's addresses: UdpReadable ──► their channels; send_to ──► a closure (udp_socket.rs)

@@ -20,7 +20,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use stack::{IfaceId, Instant, PacketBuf, Stack, TcpError, TcpHandle};
+use stack::{Instant, Stack, TcpError, TcpHandle};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc as amsc;
 
@@ -115,7 +115,7 @@ impl Default for TcpSockets {
     }
 }
 
-type Out = Vec<(IfaceId, PacketBuf)>;
+type Out = super::driver::Outbox;
 
 impl TcpSockets {
     /// On `StackEvent::Tcp(h)`: accepts on a listener, moves bytes on a connection.
