@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use crate::notify::AgentEvent;
+use crate::delegate::{Job, Outcome, Wire};
 use crate::v3::{self as v3m, ScopedPdu, UsmParams, V3Message};
 pub use crate::v3::{AuthProtocol, PrivProtocol};
 
@@ -289,10 +290,17 @@ pub struct Agent {
     enable_authen_traps: Arc<Mutex<bool>>,
     usm: Arc<UsmCounters>,
     /// The message size limit of the request being served.
-    limit: usize,
+    pub(crate) limit: usize,
     /// The next AES salt (RFC 3826: a 64-bit integer incremented per message).
     salt: u64,
     events: EventSink,
+    /// Shared with the handlers of remote subtrees (see [`crate::delegate`]).
+    pub(crate) delegation: Arc<Mutex<crate::delegate::Delegation>>,
+    pub(crate) remote_ids: std::collections::HashSet<crate::registry::RegistrationId>,
+    /// CleanupSet operations for the host.
+    pub(crate) notices: Vec<crate::delegate::RemoteOp>,
+    /// A request is being run again: its counters were counted the first time.
+    pub(crate) replay: bool,
 }
 
 /// Where handlers and the agent queue [`AgentEvent`]s for the host.
@@ -335,6 +343,10 @@ impl Agent {
             limit,
             salt,
             events: Arc::new(Mutex::new(Vec::new())),
+            delegation: Arc::default(),
+            remote_ids: Default::default(),
+            notices: Vec::new(),
+            replay: false,
         };
         for (id, descr) in [
             (1, "The MIB module for SNMP entities (SNMPv2-MIB)"),
@@ -402,12 +414,36 @@ impl Agent {
         s.or_last_change = centis(now);
     }
 
-    /// Handles one datagram from `peer`; returns the datagram to send back, if any.
+    /// Handles one datagram from `peer`; returns the datagram to send back, if any. A request
+    /// that needs a delegate (a subtree served by a subagent) is answered genErr: hosts with
+    /// delegates call [`Agent::handle_request`].
     pub fn handle(&mut self, request: &[u8], peer: SocketAddr, now: Duration) -> Option<Vec<u8>> {
+        match self.handle_request(request, peer, now) {
+            Outcome::Done(r) => r,
+            Outcome::Pending(p) => {
+                let replies = Vec::new();
+                let mut o = self.resume(p, replies, now);
+                // Without replies every op fails, so each round ends or asks something new.
+                for _ in 0..70 {
+                    match o {
+                        Outcome::Done(r) => return r,
+                        Outcome::Pending(p) => o = self.resume(p, Vec::new(), now),
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// Handles one datagram from `peer`: the answer, or the delegates to ask first.
+    pub fn handle_request(&mut self, request: &[u8], peer: SocketAddr, now: Duration) -> Outcome {
         let c = self.counters.clone();
         SnmpCounters::inc(&c.in_pkts);
         if Message::peek_version(request) == Ok(3) {
-            return self.handle_v3(request, peer, now);
+            return match self.handle_v3(request, peer, now) {
+                Ok(job) => self.run_job(job, now),
+                Err(r) => Outcome::Done(r),
+            };
         }
         self.limit = self.config.max_message_size;
         let msg = match Message::decode(request) {
@@ -416,11 +452,11 @@ impl Agent {
                 if let Ok(v) = Message::peek_version(request) {
                     if v != 0 && v != 1 {
                         SnmpCounters::inc(&c.in_bad_versions);
-                        return None;
+                        return Outcome::Done(None);
                     }
                 }
                 SnmpCounters::inc(&c.in_asn_parse_errs);
-                return None;
+                return Outcome::Done(None);
             }
         };
         let Some(community) = self
@@ -432,30 +468,32 @@ impl Agent {
         else {
             SnmpCounters::inc(&c.in_bad_community_names);
             self.push_event(AgentEvent::AuthenticationFailure { peer });
-            return None;
+            return Outcome::Done(None);
         };
         let pdu = match msg.pdu {
             AnyPdu::TrapV1(_) => {
                 SnmpCounters::inc(&c.in_traps);
-                return None;
+                return Outcome::Done(None);
             }
             AnyPdu::Pdu(p) => p,
         };
-        let cx = Ctx { now };
         let version = msg.version;
         if version == Version::V1 && pdu.pdu_type == PduType::GetBulk {
             SnmpCounters::inc(&c.in_asn_parse_errs);
-            return None;
+            return Outcome::Done(None);
         }
         let overhead = msg.community.len();
-        let response = self.dispatch(version, &pdu, &community, &cx, overhead)?;
-        self.finish(version, msg.community, &pdu, response)
+        let wire = Wire::V2 {
+            version,
+            community: msg.community,
+        };
+        self.run_job(Job::new(wire, pdu, community, overhead), now)
     }
 
     /// Runs one request PDU with the access of `principal` (a community, or a v3 user);
     /// `None` for PDUs that get no response. `overhead` estimates the message's header size
     /// beyond a bare v2c message (the community length, for v1/v2c).
-    fn dispatch(
+    pub(crate) fn dispatch(
         &mut self,
         version: Version,
         pdu: &Pdu,
@@ -463,7 +501,12 @@ impl Agent {
         cx: &Ctx,
         overhead: usize,
     ) -> Option<Pdu> {
-        let c = self.counters.clone();
+        // A request run again for a delegate's answers was counted the first time.
+        let c = if self.replay {
+            Arc::new(SnmpCounters::default())
+        } else {
+            self.counters.clone()
+        };
         Some(match pdu.pdu_type {
             PduType::Get => {
                 SnmpCounters::inc(&c.in_get_requests);
@@ -589,6 +632,11 @@ impl Agent {
         let mut out = Vec::with_capacity(pdu.varbinds.len());
         for (i, vb) in pdu.varbinds.iter().enumerate() {
             let v = self.get_one(&vb.oid, cm, cx);
+            if let Some(e) = self.take_remote_failure() {
+                let mut r = response_to(pdu, pdu.varbinds.clone());
+                set_error(&mut r, e, i + 1, version);
+                return r;
+            }
             if version == Version::V1 && (v.is_exception() || matches!(v, Value::Counter64(_))) {
                 let mut r = response_to(pdu, pdu.varbinds.clone());
                 set_error(&mut r, ErrorStatus::NoSuchName, i + 1, version);
@@ -604,7 +652,14 @@ impl Agent {
         for (i, vb) in pdu.varbinds.iter().enumerate() {
             let mut cursor = vb.oid.clone();
             let found = loop {
-                match self.next_one(&cursor, cm, cx) {
+                self.remote_new_lookup();
+                let n = self.next_one(&cursor, cm, cx);
+                if let Some(e) = self.take_remote_failure() {
+                    let mut r = response_to(pdu, pdu.varbinds.clone());
+                    set_error(&mut r, e, i + 1, version);
+                    return r;
+                }
+                match n {
                     // RFC 3584 4.2.2.1: a v1 GetNext skips Counter64 objects.
                     Some(n) if version == Version::V1 && matches!(n.value, Value::Counter64(_)) => {
                         cursor = n.oid
@@ -637,10 +692,13 @@ impl Agent {
         let fits = |vb_len: usize| {
             crate::pdu::response_size(community_len, pdu.request_id, vb_len) <= limit
         };
-        for vb in pdu.varbinds.iter().take(non_rep) {
-            let n = self
-                .next_one(&vb.oid, cm, cx)
-                .unwrap_or_else(|| VarBind::new(vb.oid.clone(), Value::EndOfMibView));
+        for (i, vb) in pdu.varbinds.iter().take(non_rep).enumerate() {
+            self.remote_new_lookup();
+            let n = self.next_one(&vb.oid, cm, cx);
+            if let Some(e) = self.take_remote_failure() {
+                return bulk_error(pdu, e, i + 1);
+            }
+            let n = n.unwrap_or_else(|| VarBind::new(vb.oid.clone(), Value::EndOfMibView));
             vb_len += n.encoded_len();
             out.push(n);
         }
@@ -662,7 +720,16 @@ impl Agent {
                 let n = if ended[j] {
                     VarBind::new(cur.clone(), Value::EndOfMibView)
                 } else {
-                    match self.next_one(cur, cm, cx) {
+                    self.remote_new_lookup();
+                    let n = self.next_one(cur, cm, cx);
+                    if let Some(e) = self.take_remote_failure() {
+                        return bulk_error(pdu, e, non_rep + j + 1);
+                    }
+                    // Waiting for a delegate: this column's later rounds would be guesses.
+                    if self.remote_missed() {
+                        ended[j] = true;
+                    }
+                    match n {
                         Some(n) => n,
                         None => {
                             ended[j] = true;
@@ -685,6 +752,19 @@ impl Agent {
     fn do_set(&mut self, pdu: &Pdu, version: Version, cm: &Community, cx: &Ctx) -> Pdu {
         let c = self.counters.clone();
         SnmpCounters::add(&c.in_total_set_vars, pdu.varbinds.len());
+        self.run_local_set(pdu, version, cm, cx, true)
+    }
+
+    /// A Set over local handlers: test every varbind, then (with `commit`) commit them all or
+    /// undo; cleanup at the end.
+    pub(crate) fn run_local_set(
+        &mut self,
+        pdu: &Pdu,
+        version: Version,
+        cm: &Community,
+        cx: &Ctx,
+        commit: bool,
+    ) -> Pdu {
         let vbs = &pdu.varbinds;
         // Phase 1: test every varbind.
         let mut tested = 0usize;
@@ -713,7 +793,7 @@ impl Agent {
             }
         }
         // Phase 2: commit, undoing on failure.
-        if failure.is_none() {
+        if failure.is_none() && commit {
             for (i, vb) in vbs.iter().enumerate() {
                 let res = match self.registry.owner_handler(&vb.oid) {
                     Some(h) => h.commit_set(vb, cx),
@@ -747,6 +827,12 @@ impl Agent {
     }
 }
 
+fn bulk_error(pdu: &Pdu, e: ErrorStatus, index: usize) -> Pdu {
+    let mut r = response_to(pdu, pdu.varbinds.clone());
+    set_error(&mut r, e, index, Version::V2c);
+    r
+}
+
 fn response_to(pdu: &Pdu, varbinds: Vec<VarBind>) -> Pdu {
     Pdu {
         pdu_type: PduType::Response,
@@ -757,7 +843,7 @@ fn response_to(pdu: &Pdu, varbinds: Vec<VarBind>) -> Pdu {
     }
 }
 
-fn set_error(r: &mut Pdu, e: ErrorStatus, index: usize, version: Version) {
+pub(crate) fn set_error(r: &mut Pdu, e: ErrorStatus, index: usize, version: Version) {
     let e = match version {
         Version::V1 => e.to_v1(),
         Version::V2c => e,
@@ -983,25 +1069,31 @@ impl Agent {
         push_event(&self.events, e);
     }
 
-    fn handle_v3(&mut self, request: &[u8], peer: SocketAddr, now: Duration) -> Option<Vec<u8>> {
+    /// A v3 request: the job to run, or the answer (a report, or none) at once.
+    fn handle_v3(
+        &mut self,
+        request: &[u8],
+        peer: SocketAddr,
+        now: Duration,
+    ) -> Result<Job, Option<Vec<u8>>> {
         let c = self.counters.clone();
         let u = self.usm.clone();
         let m = match V3Message::decode(request) {
             Ok(m) => m,
             Err(_) => {
                 SnmpCounters::inc(&c.in_asn_parse_errs);
-                return None;
+                return Err(None);
             }
         };
         let Some(params) = m.usm.clone() else {
             SnmpCounters::inc(&u.unknown_security_models);
-            return None;
+            return Err(None);
         };
         let auth = m.flags & v3m::FLAG_AUTH != 0;
         let privacy = m.flags & v3m::FLAG_PRIV != 0;
         if privacy && !auth {
             SnmpCounters::inc(&u.invalid_msgs);
-            return None;
+            return Err(None);
         }
         let reportable = m.flags & v3m::FLAG_REPORTABLE != 0;
         self.limit = self
@@ -1011,7 +1103,11 @@ impl Agent {
         // The request-id, when the scoped PDU is readable, for reports.
         let plain = m.scoped().and_then(Result::ok);
         let rid = plain.as_ref().map(|p| p.pdu.request_id).unwrap_or(0);
-        let report = |agent: &mut Agent, counter: &AtomicU32, idx: u32, user: Option<&UsmUser>| {
+        let report = |agent: &mut Agent,
+                      counter: &AtomicU32,
+                      idx: u32,
+                      user: Option<&UsmUser>|
+         -> Option<Vec<u8>> {
             SnmpCounters::inc(counter);
             if !reportable {
                 return None;
@@ -1030,7 +1126,7 @@ impl Agent {
             agent.encode_v3(m.msg_id, flags, user, &params.user, Vec::new(), pdu, now)
         };
         if params.engine_id != self.config.engine_id {
-            return report(self, &u.unknown_engine_ids, 4, None);
+            return Err(report(self, &u.unknown_engine_ids, 4, None));
         }
         let Some(user) = self
             .config
@@ -1040,16 +1136,16 @@ impl Agent {
             .cloned()
         else {
             self.push_event(AgentEvent::AuthenticationFailure { peer });
-            return report(self, &u.unknown_user_names, 3, None);
+            return Err(report(self, &u.unknown_user_names, 3, None));
         };
         let needs_auth = user.auth.is_some();
         let needs_priv = user.privacy.is_some();
         if (auth && !needs_auth) || (privacy && !needs_priv) || (!auth && needs_auth) {
-            return report(self, &u.unsupported_sec_levels, 1, None);
+            return Err(report(self, &u.unsupported_sec_levels, 1, None));
         }
         if let (true, Some((proto, key))) = (auth, &user.auth) {
             let Some((a, b)) = m.auth_range else {
-                return report(self, &u.wrong_digests, 5, None);
+                return Err(report(self, &u.wrong_digests, 5, None));
             };
             let mut copy = request.to_vec();
             if let Some(r) = copy.get_mut(a..b) {
@@ -1057,17 +1153,17 @@ impl Agent {
             }
             if b - a != proto.mac_len() || !macs_equal(&proto.mac(key, &copy), &params.auth) {
                 self.push_event(AgentEvent::AuthenticationFailure { peer });
-                return report(self, &u.wrong_digests, 5, None);
+                return Err(report(self, &u.wrong_digests, 5, None));
             }
             let boots = i32::try_from(self.config.engine_boots).unwrap_or(i32::MAX);
             let skew = i64::from(params.time) - i64::from(engine_time(now));
             if params.boots != boots || boots == i32::MAX || skew.abs() > 150 {
-                return report(self, &u.not_in_time_windows, 2, Some(&user));
+                return Err(report(self, &u.not_in_time_windows, 2, Some(&user)));
             }
         }
         let scoped = if privacy {
             let Some((_, key)) = &user.privacy else {
-                return report(self, &u.unsupported_sec_levels, 1, None);
+                return Err(report(self, &u.unsupported_sec_levels, 1, None));
             };
             let mut data = m.data.to_vec();
             let ok = v3m::decrypt(
@@ -1079,14 +1175,14 @@ impl Agent {
             );
             match (ok, ScopedPdu::decode(&data)) {
                 (true, Ok(s)) => s,
-                _ => return report(self, &u.decryption_errors, 6, None),
+                _ => return Err(report(self, &u.decryption_errors, 6, None)),
             }
         } else {
             match plain {
                 Some(p) => p,
                 None => {
                     SnmpCounters::inc(&c.in_asn_parse_errs);
-                    return None;
+                    return Err(None);
                 }
             }
         };
@@ -1099,7 +1195,7 @@ impl Agent {
         {
             SnmpCounters::inc(&u.unknown_contexts);
             if !reportable {
-                return None;
+                return Err(None);
             }
             let pdu = Pdu {
                 pdu_type: PduType::Report,
@@ -1112,7 +1208,7 @@ impl Agent {
                 )],
             };
             let name = user.name.clone();
-            return self.encode_v3(
+            return Err(self.encode_v3(
                 m.msg_id,
                 level,
                 Some(&user),
@@ -1120,32 +1216,52 @@ impl Agent {
                 scoped.context_name,
                 pdu,
                 now,
-            );
+            ));
         }
-        let cx = Ctx { now };
         let principal = user.principal();
         let overhead = 120 + self.config.engine_id.len() * 2 + user.name.len() + 48;
-        let resp = self.dispatch(Version::V2c, &scoped.pdu, &principal, &cx, overhead)?;
-        let flags = m.flags & (v3m::FLAG_AUTH | v3m::FLAG_PRIV);
+        let wire = Wire::V3 {
+            msg_id: m.msg_id,
+            flags: m.flags & (v3m::FLAG_AUTH | v3m::FLAG_PRIV),
+            user: Box::new(user),
+            context_name: scoped.context_name,
+        };
+        Ok(Job::new(wire, scoped.pdu, principal, overhead))
+    }
+
+    /// Wraps a response for the request's version and security.
+    pub(crate) fn finish_wire(&mut self, job: &Job, resp: Pdu, now: Duration) -> Option<Vec<u8>> {
+        let (msg_id, flags, user, context_name) = match &job.wire {
+            Wire::V2 { version, community } => {
+                return self.finish(*version, community.clone(), &job.pdu, resp)
+            }
+            Wire::V3 {
+                msg_id,
+                flags,
+                user,
+                context_name,
+            } => (*msg_id, *flags, user, context_name),
+        };
+        let c = self.counters.clone();
         let mut bytes = self.encode_v3(
-            m.msg_id,
+            msg_id,
             flags,
-            Some(&user),
+            Some(user),
             &user.name,
-            scoped.context_name.clone(),
-            resp.clone(),
+            context_name.clone(),
+            resp,
             now,
         )?;
         if bytes.len() > self.limit {
-            let mut tb = response_to(&scoped.pdu, Vec::new());
+            let mut tb = response_to(&job.pdu, Vec::new());
             tb.error_status = ErrorStatus::TooBig.code();
             SnmpCounters::inc(&c.out_too_bigs);
             bytes = self.encode_v3(
-                m.msg_id,
+                msg_id,
                 flags,
-                Some(&user),
+                Some(user),
                 &user.name,
-                scoped.context_name,
+                context_name.clone(),
                 tb,
                 now,
             )?;

@@ -13,6 +13,7 @@
 
 pub mod agent;
 pub mod ber;
+pub mod delegate;
 pub mod host;
 pub mod mib;
 pub mod notify;
