@@ -7,6 +7,7 @@
 //! - [`subagent`] (feature `tokio`, on by default): the socket runtime — connect to a master
 //!   over a Unix or TCP socket, Open, Register, serve, Ping, reconnect with backoff.
 
+pub mod master;
 pub mod pdu;
 pub mod pdu_error;
 pub mod pdu_wire;

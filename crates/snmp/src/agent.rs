@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-pub use crate::notify::AgentEvent;
 use crate::delegate::{Job, Outcome, Wire};
+pub use crate::notify::AgentEvent;
 use crate::v3::{self as v3m, ScopedPdu, UsmParams, V3Message};
 pub use crate::v3::{AuthProtocol, PrivProtocol};
 

@@ -73,7 +73,10 @@ pub enum RemoteReply {
     Done,
     /// An error from the delegate (`index` 1-based within the op's varbinds, 0 if none), or
     /// genErr for a timeout or a closed session.
-    Failed { status: ErrorStatus, index: u32 },
+    Failed {
+        status: ErrorStatus,
+        index: u32,
+    },
 }
 
 /// The result of [`Agent::handle_request`] or [`Agent::resume`].
@@ -90,7 +93,7 @@ pub enum Outcome {
 #[derive(Debug)]
 pub struct Pending {
     pub ops: Vec<RemoteOp>,
-    pub(crate) job: Job,
+    pub(crate) job: Box<Job>,
 }
 
 impl Pending {
@@ -325,7 +328,12 @@ impl Agent {
 
     /// Continues a pending request with one reply per op of `pending.ops`, in order (missing
     /// replies count as genErr).
-    pub fn resume(&mut self, pending: Pending, replies: Vec<RemoteReply>, now: Duration) -> Outcome {
+    pub fn resume(
+        &mut self,
+        pending: Pending,
+        replies: Vec<RemoteReply>,
+        now: Duration,
+    ) -> Outcome {
         let Pending { ops, mut job } = pending;
         let mut replies = replies.into_iter();
         if job.set.is_some() {
@@ -333,13 +341,13 @@ impl Agent {
                 .iter()
                 .map(|_| replies.next().unwrap_or(gen_err()))
                 .collect();
-            return self.set_step(job, &ops, r, now);
+            return self.set_step(*job, &ops, r, now);
         }
         for op in ops {
             let reply = replies.next().unwrap_or(gen_err());
             job.cache.absorb(op, reply);
         }
-        self.run_job(job, now)
+        self.run_job(*job, now)
     }
 
     /// Runs (or re-runs) a request. Without delegates this is the synchronous path.
@@ -381,7 +389,10 @@ impl Agent {
         };
         if !misses.is_empty() && job.round < MAX_ROUNDS {
             job.round += 1;
-            return Outcome::Pending(Pending { ops: misses, job });
+            return Outcome::Pending(Pending {
+                ops: misses,
+                job: Box::new(job),
+            });
         }
         let r = match r {
             Some(r) if !misses.is_empty() => {
@@ -482,7 +493,10 @@ impl Agent {
             job,
             Job::new(job.wire.clone(), job.pdu.clone(), job.principal.clone(), 0),
         );
-        Some(Outcome::Pending(Pending { ops, job }))
+        Some(Outcome::Pending(Pending {
+            ops,
+            job: Box::new(job),
+        }))
     }
 
     /// The next step of a Set transaction after the replies to `ops`.
@@ -561,7 +575,10 @@ impl Agent {
         if let Some(ops) = next {
             job.set = Some(txn);
             job.round += 1;
-            return Outcome::Pending(Pending { ops, job });
+            return Outcome::Pending(Pending {
+                ops,
+                job: Box::new(job),
+            });
         }
         self.notices.extend(ask(RemoteOpKind::CleanupSet));
         let version = job.version();
@@ -594,7 +611,9 @@ impl Agent {
         if status == ErrorStatus::NoError {
             return None;
         }
-        let at = usize::try_from(r.error_index).unwrap_or(1).saturating_sub(1);
+        let at = usize::try_from(r.error_index)
+            .unwrap_or(1)
+            .saturating_sub(1);
         Some((status, local.get(at).map_or(1, |i| i + 1)))
     }
 }
