@@ -226,11 +226,12 @@ impl Master {
             }
         };
         let payload = frame.get(HEADER_LEN..h.pdu_len()).unwrap_or(&[]);
-        let pdu = match Pdu::decode_body(&h, payload) {
+        let mut pdu = match Pdu::decode_body(&h, payload) {
             Ok(p) => p,
             Err(_) if h.pdu_type == PduType::Response => return Handled::default(),
             Err(_) => return self.answer(&h, ResponseError::ParseError, 0, now),
         };
+        default_context(&mut pdu.body);
         if let PduBody::Open(o) = pdu.body {
             self.next_session = self.next_session.wrapping_add(1).max(1);
             while self.sessions.contains_key(&self.next_session) {
@@ -451,6 +452,24 @@ impl Master {
             Pdu::new(session, 0, self.next_packet, PduBody::Close(reason)).encode_in(s.order);
         let events = self.end_session(session);
         Some((s.conn, bytes, events))
+    }
+}
+
+/// An empty context is the default context (net-snmp's subagents send it with the
+/// NON_DEFAULT_CONTEXT flag set).
+fn default_context(body: &mut PduBody) {
+    let c = match body {
+        PduBody::Register(r) | PduBody::Unregister(r) => &mut r.context,
+        PduBody::Get(g) | PduBody::GetNext(g) => &mut g.context,
+        PduBody::GetBulk(g) => &mut g.context,
+        PduBody::TestSet(c) | PduBody::Notify(c) | PduBody::IndexDeallocate(c) => &mut c.context,
+        PduBody::Ping { context } => context,
+        PduBody::IndexAllocate(i) => &mut i.context,
+        PduBody::AddAgentCaps(a) | PduBody::RemoveAgentCaps(a) => &mut a.context,
+        _ => return,
+    };
+    if c.as_ref().is_some_and(|c| c.is_empty()) {
+        *c = None;
     }
 }
 
