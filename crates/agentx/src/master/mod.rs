@@ -173,10 +173,12 @@ impl Master {
     }
 
     /// How long to wait for `session` about `subtree`: the registration's timeout, else the
-    /// session's, else the default (§7.2.1).
+    /// session's, else the default (§7.2.1). A timeout of 255 counts as none.
     pub fn timeout_for(&self, session: u32, subtree: Option<&Oid>) -> Duration {
-        let reg = subtree.map_or(0, |s| self.regs.timeout_for(session, s));
-        let sess = self.sessions.get(&session).map_or(0, |s| s.timeout);
+        // 255 is net-snmp's "-1" (no timeout of its own), not four minutes.
+        let unset = |t: u8| if t == u8::MAX { 0 } else { t };
+        let reg = unset(subtree.map_or(0, |s| self.regs.timeout_for(session, s)));
+        let sess = unset(self.sessions.get(&session).map_or(0, |s| s.timeout));
         match (reg, sess) {
             (r, _) if r > 0 => Duration::from_secs(u64::from(r)),
             (_, s) if s > 0 => Duration::from_secs(u64::from(s)),
