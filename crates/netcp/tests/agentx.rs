@@ -251,3 +251,268 @@ fn net_snmp_subagent_through_our_master() {
     );
     assert!(text(&out).contains("Load-1"), "{}", text(&out));
 }
+
+/// A raw AgentX client over the Unix socket, built on the `agentx` codec.
+mod raw {
+    use agentx::pdu::{frame_len, Open, Register, Response};
+    use agentx::{Pdu, PduBody};
+    use snmp::Oid;
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    use std::path::Path;
+    use std::time::Duration;
+
+    pub struct Client {
+        pub s: UnixStream,
+        buf: Vec<u8>,
+        packet: u32,
+    }
+
+    impl Client {
+        pub fn connect(path: &Path) -> Client {
+            let s = UnixStream::connect(path).expect("connect to the master");
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            Client {
+                s,
+                buf: Vec::new(),
+                packet: 0,
+            }
+        }
+
+        pub fn send_raw(&mut self, bytes: &[u8]) {
+            self.s.write_all(bytes).unwrap();
+        }
+
+        pub fn send(&mut self, session: u32, body: PduBody) -> u32 {
+            self.packet += 1;
+            let p = Pdu::new(session, 1, self.packet, body);
+            self.send_raw(&p.encode());
+            self.packet
+        }
+
+        pub fn read(&mut self) -> Option<Pdu> {
+            loop {
+                if let Ok(Some(n)) = frame_len(&self.buf) {
+                    if self.buf.len() >= n {
+                        let frame: Vec<u8> = self.buf.drain(..n).collect();
+                        return Some(Pdu::decode(&frame).expect("a PDU from the master"));
+                    }
+                }
+                let mut chunk = [0u8; 4096];
+                match self.s.read(&mut chunk) {
+                    Ok(0) | Err(_) => return None,
+                    Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+        }
+
+        /// Sends a request and returns the master's Response to it.
+        pub fn ask(&mut self, session: u32, body: PduBody) -> (Pdu, Response) {
+            let id = self.send(session, body);
+            let p = self.read().expect("a response");
+            assert_eq!(p.packet_id, id, "{p:?}");
+            match p.body.clone() {
+                PduBody::Response(r) => (p, r),
+                other => panic!("not a response: {other:?}"),
+            }
+        }
+
+        pub fn open(&mut self, timeout: u8, descr: &str) -> u32 {
+            let (p, r) = self.ask(
+                0,
+                PduBody::Open(Open {
+                    timeout,
+                    id: Oid::new(&[1, 3, 6, 1, 4, 1, 99999, 42]),
+                    descr: descr.as_bytes().to_vec(),
+                }),
+            );
+            assert!(r.error.is_ok(), "{r:?}");
+            p.session_id
+        }
+
+        pub fn register(&mut self, session: u32, subtree: &str, priority: u8) -> Response {
+            self.ask(
+                session,
+                PduBody::Register(Register {
+                    priority,
+                    ..Register::subtree(subtree.parse().unwrap())
+                }),
+            )
+            .1
+        }
+    }
+
+    /// Answers every Get/GetNext of the master with `value` at the requested OID until the
+    /// connection closes (or never answers, when `silent`).
+    pub fn serve(mut c: Client, value: &'static str, silent: bool) -> std::thread::JoinHandle<()> {
+        c.s.set_read_timeout(None).unwrap();
+        std::thread::spawn(move || {
+            while let Some(p) = c.read() {
+                let vbs = match &p.body {
+                    PduBody::Get(g) => g
+                        .ranges
+                        .iter()
+                        .map(|r| snmp::VarBind::new(r.start.clone(), snmp::Value::string(value)))
+                        .collect(),
+                    _ => continue,
+                };
+                if silent {
+                    continue;
+                }
+                let r = Pdu::new(
+                    p.session_id,
+                    p.transaction_id,
+                    p.packet_id,
+                    PduBody::Response(Response::ok(vbs)),
+                );
+                if c.s.write_all(&r.encode()).is_err() {
+                    return;
+                }
+            }
+        })
+    }
+}
+
+#[test]
+fn agentx_conformance() {
+    use agentx::pdu::{IndexAllocate, Register};
+    use agentx::{CloseReason, PduBody, ResponseError};
+    use snmp::{Value, VarBind};
+
+    let dir = TempDir::new("agentx-conformance");
+    let socket = socket_path(&dir);
+    let (netcp, at) = start_master("agentx-conf", &socket);
+    let mut a = raw::Client::connect(&socket);
+    let sa = a.open(0, "client a");
+
+    // A session ID that was never opened: notOpen.
+    let (_, r) = a.ask(sa + 100, PduBody::Ping { context: None });
+    assert_eq!(r.error, ResponseError::NotOpen);
+    let (_, r) = a.ask(sa, PduBody::Ping { context: None });
+    assert!(r.error.is_ok());
+
+    // A malformed body: parseError with the request's IDs; the session lives on.
+    let mut bad = agentx::Pdu::new(sa, 9, 77, PduBody::Ping { context: None }).encode();
+    bad[2] |= 0x08; // NON_DEFAULT_CONTEXT without a context
+    a.send_raw(&bad);
+    let p = a.read().unwrap();
+    assert_eq!((p.session_id, p.packet_id), (sa, 77));
+    assert!(
+        matches!(&p.body, PduBody::Response(r) if r.error == ResponseError::ParseError),
+        "{p:?}"
+    );
+
+    // Registrations: duplicates at the same priority refused, a better priority wins, a
+    // subtree the master serves itself refused.
+    assert!(a.register(sa, "1.3.6.1.4.1.99999.7", 127).error.is_ok());
+    assert_eq!(
+        a.register(sa, "1.3.6.1.4.1.99999.7", 127).error,
+        ResponseError::DuplicateRegistration
+    );
+    assert_eq!(
+        a.register(sa, "1.3.6.1.2.1.1", 127).error,
+        ResponseError::DuplicateRegistration
+    );
+    let mut b = raw::Client::connect(&socket);
+    let sb = b.open(0, "client b");
+    assert!(b.register(sb, "1.3.6.1.4.1.99999.7", 100).error.is_ok());
+    // A range: 1.3.6.1.4.1.99999.8.[1-3].
+    let (_, r) = b.ask(
+        sb,
+        PduBody::Register(Register {
+            range_subid: 9,
+            upper_bound: 3,
+            ..Register::subtree("1.3.6.1.4.1.99999.8.1".parse().unwrap())
+        }),
+    );
+    assert!(r.error.is_ok(), "{r:?}");
+    // Unregister must match a registration exactly.
+    let (_, r) = b.ask(
+        sb,
+        PduBody::Unregister(Register::subtree("1.3.6.1.4.1.99999.9".parse().unwrap())),
+    );
+    assert_eq!(r.error, ResponseError::UnknownRegistration);
+    // Index allocation.
+    let idx = VarBind::new(
+        "1.3.6.1.4.1.99999.7.1.1".parse().unwrap(),
+        Value::Integer(5),
+    );
+    let alloc = |c: &mut raw::Client, s: u32| {
+        c.ask(
+            s,
+            PduBody::IndexAllocate(IndexAllocate {
+                context: None,
+                new_index: false,
+                any_index: false,
+                varbinds: vec![idx.clone()],
+            }),
+        )
+        .1
+    };
+    assert!(alloc(&mut a, sa).error.is_ok());
+    assert_eq!(
+        alloc(&mut b, sb).error,
+        ResponseError::IndexAlreadyAllocated
+    );
+
+    // SNMP requests go to the better registration; a silent session fails only its request.
+    let mut c = raw::Client::connect(&socket);
+    let sc = c.open(1, "silent");
+    assert!(c.register(sc, "1.3.6.1.4.1.99999.9", 127).error.is_ok());
+    let show = netcp.netcu_ok(&["show", "snmp", "/subagents"]);
+    assert!(
+        show.contains("client b") && show.contains("silent"),
+        "{show}"
+    );
+    let _a = raw::serve(a, "from a", false);
+    let _b = raw::serve(b, "from b", false);
+    let _c = raw::serve(c, "never", true);
+    let out = tool(
+        "snmpget",
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-On",
+            &at,
+            "1.3.6.1.4.1.99999.7.1.0",
+            "1.3.6.1.4.1.99999.8.3.0",
+        ],
+    );
+    let t = text(&out);
+    assert_eq!(t.matches("from b").count(), 2, "{t}");
+    let started = Instant::now();
+    let out = tool(
+        "snmpget",
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-On",
+            "-t",
+            "4",
+            "-r",
+            "0",
+            &at,
+            "1.3.6.1.4.1.99999.9.1.0",
+        ],
+    );
+    let t = text(&out);
+    assert!(
+        t.contains("genError") || t.contains("General failure"),
+        "{t}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Close ends the session; later PDUs on it are notOpen.
+    let mut d = raw::Client::connect(&socket);
+    let sd = d.open(0, "closer");
+    let (_, r) = d.ask(sd, PduBody::Close(CloseReason::Shutdown));
+    assert!(r.error.is_ok());
+    let (_, r) = d.ask(sd, PduBody::Ping { context: None });
+    assert_eq!(r.error, ResponseError::NotOpen);
+}
