@@ -20,6 +20,7 @@ pub mod notify;
 pub mod oid;
 pub mod pdu;
 pub mod registry;
+pub mod smux;
 pub mod v3;
 pub mod value;
 

@@ -33,7 +33,7 @@ pub struct AgentxHost {
     next_conn: AtomicU64,
     next_transaction: AtomicU32,
     /// The subtrees registered in the agent for sessions: subtree → (session, registration).
-    installed: Mutex<BTreeMap<Oid, (u32, RegistrationId)>>,
+    pub(super) installed: Mutex<BTreeMap<Oid, (u32, RegistrationId)>>,
     /// The listener tasks (aborted when `[agentx]` changes).
     listeners: Mutex<Vec<tokio::task::AbortHandle>>,
 }
@@ -197,25 +197,36 @@ fn reply_of(kind: &RemoteOpKind, r: Response) -> RemoteReply {
 /// Makes the agent's registry serve what the master's registrations say (after every change,
 /// and after RELOAD rebuilt the agent).
 pub fn sync_registry(rt: &Runtime) {
-    let host = &rt.snmp;
-    let effective = host.agentx.master().effective();
-    let mut installed = lock(&host.agentx.installed);
-    host.with_agent(|agent, _| {
+    let effective = rt.snmp.agentx.master().effective();
+    sync_installed(rt, &rt.snmp.agentx.installed, &effective, 0);
+}
+
+/// Registers in the agent the subtrees of `effective` (subtree, delegate number - `base`) and
+/// removes those `installed` has that it no longer lists.
+pub fn sync_installed(
+    rt: &Runtime,
+    installed: &Mutex<BTreeMap<Oid, (u32, RegistrationId)>>,
+    effective: &[(Oid, u32)],
+    base: u64,
+) {
+    let mut installed = lock(installed);
+    rt.snmp.with_agent(|agent, _| {
         let wanted: HashMap<&Oid, u32> = effective.iter().map(|(o, s)| (o, *s)).collect();
-        installed.retain(|oid, (session, id)| {
-            if wanted.get(oid) == Some(session) {
+        installed.retain(|oid, (owner, id)| {
+            if wanted.get(oid) == Some(owner) {
                 true
             } else {
                 agent.unregister_remote(*id);
                 false
             }
         });
-        for (oid, session) in &effective {
+        for (oid, owner) in effective {
             if installed.contains_key(oid) {
                 continue;
             }
-            if let Ok(id) = agent.register_remote(oid.clone(), DelegateId(u64::from(*session))) {
-                installed.insert(oid.clone(), (*session, id));
+            let delegate = DelegateId(base + u64::from(*owner));
+            if let Ok(id) = agent.register_remote(oid.clone(), delegate) {
+                installed.insert(oid.clone(), (*owner, id));
             }
         }
     });
@@ -224,13 +235,16 @@ pub fn sync_registry(rt: &Runtime) {
 /// After RELOAD: the new agent has none of the sessions' subtrees yet.
 pub fn reinstall(rt: &Runtime) {
     lock(&rt.snmp.agentx.installed).clear();
+    lock(&rt.snmp.smux.installed).clear();
     reserve_local(rt);
     sync_registry(rt);
+    super::smux::sync_registry(rt);
 }
 
 /// Tells the master which subtrees the agent serves itself.
 pub fn reserve_local(rt: &Runtime) {
-    let installed: Vec<Oid> = lock(&rt.snmp.agentx.installed).keys().cloned().collect();
+    let mut installed: Vec<Oid> = lock(&rt.snmp.agentx.installed).keys().cloned().collect();
+    installed.extend(lock(&rt.snmp.smux.installed).keys().cloned());
     let local: Vec<Oid> = rt.snmp.with_agent(|a, _| {
         a.registry()
             .subtrees()

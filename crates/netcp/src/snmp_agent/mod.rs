@@ -27,6 +27,7 @@ use crate::runtime::Runtime;
 
 pub mod agentx;
 mod remote;
+pub mod smux;
 pub use remote::{answer, SnmpAnswer};
 
 /// What the notifier task does: send a notification, or set the clock (hrSystemDate).
@@ -66,6 +67,8 @@ pub struct SnmpHost {
     links: Mutex<Vec<(u32, bool)>>,
     /// The AgentX master.
     pub agentx: agentx::AgentxHost,
+    /// SMUX peers.
+    pub smux: smux::SmuxHost,
     /// The runtime, once [`start_notifier`] ran (RELOAD restarts the subagent listeners).
     runtime: std::sync::OnceLock<std::sync::Weak<Runtime>>,
 }
@@ -243,6 +246,7 @@ impl SnmpHost {
                 control::config::snmp::parse_duration(&cfg.agentx.timeout)
                     .unwrap_or(Duration::from_secs(5)),
             ),
+            smux: smux::SmuxHost::new(&cfg.smux),
             runtime: std::sync::OnceLock::new(),
         };
         host.notify(StandardTrap::ColdStart, Vec::new(), "start".into());
@@ -262,6 +266,9 @@ impl SnmpHost {
             agentx::reinstall(&rt);
             if old.agentx != cfg.agentx {
                 agentx::start(&rt, &cfg.agentx);
+            }
+            if old.smux != cfg.smux {
+                smux::start(&rt, &cfg.smux);
             }
         }
         self.notify(StandardTrap::WarmStart, Vec::new(), "reload".into());
@@ -467,14 +474,17 @@ impl SnmpHost {
         let sessions = self.agentx.master().sessions().count();
         let _ = writeln!(
             out,
-            "\nSubagents: {sessions} AgentX session(s) (SHOW SNMP /SUBAGENTS)"
+            "\nSubagents: {sessions} AgentX session(s), {} SMUX peer(s) (SHOW SNMP /SUBAGENTS)",
+            self.smux.peer_count()
         );
         out
     }
 
     /// SHOW SNMP /SUBAGENTS: AgentX sessions with their registrations.
     pub fn show_subagents(&self) -> String {
-        agentx::show(&self.agentx, self.uptime())
+        let mut out = agentx::show(&self.agentx, self.uptime());
+        out.push_str(&smux::show(&self.smux, self.uptime()));
+        out
     }
 }
 
@@ -495,8 +505,9 @@ pub fn start_notifier(rt: &Arc<Runtime>) {
     };
     let _ = rt.snmp.runtime.set(Arc::downgrade(rt));
     // The subagent listeners start with the notifier: both need the runtime.
-    let subagents = lock(&rt.snmp.config).agentx.clone();
-    agentx::start(rt, &subagents);
+    let cfg = lock(&rt.snmp.config).clone();
+    agentx::start(rt, &cfg.agentx);
+    smux::start(rt, &cfg.smux);
     let rt = rt.clone();
     tokio::spawn(async move {
         while let Some(q) = rx.recv().await {

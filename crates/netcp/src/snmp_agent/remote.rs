@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use snmp::delegate::{Outcome, Pending, RemoteOp, RemoteReply};
 
+use super::smux::SMUX_BASE;
 use crate::runtime::Runtime;
 
 /// The answer to a datagram: now, or later (after subagents answered).
@@ -28,9 +29,13 @@ pub fn answer(rt: &Arc<Runtime>, request: &[u8], peer: SocketAddr) -> SnmpAnswer
     }
 }
 
-/// Performs one operation for its delegate (an AgentX session).
+/// Performs one operation for its delegate (an AgentX session or a SMUX peer).
 async fn perform(rt: Arc<Runtime>, transaction: u32, op: RemoteOp) -> RemoteReply {
-    rt.snmp.agentx.perform(transaction, &op).await
+    if op.delegate.0 >= SMUX_BASE {
+        rt.snmp.smux.perform(&op).await
+    } else {
+        rt.snmp.agentx.perform(transaction, &op).await
+    }
 }
 
 /// Runs rounds until the request is answered.
