@@ -411,7 +411,8 @@ impl PduBody {
         }
     }
 
-    fn context(&self) -> Option<&[u8]> {
+    /// The non-default context this PDU carries, if any (None also for types without one).
+    pub fn context(&self) -> Option<&[u8]> {
         let c = match self {
             PduBody::Register(r) | PduBody::Unregister(r) => &r.context,
             PduBody::Get(g) | PduBody::GetNext(g) => &g.context,
@@ -483,6 +484,16 @@ impl Pdu {
             req.session_id,
             req.transaction_id,
             req.packet_id,
+            PduBody::Response(response),
+        )
+    }
+
+    /// A Response to this PDU (same session, transaction and packet IDs).
+    pub fn reply(&self, response: Response) -> Pdu {
+        Pdu::new(
+            self.session_id,
+            self.transaction_id,
+            self.packet_id,
             PduBody::Response(response),
         )
     }
