@@ -1,17 +1,22 @@
 //! GETs per second through an AgentX subagent: netcp's master against net-snmp's `snmpd`
-//! master, with the same subagent behind each (net-snmp's `snmpd -X` serving UCD-SNMP-MIB's
-//! load averages), in one run on the same machine.
+//! master, in one run on the same machine.
 //!
 //! `cargo bench -p netcp --bench agentx` (`-- --seconds S` sets the length of each measurement,
 //! default 2). netcp (this package's release binary) and `snmpd` each run from their own
-//! configuration in a temporary directory on free loopback ports, each with its own
-//! `snmpd -X` subagent on its own socket. A windowed load generator (16 requests outstanding
-//! over UDP, matched by request ID) asks laNames.1 (1.3.6.1.4.1.2021.10.1.2.1, served by the
-//! subagent), alternating ours and peer over 3 rounds; the line gives the medians:
+//! configuration in a temporary directory on free loopback ports. A windowed load generator
+//! (16 requests outstanding over UDP, matched by request ID) asks laNames.1
+//! (1.3.6.1.4.1.2021.10.1.2.1, served by a subagent), alternating ours and peer over 3
+//! rounds; the lines give the medians:
 //!
 //! ```text
 //! bench: agentx-get ours=<n>req/s peer=<n>req/s ratio=<x.xx>
+//! bench: agentx-get-snmpd-subagent ours=<n>req/s peer=<n>req/s ratio=<x.xx>
 //! ```
+//!
+//! `agentx-get`: ours is netcp with a minimal subagent built on the `agentx` crate (this
+//! binary re-executed, serving laNames.1), the peer is `snmpd` with `master agentx` and
+//! `snmpd -X` (UCD load averages) behind it. `agentx-get-snmpd-subagent`: the same `snmpd -X`
+//! subagent behind both masters.
 
 use snmp::pdu::{AnyPdu, Message, Pdu, PduType, Version};
 use snmp::{Oid, Value, VarBind};
@@ -20,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+const CHILD_ENV: &str = "MAYNARD_AGENTX_BENCH_SUBAGENT";
 const WINDOW: usize = 16;
 const ROUNDS: usize = 3;
 const LA_NAMES_1: &[u32] = &[1, 3, 6, 1, 4, 1, 2021, 10, 1, 2, 1];
@@ -230,7 +236,48 @@ fn median(v: &mut [f64]) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
+/// laNames.1 and nothing else, for the minimal subagent.
+struct LoadName;
+
+impl snmp::Handler for LoadName {
+    fn get(&mut self, oid: &Oid, _cx: &snmp::registry::Ctx) -> Value {
+        if oid.arcs() == LA_NAMES_1 {
+            Value::string("Load-1")
+        } else {
+            Value::NoSuchObject
+        }
+    }
+
+    fn next(&mut self, after: &Oid, _cx: &snmp::registry::Ctx) -> Option<VarBind> {
+        let o = Oid::new(LA_NAMES_1);
+        (*after < o).then(|| VarBind::new(o, Value::string("Load-1")))
+    }
+}
+
+/// The minimal subagent (this binary re-executed): the `agentx` crate's runtime.
+fn serve_subagent(socket: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| die(&format!("tokio: {e}")));
+    let mut sub = agentx::Subagent::builder("Maynard bench subagent")
+        .socket(socket)
+        .register(Oid::new(&LA_NAMES_1[..8]), LoadName)
+        .build();
+    rt.block_on(async {
+        let _ = sub.run().await;
+    });
+}
+
+fn minimal_subagent(socket: &Path) -> Guard {
+    spawn(Command::new(std::env::current_exe().expect("current executable")).env(CHILD_ENV, socket))
+}
+
 fn main() {
+    if let Some(socket) = std::env::var_os(CHILD_ENV) {
+        serve_subagent(&socket.to_string_lossy());
+        return;
+    }
     let mut seconds = 2.0f64;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -259,21 +306,32 @@ fn main() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ours_sub = subagent(&snmpd, &ours_dir, &ours_sock);
     let _peer_sub = subagent(&snmpd, &peer_dir, &peer_sock);
-    if !wait_ready(ours_port) || !wait_ready(peer_port) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        die("a master did not answer through its subagent");
+    let measure = |what: &str| {
+        if !wait_ready(ours_port) || !wait_ready(peer_port) {
+            let _ = std::fs::remove_dir_all(&tmp);
+            die(&format!(
+                "{what}: a master did not answer through its subagent"
+            ));
+        }
+        let (mut o, mut p) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            o.push(load(ours_port, dur));
+            p.push(load(peer_port, dur));
+        }
+        let (o, p) = (median(&mut o), median(&mut p));
+        println!(
+            "bench: {what} ours={o:.0}req/s peer={p:.0}req/s ratio={:.2}",
+            o / p.max(1.0)
+        );
+    };
+    {
+        let _ours_sub = minimal_subagent(&ours_sock);
+        measure("agentx-get");
     }
-    let (mut o, mut p) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        o.push(load(ours_port, dur));
-        p.push(load(peer_port, dur));
-    }
-    let (o, p) = (median(&mut o), median(&mut p));
-    println!(
-        "bench: agentx-get ours={o:.0}req/s peer={p:.0}req/s ratio={:.2}",
-        o / p.max(1.0)
-    );
+    // The minimal subagent gone, snmpd -X behind ours as well.
+    std::thread::sleep(Duration::from_millis(300));
+    let _ours_sub = subagent(&snmpd, &ours_dir, &ours_sock);
+    measure("agentx-get-snmpd-subagent");
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -304,8 +304,18 @@ where
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
     lock(&host.conns).insert(conn, tx);
     let writer = tokio::spawn(async move {
+        // Everything queued goes out in one write: one system call for many PDUs.
+        let mut out = Vec::new();
         while let Some(b) = rx.recv().await {
-            if wr.write_all(&b).await.is_err() {
+            out.clear();
+            out.extend_from_slice(&b);
+            while out.len() < 65536 {
+                match rx.try_recv() {
+                    Ok(more) => out.extend_from_slice(&more),
+                    Err(_) => break,
+                }
+            }
+            if wr.write_all(&out).await.is_err() {
                 break;
             }
         }

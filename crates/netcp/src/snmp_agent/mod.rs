@@ -363,22 +363,16 @@ impl SnmpHost {
     /// After a committed Set of the system group: records sysContact, sysName and sysLocation
     /// that differ from `snmp.toml` in `snmp-state.toml`.
     fn persist_system(&self, system: &Mutex<snmp::agent::SystemState>) {
-        let (contact, name, location, generation) = {
+        let (contact, name, location) = {
             let s = lock(system);
-            (
-                s.contact.clone(),
-                s.name.clone(),
-                s.location.clone(),
-                s.generation,
-            )
-        };
-        {
+            // Nothing set since the last look (every request but a Set): no copies.
             let mut seen = lock(&self.generation);
-            if *seen == generation {
+            if *seen == s.generation {
                 return;
             }
-            *seen = generation;
-        }
+            *seen = s.generation;
+            (s.contact.clone(), s.name.clone(), s.location.clone())
+        };
         let cfg = lock(&self.config).system.clone();
         let over = |value: String, configured: Option<String>, effective: Option<&str>| {
             (Some(value.as_str()) != effective).then_some(SnmpOverride { value, configured })

@@ -42,19 +42,25 @@ async fn perform(rt: Arc<Runtime>, transaction: u32, op: RemoteOp) -> RemoteRepl
 async fn drive(rt: Arc<Runtime>, mut p: Pending) -> Option<Vec<u8>> {
     let transaction = rt.snmp.agentx.transaction();
     loop {
-        let tasks: Vec<_> = p
-            .ops
-            .iter()
-            .cloned()
-            .map(|op| tokio::spawn(perform(rt.clone(), transaction, op)))
-            .collect();
-        let mut replies = Vec::with_capacity(tasks.len());
-        for t in tasks {
-            replies.push(t.await.unwrap_or(RemoteReply::Failed {
-                status: snmp::ErrorStatus::GenErr,
-                index: 0,
-            }));
-        }
+        let replies = if let [op] = &p.ops[..] {
+            // One operation (the usual case): no task of its own.
+            vec![perform(rt.clone(), transaction, op.clone()).await]
+        } else {
+            let tasks: Vec<_> = p
+                .ops
+                .iter()
+                .cloned()
+                .map(|op| tokio::spawn(perform(rt.clone(), transaction, op)))
+                .collect();
+            let mut replies = Vec::with_capacity(tasks.len());
+            for t in tasks {
+                replies.push(t.await.unwrap_or(RemoteReply::Failed {
+                    status: snmp::ErrorStatus::GenErr,
+                    index: 0,
+                }));
+            }
+            replies
+        };
         let (outcome, notices) = rt.snmp.with_agent(|agent, now| {
             let o = agent.resume(p, replies, now);
             (o, agent.drain_notices())
