@@ -76,10 +76,15 @@ impl Peer {
     }
 
     fn register(&mut self, subtree: &str) -> i64 {
+        self.register_as(subtree, 2)
+    }
+
+    /// Registers read-only (1) or read-write (2).
+    fn register_as(&mut self, subtree: &str, operation: i64) -> i64 {
         self.send(&SmuxPdu::RReq {
             subtree: oid(subtree),
             priority: -1,
-            operation: 2,
+            operation,
         });
         match self.read() {
             Some(SmuxPdu::RRsp(p)) => p,
@@ -187,7 +192,9 @@ fn smux_peer_through_our_agent() {
 
     let mut p = Peer::connect(smux_port, PEER_ID, "secret");
     assert_eq!(p.register(SUBTREE), 0);
+    assert_eq!(p.register_as("1.3.6.1.4.1.99999.22", 1), 0);
     let mib = Arc::new(Mutex::new(BTreeMap::from([
+        (oid("1.3.6.1.4.1.99999.22.1.0"), Value::Integer(22)),
         (oid("1.3.6.1.4.1.99999.20.1.0"), Value::Integer(1)),
         (oid("1.3.6.1.4.1.99999.20.2.0"), Value::string("smux peer")),
         (oid("1.3.6.1.4.1.99999.20.3.0"), Value::Integer(3)),
@@ -215,6 +222,22 @@ fn smux_peer_through_our_agent() {
     let t = text(&out);
     assert!(out.status.success(), "{t}");
     assert_eq!(t.lines().count(), 3, "{t}");
+    // A read-only registration takes no Set: the peer is not even asked.
+    let out = tool(
+        "snmpset",
+        &[
+            "-v2c",
+            "-c",
+            "private",
+            "-On",
+            &at,
+            "1.3.6.1.4.1.99999.22.1.0",
+            "i",
+            "5",
+        ],
+    );
+    assert!(text(&out).contains("notWritable"), "{}", text(&out));
+    assert!(log.lock().unwrap().is_empty());
     assert!(t.contains("smux peer"), "{t}");
     let out = tool(
         "snmpbulkwalk",

@@ -185,6 +185,21 @@ impl SmuxHost {
                 }
             }
             RemoteOpKind::TestSet(vbs) => {
+                // A subtree registered read-only takes no Set (RFC 1227 3.1.2).
+                let read_only = vbs.iter().position(|vb| {
+                    lock(&self.registry)
+                        .all()
+                        .iter()
+                        .filter(|r| r.peer == peer && vb.oid.starts_with(&r.subtree))
+                        .max_by_key(|r| r.subtree.len())
+                        .is_some_and(|r| !r.read_write)
+                });
+                if let Some(i) = read_only {
+                    return RemoteReply::Failed {
+                        status: ErrorStatus::NotWritable,
+                        index: u32::try_from(i + 1).unwrap_or(1),
+                    };
+                }
                 let Some(r) = self.call(peer, PduType::Set, vbs.clone()).await else {
                     return gen_err();
                 };
