@@ -25,6 +25,11 @@ fn text(out: &std::process::Output) -> String {
 
 /// netcp serving SNMP on a free port with the AgentX master on `socket`.
 pub fn start_master(tag: &str, socket: &Path) -> (Netcp, String) {
+    start_master_with(tag, socket, "")
+}
+
+/// As [`start_master`], with more `snmp.toml` text (e.g. a `[[target]]`).
+pub fn start_master_with(tag: &str, socket: &Path, extra: &str) -> (Netcp, String) {
     let port = free_port();
     let servers = format!(
         "[netcp]\nlog_stderr = false\nlog_file = \"netcp.log\"\nhost_services = \"\"\n\n\
@@ -37,7 +42,7 @@ pub fn start_master(tag: &str, socket: &Path) -> (Netcp, String) {
         format!(
             "[[community]]\nname = \"public\"\nsources = [\"127.0.0.0/8\"]\n\n\
              [[community]]\nname = \"private\"\naccess = \"read-write\"\nsources = [\"127.0.0.1\"]\n\n\
-             [agentx]\nenable = true\nsocket = \"{}\"\ntimeout = \"1s\"\n",
+             {extra}\n[agentx]\nenable = true\nsocket = \"{}\"\ntimeout = \"1s\"\n",
             socket.display()
         ),
     )
@@ -250,6 +255,87 @@ fn net_snmp_subagent_through_our_master() {
         &["-v2c", "-c", "public", "-On", &at, LOAD_1_NAME],
     );
     assert!(text(&out).contains("Load-1"), "{}", text(&out));
+}
+
+#[allow(dead_code)]
+#[path = "../../agentx/examples/subagent.rs"]
+mod example;
+
+/// The `agentx` crate's example subagent (scalars, a table, a notification, agent
+/// capabilities) through our master.
+#[test]
+fn agentx_crate_subagent_through_our_master() {
+    let dir = TempDir::new("agentx-crate");
+    let socket = socket_path(&dir);
+    let trap_port = free_port();
+    let (netcp, at) = start_master_with(
+        "agentx-crate",
+        &socket,
+        &format!("[[target]]\naddress = \"127.0.0.1:{trap_port}\"\n"),
+    );
+    let path = socket.to_string_lossy().into_owned();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let mut ex = example::example(&path);
+            let _ = ex.sub.run().await;
+        });
+    });
+    wait_for("the example's registrations", || {
+        netcp
+            .netcu_ok(&["show", "snmp", "/subagents"])
+            .contains("1.3.6.1.4.1.99999.2.2")
+    });
+    let out = tool(
+        "snmpwalk",
+        &["-v2c", "-c", "public", "-On", &at, "1.3.6.1.4.1.99999.2"],
+    );
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains("Maynard AgentX example subagent") && t.contains("se0"),
+        "{t}"
+    );
+    // AddAgentCaps: a sysORTable row.
+    let out = tool(
+        "snmpwalk",
+        &["-v2c", "-c", "public", "-On", &at, "1.3.6.1.2.1.1.9"],
+    );
+    assert!(
+        text(&out).contains("Maynard AgentX example: all objects"),
+        "{}",
+        text(&out)
+    );
+    // Set: accepted, refused by the subagent's check, and the notification it sends.
+    let level = "1.3.6.1.4.1.99999.2.1.3.0";
+    let out = tool(
+        "snmpset",
+        &["-v2c", "-c", "private", "-On", &at, level, "i", "42"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = tool("snmpget", &["-v2c", "-c", "public", "-On", &at, level]);
+    assert!(text(&out).contains("INTEGER: 42"), "{}", text(&out));
+    netcp.wait_log("netcp.log", "notification=1.3.6.1.4.1.99999.2.0.1");
+    let out = tool(
+        "snmpset",
+        &["-v2c", "-c", "private", "-On", &at, level, "i", "200"],
+    );
+    assert!(text(&out).contains("wrongValue"), "{}", text(&out));
+    let out = tool("snmpget", &["-v2c", "-c", "public", "-On", &at, level]);
+    assert!(text(&out).contains("INTEGER: 42"), "{}", text(&out));
+    let out = tool(
+        "snmpbulkwalk",
+        &["-v2c", "-c", "public", "-On", &at, "1.3.6.1"],
+    );
+    let t = text(&out);
+    assert!(out.status.success() && !t.contains("not increasing"), "{t}");
+    assert!(
+        t.contains(".1.3.6.1.4.1.99999.2.2.1.3.2 = Counter64"),
+        "table column 3 row 2"
+    );
 }
 
 /// A raw AgentX client over the Unix socket, built on the `agentx` codec.
