@@ -320,3 +320,18 @@ mod tests {
         assert!(r.effective().is_empty());
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Arbitrary bytes never panic the framing or the decoder.
+        #[test]
+        fn arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = frame_len(&bytes);
+            let _ = SmuxPdu::decode(&bytes);
+        }
+    }
+}

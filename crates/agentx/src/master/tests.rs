@@ -234,3 +234,24 @@ fn requests_and_timeouts() {
     );
     assert!(m.request(999, 1, PduBody::CommitSet, None).is_none());
 }
+
+proptest::proptest! {
+    /// Whatever arrives on a connection, the master answers or closes; it never panics.
+    #[test]
+    fn arbitrary_frames_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+        let mut m = Master::new(Duration::from_secs(5));
+        let a = open(&mut m, 1);
+        let _ = m.receive(1, &bytes, Duration::ZERO);
+        // The same bytes behind a valid header for the open session.
+        let mut framed = Pdu::new(a, 1, 1, PduBody::Ping { context: None }).encode();
+        let pad = (4 - bytes.len() % 4) % 4;
+        let len = u32::try_from(bytes.len() + pad).unwrap();
+        framed[16..20].copy_from_slice(&len.to_be_bytes());
+        framed.extend_from_slice(&bytes);
+        framed.extend(std::iter::repeat_n(0u8, pad));
+        for t in 1..=18u8 {
+            framed[1] = t;
+            let _ = m.receive(1, &framed, Duration::ZERO);
+        }
+    }
+}
