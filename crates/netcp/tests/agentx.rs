@@ -30,6 +30,11 @@ pub fn start_master(tag: &str, socket: &Path) -> (Netcp, String) {
 
 /// As [`start_master`], with more `snmp.toml` text (e.g. a `[[target]]`).
 pub fn start_master_with(tag: &str, socket: &Path, extra: &str) -> (Netcp, String) {
+    start_master_full(tag, socket, extra, "")
+}
+
+/// As [`start_master_with`], with more `[agentx]` keys (e.g. `tcp`).
+pub fn start_master_full(tag: &str, socket: &Path, extra: &str, agentx: &str) -> (Netcp, String) {
     let port = free_port();
     let servers = format!(
         "[netcp]\nlog_stderr = false\nlog_file = \"netcp.log\"\nhost_services = \"\"\n\n\
@@ -42,7 +47,7 @@ pub fn start_master_with(tag: &str, socket: &Path, extra: &str) -> (Netcp, Strin
         format!(
             "[[community]]\nname = \"public\"\nsources = [\"127.0.0.0/8\"]\n\n\
              [[community]]\nname = \"private\"\naccess = \"read-write\"\nsources = [\"127.0.0.1\"]\n\n\
-             {extra}\n[agentx]\nenable = true\nsocket = \"{}\"\ntimeout = \"1s\"\n",
+             {extra}\n[agentx]\nenable = true\nsocket = \"{}\"\ntimeout = \"1s\"\n{agentx}",
             socket.display()
         ),
     )
@@ -467,7 +472,41 @@ fn agentx_conformance() {
 
     let dir = TempDir::new("agentx-conformance");
     let socket = socket_path(&dir);
-    let (netcp, at) = start_master("agentx-conf", &socket);
+    let tcp_port = free_port();
+    let (netcp, at) = start_master_full(
+        "agentx-conf",
+        &socket,
+        "",
+        &format!("tcp = \"127.0.0.1:{tcp_port}\"\n"),
+    );
+    // TCP as well as the Unix socket: Open and Ping.
+    {
+        use std::io::{Read, Write};
+        let mut t = std::net::TcpStream::connect(("127.0.0.1", tcp_port)).expect("AgentX over TCP");
+        t.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let open = agentx::Pdu::new(
+            0,
+            0,
+            1,
+            PduBody::Open(agentx::pdu::Open {
+                timeout: 0,
+                id: "1.3.6.1.4.1.99999.43".parse().unwrap(),
+                descr: b"tcp".to_vec(),
+            }),
+        );
+        t.write_all(&open.encode()).unwrap();
+        let mut buf = vec![0u8; 20];
+        t.read_exact(&mut buf).unwrap();
+        let len = agentx::pdu::frame_len(&buf).unwrap().unwrap();
+        buf.resize(len, 0);
+        t.read_exact(&mut buf[20..]).unwrap();
+        let p = agentx::Pdu::decode(&buf).unwrap();
+        assert!(
+            matches!(&p.body, PduBody::Response(r) if r.error.is_ok()),
+            "{p:?}"
+        );
+        assert_ne!(p.session_id, 0);
+    }
     let mut a = raw::Client::connect(&socket);
     let sa = a.open(0, "client a");
 
