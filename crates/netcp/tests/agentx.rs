@@ -192,6 +192,18 @@ fn net_snmp_subagent_through_our_master() {
         "{t}"
     );
 
+    // RELOAD rebuilds the agent: the session's subtrees are served again at once.
+    netcp.netcu_ok(&["reload"]);
+    let out = tool(
+        "snmpget",
+        &["-v2c", "-c", "public", "-On", &at, LOAD_1_NAME],
+    );
+    assert!(
+        text(&out).contains("Load-1"),
+        "after RELOAD: {}",
+        text(&out)
+    );
+
     // A stopped subagent: its request fails after its session timeout (agentXTimeout 1),
     // ours answer at once.
     sub.signal(libc::SIGSTOP);
