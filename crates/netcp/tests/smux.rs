@@ -303,7 +303,8 @@ fn smux_peer_through_our_agent() {
         ],
     );
     assert!(text(&out).contains("smux peer"), "{}", text(&out));
-    assert!(started.elapsed() < Duration::from_millis(500));
+    // Answered while the silent peer's request still waits (the timeout is 1 s).
+    assert!(!slow.is_finished() && started.elapsed() < Duration::from_millis(800));
     let (took, t) = slow.join().unwrap();
     assert!(
         t.contains("genError") || t.contains("General failure"),
