@@ -654,4 +654,20 @@ fn agentx_conformance() {
     assert!(r.error.is_ok());
     let (_, r) = d.ask(sd, PduBody::Ping { context: None });
     assert_eq!(r.error, ResponseError::NotOpen);
+
+    // AgentX turned off by RELOAD: open sessions get Close (reasonShutdown).
+    let mut e = raw::Client::connect(&socket);
+    let se = e.open(0, "closed by reload");
+    std::fs::write(
+        netcp.dir.join("snmp.toml"),
+        "[[community]]\nname = \"public\"\nsources = [\"127.0.0.0/8\"]\n\n[agentx]\nenable = false\n",
+    )
+    .unwrap();
+    netcp.netcu_ok(&["reload"]);
+    let p = e.read().expect("a Close PDU");
+    assert_eq!(p.session_id, se);
+    assert!(
+        matches!(p.body, PduBody::Close(CloseReason::Shutdown)),
+        "{p:?}"
+    );
 }

@@ -405,6 +405,7 @@ pub fn start(rt: &Arc<Runtime>, cfg: &control::config::snmp::SnmpAgentx) {
     }
     reserve_local(rt);
     if !cfg.enable {
+        close_all(rt);
         return;
     }
     let mut handles = Vec::new();
@@ -458,6 +459,25 @@ pub fn start(rt: &Arc<Runtime>, cfg: &control::config::snmp::SnmpAgentx) {
         );
     }
     *lock(&host.listeners) = handles;
+}
+
+/// Closes every session (AgentX turned off by RELOAD): a Close PDU (reasonShutdown) to each;
+/// the subagents then end their connections.
+fn close_all(rt: &Runtime) {
+    let host = &rt.snmp.agentx;
+    let ids: Vec<u32> = host.master().sessions().map(|s| s.id).collect();
+    for id in ids {
+        let closed = host
+            .master()
+            .close_session(id, agentx::CloseReason::Shutdown);
+        if let Some((conn, bytes, events)) = closed {
+            if let Some(w) = lock(&host.conns).get(&conn) {
+                let _ = w.send(bytes);
+            }
+            lock(&host.waiting).retain(|(s, _), _| *s != id);
+            apply(rt, events);
+        }
+    }
 }
 
 /// `SHOW SNMP /SUBAGENTS`: sessions and their registrations.
