@@ -9,6 +9,7 @@
 //!   over a Unix or TCP socket, Open, Register, serve, Ping, reconnect with backoff.
 
 pub mod helpers;
+pub mod master;
 pub mod pdu;
 pub mod pdu_error;
 pub mod pdu_wire;

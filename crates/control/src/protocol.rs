@@ -234,6 +234,8 @@ pub enum Request {
     },
     /// SHOW SNMP: the agent's counters, communities and users (without secrets), subtrees.
     ShowSnmp,
+    /// SHOW SNMP /SUBAGENTS: AgentX sessions and SMUX peers with their registrations.
+    ShowSnmpSubagents,
     /// DUMP interface: live capture on an interface of Maynard's stack (`netcu dump se0`).
     ///
     /// The one request that streams: netcp answers with a sequence of [`Response::Frames`]

@@ -28,12 +28,14 @@ pub async fn serve(rt: Arc<Runtime>, service: Arc<ServiceShared>, socket: UdpSoc
 
 /// Answers datagrams with a built-in server, written against [`DatagramSocket`] so it serves
 /// on Maynard's own stack unchanged.
-pub async fn builtin_loop<S: DatagramSocket>(
+pub async fn builtin_loop<S: DatagramSocket + 'static>(
     rt: Arc<Runtime>,
     service: Arc<ServiceShared>,
     socket: S,
     local: SocketAddr,
 ) {
+    // Shared with the tasks that answer SNMP requests waiting for subagents.
+    let socket = Arc::new(socket);
     let mut buf = vec![0u8; 65536];
     loop {
         let (n, peer) = match socket.recv_from(&mut buf).await {
@@ -67,7 +69,23 @@ pub async fn builtin_loop<S: DatagramSocket>(
         meter.msgs_in_centi.fetch_add(weight, Relaxed);
         let info = PeerInfo { peer, local };
         let reply = if builtin == services::Builtin::Snmp {
-            rt.snmp.answer(&buf[..n], peer)
+            match crate::snmp_agent::answer(&rt, &buf[..n], peer) {
+                crate::snmp_agent::SnmpAnswer::Now(r) => r,
+                crate::snmp_agent::SnmpAnswer::Later(answer) => {
+                    // A subagent's subtree: answered when it replies; the loop goes on.
+                    let (socket, service) = (socket.clone(), service.clone());
+                    tokio::spawn(async move {
+                        if let Some(reply) = answer.await {
+                            if let Ok(m) = socket.send_to(&reply, peer).await {
+                                service.meter.bytes_out.fetch_add(m as u64, Relaxed);
+                                service.meter.msgs_out_centi.fetch_add(weight, Relaxed);
+                            }
+                        }
+                        drop(permit);
+                    });
+                    continue;
+                }
+            }
         } else {
             builtin.answer_datagram(&rt.builtin_context(), &buf[..n], &info)
         };

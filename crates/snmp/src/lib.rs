@@ -13,12 +13,14 @@
 
 pub mod agent;
 pub mod ber;
+pub mod delegate;
 pub mod host;
 pub mod mib;
 pub mod notify;
 pub mod oid;
 pub mod pdu;
 pub mod registry;
+pub mod smux;
 pub mod v3;
 pub mod value;
 

@@ -162,7 +162,7 @@ impl Pdu {
         self.error_index
     }
 
-    fn encode(&self, out: &mut Vec<u8>) {
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         ber::push_constructed(out, self.pdu_type.tag(), |o| {
             ber::push_integer(o, i64::from(self.request_id));
             ber::push_integer(o, i64::from(self.error_status));
@@ -171,7 +171,7 @@ impl Pdu {
         });
     }
 
-    fn decode_body(pdu_type: PduType, c: &[u8]) -> Result<Pdu, DecodeError> {
+    pub(crate) fn decode_body(pdu_type: PduType, c: &[u8]) -> Result<Pdu, DecodeError> {
         let mut r = Reader::new(c);
         let request_id = r.read_i32()?;
         let error_status = r.read_i32()?;
@@ -202,7 +202,7 @@ pub struct TrapV1 {
 }
 
 impl TrapV1 {
-    fn encode(&self, out: &mut Vec<u8>) {
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         ber::push_constructed(out, tag::TRAP_V1, |o| {
             let mut c = Vec::new();
             self.enterprise.encode_contents(&mut c);
@@ -219,7 +219,7 @@ impl TrapV1 {
         });
     }
 
-    fn decode_body(c: &[u8]) -> Result<TrapV1, DecodeError> {
+    pub(crate) fn decode_body(c: &[u8]) -> Result<TrapV1, DecodeError> {
         let mut r = Reader::new(c);
         let enterprise = Oid::decode_contents(r.read_expect(tag::OBJECT_IDENTIFIER)?)?;
         let agent_addr = <[u8; 4]>::try_from(r.read_expect(tag::IP_ADDRESS)?)

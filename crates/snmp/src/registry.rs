@@ -37,6 +37,10 @@ pub trait Handler: Send {
         Ok(())
     }
     fn cleanup_set(&mut self, _vb: &VarBind, _cx: &Ctx) {}
+    /// The delegate serving this subtree, for a subtree served elsewhere (AgentX, SMUX).
+    fn delegate(&self) -> Option<crate::delegate::DelegateId> {
+        None
+    }
 }
 
 /// Identifies one registration, for removal.

@@ -31,6 +31,100 @@ pub struct SnmpConfig {
     /// Notification targets (coldStart/warmStart, authenticationFailure).
     #[serde(default, rename = "target")]
     pub targets: Vec<SnmpTarget>,
+    /// The AgentX master (RFC 2741).
+    #[serde(default)]
+    pub agentx: SnmpAgentx,
+    /// SMUX peers (RFC 1227).
+    #[serde(default)]
+    pub smux: SnmpSmux,
+}
+
+/// `[agentx]`: the AgentX master's sockets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SnmpAgentx {
+    /// Whether subagents are accepted at all.
+    pub enable: bool,
+    /// The Unix socket (net-snmp's default path); empty: none.
+    pub socket: String,
+    /// The Unix socket's permissions, octal.
+    pub socket_mode: String,
+    /// A TCP address to accept subagents on as well, e.g. `127.0.0.1:705`.
+    pub tcp: Option<String>,
+    /// How long to wait for a subagent's answer when its session and registration set none.
+    pub timeout: String,
+}
+
+impl Default for SnmpAgentx {
+    fn default() -> Self {
+        SnmpAgentx {
+            enable: false,
+            socket: "/var/agentx/master".into(),
+            socket_mode: "0600".into(),
+            tcp: None,
+            timeout: "5s".into(),
+        }
+    }
+}
+
+/// `[smux]`: SMUX peers (RFC 1227) on TCP.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SnmpSmux {
+    /// Whether SMUX peers are accepted.
+    pub enable: bool,
+    /// Where to listen (RFC 1227: TCP port 199).
+    pub listen: String,
+    /// How long to wait for a peer's answer.
+    pub timeout: String,
+    /// The peers allowed (`smuxpeer` lines of snmpd.conf): identity and password.
+    #[serde(rename = "peer")]
+    pub peers: Vec<SmuxPeer>,
+}
+
+impl Default for SnmpSmux {
+    fn default() -> Self {
+        SnmpSmux {
+            enable: false,
+            listen: "127.0.0.1:199".into(),
+            timeout: "5s".into(),
+            peers: Vec::new(),
+        }
+    }
+}
+
+/// One `[[smux.peer]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmuxPeer {
+    /// The peer's identity (its OpenPDU's identity), dotted.
+    pub oid: String,
+    /// Its password (empty: none).
+    #[serde(default)]
+    pub password: String,
+}
+
+/// A duration such as `5s`, `500ms` or `2` (seconds).
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = num.parse().ok()?;
+    match unit.trim() {
+        "ms" => Some(std::time::Duration::from_millis(n)),
+        "s" => Some(std::time::Duration::from_secs(n)),
+        "m" | "min" => Some(std::time::Duration::from_secs(n.checked_mul(60)?)),
+        _ => None,
+    }
+}
+
+/// An octal permission string such as `0600`.
+pub fn parse_mode(s: &str) -> Option<u32> {
+    u32::from_str_radix(s.trim_start_matches("0o"), 8)
+        .ok()
+        .filter(|m| *m <= 0o777)
 }
 
 /// Whether a notification is sent once (trap) or until acknowledged (inform).
@@ -100,6 +194,8 @@ impl Default for SnmpConfig {
             communities: default_communities(),
             users: Vec::new(),
             targets: Vec::new(),
+            agentx: SnmpAgentx::default(),
+            smux: SnmpSmux::default(),
         }
     }
 }
@@ -357,6 +453,58 @@ pub fn parse_snmp(text: &str, file: &str) -> Result<SnmpConfig, ConfigErrors> {
             ));
         }
     }
+    let timeout_ok = |t: &str| {
+        parse_duration(t).is_some_and(|d| {
+            d >= std::time::Duration::from_millis(10) && d <= std::time::Duration::from_secs(255)
+        })
+    };
+    let x = &config.agentx;
+    if !x.socket.is_empty() && !x.socket.starts_with('/') {
+        problem(format!(
+            "agentx socket `{}`: expected an absolute path",
+            x.socket
+        ));
+    }
+    if parse_mode(&x.socket_mode).is_none() {
+        problem(format!(
+            "agentx socket_mode `{}`: expected octal permissions such as 0600",
+            x.socket_mode
+        ));
+    }
+    if let Some(t) = &x.tcp {
+        if t.parse::<std::net::SocketAddr>().is_err() {
+            problem(format!(
+                "agentx tcp `{t}`: expected a numeric address and port such as 127.0.0.1:705"
+            ));
+        }
+    }
+    if !timeout_ok(&x.timeout) {
+        problem(format!(
+            "agentx timeout `{}`: expected a duration from 10ms to 255s, such as 5s",
+            x.timeout
+        ));
+    }
+    let m = &config.smux;
+    if m.listen.parse::<std::net::SocketAddr>().is_err() {
+        problem(format!(
+            "smux listen `{}`: expected a numeric address and port such as 127.0.0.1:199",
+            m.listen
+        ));
+    }
+    if !timeout_ok(&m.timeout) {
+        problem(format!(
+            "smux timeout `{}`: expected a duration from 10ms to 255s, such as 5s",
+            m.timeout
+        ));
+    }
+    for p in &m.peers {
+        if !is_oid(&p.oid) {
+            problem(format!(
+                "smux peer `{}`: expected a dotted numeric OID",
+                p.oid
+            ));
+        }
+    }
     if config.agent.max_message_size.is_some_and(|m| m < 484) {
         errors.push(Diagnostic::whole_file(
             file,
@@ -415,6 +563,30 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.0.len(), 3, "{e}");
         assert!(e.to_string().contains("no inform"), "{e}");
+    }
+
+    #[test]
+    fn agentx_and_smux() {
+        let c = parse_snmp("", "s").unwrap();
+        assert!(!c.agentx.enable && c.agentx.socket == "/var/agentx/master");
+        let c = parse_snmp(
+            "[agentx]\nenable = true\nsocket = \"/tmp/x/master\"\ntcp = \"127.0.0.1:705\"\ntimeout = \"500ms\"\n\n\
+             [smux]\nenable = true\n[[smux.peer]]\noid = \"1.3.6.1.4.1.9\"\npassword = \"secret\"\n",
+            "s",
+        )
+        .unwrap();
+        assert_eq!(
+            parse_duration(&c.agentx.timeout),
+            Some(std::time::Duration::from_millis(500))
+        );
+        assert_eq!(c.smux.peers[0].password, "secret");
+        let e = parse_snmp(
+            "[agentx]\nsocket = \"rel\"\ntcp = \"x\"\ntimeout = \"forever\"\nsocket_mode = \"999\"\n\n\
+             [[smux.peer]]\noid = \"abc\"\n",
+            "s",
+        )
+        .unwrap_err();
+        assert_eq!(e.0.len(), 5, "{e}");
     }
 
     #[test]

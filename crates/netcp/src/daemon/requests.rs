@@ -131,6 +131,9 @@ impl Daemon {
             Request::ShowSnmp => Response::Text {
                 text: self.rt.snmp.show(),
             },
+            Request::ShowSnmpSubagents => Response::Text {
+                text: self.rt.snmp.show_subagents(),
+            },
             Request::ShowInterfaceFilter { interface } => {
                 self.show_interface_filter(&interface).await
             }

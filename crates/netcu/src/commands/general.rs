@@ -18,9 +18,19 @@ pub static COMMANDS: &[CommandDef] = &[
     CommandDef {
         words: &["show", "snmp"],
         params: &[],
-        quals: &[],
+        quals: &[q(
+            "subagents",
+            F,
+            "AgentX sessions and SMUX peers with their registrations instead",
+        )],
         help: "the SNMP agent: counters, communities and users (without secrets), subtrees",
-        build: |_| Ok(Action::Send(Request::ShowSnmp)),
+        build: |p| {
+            Ok(Action::Send(if p.has("subagents") {
+                Request::ShowSnmpSubagents
+            } else {
+                Request::ShowSnmp
+            }))
+        },
     },
     CommandDef {
         words: &["reload"],

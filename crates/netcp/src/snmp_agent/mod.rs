@@ -25,6 +25,11 @@ use tokio::sync::mpsc;
 
 use crate::runtime::Runtime;
 
+pub mod agentx;
+mod remote;
+pub mod smux;
+pub use remote::{answer, SnmpAnswer};
+
 /// What the notifier task does: send a notification, or set the clock (hrSystemDate).
 #[derive(Debug)]
 enum Queued {
@@ -35,7 +40,9 @@ enum Queued {
 /// One notification to send to every target.
 #[derive(Debug)]
 pub struct Notification {
-    trap: StandardTrap,
+    /// snmpTrapOID.0 and its name for the log.
+    trap: Oid,
+    name: String,
     uptime: u32,
     varbinds: Vec<VarBind>,
     /// Why, for the log (e.g. the peer of an authentication failure).
@@ -58,6 +65,12 @@ pub struct SnmpHost {
     request_id: AtomicI32,
     /// The stack interfaces' last operational states, by ifIndex ([`SnmpHost::observe_links`]).
     links: Mutex<Vec<(u32, bool)>>,
+    /// The AgentX master.
+    pub agentx: agentx::AgentxHost,
+    /// SMUX peers.
+    pub smux: smux::SmuxHost,
+    /// The runtime, once [`start_notifier`] ran (RELOAD restarts the subagent listeners).
+    runtime: std::sync::OnceLock<std::sync::Weak<Runtime>>,
 }
 
 fn access(a: SnmpAccess) -> Access {
@@ -229,6 +242,12 @@ impl SnmpHost {
             notify_rx: Mutex::new(Some(notify_rx)),
             request_id: AtomicI32::new((std::process::id() as i32 & 0xffff) << 12),
             links: Mutex::new(Vec::new()),
+            agentx: agentx::AgentxHost::new(
+                control::config::snmp::parse_duration(&cfg.agentx.timeout)
+                    .unwrap_or(Duration::from_secs(5)),
+            ),
+            smux: smux::SmuxHost::new(&cfg.smux),
+            runtime: std::sync::OnceLock::new(),
         };
         host.notify(StandardTrap::ColdStart, Vec::new(), "start".into());
         host
@@ -241,14 +260,35 @@ impl SnmpHost {
         let generation = lock(&agent.system()).generation;
         *lock(&self.agent) = agent;
         *lock(&self.generation) = generation;
-        *lock(&self.config) = cfg.clone();
+        let old = std::mem::replace(&mut *lock(&self.config), cfg.clone());
+        if let Some(rt) = self.runtime.get().and_then(std::sync::Weak::upgrade) {
+            // The new agent serves the subagents' subtrees as the old one did.
+            agentx::reinstall(&rt);
+            if old.agentx != cfg.agentx {
+                agentx::start(&rt, &cfg.agentx);
+            }
+            if old.smux != cfg.smux {
+                smux::start(&rt, &cfg.smux);
+            }
+        }
         self.notify(StandardTrap::WarmStart, Vec::new(), "reload".into());
+    }
+
+    /// The agent's uptime (sysUpTime).
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
     }
 
     /// Queues a notification for every target.
     fn notify(&self, trap: StandardTrap, varbinds: Vec<VarBind>, cause: String) {
+        self.notify_oid(trap.oid(), trap_name(trap).into(), varbinds, cause);
+    }
+
+    /// Queues a notification with any snmpTrapOID (a subagent's) for every target.
+    pub fn notify_oid(&self, trap: Oid, name: String, varbinds: Vec<VarBind>, cause: String) {
         let _ = self.notify_tx.send(Queued::Notify(Notification {
             trap,
+            name,
             uptime: centis(self.started.elapsed()),
             varbinds,
             cause,
@@ -293,10 +333,11 @@ impl SnmpHost {
         }
     }
 
-    /// The answer to one request datagram, if any (a wrong community gets none).
-    pub fn answer(&self, request: &[u8], peer: SocketAddr) -> Option<Vec<u8>> {
+    /// Runs `f` on the agent with the current uptime, then acts on the agent's events
+    /// (authenticationFailure, the clock) and persists the system group after a Set.
+    pub(crate) fn with_agent<R>(&self, f: impl FnOnce(&mut Agent, Duration) -> R) -> R {
         let mut agent = self.agent.lock().unwrap_or_else(|p| p.into_inner());
-        let answer = agent.handle(request, peer, self.started.elapsed());
+        let answer = f(&mut agent, self.started.elapsed());
         let events = agent.drain_events();
         let traps = agent.authen_traps_enabled();
         let system = agent.system();
@@ -322,22 +363,16 @@ impl SnmpHost {
     /// After a committed Set of the system group: records sysContact, sysName and sysLocation
     /// that differ from `snmp.toml` in `snmp-state.toml`.
     fn persist_system(&self, system: &Mutex<snmp::agent::SystemState>) {
-        let (contact, name, location, generation) = {
+        let (contact, name, location) = {
             let s = lock(system);
-            (
-                s.contact.clone(),
-                s.name.clone(),
-                s.location.clone(),
-                s.generation,
-            )
-        };
-        {
+            // Nothing set since the last look (every request but a Set): no copies.
             let mut seen = lock(&self.generation);
-            if *seen == generation {
+            if *seen == s.generation {
                 return;
             }
-            *seen = generation;
-        }
+            *seen = s.generation;
+            (s.contact.clone(), s.name.clone(), s.location.clone())
+        };
         let cfg = lock(&self.config).system.clone();
         let over = |value: String, configured: Option<String>, effective: Option<&str>| {
             (Some(value.as_str()) != effective).then_some(SnmpOverride { value, configured })
@@ -430,6 +465,19 @@ impl SnmpHost {
         for o in &s.subtrees {
             let _ = writeln!(out, "  {o}");
         }
+        let sessions = self.agentx.master().sessions().count();
+        let _ = writeln!(
+            out,
+            "\nSubagents: {sessions} AgentX session(s), {} SMUX peer(s) (SHOW SNMP /SUBAGENTS)",
+            self.smux.peer_count()
+        );
+        out
+    }
+
+    /// SHOW SNMP /SUBAGENTS: AgentX sessions with their registrations.
+    pub fn show_subagents(&self) -> String {
+        let mut out = agentx::show(&self.agentx, self.uptime());
+        out.push_str(&smux::show(&self.smux, self.uptime()));
         out
     }
 }
@@ -449,6 +497,11 @@ pub fn start_notifier(rt: &Arc<Runtime>) {
     let Some(mut rx) = lock(&rt.snmp.notify_rx).take() else {
         return;
     };
+    let _ = rt.snmp.runtime.set(Arc::downgrade(rt));
+    // The subagent listeners start with the notifier: both need the runtime.
+    let cfg = lock(&rt.snmp.config).clone();
+    agentx::start(rt, &cfg.agentx);
+    smux::start(rt, &cfg.smux);
     let rt = rt.clone();
     tokio::spawn(async move {
         while let Some(q) = rx.recv().await {
@@ -502,7 +555,7 @@ async fn send_one(rt: Arc<Runtime>, t: SnmpTarget, n: Arc<Notification>, id: i32
         };
         let sock = tokio::net::UdpSocket::bind(SocketAddr::new(any, 0)).await?;
         sock.connect(to).await?;
-        let trap = n.trap.oid();
+        let trap = n.trap.clone();
         let community = t.community.as_bytes();
         let msg = if t.is_v1() {
             let agent_addr = match sock.local_addr()?.ip() {
@@ -550,7 +603,7 @@ async fn send_one(rt: Arc<Runtime>, t: SnmpTarget, n: Arc<Notification>, id: i32
     };
     log.emit(
         log.line("snmp-notification")
-            .kv("notification", trap_name(n.trap))
+            .kv("notification", &n.name)
             .kv("target", to)
             .kv("version", &t.version)
             .kv("kind", kind)

@@ -10,9 +10,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::delegate::{Job, Outcome, Wire};
 pub use crate::notify::AgentEvent;
-use crate::v3::{self as v3m, ScopedPdu, UsmParams, V3Message};
 pub use crate::v3::{AuthProtocol, PrivProtocol};
+
+mod usm;
+use usm::register_v3_groups;
+pub use usm::{UsmCounters, UsmUser};
 
 /// What a community may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,10 +293,17 @@ pub struct Agent {
     enable_authen_traps: Arc<Mutex<bool>>,
     usm: Arc<UsmCounters>,
     /// The message size limit of the request being served.
-    limit: usize,
+    pub(crate) limit: usize,
     /// The next AES salt (RFC 3826: a 64-bit integer incremented per message).
     salt: u64,
     events: EventSink,
+    /// Shared with the handlers of remote subtrees (see [`crate::delegate`]).
+    pub(crate) delegation: Arc<Mutex<crate::delegate::Delegation>>,
+    pub(crate) remote_ids: std::collections::HashSet<crate::registry::RegistrationId>,
+    /// CleanupSet operations for the host.
+    pub(crate) notices: Vec<crate::delegate::RemoteOp>,
+    /// A request is being run again: its counters were counted the first time.
+    pub(crate) replay: bool,
 }
 
 /// Where handlers and the agent queue [`AgentEvent`]s for the host.
@@ -335,6 +346,10 @@ impl Agent {
             limit,
             salt,
             events: Arc::new(Mutex::new(Vec::new())),
+            delegation: Arc::default(),
+            remote_ids: Default::default(),
+            notices: Vec::new(),
+            replay: false,
         };
         for (id, descr) in [
             (1, "The MIB module for SNMP entities (SNMPv2-MIB)"),
@@ -402,12 +417,36 @@ impl Agent {
         s.or_last_change = centis(now);
     }
 
-    /// Handles one datagram from `peer`; returns the datagram to send back, if any.
+    /// Handles one datagram from `peer`; returns the datagram to send back, if any. A request
+    /// that needs a delegate (a subtree served by a subagent) is answered genErr: hosts with
+    /// delegates call [`Agent::handle_request`].
     pub fn handle(&mut self, request: &[u8], peer: SocketAddr, now: Duration) -> Option<Vec<u8>> {
+        match self.handle_request(request, peer, now) {
+            Outcome::Done(r) => r,
+            Outcome::Pending(p) => {
+                let replies = Vec::new();
+                let mut o = self.resume(p, replies, now);
+                // Without replies every op fails, so each round ends or asks something new.
+                for _ in 0..70 {
+                    match o {
+                        Outcome::Done(r) => return r,
+                        Outcome::Pending(p) => o = self.resume(p, Vec::new(), now),
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// Handles one datagram from `peer`: the answer, or the delegates to ask first.
+    pub fn handle_request(&mut self, request: &[u8], peer: SocketAddr, now: Duration) -> Outcome {
         let c = self.counters.clone();
         SnmpCounters::inc(&c.in_pkts);
         if Message::peek_version(request) == Ok(3) {
-            return self.handle_v3(request, peer, now);
+            return match self.handle_v3(request, peer, now) {
+                Ok(job) => self.run_job(job, now),
+                Err(r) => Outcome::Done(r),
+            };
         }
         self.limit = self.config.max_message_size;
         let msg = match Message::decode(request) {
@@ -416,11 +455,11 @@ impl Agent {
                 if let Ok(v) = Message::peek_version(request) {
                     if v != 0 && v != 1 {
                         SnmpCounters::inc(&c.in_bad_versions);
-                        return None;
+                        return Outcome::Done(None);
                     }
                 }
                 SnmpCounters::inc(&c.in_asn_parse_errs);
-                return None;
+                return Outcome::Done(None);
             }
         };
         let Some(community) = self
@@ -432,30 +471,32 @@ impl Agent {
         else {
             SnmpCounters::inc(&c.in_bad_community_names);
             self.push_event(AgentEvent::AuthenticationFailure { peer });
-            return None;
+            return Outcome::Done(None);
         };
         let pdu = match msg.pdu {
             AnyPdu::TrapV1(_) => {
                 SnmpCounters::inc(&c.in_traps);
-                return None;
+                return Outcome::Done(None);
             }
             AnyPdu::Pdu(p) => p,
         };
-        let cx = Ctx { now };
         let version = msg.version;
         if version == Version::V1 && pdu.pdu_type == PduType::GetBulk {
             SnmpCounters::inc(&c.in_asn_parse_errs);
-            return None;
+            return Outcome::Done(None);
         }
         let overhead = msg.community.len();
-        let response = self.dispatch(version, &pdu, &community, &cx, overhead)?;
-        self.finish(version, msg.community, &pdu, response)
+        let wire = Wire::V2 {
+            version,
+            community: msg.community,
+        };
+        self.run_job(Job::new(wire, pdu, community, overhead), now)
     }
 
     /// Runs one request PDU with the access of `principal` (a community, or a v3 user);
     /// `None` for PDUs that get no response. `overhead` estimates the message's header size
     /// beyond a bare v2c message (the community length, for v1/v2c).
-    fn dispatch(
+    pub(crate) fn dispatch(
         &mut self,
         version: Version,
         pdu: &Pdu,
@@ -463,7 +504,12 @@ impl Agent {
         cx: &Ctx,
         overhead: usize,
     ) -> Option<Pdu> {
-        let c = self.counters.clone();
+        // A request run again for a delegate's answers was counted the first time.
+        let c = if self.replay {
+            Arc::new(SnmpCounters::default())
+        } else {
+            self.counters.clone()
+        };
         Some(match pdu.pdu_type {
             PduType::Get => {
                 SnmpCounters::inc(&c.in_get_requests);
@@ -589,6 +635,11 @@ impl Agent {
         let mut out = Vec::with_capacity(pdu.varbinds.len());
         for (i, vb) in pdu.varbinds.iter().enumerate() {
             let v = self.get_one(&vb.oid, cm, cx);
+            if let Some(e) = self.take_remote_failure() {
+                let mut r = response_to(pdu, pdu.varbinds.clone());
+                set_error(&mut r, e, i + 1, version);
+                return r;
+            }
             if version == Version::V1 && (v.is_exception() || matches!(v, Value::Counter64(_))) {
                 let mut r = response_to(pdu, pdu.varbinds.clone());
                 set_error(&mut r, ErrorStatus::NoSuchName, i + 1, version);
@@ -604,7 +655,14 @@ impl Agent {
         for (i, vb) in pdu.varbinds.iter().enumerate() {
             let mut cursor = vb.oid.clone();
             let found = loop {
-                match self.next_one(&cursor, cm, cx) {
+                self.remote_new_lookup();
+                let n = self.next_one(&cursor, cm, cx);
+                if let Some(e) = self.take_remote_failure() {
+                    let mut r = response_to(pdu, pdu.varbinds.clone());
+                    set_error(&mut r, e, i + 1, version);
+                    return r;
+                }
+                match n {
                     // RFC 3584 4.2.2.1: a v1 GetNext skips Counter64 objects.
                     Some(n) if version == Version::V1 && matches!(n.value, Value::Counter64(_)) => {
                         cursor = n.oid
@@ -637,10 +695,13 @@ impl Agent {
         let fits = |vb_len: usize| {
             crate::pdu::response_size(community_len, pdu.request_id, vb_len) <= limit
         };
-        for vb in pdu.varbinds.iter().take(non_rep) {
-            let n = self
-                .next_one(&vb.oid, cm, cx)
-                .unwrap_or_else(|| VarBind::new(vb.oid.clone(), Value::EndOfMibView));
+        for (i, vb) in pdu.varbinds.iter().take(non_rep).enumerate() {
+            self.remote_new_lookup();
+            let n = self.next_one(&vb.oid, cm, cx);
+            if let Some(e) = self.take_remote_failure() {
+                return bulk_error(pdu, e, i + 1);
+            }
+            let n = n.unwrap_or_else(|| VarBind::new(vb.oid.clone(), Value::EndOfMibView));
             vb_len += n.encoded_len();
             out.push(n);
         }
@@ -662,7 +723,16 @@ impl Agent {
                 let n = if ended[j] {
                     VarBind::new(cur.clone(), Value::EndOfMibView)
                 } else {
-                    match self.next_one(cur, cm, cx) {
+                    self.remote_new_lookup();
+                    let n = self.next_one(cur, cm, cx);
+                    if let Some(e) = self.take_remote_failure() {
+                        return bulk_error(pdu, e, non_rep + j + 1);
+                    }
+                    // Waiting for a delegate: this column's later rounds would be guesses.
+                    if self.remote_missed() {
+                        ended[j] = true;
+                    }
+                    match n {
                         Some(n) => n,
                         None => {
                             ended[j] = true;
@@ -685,6 +755,19 @@ impl Agent {
     fn do_set(&mut self, pdu: &Pdu, version: Version, cm: &Community, cx: &Ctx) -> Pdu {
         let c = self.counters.clone();
         SnmpCounters::add(&c.in_total_set_vars, pdu.varbinds.len());
+        self.run_local_set(pdu, version, cm, cx, true)
+    }
+
+    /// A Set over local handlers: test every varbind, then (with `commit`) commit them all or
+    /// undo; cleanup at the end.
+    pub(crate) fn run_local_set(
+        &mut self,
+        pdu: &Pdu,
+        version: Version,
+        cm: &Community,
+        cx: &Ctx,
+        commit: bool,
+    ) -> Pdu {
         let vbs = &pdu.varbinds;
         // Phase 1: test every varbind.
         let mut tested = 0usize;
@@ -713,7 +796,7 @@ impl Agent {
             }
         }
         // Phase 2: commit, undoing on failure.
-        if failure.is_none() {
+        if failure.is_none() && commit {
             for (i, vb) in vbs.iter().enumerate() {
                 let res = match self.registry.owner_handler(&vb.oid) {
                     Some(h) => h.commit_set(vb, cx),
@@ -747,6 +830,12 @@ impl Agent {
     }
 }
 
+fn bulk_error(pdu: &Pdu, e: ErrorStatus, index: usize) -> Pdu {
+    let mut r = response_to(pdu, pdu.varbinds.clone());
+    set_error(&mut r, e, index, Version::V2c);
+    r
+}
+
 fn response_to(pdu: &Pdu, varbinds: Vec<VarBind>) -> Pdu {
     Pdu {
         pdu_type: PduType::Response,
@@ -757,7 +846,7 @@ fn response_to(pdu: &Pdu, varbinds: Vec<VarBind>) -> Pdu {
     }
 }
 
-fn set_error(r: &mut Pdu, e: ErrorStatus, index: usize, version: Version) {
+pub(crate) fn set_error(r: &mut Pdu, e: ErrorStatus, index: usize, version: Version) {
     let e = match version {
         Version::V1 => e.to_v1(),
         Version::V2c => e,
@@ -772,144 +861,6 @@ pub fn default_engine_id(text: &[u8]) -> Vec<u8> {
     v.push(4);
     v.extend_from_slice(text.get(..27).unwrap_or(text));
     v
-}
-
-/// An SNMPv3 USM user with localized keys, its access and its view.
-#[derive(Clone, PartialEq, Eq)]
-pub struct UsmUser {
-    pub name: Vec<u8>,
-    pub auth: Option<(AuthProtocol, Vec<u8>)>,
-    pub privacy: Option<(PrivProtocol, Vec<u8>)>,
-    pub access: Access,
-    /// What this user may see.
-    pub view: View,
-}
-
-impl std::fmt::Debug for UsmUser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print keys.
-        f.debug_struct("UsmUser")
-            .field("name", &String::from_utf8_lossy(&self.name))
-            .field("auth", &self.auth.as_ref().map(|a| a.0))
-            .field("privacy", &self.privacy.as_ref().map(|p| p.0))
-            .field("access", &self.access)
-            .field("view", &self.view.families)
-            .finish()
-    }
-}
-
-impl UsmUser {
-    /// A user from passwords, localized to `engine_id` (RFC 3414 A.2; the privacy key uses
-    /// the authentication protocol's hash, RFC 3826).
-    pub fn with_passwords(
-        name: &str,
-        access: Access,
-        auth: Option<(AuthProtocol, &str)>,
-        privacy: Option<(PrivProtocol, &str)>,
-        engine_id: &[u8],
-    ) -> Self {
-        let auth_key = auth.map(|(p, pw)| (p, p.localize(pw.as_bytes(), engine_id)));
-        let priv_key = match (auth, privacy) {
-            (Some((ap, _)), Some((pp, pw))) => Some((pp, ap.localize(pw.as_bytes(), engine_id))),
-            _ => None,
-        };
-        UsmUser {
-            name: name.as_bytes().to_vec(),
-            auth: auth_key,
-            privacy: priv_key,
-            access,
-            view: View::default(),
-        }
-    }
-
-    fn principal(&self) -> Community {
-        Community {
-            name: self.name.clone(),
-            access: self.access,
-            sources: Vec::new(),
-            view: self.view.clone(),
-        }
-    }
-}
-
-/// usmStats (RFC 3414) and the MPD statistics (RFC 3412).
-#[derive(Debug, Default)]
-pub struct UsmCounters {
-    pub unsupported_sec_levels: AtomicU32,
-    pub not_in_time_windows: AtomicU32,
-    pub unknown_user_names: AtomicU32,
-    pub unknown_engine_ids: AtomicU32,
-    pub wrong_digests: AtomicU32,
-    pub decryption_errors: AtomicU32,
-    pub unknown_security_models: AtomicU32,
-    pub invalid_msgs: AtomicU32,
-    pub unknown_pdu_handlers: AtomicU32,
-    /// snmpUnavailableContexts and snmpUnknownContexts (SNMP-TARGET-MIB).
-    pub unavailable_contexts: AtomicU32,
-    pub unknown_contexts: AtomicU32,
-}
-
-const USM_STATS: [u32; 11] = [1, 3, 6, 1, 6, 3, 15, 1, 1, 0, 0];
-
-fn engine_time(now: Duration) -> i32 {
-    i32::try_from(now.as_secs()).unwrap_or(i32::MAX)
-}
-
-fn register_v3_groups(registry: &mut Registry, config: &AgentConfig, usm: &Arc<UsmCounters>) {
-    use crate::registry::Scalars;
-    let engine_id = config.engine_id.clone();
-    let boots = config.engine_boots;
-    let max = i32::try_from(config.max_message_size).unwrap_or(i32::MAX);
-    let engine = Scalars::new(Oid::new(&[1, 3, 6, 1, 6, 3, 10, 2, 1]))
-        .with(1, move |_| Value::OctetString(engine_id.clone()))
-        .with(2, move |_| {
-            Value::Integer(i32::try_from(boots).unwrap_or(i32::MAX))
-        })
-        .with(3, |cx| Value::Integer(engine_time(cx.now)))
-        .with(4, move |_| Value::Integer(max));
-    let _ = registry.register(Oid::new(&[1, 3, 6, 1, 6, 3, 10, 2, 1]), Box::new(engine));
-    type F = fn(&UsmCounters) -> &AtomicU32;
-    let mpd: [(u32, F); 3] = [
-        (1, |u| &u.unknown_security_models),
-        (2, |u| &u.invalid_msgs),
-        (3, |u| &u.unknown_pdu_handlers),
-    ];
-    let mut s = Scalars::new(Oid::new(&[1, 3, 6, 1, 6, 3, 11, 2, 1]));
-    for (sub, f) in mpd {
-        let u = usm.clone();
-        s = s.with(sub, move |_| Value::Counter32(SnmpCounters::read(f(&u))));
-    }
-    let _ = registry.register(Oid::new(&[1, 3, 6, 1, 6, 3, 11, 2, 1]), Box::new(s));
-    let ctx: [(u32, F); 2] = [
-        (4, |u| &u.unavailable_contexts),
-        (5, |u| &u.unknown_contexts),
-    ];
-    let mut s = Scalars::new(Oid::new(&[1, 3, 6, 1, 6, 3, 12, 1]));
-    for (sub, f) in ctx {
-        let u = usm.clone();
-        s = s.with(sub, move |_| Value::Counter32(SnmpCounters::read(f(&u))));
-    }
-    let _ = registry.register(Oid::new(&[1, 3, 6, 1, 6, 3, 12, 1]), Box::new(s));
-    let stats: [(u32, F); 6] = [
-        (1, |u| &u.unsupported_sec_levels),
-        (2, |u| &u.not_in_time_windows),
-        (3, |u| &u.unknown_user_names),
-        (4, |u| &u.unknown_engine_ids),
-        (5, |u| &u.wrong_digests),
-        (6, |u| &u.decryption_errors),
-    ];
-    let prefix = Oid::new(&USM_STATS[..9]);
-    let mut s = Scalars::new(prefix.clone());
-    for (sub, f) in stats {
-        let u = usm.clone();
-        s = s.with(sub, move |_| Value::Counter32(SnmpCounters::read(f(&u))));
-    }
-    let _ = registry.register(prefix, Box::new(s));
-}
-
-/// Constant-time comparison of MACs.
-fn macs_equal(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl Agent {
@@ -981,236 +932,6 @@ impl Agent {
 
     fn push_event(&mut self, e: AgentEvent) {
         push_event(&self.events, e);
-    }
-
-    fn handle_v3(&mut self, request: &[u8], peer: SocketAddr, now: Duration) -> Option<Vec<u8>> {
-        let c = self.counters.clone();
-        let u = self.usm.clone();
-        let m = match V3Message::decode(request) {
-            Ok(m) => m,
-            Err(_) => {
-                SnmpCounters::inc(&c.in_asn_parse_errs);
-                return None;
-            }
-        };
-        let Some(params) = m.usm.clone() else {
-            SnmpCounters::inc(&u.unknown_security_models);
-            return None;
-        };
-        let auth = m.flags & v3m::FLAG_AUTH != 0;
-        let privacy = m.flags & v3m::FLAG_PRIV != 0;
-        if privacy && !auth {
-            SnmpCounters::inc(&u.invalid_msgs);
-            return None;
-        }
-        let reportable = m.flags & v3m::FLAG_REPORTABLE != 0;
-        self.limit = self
-            .config
-            .max_message_size
-            .min(usize::try_from(m.max_size).unwrap_or(484));
-        // The request-id, when the scoped PDU is readable, for reports.
-        let plain = m.scoped().and_then(Result::ok);
-        let rid = plain.as_ref().map(|p| p.pdu.request_id).unwrap_or(0);
-        let report = |agent: &mut Agent, counter: &AtomicU32, idx: u32, user: Option<&UsmUser>| {
-            SnmpCounters::inc(counter);
-            if !reportable {
-                return None;
-            }
-            let val = Value::Counter32(SnmpCounters::read(counter));
-            let mut oid = USM_STATS;
-            oid[9] = idx;
-            let pdu = Pdu {
-                pdu_type: PduType::Report,
-                request_id: rid,
-                error_status: 0,
-                error_index: 0,
-                varbinds: vec![VarBind::new(Oid::new(&oid), val)],
-            };
-            let flags = if user.is_some() { v3m::FLAG_AUTH } else { 0 };
-            agent.encode_v3(m.msg_id, flags, user, &params.user, Vec::new(), pdu, now)
-        };
-        if params.engine_id != self.config.engine_id {
-            return report(self, &u.unknown_engine_ids, 4, None);
-        }
-        let Some(user) = self
-            .config
-            .users
-            .iter()
-            .find(|x| x.name == params.user)
-            .cloned()
-        else {
-            self.push_event(AgentEvent::AuthenticationFailure { peer });
-            return report(self, &u.unknown_user_names, 3, None);
-        };
-        let needs_auth = user.auth.is_some();
-        let needs_priv = user.privacy.is_some();
-        if (auth && !needs_auth) || (privacy && !needs_priv) || (!auth && needs_auth) {
-            return report(self, &u.unsupported_sec_levels, 1, None);
-        }
-        if let (true, Some((proto, key))) = (auth, &user.auth) {
-            let Some((a, b)) = m.auth_range else {
-                return report(self, &u.wrong_digests, 5, None);
-            };
-            let mut copy = request.to_vec();
-            if let Some(r) = copy.get_mut(a..b) {
-                r.fill(0);
-            }
-            if b - a != proto.mac_len() || !macs_equal(&proto.mac(key, &copy), &params.auth) {
-                self.push_event(AgentEvent::AuthenticationFailure { peer });
-                return report(self, &u.wrong_digests, 5, None);
-            }
-            let boots = i32::try_from(self.config.engine_boots).unwrap_or(i32::MAX);
-            let skew = i64::from(params.time) - i64::from(engine_time(now));
-            if params.boots != boots || boots == i32::MAX || skew.abs() > 150 {
-                return report(self, &u.not_in_time_windows, 2, Some(&user));
-            }
-        }
-        let scoped = if privacy {
-            let Some((_, key)) = &user.privacy else {
-                return report(self, &u.unsupported_sec_levels, 1, None);
-            };
-            let mut data = m.data.to_vec();
-            let ok = v3m::decrypt(
-                key,
-                u32::try_from(params.boots).unwrap_or(0),
-                u32::try_from(params.time).unwrap_or(0),
-                &params.privacy,
-                &mut data,
-            );
-            match (ok, ScopedPdu::decode(&data)) {
-                (true, Ok(s)) => s,
-                _ => return report(self, &u.decryption_errors, 6, None),
-            }
-        } else {
-            match plain {
-                Some(p) => p,
-                None => {
-                    SnmpCounters::inc(&c.in_asn_parse_errs);
-                    return None;
-                }
-            }
-        };
-        let level = m.flags & (v3m::FLAG_AUTH | v3m::FLAG_PRIV);
-        // Only the default context exists (RFC 3413 3.2: unknown contexts get a report at
-        // the request's security level).
-        if !scoped.context_name.is_empty()
-            || !(scoped.context_engine_id.is_empty()
-                || scoped.context_engine_id == self.config.engine_id)
-        {
-            SnmpCounters::inc(&u.unknown_contexts);
-            if !reportable {
-                return None;
-            }
-            let pdu = Pdu {
-                pdu_type: PduType::Report,
-                request_id: scoped.pdu.request_id,
-                error_status: 0,
-                error_index: 0,
-                varbinds: vec![VarBind::new(
-                    Oid::new(&[1, 3, 6, 1, 6, 3, 12, 1, 5, 0]),
-                    Value::Counter32(SnmpCounters::read(&u.unknown_contexts)),
-                )],
-            };
-            let name = user.name.clone();
-            return self.encode_v3(
-                m.msg_id,
-                level,
-                Some(&user),
-                &name,
-                scoped.context_name,
-                pdu,
-                now,
-            );
-        }
-        let cx = Ctx { now };
-        let principal = user.principal();
-        let overhead = 120 + self.config.engine_id.len() * 2 + user.name.len() + 48;
-        let resp = self.dispatch(Version::V2c, &scoped.pdu, &principal, &cx, overhead)?;
-        let flags = m.flags & (v3m::FLAG_AUTH | v3m::FLAG_PRIV);
-        let mut bytes = self.encode_v3(
-            m.msg_id,
-            flags,
-            Some(&user),
-            &user.name,
-            scoped.context_name.clone(),
-            resp.clone(),
-            now,
-        )?;
-        if bytes.len() > self.limit {
-            let mut tb = response_to(&scoped.pdu, Vec::new());
-            tb.error_status = ErrorStatus::TooBig.code();
-            SnmpCounters::inc(&c.out_too_bigs);
-            bytes = self.encode_v3(
-                m.msg_id,
-                flags,
-                Some(&user),
-                &user.name,
-                scoped.context_name,
-                tb,
-                now,
-            )?;
-        }
-        SnmpCounters::inc(&c.out_get_responses);
-        SnmpCounters::inc(&c.out_pkts);
-        Some(bytes)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn encode_v3(
-        &mut self,
-        msg_id: i32,
-        flags: u8,
-        user: Option<&UsmUser>,
-        user_name: &[u8],
-        context_name: Vec<u8>,
-        pdu: Pdu,
-        now: Duration,
-    ) -> Option<Vec<u8>> {
-        let boots = self.config.engine_boots;
-        let time = u32::try_from(engine_time(now)).unwrap_or(0);
-        let scoped = ScopedPdu {
-            context_engine_id: self.config.engine_id.clone(),
-            context_name,
-            pdu,
-        };
-        let mut data = scoped.encode();
-        let mut salt = Vec::new();
-        let encrypted = flags & v3m::FLAG_PRIV != 0;
-        if encrypted {
-            let (_, key) = user?.privacy.as_ref()?;
-            salt = self.salt.to_be_bytes().to_vec();
-            self.salt = self.salt.wrapping_add(1);
-            if !v3m::encrypt(key, boots, time, &salt, &mut data) {
-                return None;
-            }
-        }
-        let auth = if flags & v3m::FLAG_AUTH != 0 {
-            user.and_then(|u| u.auth.as_ref())
-        } else {
-            None
-        };
-        let params = UsmParams {
-            engine_id: self.config.engine_id.clone(),
-            boots: i32::try_from(boots).unwrap_or(i32::MAX),
-            time: i32::try_from(time).unwrap_or(i32::MAX),
-            user: user_name.to_vec(),
-            auth: Vec::new(),
-            privacy: salt,
-        };
-        let flags = if auth.is_some() {
-            flags
-        } else {
-            flags & !(v3m::FLAG_AUTH | v3m::FLAG_PRIV)
-        };
-        let max = i32::try_from(self.config.max_message_size).unwrap_or(i32::MAX);
-        let auth_len = auth.map(|(p, _)| p.mac_len()).unwrap_or(0);
-        let (mut bytes, off) =
-            v3m::encode_message(msg_id, max, flags, &params, auth_len, &data, encrypted);
-        if let Some((proto, key)) = auth {
-            let mac = proto.mac(key, &bytes);
-            bytes.get_mut(off..off + auth_len)?.copy_from_slice(&mac);
-        }
-        Some(bytes)
     }
 }
 

@@ -1,0 +1,552 @@
+//! The AgentX master's sockets: the Unix socket (net-snmp's `/var/agentx/master` by default)
+//! and optionally TCP, one task per subagent connection. The protocol logic is
+//! `agentx::master`; this file moves frames, keeps the requests waiting for answers, and keeps
+//! the agent's registry in step with the master's registrations.
+
+use std::collections::{BTreeMap, HashMap};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agentx::master::{ConnId, Event, Master};
+use agentx::pdu::{ContextVarBinds, Get, GetBulk, Response};
+use agentx::pdu_wire::SearchRange;
+use agentx::{PduBody, ResponseError};
+use snmp::delegate::{DelegateId, RemoteOp, RemoteOpKind, RemoteReply};
+use snmp::registry::RegistrationId;
+use snmp::{ErrorStatus, Oid};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+
+use super::lock;
+use crate::runtime::Runtime;
+
+/// The AgentX master's state in netcp.
+pub struct AgentxHost {
+    master: Mutex<Master>,
+    /// Each connection's writer.
+    conns: Mutex<HashMap<ConnId, mpsc::UnboundedSender<Vec<u8>>>>,
+    /// Requests waiting for a subagent's Response, by (session, packet ID).
+    waiting: Mutex<HashMap<(u32, u32), oneshot::Sender<Response>>>,
+    next_conn: AtomicU64,
+    next_transaction: AtomicU32,
+    /// The subtrees registered in the agent for sessions: subtree → (session, registration).
+    pub(super) installed: Mutex<BTreeMap<Oid, (u32, RegistrationId)>>,
+    /// The listener tasks (aborted when `[agentx]` changes).
+    listeners: Mutex<Vec<tokio::task::AbortHandle>>,
+}
+
+impl AgentxHost {
+    pub fn new(timeout: Duration) -> Self {
+        AgentxHost {
+            master: Mutex::new(Master::new(timeout)),
+            conns: Mutex::new(HashMap::new()),
+            waiting: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(1),
+            next_transaction: AtomicU32::new(1),
+            installed: Mutex::new(BTreeMap::new()),
+            listeners: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A transaction ID for one SNMP request (the same for every PDU of a Set).
+    pub fn transaction(&self) -> u32 {
+        self.next_transaction.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn master(&self) -> std::sync::MutexGuard<'_, Master> {
+        lock(&self.master)
+    }
+
+    /// The subtree (as registered) that holds `oid` for `session`, for its timeout.
+    fn subtree_of(&self, session: u32, oid: &Oid) -> Option<Oid> {
+        lock(&self.installed)
+            .iter()
+            .filter(|(k, (s, _))| *s == session && oid.starts_with(k))
+            .max_by_key(|(k, _)| k.len())
+            .map(|(k, _)| k.clone())
+    }
+
+    /// Performs one operation for a session and waits for its answer (or the timeout).
+    pub async fn perform(&self, transaction: u32, op: &RemoteOp) -> RemoteReply {
+        let Ok(session) = u32::try_from(op.delegate.0) else {
+            return gen_err();
+        };
+        let (body, key) = match &op.kind {
+            RemoteOpKind::Get(oids) => (
+                PduBody::Get(Get {
+                    context: None,
+                    ranges: oids
+                        .iter()
+                        .map(|o| SearchRange::from(o.clone(), false))
+                        .collect(),
+                }),
+                oids.first().cloned(),
+            ),
+            RemoteOpKind::Next {
+                start,
+                include,
+                end,
+                max_repetitions,
+            } => {
+                let range = SearchRange {
+                    start: start.clone(),
+                    end: end.clone(),
+                    include: *include,
+                };
+                let bulk = *max_repetitions > 1;
+                let body = if !bulk {
+                    PduBody::GetNext(Get {
+                        context: None,
+                        ranges: vec![range],
+                    })
+                } else {
+                    PduBody::GetBulk(GetBulk {
+                        context: None,
+                        non_repeaters: 0,
+                        max_repetitions: u16::try_from(*max_repetitions).unwrap_or(u16::MAX),
+                        ranges: vec![range],
+                    })
+                };
+                (body, Some(start.clone()))
+            }
+            RemoteOpKind::TestSet(vbs) => (
+                PduBody::TestSet(ContextVarBinds {
+                    context: None,
+                    varbinds: vbs.clone(),
+                }),
+                vbs.first().map(|v| v.oid.clone()),
+            ),
+            RemoteOpKind::CommitSet => (PduBody::CommitSet, None),
+            RemoteOpKind::UndoSet => (PduBody::UndoSet, None),
+            RemoteOpKind::CleanupSet => (PduBody::CleanupSet, None),
+        };
+        let subtree = key.and_then(|k| self.subtree_of(session, &k));
+        let wants_answer = !matches!(op.kind, RemoteOpKind::CleanupSet);
+        let Some(out) = self
+            .master()
+            .request(session, transaction, body, subtree.as_ref())
+        else {
+            return gen_err();
+        };
+        let rx = if wants_answer {
+            let (tx, rx) = oneshot::channel();
+            lock(&self.waiting).insert((session, out.packet_id), tx);
+            Some(rx)
+        } else {
+            None
+        };
+        let sent = lock(&self.conns)
+            .get(&out.conn)
+            .is_some_and(|w| w.send(out.bytes).is_ok());
+        let Some(rx) = rx else {
+            return RemoteReply::Done;
+        };
+        if !sent {
+            lock(&self.waiting).remove(&(session, out.packet_id));
+            return gen_err();
+        }
+        match tokio::time::timeout(out.timeout, rx).await {
+            Ok(Ok(resp)) => reply_of(&op.kind, resp),
+            // The session closed while waiting.
+            Ok(Err(_)) => gen_err(),
+            Err(_) => {
+                lock(&self.waiting).remove(&(session, out.packet_id));
+                self.master().timed_out(session);
+                gen_err()
+            }
+        }
+    }
+
+    /// Aborts the listeners (a changed `[agentx]`, or netcp stopping).
+    fn stop_listeners(&self) {
+        for h in lock(&self.listeners).drain(..) {
+            h.abort();
+        }
+    }
+}
+
+fn gen_err() -> RemoteReply {
+    RemoteReply::Failed {
+        status: ErrorStatus::GenErr,
+        index: 0,
+    }
+}
+
+/// A subagent's Response as the agent core wants it: SNMP errors as they are, AgentX's own
+/// (processingError, parseError, ...) as genErr.
+fn reply_of(kind: &RemoteOpKind, r: Response) -> RemoteReply {
+    match r.error {
+        ResponseError::NoError => match kind {
+            RemoteOpKind::Get(_) | RemoteOpKind::Next { .. } => RemoteReply::Varbinds(r.varbinds),
+            _ => RemoteReply::Done,
+        },
+        ResponseError::Snmp(status) => RemoteReply::Failed {
+            status,
+            index: u32::from(r.index),
+        },
+        _ => RemoteReply::Failed {
+            status: ErrorStatus::GenErr,
+            index: u32::from(r.index),
+        },
+    }
+}
+
+/// Makes the agent's registry serve what the master's registrations say (after every change,
+/// and after RELOAD rebuilt the agent).
+pub fn sync_registry(rt: &Runtime) {
+    let effective = rt.snmp.agentx.master().effective();
+    sync_installed(rt, &rt.snmp.agentx.installed, &effective, 0);
+}
+
+/// Registers in the agent the subtrees of `effective` (subtree, delegate number - `base`) and
+/// removes those `installed` has that it no longer lists.
+pub fn sync_installed(
+    rt: &Runtime,
+    installed: &Mutex<BTreeMap<Oid, (u32, RegistrationId)>>,
+    effective: &[(Oid, u32)],
+    base: u64,
+) {
+    let mut installed = lock(installed);
+    rt.snmp.with_agent(|agent, _| {
+        let wanted: HashMap<&Oid, u32> = effective.iter().map(|(o, s)| (o, *s)).collect();
+        installed.retain(|oid, (owner, id)| {
+            if wanted.get(oid) == Some(owner) {
+                true
+            } else {
+                agent.unregister_remote(*id);
+                false
+            }
+        });
+        for (oid, owner) in effective {
+            if installed.contains_key(oid) {
+                continue;
+            }
+            let delegate = DelegateId(base + u64::from(*owner));
+            if let Ok(id) = agent.register_remote(oid.clone(), delegate) {
+                installed.insert(oid.clone(), (*owner, id));
+            }
+        }
+    });
+}
+
+/// After RELOAD: the new agent has none of the sessions' subtrees yet.
+pub fn reinstall(rt: &Runtime) {
+    lock(&rt.snmp.agentx.installed).clear();
+    lock(&rt.snmp.smux.installed).clear();
+    reserve_local(rt);
+    sync_registry(rt);
+    super::smux::sync_registry(rt);
+}
+
+/// Tells the master which subtrees the agent serves itself.
+pub fn reserve_local(rt: &Runtime) {
+    let mut installed: Vec<Oid> = lock(&rt.snmp.agentx.installed).keys().cloned().collect();
+    installed.extend(lock(&rt.snmp.smux.installed).keys().cloned());
+    let local: Vec<Oid> = rt.snmp.with_agent(|a, _| {
+        a.registry()
+            .subtrees()
+            .into_iter()
+            .map(|(o, _)| o)
+            .filter(|o| !installed.contains(o))
+            .collect()
+    });
+    rt.snmp.agentx.master().set_reserved(local);
+}
+
+/// Acts on the master's events.
+fn apply(rt: &Runtime, events: Vec<Event>) -> bool {
+    let mut close = false;
+    let mut changed = false;
+    for e in events {
+        match e {
+            Event::RegistrationsChanged => changed = true,
+            Event::Notify { trap, varbinds } => rt.snmp.notify_oid(
+                trap.clone(),
+                trap.to_string(),
+                varbinds,
+                "agentx subagent".into(),
+            ),
+            Event::AddAgentCaps { id, descr } => {
+                rt.snmp.with_agent(|a, now| a.add_sysor(id, &descr, now));
+            }
+            Event::RemoveAgentCaps { id } => {
+                rt.snmp.with_agent(|a, now| a.remove_sysor(&id, now));
+            }
+            Event::Response {
+                session,
+                packet_id,
+                response,
+            } => {
+                if let Some(tx) = lock(&rt.snmp.agentx.waiting).remove(&(session, packet_id)) {
+                    let _ = tx.send(response);
+                }
+            }
+            Event::CloseConnection => close = true,
+        }
+    }
+    if changed {
+        sync_registry(rt);
+    }
+    close
+}
+
+/// Serves one subagent connection until it closes.
+async fn serve_conn<S>(rt: Arc<Runtime>, stream: S, peer: String)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let host = &rt.snmp.agentx;
+    let conn = host.next_conn.fetch_add(1, Ordering::Relaxed);
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    lock(&host.conns).insert(conn, tx);
+    let writer = tokio::spawn(async move {
+        // Everything queued goes out in one write: one system call for many PDUs.
+        let mut out = Vec::new();
+        while let Some(b) = rx.recv().await {
+            out.clear();
+            out.extend_from_slice(&b);
+            while out.len() < 65536 {
+                match rx.try_recv() {
+                    Ok(more) => out.extend_from_slice(&more),
+                    Err(_) => break,
+                }
+            }
+            if wr.write_all(&out).await.is_err() {
+                break;
+            }
+        }
+    });
+    rt.log.emit(
+        rt.log
+            .line("agentx-connect")
+            .kv("connection", conn)
+            .kv("peer", &peer),
+    );
+    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut chunk = vec![0u8; 65536];
+    'read: loop {
+        // Every complete frame in the buffer first.
+        loop {
+            let len = match agentx::pdu::frame_len(&buf) {
+                Ok(Some(l)) if buf.len() >= l => l,
+                Ok(_) => break,
+                Err(_) => break 'read,
+            };
+            let frame: Vec<u8> = buf.drain(..len).collect();
+            let now = rt.snmp.uptime();
+            let handled = host.master().receive(conn, &frame, now);
+            if let Some(reply) = handled.reply {
+                if let Some(w) = lock(&host.conns).get(&conn) {
+                    let _ = w.send(reply);
+                }
+            }
+            if apply(&rt, handled.events) {
+                break 'read;
+            }
+        }
+        match rd.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    lock(&host.conns).remove(&conn);
+    let sessions: Vec<u32> = host
+        .master()
+        .sessions()
+        .filter(|s| s.conn == conn)
+        .map(|s| s.id)
+        .collect();
+    let events = host.master().connection_closed(conn);
+    // Requests waiting for these sessions fail now rather than at their timeout.
+    lock(&host.waiting).retain(|(s, _), _| !sessions.contains(s));
+    apply(&rt, events);
+    writer.abort();
+    rt.log.emit(
+        rt.log
+            .line("agentx-disconnect")
+            .kv("connection", conn)
+            .kv("sessions", sessions.len()),
+    );
+}
+
+/// Binds the Unix socket: creates its directory (0755), refuses to take over a socket another
+/// master is serving, replaces a stale one, and sets the socket's mode.
+fn bind_unix(path: &Path, mode: u32) -> std::io::Result<tokio::net::UnixListener> {
+    if let Some(dir) = path.parent() {
+        if !dir.exists() {
+            std::fs::create_dir_all(dir)?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
+        }
+    }
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AddrInUse,
+                "another AgentX master is serving this socket",
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let l = tokio::net::UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    Ok(l)
+}
+
+/// Starts (or restarts) the listeners for `snmp.toml`'s `[agentx]`.
+pub fn start(rt: &Arc<Runtime>, cfg: &control::config::snmp::SnmpAgentx) {
+    let host = &rt.snmp.agentx;
+    host.stop_listeners();
+    if let Some(t) = control::config::snmp::parse_duration(&cfg.timeout) {
+        host.master().set_default_timeout(t);
+    }
+    reserve_local(rt);
+    if !cfg.enable {
+        close_all(rt);
+        return;
+    }
+    let mut handles = Vec::new();
+    if !cfg.socket.is_empty() {
+        let mode = control::config::snmp::parse_mode(&cfg.socket_mode).unwrap_or(0o600);
+        match bind_unix(Path::new(&cfg.socket), mode) {
+            Ok(l) => {
+                rt.log.emit(
+                    rt.log
+                        .line("agentx-listen")
+                        .kv("socket", &cfg.socket)
+                        .kv("mode", format!("{mode:o}")),
+                );
+                let rt2 = rt.clone();
+                handles.push(
+                    tokio::spawn(async move {
+                        while let Ok((s, _)) = l.accept().await {
+                            tokio::spawn(serve_conn(rt2.clone(), s, "unix".into()));
+                        }
+                    })
+                    .abort_handle(),
+                );
+            }
+            Err(e) => rt.log.emit(
+                rt.log
+                    .line("agentx-listen")
+                    .kv("socket", &cfg.socket)
+                    .kv("error", e),
+            ),
+        }
+    }
+    if let Some(addr) = cfg.tcp.as_deref().and_then(|a| a.parse().ok()) {
+        let rt2 = rt.clone();
+        handles.push(
+            tokio::spawn(async move {
+                let l = match tokio::net::TcpListener::bind::<std::net::SocketAddr>(addr).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        rt2.log
+                            .emit(rt2.log.line("agentx-listen").kv("tcp", addr).kv("error", e));
+                        return;
+                    }
+                };
+                rt2.log.emit(rt2.log.line("agentx-listen").kv("tcp", addr));
+                while let Ok((s, peer)) = l.accept().await {
+                    let _ = s.set_nodelay(true);
+                    tokio::spawn(serve_conn(rt2.clone(), s, peer.to_string()));
+                }
+            })
+            .abort_handle(),
+        );
+    }
+    *lock(&host.listeners) = handles;
+}
+
+/// Closes every session (AgentX turned off by RELOAD): a Close PDU (reasonShutdown) to each;
+/// the subagents then end their connections.
+fn close_all(rt: &Runtime) {
+    let host = &rt.snmp.agentx;
+    let ids: Vec<u32> = host.master().sessions().map(|s| s.id).collect();
+    for id in ids {
+        let closed = host
+            .master()
+            .close_session(id, agentx::CloseReason::Shutdown);
+        if let Some((conn, bytes, events)) = closed {
+            if let Some(w) = lock(&host.conns).get(&conn) {
+                let _ = w.send(bytes);
+            }
+            lock(&host.waiting).retain(|(s, _), _| *s != id);
+            apply(rt, events);
+        }
+    }
+}
+
+/// `SHOW SNMP /SUBAGENTS`: sessions and their registrations.
+pub fn show(host: &AgentxHost, now: Duration) -> String {
+    use std::fmt::Write as _;
+    let m = host.master();
+    let mut out = String::new();
+    let sessions: Vec<_> = m.sessions().collect();
+    let _ = writeln!(out, "AgentX sessions: {}", sessions.len());
+    let effective: HashMap<Oid, u32> = m.effective().into_iter().collect();
+    for s in sessions {
+        let _ = writeln!(
+            out,
+            "  session {} ({}), id {}, timeout {}, up {}s, {} requests, {} timeouts",
+            s.id,
+            if s.descr.is_empty() { "-" } else { &s.descr },
+            s.oid,
+            if s.timeout == 0 {
+                "default".to_string()
+            } else {
+                format!("{}s", s.timeout)
+            },
+            now.saturating_sub(s.opened).as_secs(),
+            s.requests,
+            s.timeouts
+        );
+        for r in m.registrations().iter().filter(|r| r.session == s.id) {
+            let region = if r.range_subid > 0 {
+                format!(
+                    "{} (sub-identifier {} up to {})",
+                    r.subtree, r.range_subid, r.upper_bound
+                )
+            } else {
+                r.subtree.to_string()
+            };
+            let active = r
+                .expanded
+                .iter()
+                .filter(|o| effective.get(*o) == Some(&s.id))
+                .count();
+            let _ = writeln!(
+                out,
+                "    {region}  priority {}{}{}{}",
+                r.priority,
+                if r.timeout > 0 {
+                    format!(", timeout {}s", r.timeout)
+                } else {
+                    String::new()
+                },
+                r.context
+                    .as_ref()
+                    .map(|c| format!(", context {}", String::from_utf8_lossy(c)))
+                    .unwrap_or_default(),
+                if active == r.expanded.len() {
+                    ""
+                } else if active == 0 {
+                    ", shadowed"
+                } else {
+                    ", partly shadowed"
+                }
+            );
+        }
+    }
+    let caps = m.agent_caps();
+    if !caps.is_empty() {
+        let _ = writeln!(out, "Agent capabilities:");
+        for c in caps {
+            let _ = writeln!(out, "  session {}: {} {}", c.session, c.id, c.descr);
+        }
+    }
+    out
+}
