@@ -5,7 +5,8 @@
 //!   (an `Interface` is one link and delivers to its sockets or drops), so the frame Maynard's
 //!   core forwards is received by an `Interface` in AnyIP mode on an in-memory device, delivered
 //!   to a UDP socket, read by the caller and sent on to its destination with the original source
-//!   address: receive, parse, checksum check, socket lookup, route and neighbour lookup, emit.
+//!   address: receive, parse, IPv4 header checksum check, socket lookup, route and neighbour
+//!   lookup, emit (UDP checksums are off: a forwarder never touches them).
 //! - [`TcpSink`]: a TCP listener on a TAP device that reads and discards as fast as it can.
 
 #![allow(dead_code)]
