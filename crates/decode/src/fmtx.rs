@@ -9,13 +9,13 @@ pub(crate) struct W<'a>(pub(crate) Option<&'a mut String>);
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Appends ASCII bytes (digits, hex digits, colons) without UTF-8 validation.
+/// Appends ASCII bytes (digits, hex digits, colons, dots) in one copy. The text is built on the
+/// stack and appended whole: one capacity check and one copy instead of one per character,
+/// which is most of the cost of a ten-digit sequence number.
 #[inline]
 fn push_ascii(s: &mut String, b: &[u8]) {
-    s.reserve(b.len());
-    for &c in b {
-        s.push(char::from(c));
-    }
+    // Only ASCII reaches here; validation of a few bytes is cheaper than per-char pushes.
+    s.push_str(std::str::from_utf8(b).unwrap_or(""));
 }
 
 /// `{n}`.
@@ -32,59 +32,73 @@ pub(crate) fn push_u64(s: &mut String, n: u64) {
     }
 }
 
-/// The two digits of 0..100, `00` to `99`.
-const PAIRS: &str = "\
-0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
+/// The two ASCII digits of 0..100.
+const PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
 
-/// The two lowercase hex digits of each byte, `00` to `ff`.
-const HEX_PAIRS: &str = "\
-000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\
-202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\
-404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f\
-606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f\
-808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f\
-a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf\
-c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf\
-e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+/// The two lowercase hex digits of each byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 15]];
+        i += 1;
+    }
+    t
+};
 
-/// Two decimal digits of `v` < 100 (string pieces: no per-character pushes, no validation).
+/// The digits of `v` < 100.
 #[inline]
-fn push_pair(s: &mut String, v: u64) {
-    let p = (v % 100) as usize * 2;
-    s.push_str(PAIRS.get(p..p + 2).unwrap_or("??"));
+fn pair(v: u64) -> [u8; 2] {
+    PAIRS.get((v % 100) as usize).copied().unwrap_or(*b"??")
 }
 
 /// The two hex digits of a byte.
 #[inline]
-fn push_hex_pair(s: &mut String, b: u8) {
-    let p = usize::from(b) * 2;
-    s.push_str(HEX_PAIRS.get(p..p + 2).unwrap_or("??"));
+fn hex_pair(b: u8) -> [u8; 2] {
+    HEX_PAIRS.get(usize::from(b)).copied().unwrap_or(*b"??")
+}
+
+/// Writes `d` at `b[i..i + 2]`.
+#[inline]
+fn put2(b: &mut [u8], i: usize, d: [u8; 2]) {
+    if let Some(x) = b.get_mut(i..i + 2) {
+        x.copy_from_slice(&d);
+    }
+}
+
+/// Writes `c` at `b[i]`.
+#[inline]
+fn put1(b: &mut [u8], i: usize, c: u8) {
+    if let Some(x) = b.get_mut(i) {
+        *x = c;
+    }
 }
 
 fn push_u64_long(s: &mut String, mut n: u64) {
-    // Pairs of digits, least significant first; then printed most significant first.
-    let mut g = [0u8; 10];
-    let mut k = 0;
-    while n >= 100 {
-        if let Some(x) = g.get_mut(k) {
-            *x = (n % 100) as u8;
-        }
+    // Pairs of digits into a stack buffer from its end, then one copy.
+    let mut b = [0u8; 20];
+    let mut i = b.len();
+    while n >= 100 && i >= 2 {
+        i -= 2;
+        put2(&mut b, i, pair(n));
         n /= 100;
-        k += 1;
     }
-    s.reserve(2 * k + 2);
-    if n >= 10 {
-        push_pair(s, n);
-    } else {
-        s.push(char::from(b'0' + n as u8));
+    if n >= 10 && i >= 2 {
+        i -= 2;
+        put2(&mut b, i, pair(n));
+    } else if i >= 1 {
+        i -= 1;
+        put1(&mut b, i, b'0' + n as u8);
     }
-    for &p in g.get(..k).unwrap_or(&[]).iter().rev() {
-        push_pair(s, u64::from(p));
-    }
+    push_ascii(s, b.get(i..).unwrap_or(&[]));
 }
 
 /// `{n:0w$}` for w ≤ 20.
@@ -94,9 +108,7 @@ pub(crate) fn push_u64_pad(s: &mut String, n: u64, w: usize) {
     let mut m = n;
     loop {
         i -= 1;
-        if let Some(c) = b.get_mut(i) {
-            *c = b'0' + (m % 10) as u8;
-        }
+        put1(&mut b, i, b'0' + (m % 10) as u8);
         m /= 10;
         if m == 0 || i == 0 {
             break;
@@ -113,9 +125,7 @@ pub(crate) fn push_hex(s: &mut String, n: u64, w: usize) {
     let mut m = n;
     loop {
         i -= 1;
-        if let (Some(c), Some(h)) = (b.get_mut(i), HEX.get((m & 15) as usize)) {
-            *c = *h;
-        }
+        put1(&mut b, i, HEX.get((m & 15) as usize).copied().unwrap_or(b'?'));
         m >>= 4;
         if m == 0 || i == 0 {
             break;
@@ -125,41 +135,72 @@ pub(crate) fn push_hex(s: &mut String, n: u64, w: usize) {
     push_ascii(s, b.get(start..).unwrap_or(&[]));
 }
 
+/// Writes the decimal digits of `x` at `b[i..]`; returns the index after them.
+#[inline]
+fn put_u8(b: &mut [u8], i: usize, x: u8) -> usize {
+    let x = u64::from(x);
+    if x >= 100 {
+        put1(b, i, b'0' + (x / 100) as u8);
+        put2(b, i + 1, pair(x));
+        i + 3
+    } else if x >= 10 {
+        put2(b, i, pair(x));
+        i + 2
+    } else {
+        put1(b, i, b'0' + x as u8);
+        i + 1
+    }
+}
+
 /// An IPv4 address as `Ipv4Addr` displays it.
 pub(crate) fn push_ip4(s: &mut String, a: [u8; 4]) {
-    s.reserve(15);
-    for (i, &x) in a.iter().enumerate() {
-        if i > 0 {
-            s.push('.');
+    let mut b = [b'.'; 15];
+    let mut i = 0;
+    for (k, &x) in a.iter().enumerate() {
+        if k > 0 {
+            put1(&mut b, i, b'.');
+            i += 1;
         }
-        let x = u64::from(x);
-        if x >= 100 {
-            s.push(char::from(b'0' + (x / 100) as u8));
-            push_pair(s, x % 100);
-        } else if x >= 10 {
-            push_pair(s, x);
-        } else {
-            s.push(char::from(b'0' + x as u8));
-        }
+        i = put_u8(&mut b, i, x);
     }
+    push_ascii(s, b.get(..i).unwrap_or(&[]));
 }
 
 /// An Ethernet address as [`crate::Value::Mac`] displays it.
 pub(crate) fn push_mac(s: &mut String, m: [u8; 6]) {
-    s.reserve(17);
-    for (i, &x) in m.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        push_hex_pair(s, x);
+    let mut b = [b':'; 17];
+    for (k, &x) in m.iter().enumerate() {
+        put2(&mut b, 3 * k, hex_pair(x));
     }
+    push_ascii(s, &b);
 }
 
 /// A DECnet address `area.node` as [`crate::Value::Dn`] displays it.
 pub(crate) fn push_dn(s: &mut String, a: u16) {
-    push_u64(s, u64::from(a >> 10));
-    s.push('.');
-    push_u64(s, u64::from(a & 0x3ff));
+    let mut b = [b'.'; 12];
+    let mut i = put_small(&mut b, 0, a >> 10);
+    put1(&mut b, i, b'.');
+    i = put_small(&mut b, i + 1, a & 0x3ff);
+    push_ascii(s, b.get(..i).unwrap_or(&[]));
+}
+
+/// Writes the decimal digits of `x` < 100,000 at `b[i..]`; returns the index after them.
+#[inline]
+fn put_small(b: &mut [u8], i: usize, x: u16) -> usize {
+    let x = u64::from(x);
+    let n = match x {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1000..=9999 => 4,
+        _ => 5,
+    };
+    let mut m = x;
+    for k in (0..n).rev() {
+        put1(b, i + k, b'0' + (m % 10) as u8);
+        m /= 10;
+    }
+    i + n
 }
 
 /// `HH:MM:SS.micro` (UTC) of a time stamp.
@@ -179,16 +220,14 @@ pub(crate) fn push_clock(s: &mut String, sec: i64, nsec: u32) {
         push_u64_pad(s, u64::from(us), 6);
         return;
     }
-    s.reserve(15);
-    push_pair(s, u64::from(h));
-    s.push(':');
-    push_pair(s, u64::from(m));
-    s.push(':');
-    push_pair(s, u64::from(sec));
-    s.push('.');
-    push_pair(s, u64::from(us / 10_000));
-    push_pair(s, u64::from(us / 100 % 100));
-    push_pair(s, u64::from(us % 100));
+    let mut b = *b"00:00:00.000000";
+    put2(&mut b, 0, pair(u64::from(h)));
+    put2(&mut b, 3, pair(u64::from(m)));
+    put2(&mut b, 6, pair(u64::from(sec)));
+    put2(&mut b, 9, pair(u64::from(us / 10_000)));
+    put2(&mut b, 11, pair(u64::from(us / 100 % 100)));
+    put2(&mut b, 13, pair(u64::from(us % 100)));
+    push_ascii(s, &b);
 }
 
 impl W<'_> {

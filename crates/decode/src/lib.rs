@@ -40,13 +40,21 @@
     )
 )]
 
-/// Replaces a layer's summary with formatted text, reusing its buffer.
+/// Replaces a layer's summary with formatted text, reusing its buffer. Text without arguments
+/// is copied as it is (no trip through `core::fmt`).
 macro_rules! summary {
     ($l:expr, $($t:tt)*) => {{
         if !$l.nosum {
             use std::fmt::Write as _;
             $l.summary.clear();
-            let _ = write!($l.summary, $($t)*);
+            match format_args!($($t)*) {
+                a => match a.as_str() {
+                    Some(t) => $l.summary.push_str(t),
+                    None => {
+                        let _ = $l.summary.write_fmt(a);
+                    }
+                },
+            }
         }
     }};
 }
