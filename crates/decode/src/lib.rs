@@ -6,7 +6,8 @@
 //! malformed frame keeps what decoded and marks the layer where it stopped
 //! ([`Layer::malformed`]).
 //!
-//! * Capture files: [`CaptureReader`] (pcap and pcapng), [`PcapWriter`].
+//! * Capture files: [`CaptureReader`] (pcap and pcapng, in memory), [`CaptureStream`] (the
+//!   same, read a block at a time), [`PcapWriter`].
 //! * Renderers: [`render::line`], [`render::tree`], [`render::json`].
 //! * Protocol hierarchy for `/SUMMARY`: [`Summary`].
 //! * Filter expressions: [`Filter::parse`], [`Filter::matches`].
@@ -71,7 +72,7 @@ mod rd;
 pub mod render;
 mod summary;
 
-pub use capture::{CaptureError, CaptureReader, PcapWriter, Record};
+pub use capture::{CaptureError, CaptureReader, CaptureStream, PcapWriter, Record};
 pub use decoder::{Decoder, Detail, LinkType};
 pub use filter::{Addr, Dir, Filter, FilterError, PROTOCOLS};
 pub use model::{Field, Layer, Packet, Span, Value};

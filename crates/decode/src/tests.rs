@@ -7,3 +7,4 @@ mod frames2;
 mod golden;
 mod misc;
 mod props;
+mod stream;
