@@ -89,7 +89,7 @@ pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
         if ihl > 20 {
             let at = r.pos;
             let o = r.take(ihl - 20)?;
-            l.add("Options", Value::Bytes(o.to_vec()), at, o.len());
+            l.add_lazy("Options", || Value::Bytes(o.to_vec()), at, o.len());
         }
         Some((vi >> 4, ihl, tot, ff, ttl, p, s, t))
     })();

@@ -246,7 +246,7 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
                 );
                 if r.left() > 0 {
                     let (at, dev) = r.image()?;
-                    l.add("Device ID", Value::Text(text(dev)), at, dev.len() + 1);
+                    l.add_lazy("Device ID", || Value::Text(text(dev)), at, dev.len() + 1);
                 }
                 if r.left() > 0 {
                     software_id(l, r)?;
@@ -413,7 +413,7 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
     }
     if r.left() > 0 {
         let at = r.pos;
-        l.add("Extra", Value::Bytes(r.rest().to_vec()), at, r.left());
+        l.add_lazy("Extra", || Value::Bytes(r.rest().to_vec()), at, r.left());
     }
     Some(())
 }

@@ -229,9 +229,9 @@ fn message(
                 .u(r.left() as u64);
             if r.left() > 0 {
                 let at = r.pos;
-                l.add(
+                l.add_lazy(
                     "Interrupt data",
-                    Value::Text(crate::rd::text(r.rest())),
+                    || Value::Text(crate::rd::text(r.rest())),
                     at,
                     r.left(),
                 );
@@ -263,7 +263,12 @@ fn message(
             );
             l.close();
             let v = r.u8()? as i8;
-            l.add("Flow control value", Value::Text(v.to_string()), at + 1, 1);
+            l.add_lazy(
+                "Flow control value",
+                || Value::Text(v.to_string()),
+                at + 1,
+                1,
+            );
             let w = l
                 .sum()
                 .s("NSP [")
@@ -346,7 +351,7 @@ fn message(
             l.close();
             let inf = r.u8()?;
             let ver = lookup(NSP_VERS, u64::from(inf & 3));
-            l.add("NSP version", Value::Text(ver.to_string()), at + 1, 1);
+            l.add_lazy("NSP version", || Value::Text(ver.to_string()), at + 1, 1);
             let ss = r.u16le()?;
             l.add("Segment size", Value::U(u64::from(ss)), at + 2, 2);
             l.sum()

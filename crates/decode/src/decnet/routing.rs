@@ -259,9 +259,9 @@ fn tiver(l: &mut Layer, r: &mut Rd) -> Option<[u8; 3]> {
     let at = r.pos;
     let v = r.arr::<3>()?;
     if !l.quiet() {
-        l.add(
+        l.add_lazy(
             "Version",
-            Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
+            || Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
             at,
             3,
         );
@@ -333,9 +333,9 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
             let src = r.u16le()?;
             l.add("Node address", Value::Dn(src), at, 2);
             let (at, v) = r.image()?;
-            l.add(
+            l.add_lazy(
                 "Function value",
-                Value::Text(crate::rd::text(v)),
+                || Value::Text(crate::rd::text(v)),
                 at,
                 v.len() + 1,
             );
@@ -353,7 +353,7 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
             let src = r.u16le()?;
             l.add("Node address", Value::Dn(src), at, 2);
             let (at, v) = r.image()?;
-            l.add("Test data", Value::Bytes(v.to_vec()), at, v.len() + 1);
+            l.add_lazy("Test data", || Value::Bytes(v.to_vec()), at, v.len() + 1);
             summary!(
                 l,
                 "RP [hello and test] src {} test data {}",
@@ -525,12 +525,14 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
     let want = if phase3 { ck } else { sum4 };
     let good = want == ck;
     if !l.quiet() {
-        l.add(
+        l.add_lazy(
             "Checksum",
-            Value::Text(format!(
-                "0x{ck:04x} [{}]",
-                if good { "correct" } else { "incorrect" }
-            )),
+            || {
+                Value::Text(format!(
+                    "0x{ck:04x} [{}]",
+                    if good { "correct" } else { "incorrect" }
+                ))
+            },
             ck_at,
             2,
         );
@@ -660,7 +662,7 @@ fn endnode_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
     let at = r.pos;
     let seed = r.take(8)?;
     if !l.quiet() {
-        l.add("Verification seed", Value::Bytes(seed.to_vec()), at, 8);
+        l.add_lazy("Verification seed", || Value::Bytes(seed.to_vec()), at, 8);
     }
     let at = r.pos;
     let nb = r.arr::<6>()?;

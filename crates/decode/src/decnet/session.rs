@@ -193,7 +193,7 @@ pub(crate) fn connect_data(
         l.add("User data present", Value::Bool(mv & 2 != 0), at, 1);
         l.add("Proxy", Value::Bool(mv & 4 != 0), at, 1);
         let v = (mv >> 5) & 3;
-        l.add("Version", Value::Text(format!("SCP {}.0", v + 1)), at, 1);
+        l.add_lazy("Version", || Value::Text(format!("SCP {}.0", v + 1)), at, 1);
         l.close();
         s.push_str(&format!(" {{SCP {}.0}}", v + 1));
         if mv & 1 != 0 {
@@ -203,7 +203,7 @@ pub(crate) fn connect_data(
                 ("Account", "account"),
             ] {
                 let (at, b) = r.image()?;
-                l.add(name, Value::Text(text(b)), at, b.len() + 1);
+                l.add_lazy(name, || Value::Text(text(b)), at, b.len() + 1);
                 if !b.is_empty() {
                     if key == "password" {
                         s.push_str(" password ****");
@@ -215,7 +215,7 @@ pub(crate) fn connect_data(
         }
         if mv & 2 != 0 {
             let (at, b) = r.image()?;
-            l.add("User data", Value::Text(text(b)), at, b.len() + 1);
+            l.add_lazy("User data", || Value::Text(text(b)), at, b.len() + 1);
             s.push_str(&format!(" data {}", b.len()));
         }
         l.summary = s;
@@ -226,7 +226,7 @@ pub(crate) fn connect_data(
     }
     if r.left() > 0 {
         let at = r.pos;
-        l.add("Extra", Value::Bytes(r.rest().to_vec()), at, r.left());
+        l.add_lazy("Extra", || Value::Bytes(r.rest().to_vec()), at, r.left());
     }
     pkt.layers.push(l);
 }
@@ -238,7 +238,7 @@ pub(crate) fn accept(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     l.msg = Some("accept data");
     match r.image() {
         Some((at, b)) => {
-            l.add("User data", Value::Text(text(b)), at, b.len() + 1);
+            l.add_lazy("User data", || Value::Text(text(b)), at, b.len() + 1);
             summary!(l, "SCP [accept data] {} bytes", b.len());
         }
         None if r.left() == 0 => {
@@ -278,7 +278,7 @@ pub(crate) fn disconnect(
     summary!(l, "SCP [{name}] {{{}}}", reason_name(reason));
     match r.image() {
         Some((at, b)) => {
-            l.add("User data", Value::Text(text(b)), at, b.len() + 1);
+            l.add_lazy("User data", || Value::Text(text(b)), at, b.len() + 1);
             if !b.is_empty() {
                 l.summary.push_str(&format!(" data \"{}\"", text(b)));
             }
