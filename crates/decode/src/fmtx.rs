@@ -1,35 +1,30 @@
 //! Fast text for summaries and the one-line renderer: numbers and addresses appended to a
-//! `String` without `core::fmt` (which costs more than the decoding on the one-line path).
+//! byte buffer (a [`crate::Text`] or the line) without `core::fmt` (which costs more than the decoding on the one-line path).
 //! Every writer prints exactly what the matching `format!` spec prints; the golden-output test
 //! holds them to it.
 
 /// Appends to a summary: each method appends one piece and returns the writer, so pieces chain.
 /// A writer over `None` (a layer that keeps no summary, see [`crate::Detail`]) does nothing.
-pub(crate) struct W<'a>(pub(crate) Option<&'a mut String>);
+pub(crate) struct W<'a>(pub(crate) Option<&'a mut Vec<u8>>);
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends ASCII bytes (digits, hex digits, colons, dots) built on the stack: the digits are
-/// computed in pairs from a table without touching the string, then appended in one pass.
+/// computed in pairs from a table without touching the buffer, then appended in one copy.
 #[inline]
-fn push_ascii(s: &mut String, b: &[u8]) {
-    // Only ASCII reaches here. The mask tells the compiler so: each push is then a store with
-    // no UTF-8 encoding, cheaper than `str::from_utf8` and a `memcpy` call for a few bytes.
-    s.reserve(b.len());
-    for &c in b {
-        s.push(char::from(c & 0x7f));
-    }
+fn push_ascii(s: &mut Vec<u8>, b: &[u8]) {
+    s.extend_from_slice(b);
 }
 
 /// `{n}`.
 #[inline]
-pub(crate) fn push_u64(s: &mut String, n: u64) {
+pub(crate) fn push_u64(s: &mut Vec<u8>, n: u64) {
     // Most numbers in a summary are small: one or two digits without the buffer.
     if n < 10 {
-        s.push(char::from(b'0' + n as u8));
+        s.push(b'0' + n as u8);
     } else if n < 100 {
-        s.push(char::from(b'0' + (n / 10) as u8));
-        s.push(char::from(b'0' + (n % 10) as u8));
+        s.push(b'0' + (n / 10) as u8);
+        s.push(b'0' + (n % 10) as u8);
     } else {
         push_u64_long(s, n);
     }
@@ -89,7 +84,7 @@ fn put1(b: &mut [u8], i: usize, c: u8) {
     }
 }
 
-fn push_u64_long(s: &mut String, mut n: u64) {
+fn push_u64_long(s: &mut Vec<u8>, mut n: u64) {
     // Pairs of digits into a stack buffer from its end, then one copy.
     let mut b = [0u8; 20];
     let mut i = b.len();
@@ -109,7 +104,7 @@ fn push_u64_long(s: &mut String, mut n: u64) {
 }
 
 /// `{n:0w$}` for w ≤ 20.
-pub(crate) fn push_u64_pad(s: &mut String, n: u64, w: usize) {
+pub(crate) fn push_u64_pad(s: &mut Vec<u8>, n: u64, w: usize) {
     let mut b = [b'0'; 20];
     let mut i = b.len();
     let mut m = n;
@@ -126,7 +121,7 @@ pub(crate) fn push_u64_pad(s: &mut String, n: u64, w: usize) {
 }
 
 /// `{n:0w$x}` (w = 0: `{n:x}`).
-pub(crate) fn push_hex(s: &mut String, n: u64, w: usize) {
+pub(crate) fn push_hex(s: &mut Vec<u8>, n: u64, w: usize) {
     let mut b = [b'0'; 16];
     let mut i = b.len();
     let mut m = n;
@@ -164,7 +159,7 @@ fn put_u8(b: &mut [u8], i: usize, x: u8) -> usize {
 }
 
 /// An IPv4 address as `Ipv4Addr` displays it.
-pub(crate) fn push_ip4(s: &mut String, a: [u8; 4]) {
+pub(crate) fn push_ip4(s: &mut Vec<u8>, a: [u8; 4]) {
     let mut b = [b'.'; 15];
     let mut i = 0;
     for (k, &x) in a.iter().enumerate() {
@@ -178,7 +173,7 @@ pub(crate) fn push_ip4(s: &mut String, a: [u8; 4]) {
 }
 
 /// An Ethernet address as [`crate::Value::Mac`] displays it.
-pub(crate) fn push_mac(s: &mut String, m: [u8; 6]) {
+pub(crate) fn push_mac(s: &mut Vec<u8>, m: [u8; 6]) {
     let mut b = [b':'; 17];
     for (k, &x) in m.iter().enumerate() {
         put2(&mut b, 3 * k, hex_pair(x));
@@ -187,7 +182,7 @@ pub(crate) fn push_mac(s: &mut String, m: [u8; 6]) {
 }
 
 /// A DECnet address `area.node` as [`crate::Value::Dn`] displays it.
-pub(crate) fn push_dn(s: &mut String, a: u16) {
+pub(crate) fn push_dn(s: &mut Vec<u8>, a: u16) {
     let mut b = [b'.'; 12];
     let mut i = put_small(&mut b, 0, a >> 10);
     put1(&mut b, i, b'.');
@@ -215,7 +210,7 @@ fn put_small(b: &mut [u8], i: usize, x: u16) -> usize {
 }
 
 /// `HH:MM:SS.micro` (UTC) of a time stamp.
-pub(crate) fn push_clock(s: &mut String, sec: i64, nsec: u32) {
+pub(crate) fn push_clock(s: &mut Vec<u8>, sec: i64, nsec: u32) {
     let day = sec.rem_euclid(86_400) as u32;
     let (h, m, sec) = (day / 3600, day / 60 % 60, day % 60);
     // Microseconds of a valid time stamp are below 1e6; a larger count prints all its digits
@@ -223,11 +218,11 @@ pub(crate) fn push_clock(s: &mut String, sec: i64, nsec: u32) {
     let us = nsec / 1000;
     if h >= 100 || us >= 1_000_000 {
         push_u64_pad(s, u64::from(h), 2);
-        s.push(':');
+        s.push(b':');
         push_u64_pad(s, u64::from(m), 2);
-        s.push(':');
+        s.push(b':');
         push_u64_pad(s, u64::from(sec), 2);
-        s.push('.');
+        s.push(b'.');
         push_u64_pad(s, u64::from(us), 6);
         return;
     }
@@ -246,7 +241,7 @@ impl W<'_> {
     #[inline]
     pub(crate) fn s(mut self, t: &str) -> Self {
         if let Some(o) = self.0.as_deref_mut() {
-            o.push_str(t);
+            o.extend_from_slice(t.as_bytes());
         }
         self
     }
@@ -265,7 +260,7 @@ impl W<'_> {
     pub(crate) fn i(mut self, n: i64) -> Self {
         if let Some(o) = self.0.as_deref_mut() {
             if n < 0 {
-                o.push('-');
+                o.push(b'-');
             }
             push_u64(o, n.unsigned_abs());
         }
@@ -316,37 +311,46 @@ mod tests {
     #[test]
     fn same_as_format() {
         for n in (0..200_000u64).chain((0..64).map(|k| 1u64 << k)) {
-            let mut s = String::new();
+            let mut s = Vec::new();
             push_u64(&mut s, n);
-            assert_eq!(s, format!("{n}"));
+            assert_eq!(String::from_utf8(s.clone()).unwrap(), format!("{n}"));
         }
         for n in [0u64, 1, 9, 10, 99, 100, 65535, 1 << 32, u64::MAX] {
-            let mut s = String::new();
+            let mut s = Vec::new();
             push_u64(&mut s, n);
-            assert_eq!(s, format!("{n}"));
+            assert_eq!(String::from_utf8(s.clone()).unwrap(), format!("{n}"));
             for w in [0, 1, 2, 4, 6] {
-                let mut s = String::new();
+                let mut s = Vec::new();
                 push_hex(&mut s, n, w);
-                assert_eq!(s, format!("{n:0w$x}"));
-                let mut s = String::new();
+                assert_eq!(String::from_utf8(s.clone()).unwrap(), format!("{n:0w$x}"));
+                let mut s = Vec::new();
                 push_u64_pad(&mut s, n, w);
-                assert_eq!(s, format!("{n:0w$}"));
+                assert_eq!(String::from_utf8(s.clone()).unwrap(), format!("{n:0w$}"));
             }
         }
         for b in 0..=255u8 {
             let m = [b, 0, b ^ 0x5a, 255, 1, b];
-            let mut s = String::new();
+            let mut s = Vec::new();
             push_mac(&mut s, m);
-            assert_eq!(s, crate::Value::Mac(m).to_string());
+            assert_eq!(
+                String::from_utf8(s.clone()).unwrap(),
+                crate::Value::Mac(m).to_string()
+            );
             let a = [b, 0, 99, b ^ 0x80];
-            let mut s = String::new();
+            let mut s = Vec::new();
             push_ip4(&mut s, a);
-            assert_eq!(s, std::net::Ipv4Addr::from(a).to_string());
+            assert_eq!(
+                String::from_utf8(s.clone()).unwrap(),
+                std::net::Ipv4Addr::from(a).to_string()
+            );
         }
         for a in [[127, 0, 10, 255], [0, 9, 99, 100], [1, 2, 3, 4]] {
-            let mut s = String::new();
+            let mut s = Vec::new();
             push_ip4(&mut s, a);
-            assert_eq!(s, std::net::Ipv4Addr::from(a).to_string());
+            assert_eq!(
+                String::from_utf8(s.clone()).unwrap(),
+                std::net::Ipv4Addr::from(a).to_string()
+            );
         }
         for (sec, nsec) in [
             (0i64, 0u32),
@@ -354,7 +358,7 @@ mod tests {
             (-1, 5_000),
             (1_700_000_123, 42_000),
         ] {
-            let mut s = String::new();
+            let mut s = Vec::new();
             push_clock(&mut s, sec, nsec);
             let day = sec.rem_euclid(86_400);
             let want = format!(
@@ -364,20 +368,23 @@ mod tests {
                 day % 60,
                 nsec / 1000
             );
-            assert_eq!(s, want);
+            assert_eq!(String::from_utf8(s.clone()).unwrap(), want);
         }
-        let mut s = String::new();
+        let mut s = Vec::new();
         push_mac(&mut s, [0xaa, 0, 4, 0, 0x1f, 0x08]);
         assert_eq!(
-            s,
+            String::from_utf8(s.clone()).unwrap(),
             crate::Value::Mac([0xaa, 0, 4, 0, 0x1f, 0x08]).to_string()
         );
         for a in [0u16, 1, 1025, 0xffff] {
-            let mut s = String::new();
+            let mut s = Vec::new();
             push_dn(&mut s, a);
-            assert_eq!(s, crate::Value::Dn(a).to_string());
+            assert_eq!(
+                String::from_utf8(s.clone()).unwrap(),
+                crate::Value::Dn(a).to_string()
+            );
         }
         let _ = W(Some(&mut s)).i(-5).s(" ").i(7);
-        assert!(s.ends_with("-5 7"));
+        assert!(s.ends_with(b"-5 7"));
     }
 }

@@ -456,21 +456,25 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         let flags = of & 0x1ff;
         if !l.quiet() {
             // `0x{flags:03x} {names}`, names joined by `,`.
-            let mut t = String::with_capacity(32);
-            t.push_str("0x");
-            crate::fmtx::push_hex(&mut t, u64::from(flags), 3);
-            t.push(' ');
+            let mut t = Vec::with_capacity(32);
+            let mut w = crate::fmtx::W(Some(&mut t)).s("0x").x(flags, 3).s(" ");
             let mut first = true;
             for (m, _, n) in TCP_FLAGS {
                 if flags & m != 0 {
                     if !first {
-                        t.push(',');
+                        w = w.s(",");
                     }
                     first = false;
-                    t.push_str(n);
+                    w = w.s(n);
                 }
             }
-            l.add("Flags", Value::Text(t), start + 12, 2);
+            let _ = w;
+            l.add(
+                "Flags",
+                Value::Text(String::from_utf8(t).unwrap_or_default()),
+                start + 12,
+                2,
+            );
         }
         let win = r.u16be()?;
         l.add("Window", Value::U(u64::from(win)), start + 14, 2);
@@ -682,13 +686,18 @@ fn tcp_options(l: &mut Layer, o: &[u8], at: usize) {
                     .s(" ecr ")
                     .u(be32(4));
                 if !l.quiet() {
-                    let mut t = String::with_capacity(28);
+                    let mut t = Vec::with_capacity(28);
                     crate::fmtx::W(Some(&mut t))
                         .s("val ")
                         .u(be32(0))
                         .s(" ecr ")
                         .u(be32(4));
-                    l.add("Timestamps", Value::Text(t), pos, n);
+                    l.add(
+                        "Timestamps",
+                        Value::Text(String::from_utf8(t).unwrap_or_default()),
+                        pos,
+                        n,
+                    );
                 }
             }
             _ => {

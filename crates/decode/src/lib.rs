@@ -75,7 +75,7 @@ mod summary;
 pub use capture::{CaptureError, CaptureReader, CaptureStream, PcapWriter, Record};
 pub use decoder::{Decoder, Detail, LinkType};
 pub use filter::{Addr, Dir, Filter, FilterError, PROTOCOLS};
-pub use model::{Field, Layer, Packet, Span, Value};
+pub use model::{Field, Layer, Packet, Span, Text, Value};
 pub use summary::{protocol_display, Summary};
 
 #[cfg(test)]

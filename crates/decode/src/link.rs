@@ -5,7 +5,7 @@
 //! RFC 826 (ARP), RFC 903 (RARP), tcpdump.org LINKTYPE_LINUX_SLL and LINKTYPE_NULL.
 
 use crate::decoder::{data, Decoder};
-use crate::model::{Packet, Span, Value};
+use crate::model::{Packet, Span, Text, Value};
 use crate::rd::{lookup, Rd};
 
 /// Ethernet type names.
@@ -189,13 +189,13 @@ pub(crate) fn arp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, rarp
             l.add(name, v, at, n);
         }
         let g = |i: usize| addrs.get(i).cloned().unwrap_or_default();
-        l.summary = match op {
+        l.summary = Text::from(match op {
             1 => format!("{} who-has {} tell {}", proto.to_uppercase(), g(3), g(1)),
             2 => format!("{} reply {} is-at {}", proto.to_uppercase(), g(1), g(0)),
             3 => format!("RARP who-is {} tell {}", g(2), g(0)),
             4 => format!("RARP reply {} at {}", g(2), g(3)),
             _ => format!("{} opcode {op}", proto.to_uppercase()),
-        };
+        });
         Some(())
     })();
     if ok.is_none() {

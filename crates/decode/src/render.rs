@@ -28,6 +28,27 @@ pub fn line(pkt: &Packet) -> String {
 
 /// [`line`] appended to a buffer (no allocation when the buffer has room).
 pub fn line_into(pkt: &Packet, out: &mut String) {
+    thread_local! {
+        /// The line as bytes, reused: checked as UTF-8 once, then appended.
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(512));
+    }
+    SCRATCH.with(|b| match b.try_borrow_mut() {
+        Ok(mut b) => {
+            b.clear();
+            line_bytes(pkt, &mut b);
+            out.push_str(&String::from_utf8_lossy(&b));
+        }
+        Err(_) => {
+            let mut b = Vec::with_capacity(512);
+            line_bytes(pkt, &mut b);
+            out.push_str(&String::from_utf8_lossy(&b));
+        }
+    });
+}
+
+/// [`line`] appended to a byte buffer, summaries copied straight from the layers: the fast
+/// form for writing to an output stream (the bytes are UTF-8).
+pub fn line_bytes(pkt: &Packet, out: &mut Vec<u8>) {
     crate::fmtx::push_clock(out, pkt.ts_sec, pkt.ts_nsec);
     let has_ip = pkt.layers.iter().any(|l| matches!(l.proto, "ip" | "ip6"));
     let mut first = true;
@@ -38,11 +59,11 @@ pub fn line_into(pkt: &Packet, out: &mut String) {
         if l.summary.is_empty() {
             continue;
         }
-        out.push_str(if first { " " } else { ": " });
+        out.extend_from_slice(if first { b" " } else { b": " });
         first = false;
-        out.push_str(&l.summary);
+        out.extend_from_slice(l.summary.as_bytes());
         if l.malformed.is_some() {
-            out.push_str(" [malformed]");
+            out.extend_from_slice(b" [malformed]");
         }
     }
 }
@@ -116,7 +137,7 @@ pub fn json(pkt: &Packet) -> String {
             if let Some(msg) = l.msg {
                 m.insert("message".into(), json!(msg));
             }
-            m.insert("summary".into(), json!(l.summary));
+            m.insert("summary".into(), json!(l.summary.as_str()));
             m.insert("range".into(), json!([l.span.start, l.span.end]));
             if let Some(e) = &l.malformed {
                 m.insert("malformed".into(), json!(e));

@@ -324,7 +324,7 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
                 let n = r.left();
                 l.add("Reserved", Value::Bytes(r.take(n)?.to_vec()), at, n);
             }
-            l.summary = s;
+            l.summary = s.into();
         }
         1 => {
             l.msg = Some("verification");
@@ -471,13 +471,13 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
                 l.open(
                     "Segment",
                     Value::Text({
-                        let mut t = String::with_capacity(16);
+                        let mut t = Vec::with_capacity(16);
                         crate::fmtx::W(Some(&mut t))
                             .s("ids ")
                             .u(start)
                             .s("-")
                             .u(last);
-                        t
+                        String::from_utf8(t).unwrap_or_default()
                     }),
                     at,
                     4 + n,

@@ -218,7 +218,7 @@ pub(crate) fn connect_data(
             l.add_lazy("User data", || Value::Text(text(b)), at, b.len() + 1);
             s.push_str(&format!(" data {}", b.len()));
         }
-        l.summary = s;
+        l.summary = s.into();
         Some(())
     })();
     if ok.is_none() {
