@@ -36,14 +36,22 @@ pub fn line_into(pkt: &Packet, out: &mut String) {
         Ok(mut b) => {
             b.clear();
             line_bytes(pkt, &mut b);
-            out.push_str(&String::from_utf8_lossy(&b));
+            push_utf8(out, &b);
         }
         Err(_) => {
             let mut b = Vec::with_capacity(512);
             line_bytes(pkt, &mut b);
-            out.push_str(&String::from_utf8_lossy(&b));
+            push_utf8(out, &b);
         }
     });
+}
+
+/// Appends bytes that are UTF-8 (the line's always are; anything else is shown replaced).
+fn push_utf8(out: &mut String, b: &[u8]) {
+    match std::str::from_utf8(b) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push_str(&String::from_utf8_lossy(b)),
+    }
 }
 
 /// [`line`] appended to a byte buffer, summaries copied straight from the layers: the fast

@@ -289,7 +289,7 @@ fn message(
             let other = flags == 0x14;
             let name = if other { "control ackn" } else { "data ackn" };
             l.msg = Some(name);
-            summary!(l, "NSP [{name}]");
+            l.sum().s("NSP [").s(name).s("]");
             let (dl, sl) = addrs(l, r)?;
             let names = if other {
                 ["Acknowledge other", "Acknowledge number"]
@@ -312,7 +312,7 @@ fn message(
             let at = r.pos;
             let dl = r.u16le()?;
             l.add("Destination link address", Value::Hex(u64::from(dl)), at, 2);
-            summary!(l, "NSP [connect ackn] >{dl:04x}");
+            l.sum().s("NSP [connect ackn] >").x(dl, 4);
         }
         0x08 => {
             l.msg = Some("no operation");
@@ -331,7 +331,7 @@ fn message(
                 "connect confirm"
             };
             l.msg = Some(name);
-            summary!(l, "NSP [{name}]");
+            l.sum().s("NSP [").s(name).s("]");
             if flags == 0x68 {
                 l.add("Retransmitted", Value::Bool(true), r.pos - 1, 1);
             }
@@ -390,7 +390,7 @@ fn message(
             let di = flags == 0x38;
             let name = if di { "discnct init" } else { "discnct ackn" };
             l.msg = Some(name);
-            summary!(l, "NSP [{name}]");
+            l.sum().s("NSP [").s(name).s("]");
             let (dl, sl) = addrs(l, r)?;
             let at = r.pos;
             let reason = r.u16le()?;

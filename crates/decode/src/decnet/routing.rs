@@ -339,12 +339,12 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
                 at,
                 v.len() + 1,
             );
-            summary!(
-                l,
-                "RP [verification] src {} fcnval {} bytes",
-                dn(src),
-                v.len()
-            );
+            l.sum()
+                .s("RP [verification] src ")
+                .dn(src)
+                .s(" fcnval ")
+                .u(v.len() as u64)
+                .s(" bytes");
         }
         2 => {
             l.msg = Some("hello and test");
@@ -354,18 +354,17 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
             l.add("Node address", Value::Dn(src), at, 2);
             let (at, v) = r.image()?;
             l.add_lazy("Test data", || Value::Bytes(v.to_vec()), at, v.len() + 1);
-            summary!(
-                l,
-                "RP [hello and test] src {} test data {}",
-                dn(src),
-                v.len()
-            );
+            l.sum()
+                .s("RP [hello and test] src ")
+                .dn(src)
+                .s(" test data ")
+                .u(v.len() as u64);
         }
         3 | 4 => routing_msg(l, r, ty == 4)?,
         5 => router_hello(l, r)?,
         6 => endnode_hello(l, r)?,
         _ => {
-            summary!(l, "RP control type {ty}");
+            l.sum().s("RP control type ").u(ty);
             l.mark("unknown routing control message type");
             let _ = fpos;
         }
@@ -401,7 +400,7 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
     } else {
         "L1 router msg"
     };
-    summary!(l, "RP [{name}]");
+    l.sum().s("RP [").s(name).s("]");
     let at = r.pos;
     let src = r.u16le()?;
     l.add("Source node", Value::Dn(src), at, 2);
