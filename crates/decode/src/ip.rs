@@ -562,15 +562,16 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         if delta > 0 && delta < 0x8000_0000 {
             let n = delta.min(plen);
             let mut c = pkt.new_layer("data", Span::at(at, n));
-            summary!(
-                c,
-                "continuation of a {} begun in an earlier segment, {n} bytes",
-                if multinet {
+            c.sum()
+                .s("continuation of a ")
+                .s(if multinet {
                     "Multinet record"
                 } else {
                     "DDCMP message"
-                }
-            );
+                })
+                .s(" begun in an earlier segment, ")
+                .u(n as u64)
+                .s(" bytes");
             c.add("Continuation", Value::U(n as u64), at, n);
             pkt.layers.push(c);
             at += n;
