@@ -40,7 +40,65 @@ pub(crate) fn ip_any(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usi
 pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     let mut r = Rd::new(frame, start, end);
     let mut l = pkt.new_layer("ip", Span::at(start, r.left()));
-    let hdr = (|| {
+    // A layer that keeps no fields reads the header in one piece; the same values, the same
+    // truncation, none of the per-field work.
+    let hdr = if l.quiet() {
+        ipv4_quick(&mut r)
+    } else {
+        ipv4_fields(&mut l, &mut r, start)
+    };
+    let Some((ver, ihl, tot, ff, ttl, p, s, t)) = hdr else {
+        l.mark("truncated IPv4 header");
+        summary!(l, "IP truncated");
+        pkt.layers.push(l);
+        return;
+    };
+    if ver != 4 || ihl < 20 {
+        l.mark("bad IPv4 version or header length");
+    }
+    let frag = ff & 0x1fff != 0;
+    let tot = usize::from(tot);
+    let mut pend = start.saturating_add(tot).min(r.end);
+    if tot < ihl || start.saturating_add(tot) > r.end {
+        if start.saturating_add(tot) > r.end {
+            l.mark("IPv4 total length exceeds frame");
+        }
+        pend = r.end;
+    }
+    d.ip_src = std::net::Ipv4Addr::from(s).to_ipv6_mapped().octets();
+    d.ip_dst = std::net::Ipv4Addr::from(t).to_ipv6_mapped().octets();
+    l.sum()
+        .s("IP ")
+        .ip4(s)
+        .s(" > ")
+        .ip4(t)
+        .s(": ttl ")
+        .u(ttl)
+        .s(" proto ")
+        .s(lookup(IP_PROTOS, u64::from(p)))
+        .s(" length ")
+        .u(tot as u64);
+    if ff & 0x3fff != 0 {
+        l.sum_more()
+            .s(" frag ")
+            .u((ff & 0x1fff) * 8)
+            .s(if ff & 0x2000 != 0 { "+" } else { "" });
+    }
+    l.span = Span::at(start, pend.saturating_sub(start));
+    pkt.layers.push(l);
+    if frag {
+        data(pkt, frame, r.pos, pend);
+    } else {
+        ip_payload(d, pkt, frame, p, r.pos, pend, false);
+    }
+}
+
+/// The fixed IPv4 header's values: (version, header length, total length, flags and
+/// fragment offset, TTL, protocol, source, destination).
+type Ip4Hdr = (u8, usize, u16, u16, u8, u8, [u8; 4], [u8; 4]);
+
+/// The IPv4 header with every field kept.
+fn ipv4_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<Ip4Hdr> {
         let vi = r.u8()?;
         let ihl = usize::from(vi & 0x0f) * 4;
         l.add("Version", Value::U(u64::from(vi >> 4)), start, 1);
@@ -92,51 +150,26 @@ pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
             l.add_lazy("Options", || Value::Bytes(o.to_vec()), at, o.len());
         }
         Some((vi >> 4, ihl, tot, ff, ttl, p, s, t))
-    })();
-    let Some((ver, ihl, tot, ff, ttl, p, s, t)) = hdr else {
-        l.mark("truncated IPv4 header");
-        summary!(l, "IP truncated");
-        pkt.layers.push(l);
-        return;
-    };
-    if ver != 4 || ihl < 20 {
-        l.mark("bad IPv4 version or header length");
     }
-    let frag = ff & 0x1fff != 0;
-    let tot = usize::from(tot);
-    let mut pend = start.saturating_add(tot).min(r.end);
-    if tot < ihl || start.saturating_add(tot) > r.end {
-        if start.saturating_add(tot) > r.end {
-            l.mark("IPv4 total length exceeds frame");
-        }
-        pend = r.end;
+
+/// The IPv4 header's values alone (a layer that keeps no fields).
+#[inline]
+fn ipv4_quick(r: &mut Rd) -> Option<Ip4Hdr> {
+    let h = r.arr::<20>()?;
+    let ihl = usize::from(h[0] & 0x0f) * 4;
+    if ihl > 20 {
+        r.take(ihl - 20)?;
     }
-    d.ip_src = std::net::Ipv4Addr::from(s).to_ipv6_mapped().octets();
-    d.ip_dst = std::net::Ipv4Addr::from(t).to_ipv6_mapped().octets();
-    l.sum()
-        .s("IP ")
-        .ip4(s)
-        .s(" > ")
-        .ip4(t)
-        .s(": ttl ")
-        .u(ttl)
-        .s(" proto ")
-        .s(lookup(IP_PROTOS, u64::from(p)))
-        .s(" length ")
-        .u(tot as u64);
-    if ff & 0x3fff != 0 {
-        l.sum_more()
-            .s(" frag ")
-            .u((ff & 0x1fff) * 8)
-            .s(if ff & 0x2000 != 0 { "+" } else { "" });
-    }
-    l.span = Span::at(start, pend.saturating_sub(start));
-    pkt.layers.push(l);
-    if frag {
-        data(pkt, frame, r.pos, pend);
-    } else {
-        ip_payload(d, pkt, frame, p, r.pos, pend, false);
-    }
+    Some((
+        h[0] >> 4,
+        ihl,
+        u16::from_be_bytes([h[2], h[3]]),
+        u16::from_be_bytes([h[6], h[7]]),
+        h[8],
+        h[9],
+        [h[12], h[13], h[14], h[15]],
+        [h[16], h[17], h[18], h[19]],
+    ))
 }
 
 fn ip_payload(
@@ -432,11 +465,12 @@ const TCP_FLAGS: &[(u16, char, &str)] = &[
     (0x80, 'W', "CWR"),
 ];
 
-/// TCP with its options; payload to Multinet (port 700) or DDCMP (recognised by header CRC).
-pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
-    let mut r = Rd::new(frame, start, end);
-    let mut l = pkt.new_layer("tcp", Span::at(start, r.left()));
-    let hdr = (|| {
+/// The fixed TCP header's values: (source port, destination port, sequence, acknowledgment,
+/// header length, flags, window).
+type TcpHdr = (u16, u16, u32, u32, usize, u16, u16);
+
+/// The fixed TCP header with every field kept.
+fn tcp_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<TcpHdr> {
         let sp = r.u16be()?;
         l.add("Source port", Value::U(u64::from(sp)), start, 2);
         let dp = r.u16be()?;
@@ -483,7 +517,33 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         let urg = r.u16be()?;
         l.add("Urgent pointer", Value::U(u64::from(urg)), start + 18, 2);
         Some((sp, dp, seq, ack, off, flags, win))
-    })();
+    }
+
+/// The fixed TCP header's values alone (a layer that keeps no fields).
+#[inline]
+fn tcp_quick(r: &mut Rd) -> Option<TcpHdr> {
+    let h = r.arr::<20>()?;
+    let of = u16::from_be_bytes([h[12], h[13]]);
+    Some((
+        u16::from_be_bytes([h[0], h[1]]),
+        u16::from_be_bytes([h[2], h[3]]),
+        u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
+        u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
+        usize::from(of >> 12) * 4,
+        of & 0x1ff,
+        u16::from_be_bytes([h[14], h[15]]),
+    ))
+}
+
+/// TCP with its options; payload to Multinet (port 700) or DDCMP (recognised by header CRC).
+pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
+    let mut r = Rd::new(frame, start, end);
+    let mut l = pkt.new_layer("tcp", Span::at(start, r.left()));
+    let hdr = if l.quiet() {
+        tcp_quick(&mut r)
+    } else {
+        tcp_fields(&mut l, &mut r, start)
+    };
     let Some((sp, dp, seq, ack, off, flags, win)) = hdr else {
         l.mark("truncated TCP header");
         summary!(l, "TCP truncated");

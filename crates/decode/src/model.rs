@@ -257,19 +257,22 @@ impl Layer {
     }
 
     /// Adds a field at the current depth.
-    #[inline(always)]
+    #[inline]
     pub fn add(&mut self, name: &'static str, value: Value, start: usize, len: usize) {
-        // The check is inlined into every decoder; the push is not (a layer that keeps no
-        // fields pays a compare per field, not a call).
         if self.quiet {
             return;
         }
-        self.push_field(name, value, start, len);
+        self.fields.push(Field {
+            name,
+            value,
+            span: Span::at(start, len),
+            depth: self.depth,
+        });
     }
 
     /// Adds a field whose value costs something to build (text, bytes): built only when the
     /// layer keeps fields.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn add_lazy(
         &mut self,
         name: &'static str,
@@ -280,14 +283,9 @@ impl Layer {
         if self.quiet {
             return;
         }
-        self.push_field(name, value(), start, len);
-    }
-
-    #[inline(never)]
-    fn push_field(&mut self, name: &'static str, value: Value, start: usize, len: usize) {
         self.fields.push(Field {
             name,
-            value,
+            value: value(),
             span: Span::at(start, len),
             depth: self.depth,
         });
