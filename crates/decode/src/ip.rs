@@ -99,58 +99,58 @@ type Ip4Hdr = (u8, usize, u16, u16, u8, u8, [u8; 4], [u8; 4]);
 
 /// The IPv4 header with every field kept.
 fn ipv4_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<Ip4Hdr> {
-        let vi = r.u8()?;
-        let ihl = usize::from(vi & 0x0f) * 4;
-        l.add("Version", Value::U(u64::from(vi >> 4)), start, 1);
-        l.add("Header length", Value::U(ihl as u64), start, 1);
-        let tos = r.u8()?;
-        l.add("DSCP", Value::U(u64::from(tos >> 2)), start + 1, 1);
-        l.add("ECN", Value::U(u64::from(tos & 3)), start + 1, 1);
-        let tot = r.u16be()?;
-        l.add("Total length", Value::U(u64::from(tot)), start + 2, 2);
-        let id = r.u16be()?;
-        l.add("Identification", Value::Hex(u64::from(id)), start + 4, 2);
-        let ff = r.u16be()?;
-        l.add(
-            "Don't fragment",
-            Value::Bool(ff & 0x4000 != 0),
-            start + 6,
-            1,
-        );
-        l.add(
-            "More fragments",
-            Value::Bool(ff & 0x2000 != 0),
-            start + 6,
-            1,
-        );
-        l.add(
-            "Fragment offset",
-            Value::U(u64::from(ff & 0x1fff) * 8),
-            start + 6,
-            2,
-        );
-        let ttl = r.u8()?;
-        l.add("TTL", Value::U(u64::from(ttl)), start + 8, 1);
-        let p = r.u8()?;
-        l.add(
-            "Protocol",
-            Value::Coded(u64::from(p), lookup(IP_PROTOS, u64::from(p))),
-            start + 9,
-            1,
-        );
-        let ck = r.u16be()?;
-        l.add("Checksum", Value::Hex(u64::from(ck)), start + 10, 2);
-        let s = r.arr::<4>()?;
-        l.add("Source", Value::Ip4(s), start + 12, 4);
-        let t = r.arr::<4>()?;
-        l.add("Destination", Value::Ip4(t), start + 16, 4);
-        if ihl > 20 {
-            let at = r.pos;
-            let o = r.take(ihl - 20)?;
-            l.add_lazy("Options", || Value::Bytes(o.to_vec()), at, o.len());
-        }
-        Some((vi >> 4, ihl, tot, ff, ttl, p, s, t))
+    let vi = r.u8()?;
+    let ihl = usize::from(vi & 0x0f) * 4;
+    l.add("Version", Value::U(u64::from(vi >> 4)), start, 1);
+    l.add("Header length", Value::U(ihl as u64), start, 1);
+    let tos = r.u8()?;
+    l.add("DSCP", Value::U(u64::from(tos >> 2)), start + 1, 1);
+    l.add("ECN", Value::U(u64::from(tos & 3)), start + 1, 1);
+    let tot = r.u16be()?;
+    l.add("Total length", Value::U(u64::from(tot)), start + 2, 2);
+    let id = r.u16be()?;
+    l.add("Identification", Value::Hex(u64::from(id)), start + 4, 2);
+    let ff = r.u16be()?;
+    l.add(
+        "Don't fragment",
+        Value::Bool(ff & 0x4000 != 0),
+        start + 6,
+        1,
+    );
+    l.add(
+        "More fragments",
+        Value::Bool(ff & 0x2000 != 0),
+        start + 6,
+        1,
+    );
+    l.add(
+        "Fragment offset",
+        Value::U(u64::from(ff & 0x1fff) * 8),
+        start + 6,
+        2,
+    );
+    let ttl = r.u8()?;
+    l.add("TTL", Value::U(u64::from(ttl)), start + 8, 1);
+    let p = r.u8()?;
+    l.add(
+        "Protocol",
+        Value::Coded(u64::from(p), lookup(IP_PROTOS, u64::from(p))),
+        start + 9,
+        1,
+    );
+    let ck = r.u16be()?;
+    l.add("Checksum", Value::Hex(u64::from(ck)), start + 10, 2);
+    let s = r.arr::<4>()?;
+    l.add("Source", Value::Ip4(s), start + 12, 4);
+    let t = r.arr::<4>()?;
+    l.add("Destination", Value::Ip4(t), start + 16, 4);
+    if ihl > 20 {
+        let at = r.pos;
+        let o = r.take(ihl - 20)?;
+        l.add_lazy("Options", || Value::Bytes(o.to_vec()), at, o.len());
     }
+    Some((vi >> 4, ihl, tot, ff, ttl, p, s, t))
+}
 
 /// The IPv4 header's values alone (a layer that keeps no fields).
 #[inline]
@@ -471,53 +471,53 @@ type TcpHdr = (u16, u16, u32, u32, usize, u16, u16);
 
 /// The fixed TCP header with every field kept.
 fn tcp_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<TcpHdr> {
-        let sp = r.u16be()?;
-        l.add("Source port", Value::U(u64::from(sp)), start, 2);
-        let dp = r.u16be()?;
-        l.add("Destination port", Value::U(u64::from(dp)), start + 2, 2);
-        let seq = r.u32be()?;
-        l.add("Sequence number", Value::U(u64::from(seq)), start + 4, 4);
-        let ack = r.u32be()?;
-        l.add(
-            "Acknowledgment number",
-            Value::U(u64::from(ack)),
-            start + 8,
-            4,
-        );
-        let of = r.u16be()?;
-        let off = usize::from(of >> 12) * 4;
-        l.add("Header length", Value::U(off as u64), start + 12, 1);
-        let flags = of & 0x1ff;
-        if !l.quiet() {
-            // `0x{flags:03x} {names}`, names joined by `,`.
-            let mut t = Vec::with_capacity(32);
-            let mut w = crate::fmtx::W(Some(&mut t)).s("0x").x(flags, 3).s(" ");
-            let mut first = true;
-            for (m, _, n) in TCP_FLAGS {
-                if flags & m != 0 {
-                    if !first {
-                        w = w.s(",");
-                    }
-                    first = false;
-                    w = w.s(n);
+    let sp = r.u16be()?;
+    l.add("Source port", Value::U(u64::from(sp)), start, 2);
+    let dp = r.u16be()?;
+    l.add("Destination port", Value::U(u64::from(dp)), start + 2, 2);
+    let seq = r.u32be()?;
+    l.add("Sequence number", Value::U(u64::from(seq)), start + 4, 4);
+    let ack = r.u32be()?;
+    l.add(
+        "Acknowledgment number",
+        Value::U(u64::from(ack)),
+        start + 8,
+        4,
+    );
+    let of = r.u16be()?;
+    let off = usize::from(of >> 12) * 4;
+    l.add("Header length", Value::U(off as u64), start + 12, 1);
+    let flags = of & 0x1ff;
+    if !l.quiet() {
+        // `0x{flags:03x} {names}`, names joined by `,`.
+        let mut t = Vec::with_capacity(32);
+        let mut w = crate::fmtx::W(Some(&mut t)).s("0x").x(flags, 3).s(" ");
+        let mut first = true;
+        for (m, _, n) in TCP_FLAGS {
+            if flags & m != 0 {
+                if !first {
+                    w = w.s(",");
                 }
+                first = false;
+                w = w.s(n);
             }
-            let _ = w;
-            l.add(
-                "Flags",
-                Value::Text(String::from_utf8(t).unwrap_or_default()),
-                start + 12,
-                2,
-            );
         }
-        let win = r.u16be()?;
-        l.add("Window", Value::U(u64::from(win)), start + 14, 2);
-        let ck = r.u16be()?;
-        l.add("Checksum", Value::Hex(u64::from(ck)), start + 16, 2);
-        let urg = r.u16be()?;
-        l.add("Urgent pointer", Value::U(u64::from(urg)), start + 18, 2);
-        Some((sp, dp, seq, ack, off, flags, win))
+        let _ = w;
+        l.add(
+            "Flags",
+            Value::Text(String::from_utf8(t).unwrap_or_default()),
+            start + 12,
+            2,
+        );
     }
+    let win = r.u16be()?;
+    l.add("Window", Value::U(u64::from(win)), start + 14, 2);
+    let ck = r.u16be()?;
+    l.add("Checksum", Value::Hex(u64::from(ck)), start + 16, 2);
+    let urg = r.u16be()?;
+    l.add("Urgent pointer", Value::U(u64::from(urg)), start + 18, 2);
+    Some((sp, dp, seq, ack, off, flags, win))
+}
 
 /// The fixed TCP header's values alone (a layer that keeps no fields).
 #[inline]

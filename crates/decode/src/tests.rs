@@ -2,6 +2,7 @@
 //! specifications' layouts, filters, summaries, capture formats, and properties.
 
 mod captures;
+mod fast;
 mod frames;
 mod frames2;
 mod golden;
