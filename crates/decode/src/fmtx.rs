@@ -71,8 +71,11 @@ fn hex_pair(b: u8) -> [u8; 2] {
 /// Writes `d` at `b[i..i + 2]`.
 #[inline]
 fn put2(b: &mut [u8], i: usize, d: [u8; 2]) {
-    if let Some(x) = b.get_mut(i..i + 2) {
-        x.copy_from_slice(&d);
+    // Two stores: `copy_from_slice` of a slice the compiler cannot size becomes a `memcpy`
+    // call for two bytes.
+    if let Some([x, y]) = b.get_mut(i..i + 2) {
+        *x = d[0];
+        *y = d[1];
     }
 }
 
@@ -237,11 +240,20 @@ pub(crate) fn push_clock(s: &mut Vec<u8>, sec: i64, nsec: u32) {
 }
 
 impl W<'_> {
-    /// Text.
-    #[inline]
+    /// Text. Always inlined: a literal's copy then has a known length and needs no call.
+    #[inline(always)]
     pub(crate) fn s(mut self, t: &str) -> Self {
         if let Some(o) = self.0.as_deref_mut() {
             o.extend_from_slice(t.as_bytes());
+        }
+        self
+    }
+
+    /// ASCII bytes (flag letters): appended as they are.
+    #[inline]
+    pub(crate) fn ascii(mut self, b: &[u8]) -> Self {
+        if let Some(o) = self.0.as_deref_mut() {
+            o.extend(b.iter().map(|&c| c & 0x7f));
         }
         self
     }

@@ -393,6 +393,7 @@ pub(crate) fn icmp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, v6:
 }
 
 /// Appends a port: its name from the services database, else its number.
+#[inline]
 fn port_text<'a>(
     w: crate::fmtx::W<'a>,
     d: &Decoder<'_>,
@@ -567,7 +568,7 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
     let w = port_text(l.sum().s("TCP "), d, sp, Protocol::Tcp).s(" > ");
     let w = port_text(w, d, dp, Protocol::Tcp)
         .s(": Flags [")
-        .s(std::str::from_utf8(f.get(..nf).unwrap_or(&[])).unwrap_or(""))
+        .ascii(f.get(..nf).unwrap_or(&[]))
         .s("], seq ")
         .u(seq);
     let w = if flags & 0x10 != 0 {

@@ -67,7 +67,12 @@ pub fn line_bytes(pkt: &Packet, out: &mut Vec<u8>) {
         if l.summary.is_empty() {
             continue;
         }
-        out.extend_from_slice(if first { b" " } else { b": " });
+        // Two constant copies rather than one of either length (which is a call).
+        if first {
+            out.push(b' ');
+        } else {
+            out.extend_from_slice(b": ");
+        }
         first = false;
         out.extend_from_slice(l.summary.as_bytes());
         if l.malformed.is_some() {
