@@ -554,6 +554,20 @@ impl<R: Read> CaptureStream<R> {
         if self.done {
             return None;
         }
+        // The common case first: a whole pcap record already in the buffer.
+        if let Format::Pcap { be, nano, link } = self.parser.fmt {
+            let buf = self.buf.get(..self.end).unwrap_or(&[]);
+            let at = self.pos;
+            if let Some(cl) = u32_at(buf, at + 8, be) {
+                if (cl as usize) < self.end.saturating_sub(at + 16) || self.eof {
+                    let mut p = at;
+                    if let Some(Ok(Some(raw))) = next_pcap(buf, &mut p, be, nano, link) {
+                        self.pos = p;
+                        return Some(Ok(raw.record(&self.buf)));
+                    }
+                }
+            }
+        }
         loop {
             let have = self.end - self.pos;
             if !self.eof {

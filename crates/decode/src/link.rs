@@ -43,11 +43,16 @@ pub(crate) fn ethernet(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: u
     l.add("Destination", Value::Mac(dst), start, 6);
     l.add("Source", Value::Mac(src), start + 6, 6);
     if ty >= 0x0600 {
-        let name = lookup(ETHERTYPES, u64::from(ty));
-        l.add("Type", Value::HexCoded(u64::from(ty), name), start + 12, 2);
         // The one-line form leaves the Ethernet header out when IP follows (and IP always
-        // adds its layer), so with summaries only there is nothing to write.
-        if !(l.quiet() && matches!(ty, 0x0800 | 0x86dd)) {
+        // adds its layer), so with summaries only there is nothing to write or look up.
+        let ip_quiet = l.quiet() && matches!(ty, 0x0800 | 0x86dd);
+        let name = if ip_quiet {
+            ""
+        } else {
+            lookup(ETHERTYPES, u64::from(ty))
+        };
+        l.add("Type", Value::HexCoded(u64::from(ty), name), start + 12, 2);
+        if !ip_quiet {
             l.sum()
                 .mac(src)
                 .s(" > ")
