@@ -258,6 +258,22 @@ impl W<'_> {
         self
     }
 
+    /// Bytes from a frame as [`crate::rd::text`] shows them: printable ASCII as it is, any
+    /// other byte as `\xNN`.
+    pub(crate) fn text(mut self, b: &[u8]) -> Self {
+        if let Some(o) = self.0.as_deref_mut() {
+            for &c in b {
+                if (0x20..0x7f).contains(&c) {
+                    o.push(c);
+                } else {
+                    o.extend_from_slice(b"\\x");
+                    o.extend_from_slice(&hex_pair(c));
+                }
+            }
+        }
+        self
+    }
+
     /// A decimal number.
     #[inline]
     pub(crate) fn u(mut self, n: impl Into<u64>) -> Self {
