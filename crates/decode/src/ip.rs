@@ -355,7 +355,7 @@ pub(crate) fn icmp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, v6:
         l.add("Code", Value::U(u64::from(code)), start + 1, 1);
         let ck = r.u16be()?;
         l.add("Checksum", Value::Hex(u64::from(ck)), start + 2, 2);
-        summary!(l, "{} {name}", if v6 { "ICMP6" } else { "ICMP" });
+        l.sum().s(if v6 { "ICMP6 " } else { "ICMP " }).s(name);
         let echo = if v6 {
             ty == 128 || ty == 129
         } else {
@@ -366,7 +366,7 @@ pub(crate) fn icmp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, v6:
             l.add("Identifier", Value::U(u64::from(id)), start + 4, 2);
             let seq = r.u16be()?;
             l.add("Sequence", Value::U(u64::from(seq)), start + 6, 2);
-            l.summary.push_str(&format!(", id {id}, seq {seq}"));
+            l.sum_more().s(", id ").u(id).s(", seq ").u(seq);
         } else if v6 && (ty == 135 || ty == 136 || ty == 137) {
             r.skip(4)?;
             let t = r.arr::<16>()?;
@@ -811,11 +811,12 @@ pub(crate) fn gre(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         pkt.layers.push(l);
         return;
     };
-    summary!(
-        l,
-        "GRE proto {} (0x{pt:04x})",
-        lookup(crate::link::ETHERTYPES, u64::from(pt))
-    );
+    l.sum()
+        .s("GRE proto ")
+        .s(lookup(crate::link::ETHERTYPES, u64::from(pt)))
+        .s(" (0x")
+        .x(pt, 4)
+        .s(")");
     pkt.layers.push(l);
     if pt == 0x6558 {
         crate::link::ethernet(d, pkt, frame, r.pos, r.end);
