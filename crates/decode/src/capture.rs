@@ -554,17 +554,36 @@ impl<R: Read> CaptureStream<R> {
         if self.done {
             return None;
         }
-        // The common case first: a whole pcap record already in the buffer.
+        // The common case first: a whole pcap record already in the buffer, its header read
+        // in one piece.
         if let Format::Pcap { be, nano, link } = self.parser.fmt {
-            let buf = self.buf.get(..self.end).unwrap_or(&[]);
             let at = self.pos;
-            if let Some(cl) = u32_at(buf, at + 8, be) {
-                if (cl as usize) < self.end.saturating_sub(at + 16) || self.eof {
-                    let mut p = at;
-                    if let Some(Ok(Some(raw))) = next_pcap(buf, &mut p, be, nano, link) {
-                        self.pos = p;
-                        return Some(Ok(raw.record(&self.buf)));
+            let head = self
+                .buf
+                .get(at..at + 16)
+                .filter(|_| at + 16 <= self.end)
+                .and_then(|h| <[u8; 16]>::try_from(h).ok());
+            if let Some([s0, s1, s2, s3, f0, f1, f2, f3, c0, c1, c2, c3, o0, o1, o2, o3]) = head {
+                let w = |x: [u8; 4]| {
+                    if be {
+                        u32::from_be_bytes(x)
+                    } else {
+                        u32::from_le_bytes(x)
                     }
+                };
+                let start = at + 16;
+                let cl = w([c0, c1, c2, c3]) as usize;
+                if let Some(end) = start.checked_add(cl).filter(|&e| e <= self.end) {
+                    self.pos = end;
+                    let f = w([f0, f1, f2, f3]);
+                    let ns = if nano { f } else { f.saturating_mul(1000) };
+                    return Some(Ok(Record {
+                        ts_sec: i64::from(w([s0, s1, s2, s3])),
+                        ts_nsec: ns.min(999_999_999),
+                        orig_len: w([o0, o1, o2, o3]),
+                        link,
+                        data: self.buf.get(start..end).unwrap_or(&[]),
+                    }));
                 }
             }
         }
