@@ -58,13 +58,18 @@ fn push_utf8(out: &mut String, b: &[u8]) {
 /// form for writing to an output stream (the bytes are UTF-8).
 pub fn line_bytes(pkt: &Packet, out: &mut Vec<u8>) {
     crate::fmtx::push_clock(out, pkt.ts_sec, pkt.ts_nsec);
-    let has_ip = pkt.layers.iter().any(|l| matches!(l.proto, "ip" | "ip6"));
+    // Looked for only when an Ethernet summary is there to leave out (with summaries only,
+    // an Ethernet layer before IP has none).
+    let mut has_ip: Option<bool> = None;
     let mut first = true;
     for l in &pkt.layers {
-        if has_ip && l.proto == "eth" {
+        if l.summary.is_empty() {
             continue;
         }
-        if l.summary.is_empty() {
+        if l.proto == "eth"
+            && *has_ip
+                .get_or_insert_with(|| pkt.layers.iter().any(|l| matches!(l.proto, "ip" | "ip6")))
+        {
             continue;
         }
         // Two constant copies rather than one of either length (which is a call).
