@@ -10,7 +10,7 @@
 //! `/work/shared/captures/decnet/*.pcap` (Ethernet; IPv4/TCP/UDP/GRE carrying Multinet and
 //! DDCMP, DECnet routing, NSP, SCP, NICE, MIRROR, MOP, loopback) with time stamps 10 µs apart.
 //!
-//! * ours (`dump-decode`): stream the file ([`CaptureStream`], a megabyte at a time into one
+//! * ours (`dump-decode`): stream the file ([`CaptureStream`], 128 KiB at a time into one
 //!   buffer), decode each frame into one reused [`Packet`] with
 //!   [`Detail::Summaries`] (all the one-line form needs), its line rendered straight into one
 //!   output buffer ([`render::line_bytes`]) written to /dev/null 64 KiB at a time.
@@ -95,7 +95,7 @@ fn build_capture(path: &Path, n: usize) -> usize {
     frames.len()
 }
 
-/// Ours, as `DUMP/READ` does: stream the file a megabyte at a time, decode each frame into one
+/// Ours, as `DUMP/READ` does: stream the file 128 KiB at a time, decode each frame into one
 /// reused packet, render its line straight into the output buffer ([`render::line_bytes`]),
 /// written to /dev/null 64 KiB at a time. Returns (frames, bytes written).
 fn ours_lines(path: &Path, detail: Detail) -> (u64, u64) {

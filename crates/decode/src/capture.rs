@@ -454,14 +454,15 @@ impl<'a> Iterator for CaptureReader<'a> {
     }
 }
 
-/// How much a [`CaptureStream`] reads at a time.
-const CHUNK: usize = 1 << 20;
+/// How much a [`CaptureStream`] reads at a time: small enough that what the kernel copies in
+/// is still in the core's cache when the decoder reads it.
+const CHUNK: usize = 1 << 17;
 
 /// The largest record or block a [`CaptureStream`] holds whole; a header claiming more is
 /// reported as truncated (at the end of the file) rather than buffered.
 const MAX_BLOCK: usize = 64 << 20;
 
-/// Reads the records of a capture file from a reader (a file, a pipe), a megabyte at a time,
+/// Reads the records of a capture file from a reader (a file, a pipe), 128 KiB at a time,
 /// into one buffer that is reused: memory stays bounded whatever the file's size, and no
 /// time goes to paging in a copy of the whole file. The records are the same as
 /// [`CaptureReader`]'s; errors give offsets in the file.
