@@ -536,6 +536,30 @@ fn tcp_quick(r: &mut Rd) -> Option<TcpHdr> {
     ))
 }
 
+/// The summary letters of each combination of the eight flags of [`TCP_FLAGS`] (in its
+/// order), and how many there are: built at compile time, one lookup per segment.
+// Built at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+const FLAG_LETTERS: [([u8; 8], usize); 256] = {
+    let mut t = [([0u8; 8], 0usize); 256];
+    let mut v = 0;
+    while v < 256 {
+        let mut k = 0;
+        let mut n = 0;
+        while k < TCP_FLAGS.len() {
+            let (m, c, _) = TCP_FLAGS[k];
+            if v as u16 & m != 0 {
+                t[v].0[n] = c as u8;
+                n += 1;
+            }
+            k += 1;
+        }
+        t[v].1 = n;
+        v += 1;
+    }
+    t
+};
+
 /// TCP with its options; payload to Multinet (port 700) or DDCMP (recognised by header CRC).
 pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     let mut r = Rd::new(frame, start, end);
@@ -555,16 +579,10 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         l.mark("bad TCP header length");
     }
     // The summary up to the options, which append to it as they decode.
-    let mut f = [0u8; 8];
-    let mut nf = 0;
-    for (m, c, _) in TCP_FLAGS {
-        if flags & m != 0 {
-            if let Some(x) = f.get_mut(nf) {
-                *x = *c as u8;
-            }
-            nf += 1;
-        }
-    }
+    let (f, nf) = FLAG_LETTERS
+        .get(usize::from(flags & 0xff))
+        .copied()
+        .unwrap_or(([0; 8], 0));
     let w = port_text(l.sum().s("TCP "), d, sp, Protocol::Tcp).s(" > ");
     let w = port_text(w, d, dp, Protocol::Tcp)
         .s(": Flags [")
