@@ -125,23 +125,24 @@ pub(crate) fn push_u64_pad(s: &mut Vec<u8>, n: u64, w: usize) {
 
 /// `{n:0w$x}` (w = 0: `{n:x}`).
 pub(crate) fn push_hex(s: &mut Vec<u8>, n: u64, w: usize) {
+    // The digits left-aligned in a fixed buffer (their count from the leading zeros), the
+    // whole buffer appended (a known length: no `memcpy` call) and cut back.
+    let nd = ((64 - n.leading_zeros() as usize).div_ceil(4))
+        .max(1)
+        .max(w.min(16));
     let mut b = [b'0'; 16];
-    let mut i = b.len();
     let mut m = n;
-    loop {
-        i -= 1;
+    for k in (0..nd).rev() {
         put1(
             &mut b,
-            i,
+            k,
             HEX.get((m & 15) as usize).copied().unwrap_or(b'?'),
         );
         m >>= 4;
-        if m == 0 || i == 0 {
-            break;
-        }
     }
-    let start = i.min(b.len().saturating_sub(w));
-    push_ascii(s, b.get(start..).unwrap_or(&[]));
+    let len = s.len();
+    s.extend_from_slice(&b);
+    s.truncate(len + nd);
 }
 
 /// Writes the decimal digits of `x` at `b[i..]`; returns the index after them.
@@ -163,7 +164,7 @@ fn put_u8(b: &mut [u8], i: usize, x: u8) -> usize {
 
 /// An IPv4 address as `Ipv4Addr` displays it.
 pub(crate) fn push_ip4(s: &mut Vec<u8>, a: [u8; 4]) {
-    let mut b = [b'.'; 15];
+    let mut b = [b'.'; 16];
     let mut i = 0;
     for (k, &x) in a.iter().enumerate() {
         if k > 0 {
@@ -172,7 +173,10 @@ pub(crate) fn push_ip4(s: &mut Vec<u8>, a: [u8; 4]) {
         }
         i = put_u8(&mut b, i, x);
     }
-    push_ascii(s, b.get(..i).unwrap_or(&[]));
+    // The whole buffer is appended (a known length: no `memcpy` call), then cut back.
+    let len = s.len();
+    s.extend_from_slice(&b);
+    s.truncate(len + i);
 }
 
 /// An Ethernet address as [`crate::Value::Mac`] displays it.
@@ -190,7 +194,10 @@ pub(crate) fn push_dn(s: &mut Vec<u8>, a: u16) {
     let mut i = put_small(&mut b, 0, a >> 10);
     put1(&mut b, i, b'.');
     i = put_small(&mut b, i + 1, a & 0x3ff);
-    push_ascii(s, b.get(..i).unwrap_or(&[]));
+    // The whole buffer is appended (a known length: no `memcpy` call), then cut back.
+    let len = s.len();
+    s.extend_from_slice(&b);
+    s.truncate(len + i);
 }
 
 /// Writes the decimal digits of `x` < 100,000 at `b[i..]`; returns the index after them.
