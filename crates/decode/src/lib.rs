@@ -8,7 +8,8 @@
 //!
 //! * Capture files: [`CaptureReader`] (pcap and pcapng, in memory), [`CaptureStream`] (the
 //!   same, read a block at a time), [`PcapWriter`].
-//! * Renderers: [`render::line`], [`render::tree`], [`render::json`].
+//! * Renderers: [`render::line`] (and [`render::line_bytes`], straight into an output buffer),
+//!   [`render::tree`], [`render::json`]. Summaries are [`Text`]: UTF-8 kept as bytes.
 //! * Protocol hierarchy for `/SUMMARY`: [`Summary`].
 //! * Filter expressions: [`Filter::parse`], [`Filter::matches`].
 //!
