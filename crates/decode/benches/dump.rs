@@ -10,9 +10,10 @@
 //! `/work/shared/captures/decnet/*.pcap` (Ethernet; IPv4/TCP/UDP/GRE carrying Multinet and
 //! DDCMP, DECnet routing, NSP, SCP, NICE, MIRROR, MOP, loopback) with time stamps 10 µs apart.
 //!
-//! * ours (`dump-decode`): read the file, decode each frame into one reused [`Packet`] with
-//!   [`Detail::Summaries`] (all the one-line form needs), [`render::line_into`] into one reused
-//!   string, written through a `BufWriter` to /dev/null.
+//! * ours (`dump-decode`): stream the file ([`CaptureStream`], 128 KiB at a time into one
+//!   buffer), decode each frame into one reused [`Packet`] with
+//!   [`Detail::Summaries`] (all the one-line form needs), its line rendered straight into one
+//!   output buffer ([`render::line_bytes`]) written to /dev/null 64 KiB at a time.
 //! * peer: `tshark -r FILE > /dev/null` (its default one-line output). Ours and the peer
 //!   alternate over [`ROUNDS`] rounds and the medians count; a `tshark -T fields -e
 //!   frame.number` run first checks that tshark reads every frame.
@@ -27,11 +28,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use decode::{render, CaptureReader, Decoder, Detail, LinkType, Packet, PcapWriter};
+use decode::{render, CaptureReader, CaptureStream, Decoder, Detail, LinkType, Packet, PcapWriter};
 
 const CAPTURES: &str = "/work/shared/captures/decnet";
 /// Rounds of ours and the peer, alternating; the medians count (the machine may be shared).
 const ROUNDS: usize = 3;
+/// Lines are rendered into an output buffer written out when it holds this much.
+const OUT_BUF: usize = 1 << 16;
 /// Runs of each decode-only measurement; the median counts.
 const RUNS: usize = 5;
 /// The target for decoding alone, frames per second per core.
@@ -92,30 +95,36 @@ fn build_capture(path: &Path, n: usize) -> usize {
     frames.len()
 }
 
-/// Ours, as `DUMP/READ` does: read the file, decode each frame into one reused packet, render
-/// its line into one reused string, write it to /dev/null. Returns (frames, bytes written).
+/// Ours, as `DUMP/READ` does: stream the file 128 KiB at a time, decode each frame into one
+/// reused packet, render its line straight into the output buffer ([`render::line_bytes`]),
+/// written to /dev/null 64 KiB at a time. Returns (frames, bytes written).
 fn ours_lines(path: &Path, detail: Detail) -> (u64, u64) {
-    let buf = std::fs::read(path).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
-    let null =
+    let file =
+        std::fs::File::open(path).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
+    let mut rd = CaptureStream::new(file).unwrap_or_else(|e| fail(&format!("{e}")));
+    let mut null =
         std::fs::File::create("/dev/null").unwrap_or_else(|e| fail(&format!("/dev/null: {e}")));
-    let mut out = BufWriter::with_capacity(1 << 16, null);
     let mut d = Decoder::new();
     d.detail = detail;
     let mut pkt = Packet::default();
-    let mut line = String::with_capacity(1024);
+    let mut out: Vec<u8> = Vec::with_capacity(OUT_BUF + 4096);
     let (mut n, mut bytes) = (0u64, 0u64);
-    for r in CaptureReader::new(&buf).unwrap_or_else(|e| fail(&format!("{e}"))) {
+    while let Some(r) = rd.next_record() {
         let r = r.unwrap_or_else(|e| fail(&format!("{e}")));
         d.decode_record_into(&mut pkt, &r);
-        line.clear();
-        render::line_into(&pkt, &mut line);
-        line.push('\n');
-        bytes += line.len() as u64;
-        out.write_all(line.as_bytes())
-            .unwrap_or_else(|e| fail(&format!("{e}")));
+        render::line_bytes(&pkt, &mut out);
+        out.push(b'\n');
+        if out.len() >= OUT_BUF {
+            bytes += out.len() as u64;
+            null.write_all(&out)
+                .unwrap_or_else(|e| fail(&format!("{e}")));
+            out.clear();
+        }
         n += 1;
     }
-    out.flush().unwrap_or_else(|e| fail(&format!("{e}")));
+    bytes += out.len() as u64;
+    null.write_all(&out)
+        .unwrap_or_else(|e| fail(&format!("{e}")));
     (n, bytes)
 }
 

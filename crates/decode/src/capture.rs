@@ -5,7 +5,7 @@
 //! Formats: tcpdump.org "pcap" file format (draft-ietf-opsawg-pcap) and the pcapng draft
 //! (draft-ietf-opsawg-pcapng), sections 4.1-4.4.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 
 use crate::decoder::LinkType;
 
@@ -25,6 +25,14 @@ pub enum CaptureError {
         offset: usize,
         /// What is wrong.
         what: &'static str,
+    },
+    /// Reading the file failed ([`CaptureStream`]).
+    #[error("read error at byte {offset}: {kind}")]
+    Io {
+        /// Byte offset where the read was to start.
+        offset: usize,
+        /// What the system said.
+        kind: io::ErrorKind,
     },
 }
 
@@ -62,6 +70,37 @@ struct Iface {
     tsres: u64,
 }
 
+/// A record found by the parser: where its bytes lie in the buffer parsed, not a borrow of
+/// it, so that a streaming reader may refill its buffer between blocks.
+#[derive(Clone, Copy, Debug)]
+struct Raw {
+    ts_sec: i64,
+    ts_nsec: u32,
+    orig_len: u32,
+    link: LinkType,
+    start: usize,
+    end: usize,
+}
+
+impl Raw {
+    fn record(self, buf: &[u8]) -> Record<'_> {
+        Record {
+            ts_sec: self.ts_sec,
+            ts_nsec: self.ts_nsec,
+            orig_len: self.orig_len,
+            link: self.link,
+            data: buf.get(self.start..self.end).unwrap_or(&[]),
+        }
+    }
+}
+
+/// The state of a capture file's parse: its format and (pcapng) interfaces.
+#[derive(Clone, Debug)]
+struct Parser {
+    fmt: Format,
+    ifaces: Vec<Iface>,
+}
+
 /// Reads the records of a capture file held in memory.
 ///
 /// ```
@@ -76,8 +115,7 @@ struct Iface {
 pub struct CaptureReader<'a> {
     buf: &'a [u8],
     pos: usize,
-    fmt: Format,
-    ifaces: Vec<Iface>,
+    parser: Parser,
     done: bool,
 }
 
@@ -99,9 +137,10 @@ fn u32_at(b: &[u8], at: usize, be: bool) -> Option<u32> {
     })
 }
 
-impl<'a> CaptureReader<'a> {
-    /// Opens a capture held in `buf`: reads the file header.
-    pub fn new(buf: &'a [u8]) -> Result<CaptureReader<'a>, CaptureError> {
+impl Parser {
+    /// Reads the file header at the start of `buf`; returns the parser and where the first
+    /// record or block starts.
+    fn header(buf: &[u8]) -> Result<(Parser, usize), CaptureError> {
         let magic = u32_at(buf, 0, false).ok_or(CaptureError::Truncated(0))?;
         let fmt = match magic {
             0xa1b2_c3d4 | 0xa1b2_3c4d | 0xd4c3_b2a1 | 0x4d3c_b2a1 => {
@@ -135,68 +174,72 @@ impl<'a> CaptureReader<'a> {
         } else {
             0
         };
-        Ok(CaptureReader {
-            buf,
+        Ok((
+            Parser {
+                fmt,
+                ifaces: Vec::new(),
+            },
             pos,
-            fmt,
-            ifaces: Vec::new(),
-            done: false,
-        })
+        ))
     }
 
     /// The link type of a pcap file (pcapng files: of the first interface seen so far).
-    pub fn link_type(&self) -> Option<LinkType> {
+    fn link_type(&self) -> Option<LinkType> {
         match self.fmt {
             Format::Pcap { link, .. } => Some(link),
             Format::Pcapng { .. } => self.ifaces.first().map(|i| i.link),
         }
     }
 
-    fn next_pcap(
-        &mut self,
-        be: bool,
-        nano: bool,
-        link: LinkType,
-    ) -> Option<Result<Record<'a>, CaptureError>> {
-        let at = self.pos;
-        if at >= self.buf.len() {
-            return None;
+    /// How many bytes from the start of `b` the next record or block needs (its header when
+    /// fewer bytes than that are there, else the whole of it as its header says).
+    fn need(&self, b: &[u8]) -> usize {
+        match self.fmt {
+            Format::Pcap { be, .. } => match u32_at(b, 8, be) {
+                Some(cl) => 16usize.saturating_add(cl as usize),
+                None => 16,
+            },
+            Format::Pcapng { be } => {
+                // A section header gives its own byte order.
+                let be = match (u32_at(b, 0, be), u32_at(b, 8, false)) {
+                    (Some(0x0a0d_0d0a), Some(0x4d3c_2b1a)) => true,
+                    (Some(0x0a0d_0d0a), Some(_)) => false,
+                    (Some(_), _) => be,
+                    (None, _) => return 12,
+                };
+                match u32_at(b, 4, be) {
+                    Some(len) => (len as usize).max(12),
+                    None => 12,
+                }
+            }
         }
-        let (Some(s), Some(f), Some(cl), Some(ol)) = (
-            u32_at(self.buf, at, be),
-            u32_at(self.buf, at + 4, be),
-            u32_at(self.buf, at + 8, be),
-            u32_at(self.buf, at + 12, be),
-        ) else {
-            return Some(Err(CaptureError::Truncated(at)));
-        };
-        let start = at + 16;
-        let Some(data) = start
-            .checked_add(cl as usize)
-            .and_then(|e| self.buf.get(start..e))
-        else {
-            return Some(Err(CaptureError::Truncated(at)));
-        };
-        self.pos = start + data.len();
-        let ns = if nano { f } else { f.saturating_mul(1000) };
-        Some(Ok(Record {
-            ts_sec: i64::from(s),
-            ts_nsec: ns.min(999_999_999),
-            orig_len: ol,
-            link,
-            data,
-        }))
     }
 
-    fn next_pcapng(&mut self, mut be: bool) -> Option<Result<Record<'a>, CaptureError>> {
-        loop {
-            let at = self.pos;
-            if at >= self.buf.len() {
+    /// Parses one record or block at `*pos` of `buf`: `Ok(Some)` a record, `Ok(None)` a block
+    /// with no packet (consumed), `None` at the end of `buf`. `*pos` moves only past whole
+    /// records and blocks; error offsets are offsets in `buf`.
+    fn step(&mut self, buf: &[u8], pos: &mut usize) -> Option<Result<Option<Raw>, CaptureError>> {
+        match self.fmt {
+            Format::Pcap { be, nano, link } => next_pcap(buf, pos, be, nano, link),
+            Format::Pcapng { be } => self.next_pcapng(buf, pos, be),
+        }
+    }
+
+    /// One pcapng block at `*pos` of `buf`.
+    fn next_pcapng(
+        &mut self,
+        buf: &[u8],
+        pos: &mut usize,
+        mut be: bool,
+    ) -> Option<Result<Option<Raw>, CaptureError>> {
+        {
+            let at = *pos;
+            if at >= buf.len() {
                 return None;
             }
-            let ty = u32_at(self.buf, at, be);
+            let ty = u32_at(buf, at, be);
             if ty == Some(0x0a0d_0d0a) {
-                be = match u32_at(self.buf, at + 8, false) {
+                be = match u32_at(buf, at + 8, false) {
                     Some(0x1a2b_3c4d) => false,
                     Some(0x4d3c_2b1a) => true,
                     Some(_) => {
@@ -210,8 +253,7 @@ impl<'a> CaptureReader<'a> {
                 self.fmt = Format::Pcapng { be };
                 self.ifaces.clear();
             }
-            let (Some(ty), Some(len)) = (u32_at(self.buf, at, be), u32_at(self.buf, at + 4, be))
-            else {
+            let (Some(ty), Some(len)) = (u32_at(buf, at, be), u32_at(buf, at + 4, be)) else {
                 return Some(Err(CaptureError::Truncated(at)));
             };
             let len = len as usize;
@@ -221,10 +263,10 @@ impl<'a> CaptureReader<'a> {
                     what: "bad block length",
                 }));
             }
-            let Some(block) = at.checked_add(len).and_then(|e| self.buf.get(at..e)) else {
+            let Some(block) = at.checked_add(len).and_then(|e| buf.get(at..e)) else {
                 return Some(Err(CaptureError::Truncated(at)));
             };
-            self.pos = at + len;
+            *pos = at + len;
             let body = block.get(8..len - 4).unwrap_or(&[]);
             match ty {
                 1 => {
@@ -288,13 +330,15 @@ impl<'a> CaptureReader<'a> {
                     let sec = ts / iface.tsres;
                     let frac = ts % iface.tsres;
                     let ns = (u128::from(frac) * 1_000_000_000 / u128::from(iface.tsres)) as u32;
-                    return Some(Ok(Record {
+                    let start = at + 8 + 20;
+                    return Some(Ok(Some(Raw {
                         ts_sec: i64::try_from(sec).unwrap_or(i64::MAX),
                         ts_nsec: ns,
                         orig_len: ol,
                         link: iface.link,
-                        data,
-                    }));
+                        start,
+                        end: start + data.len(),
+                    })));
                 }
                 3 => {
                     let Some(ol) = u32_at(body, 0, be) else {
@@ -310,18 +354,78 @@ impl<'a> CaptureReader<'a> {
                         }));
                     };
                     let n = (ol as usize).min(body.len().saturating_sub(4));
-                    let data = body.get(4..4 + n).unwrap_or(&[]);
-                    return Some(Ok(Record {
+                    let start = at + 8 + 4;
+                    return Some(Ok(Some(Raw {
                         ts_sec: 0,
                         ts_nsec: 0,
                         orig_len: ol,
                         link: iface.link,
-                        data,
-                    }));
+                        start,
+                        end: start + n,
+                    })));
                 }
                 _ => {}
             }
+            // A block with no packet: consumed, the caller asks again.
+            Some(Ok(None))
         }
+    }
+}
+
+/// One pcap record at `*pos` of `buf`.
+fn next_pcap(
+    buf: &[u8],
+    pos: &mut usize,
+    be: bool,
+    nano: bool,
+    link: LinkType,
+) -> Option<Result<Option<Raw>, CaptureError>> {
+    let at = *pos;
+    if at >= buf.len() {
+        return None;
+    }
+    let (Some(s), Some(f), Some(cl), Some(ol)) = (
+        u32_at(buf, at, be),
+        u32_at(buf, at + 4, be),
+        u32_at(buf, at + 8, be),
+        u32_at(buf, at + 12, be),
+    ) else {
+        return Some(Err(CaptureError::Truncated(at)));
+    };
+    let start = at + 16;
+    let Some(data) = start
+        .checked_add(cl as usize)
+        .and_then(|e| buf.get(start..e))
+    else {
+        return Some(Err(CaptureError::Truncated(at)));
+    };
+    *pos = start + data.len();
+    let ns = if nano { f } else { f.saturating_mul(1000) };
+    Some(Ok(Some(Raw {
+        ts_sec: i64::from(s),
+        ts_nsec: ns.min(999_999_999),
+        orig_len: ol,
+        link,
+        start,
+        end: *pos,
+    })))
+}
+
+impl<'a> CaptureReader<'a> {
+    /// Opens a capture held in `buf`: reads the file header.
+    pub fn new(buf: &'a [u8]) -> Result<CaptureReader<'a>, CaptureError> {
+        let (parser, pos) = Parser::header(buf)?;
+        Ok(CaptureReader {
+            buf,
+            pos,
+            parser,
+            done: false,
+        })
+    }
+
+    /// The link type of a pcap file (pcapng files: of the first interface seen so far).
+    pub fn link_type(&self) -> Option<LinkType> {
+        self.parser.link_type()
     }
 }
 
@@ -332,14 +436,206 @@ impl<'a> Iterator for CaptureReader<'a> {
         if self.done {
             return None;
         }
-        let r = match self.fmt {
-            Format::Pcap { be, nano, link } => self.next_pcap(be, nano, link),
-            Format::Pcapng { be } => self.next_pcapng(be),
-        };
-        if matches!(r, Some(Err(_)) | None) {
-            self.done = true;
+        let buf = self.buf;
+        loop {
+            match self.parser.step(buf, &mut self.pos) {
+                Some(Ok(None)) => continue,
+                Some(Ok(Some(raw))) => return Some(Ok(raw.record(buf))),
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                None => {
+                    self.done = true;
+                    return None;
+                }
+            }
         }
-        r
+    }
+}
+
+/// How much a [`CaptureStream`] reads at a time: small enough that what the kernel copies in
+/// is still in the core's cache when the decoder reads it.
+const CHUNK: usize = 1 << 17;
+
+/// The largest record or block a [`CaptureStream`] holds whole; a header claiming more is
+/// reported as truncated (at the end of the file) rather than buffered.
+const MAX_BLOCK: usize = 64 << 20;
+
+/// Reads the records of a capture file from a reader (a file, a pipe), 128 KiB at a time,
+/// into one buffer that is reused: memory stays bounded whatever the file's size, and no
+/// time goes to paging in a copy of the whole file. The records are the same as
+/// [`CaptureReader`]'s; errors give offsets in the file.
+///
+/// ```
+/// let mut file = Vec::new();
+/// let mut w = decode::PcapWriter::new(&mut file, decode::LinkType::Ethernet, 65535).unwrap();
+/// w.write(1, 500_000, 3, &[1, 2, 3]).unwrap();
+/// let mut s = decode::CaptureStream::new(&file[..]).unwrap();
+/// assert_eq!(s.next_record().unwrap().unwrap().data, &[1, 2, 3]);
+/// assert!(s.next_record().is_none());
+/// ```
+#[derive(Debug)]
+pub struct CaptureStream<R: Read> {
+    src: R,
+    buf: Vec<u8>,
+    /// The next record starts at `buf[pos]`; `buf[..end]` holds data read.
+    pos: usize,
+    end: usize,
+    /// File offset of `buf[0]`.
+    base: usize,
+    parser: Parser,
+    eof: bool,
+    done: bool,
+}
+
+impl<R: Read> CaptureStream<R> {
+    /// Reads the file header from `src`.
+    pub fn new(src: R) -> Result<CaptureStream<R>, CaptureError> {
+        let mut s = CaptureStream {
+            src,
+            buf: vec![0; CHUNK],
+            pos: 0,
+            end: 0,
+            base: 0,
+            parser: Parser {
+                fmt: Format::Pcapng { be: false },
+                ifaces: Vec::new(),
+            },
+            eof: false,
+            done: false,
+        };
+        // A pcap header is 24 bytes; a pcapng section header's byte-order magic ends at 12.
+        s.fill(24)?;
+        let (parser, pos) = Parser::header(s.buf.get(..s.end).unwrap_or(&[]))?;
+        s.parser = parser;
+        s.pos = pos;
+        Ok(s)
+    }
+
+    /// The link type of a pcap file (pcapng files: of the first interface seen so far).
+    pub fn link_type(&self) -> Option<LinkType> {
+        self.parser.link_type()
+    }
+
+    /// Makes `buf[pos..end]` hold at least `need` bytes, or all that is left of the file.
+    fn fill(&mut self, need: usize) -> Result<(), CaptureError> {
+        if self.pos > 0 {
+            // What is left moves to the front; the buffer keeps its size.
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.base += self.pos;
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.buf.len() < need {
+            self.buf.resize(need.next_multiple_of(CHUNK), 0);
+        }
+        while self.end < need && !self.eof {
+            let Some(room) = self.buf.get_mut(self.end..) else {
+                break;
+            };
+            match self.src.read(room) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(CaptureError::Io {
+                        offset: self.base + self.end,
+                        kind: e.kind(),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next record, `None` at the end of the file (or after an error). A record borrows
+    /// the stream's buffer until the next call.
+    pub fn next_record(&mut self) -> Option<Result<Record<'_>, CaptureError>> {
+        if self.done {
+            return None;
+        }
+        // The common case first: a whole pcap record already in the buffer, its header read
+        // in one piece.
+        if let Format::Pcap { be, nano, link } = self.parser.fmt {
+            let at = self.pos;
+            let head = self
+                .buf
+                .get(at..at + 16)
+                .filter(|_| at + 16 <= self.end)
+                .and_then(|h| <[u8; 16]>::try_from(h).ok());
+            if let Some([s0, s1, s2, s3, f0, f1, f2, f3, c0, c1, c2, c3, o0, o1, o2, o3]) = head {
+                let w = |x: [u8; 4]| {
+                    if be {
+                        u32::from_be_bytes(x)
+                    } else {
+                        u32::from_le_bytes(x)
+                    }
+                };
+                let start = at + 16;
+                let cl = w([c0, c1, c2, c3]) as usize;
+                if let Some(end) = start.checked_add(cl).filter(|&e| e <= self.end) {
+                    self.pos = end;
+                    let f = w([f0, f1, f2, f3]);
+                    let ns = if nano { f } else { f.saturating_mul(1000) };
+                    return Some(Ok(Record {
+                        ts_sec: i64::from(w([s0, s1, s2, s3])),
+                        ts_nsec: ns.min(999_999_999),
+                        orig_len: w([o0, o1, o2, o3]),
+                        link,
+                        data: self.buf.get(start..end).unwrap_or(&[]),
+                    }));
+                }
+            }
+        }
+        loop {
+            let have = self.end - self.pos;
+            if !self.eof {
+                let need = self
+                    .parser
+                    .need(self.buf.get(self.pos..self.end).unwrap_or(&[]))
+                    .min(MAX_BLOCK);
+                // Reads a chunk at a time, not a record at a time.
+                if have < need.max(1) {
+                    if let Err(e) = self.fill(need.max(CHUNK)) {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                    continue;
+                }
+            }
+            let mut p = self.pos;
+            let step = self
+                .parser
+                .step(self.buf.get(..self.end).unwrap_or(&[]), &mut p);
+            self.pos = p;
+            match step {
+                Some(Ok(None)) => continue,
+                Some(Ok(Some(raw))) => return Some(Ok(raw.record(&self.buf))),
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Some(Err(e.shifted(self.base)));
+                }
+                None => {
+                    self.done = true;
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+impl CaptureError {
+    /// The error with its offset moved by `by` (from a buffer's to the file's).
+    fn shifted(self, by: usize) -> CaptureError {
+        match self {
+            CaptureError::Truncated(at) => CaptureError::Truncated(at + by),
+            CaptureError::Malformed { offset, what } => CaptureError::Malformed {
+                offset: offset + by,
+                what,
+            },
+            other => other,
+        }
     }
 }
 

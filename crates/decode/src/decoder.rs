@@ -340,9 +340,9 @@ pub(crate) fn data(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     let b = frame.get(start..end).unwrap_or(&[]);
     // The first 64 bytes are kept as the value; the span covers them all.
     if !l.quiet() {
-        l.add(
+        l.add_lazy(
             "Data",
-            crate::model::Value::Bytes(b.get(..64).unwrap_or(b).to_vec()),
+            || crate::model::Value::Bytes(b.get(..64).unwrap_or(b).to_vec()),
             start,
             b.len(),
         );

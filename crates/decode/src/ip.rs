@@ -40,59 +40,13 @@ pub(crate) fn ip_any(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usi
 pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     let mut r = Rd::new(frame, start, end);
     let mut l = pkt.new_layer("ip", Span::at(start, r.left()));
-    let hdr = (|| {
-        let vi = r.u8()?;
-        let ihl = usize::from(vi & 0x0f) * 4;
-        l.add("Version", Value::U(u64::from(vi >> 4)), start, 1);
-        l.add("Header length", Value::U(ihl as u64), start, 1);
-        let tos = r.u8()?;
-        l.add("DSCP", Value::U(u64::from(tos >> 2)), start + 1, 1);
-        l.add("ECN", Value::U(u64::from(tos & 3)), start + 1, 1);
-        let tot = r.u16be()?;
-        l.add("Total length", Value::U(u64::from(tot)), start + 2, 2);
-        let id = r.u16be()?;
-        l.add("Identification", Value::Hex(u64::from(id)), start + 4, 2);
-        let ff = r.u16be()?;
-        l.add(
-            "Don't fragment",
-            Value::Bool(ff & 0x4000 != 0),
-            start + 6,
-            1,
-        );
-        l.add(
-            "More fragments",
-            Value::Bool(ff & 0x2000 != 0),
-            start + 6,
-            1,
-        );
-        l.add(
-            "Fragment offset",
-            Value::U(u64::from(ff & 0x1fff) * 8),
-            start + 6,
-            2,
-        );
-        let ttl = r.u8()?;
-        l.add("TTL", Value::U(u64::from(ttl)), start + 8, 1);
-        let p = r.u8()?;
-        l.add(
-            "Protocol",
-            Value::Coded(u64::from(p), lookup(IP_PROTOS, u64::from(p))),
-            start + 9,
-            1,
-        );
-        let ck = r.u16be()?;
-        l.add("Checksum", Value::Hex(u64::from(ck)), start + 10, 2);
-        let s = r.arr::<4>()?;
-        l.add("Source", Value::Ip4(s), start + 12, 4);
-        let t = r.arr::<4>()?;
-        l.add("Destination", Value::Ip4(t), start + 16, 4);
-        if ihl > 20 {
-            let at = r.pos;
-            let o = r.take(ihl - 20)?;
-            l.add("Options", Value::Bytes(o.to_vec()), at, o.len());
-        }
-        Some((vi >> 4, ihl, tot, ff, ttl, p, s, t))
-    })();
+    // A layer that keeps no fields reads the header in one piece; the same values, the same
+    // truncation, none of the per-field work.
+    let hdr = if l.quiet() {
+        ipv4_quick(&mut r)
+    } else {
+        ipv4_fields(&mut l, &mut r, start)
+    };
     let Some((ver, ihl, tot, ff, ttl, p, s, t)) = hdr else {
         l.mark("truncated IPv4 header");
         summary!(l, "IP truncated");
@@ -137,6 +91,85 @@ pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
     } else {
         ip_payload(d, pkt, frame, p, r.pos, pend, false);
     }
+}
+
+/// The fixed IPv4 header's values: (version, header length, total length, flags and
+/// fragment offset, TTL, protocol, source, destination).
+type Ip4Hdr = (u8, usize, u16, u16, u8, u8, [u8; 4], [u8; 4]);
+
+/// The IPv4 header with every field kept.
+fn ipv4_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<Ip4Hdr> {
+    let vi = r.u8()?;
+    let ihl = usize::from(vi & 0x0f) * 4;
+    l.add("Version", Value::U(u64::from(vi >> 4)), start, 1);
+    l.add("Header length", Value::U(ihl as u64), start, 1);
+    let tos = r.u8()?;
+    l.add("DSCP", Value::U(u64::from(tos >> 2)), start + 1, 1);
+    l.add("ECN", Value::U(u64::from(tos & 3)), start + 1, 1);
+    let tot = r.u16be()?;
+    l.add("Total length", Value::U(u64::from(tot)), start + 2, 2);
+    let id = r.u16be()?;
+    l.add("Identification", Value::Hex(u64::from(id)), start + 4, 2);
+    let ff = r.u16be()?;
+    l.add(
+        "Don't fragment",
+        Value::Bool(ff & 0x4000 != 0),
+        start + 6,
+        1,
+    );
+    l.add(
+        "More fragments",
+        Value::Bool(ff & 0x2000 != 0),
+        start + 6,
+        1,
+    );
+    l.add(
+        "Fragment offset",
+        Value::U(u64::from(ff & 0x1fff) * 8),
+        start + 6,
+        2,
+    );
+    let ttl = r.u8()?;
+    l.add("TTL", Value::U(u64::from(ttl)), start + 8, 1);
+    let p = r.u8()?;
+    l.add(
+        "Protocol",
+        Value::Coded(u64::from(p), lookup(IP_PROTOS, u64::from(p))),
+        start + 9,
+        1,
+    );
+    let ck = r.u16be()?;
+    l.add("Checksum", Value::Hex(u64::from(ck)), start + 10, 2);
+    let s = r.arr::<4>()?;
+    l.add("Source", Value::Ip4(s), start + 12, 4);
+    let t = r.arr::<4>()?;
+    l.add("Destination", Value::Ip4(t), start + 16, 4);
+    if ihl > 20 {
+        let at = r.pos;
+        let o = r.take(ihl - 20)?;
+        l.add_lazy("Options", || Value::Bytes(o.to_vec()), at, o.len());
+    }
+    Some((vi >> 4, ihl, tot, ff, ttl, p, s, t))
+}
+
+/// The IPv4 header's values alone (a layer that keeps no fields).
+#[inline]
+fn ipv4_quick(r: &mut Rd) -> Option<Ip4Hdr> {
+    let h = r.arr::<20>()?;
+    let ihl = usize::from(h[0] & 0x0f) * 4;
+    if ihl > 20 {
+        r.take(ihl - 20)?;
+    }
+    Some((
+        h[0] >> 4,
+        ihl,
+        u16::from_be_bytes([h[2], h[3]]),
+        u16::from_be_bytes([h[6], h[7]]),
+        h[8],
+        h[9],
+        [h[12], h[13], h[14], h[15]],
+        [h[16], h[17], h[18], h[19]],
+    ))
 }
 
 fn ip_payload(
@@ -322,7 +355,7 @@ pub(crate) fn icmp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, v6:
         l.add("Code", Value::U(u64::from(code)), start + 1, 1);
         let ck = r.u16be()?;
         l.add("Checksum", Value::Hex(u64::from(ck)), start + 2, 2);
-        summary!(l, "{} {name}", if v6 { "ICMP6" } else { "ICMP" });
+        l.sum().s(if v6 { "ICMP6 " } else { "ICMP " }).s(name);
         let echo = if v6 {
             ty == 128 || ty == 129
         } else {
@@ -333,7 +366,7 @@ pub(crate) fn icmp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, v6:
             l.add("Identifier", Value::U(u64::from(id)), start + 4, 2);
             let seq = r.u16be()?;
             l.add("Sequence", Value::U(u64::from(seq)), start + 6, 2);
-            l.summary.push_str(&format!(", id {id}, seq {seq}"));
+            l.sum_more().s(", id ").u(id).s(", seq ").u(seq);
         } else if v6 && (ty == 135 || ty == 136 || ty == 137) {
             r.skip(4)?;
             let t = r.arr::<16>()?;
@@ -360,6 +393,7 @@ pub(crate) fn icmp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, v6:
 }
 
 /// Appends a port: its name from the services database, else its number.
+#[inline]
 fn port_text<'a>(
     w: crate::fmtx::W<'a>,
     d: &Decoder<'_>,
@@ -432,54 +466,109 @@ const TCP_FLAGS: &[(u16, char, &str)] = &[
     (0x80, 'W', "CWR"),
 ];
 
+/// The fixed TCP header's values: (source port, destination port, sequence, acknowledgment,
+/// header length, flags, window).
+type TcpHdr = (u16, u16, u32, u32, usize, u16, u16);
+
+/// The fixed TCP header with every field kept.
+fn tcp_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<TcpHdr> {
+    let sp = r.u16be()?;
+    l.add("Source port", Value::U(u64::from(sp)), start, 2);
+    let dp = r.u16be()?;
+    l.add("Destination port", Value::U(u64::from(dp)), start + 2, 2);
+    let seq = r.u32be()?;
+    l.add("Sequence number", Value::U(u64::from(seq)), start + 4, 4);
+    let ack = r.u32be()?;
+    l.add(
+        "Acknowledgment number",
+        Value::U(u64::from(ack)),
+        start + 8,
+        4,
+    );
+    let of = r.u16be()?;
+    let off = usize::from(of >> 12) * 4;
+    l.add("Header length", Value::U(off as u64), start + 12, 1);
+    let flags = of & 0x1ff;
+    if !l.quiet() {
+        // `0x{flags:03x} {names}`, names joined by `,`.
+        let mut t = Vec::with_capacity(32);
+        let mut w = crate::fmtx::W(Some(&mut t)).s("0x").x(flags, 3).s(" ");
+        let mut first = true;
+        for (m, _, n) in TCP_FLAGS {
+            if flags & m != 0 {
+                if !first {
+                    w = w.s(",");
+                }
+                first = false;
+                w = w.s(n);
+            }
+        }
+        let _ = w;
+        l.add(
+            "Flags",
+            Value::Text(String::from_utf8(t).unwrap_or_default()),
+            start + 12,
+            2,
+        );
+    }
+    let win = r.u16be()?;
+    l.add("Window", Value::U(u64::from(win)), start + 14, 2);
+    let ck = r.u16be()?;
+    l.add("Checksum", Value::Hex(u64::from(ck)), start + 16, 2);
+    let urg = r.u16be()?;
+    l.add("Urgent pointer", Value::U(u64::from(urg)), start + 18, 2);
+    Some((sp, dp, seq, ack, off, flags, win))
+}
+
+/// The fixed TCP header's values alone (a layer that keeps no fields).
+#[inline]
+fn tcp_quick(r: &mut Rd) -> Option<TcpHdr> {
+    let h = r.arr::<20>()?;
+    let of = u16::from_be_bytes([h[12], h[13]]);
+    Some((
+        u16::from_be_bytes([h[0], h[1]]),
+        u16::from_be_bytes([h[2], h[3]]),
+        u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
+        u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
+        usize::from(of >> 12) * 4,
+        of & 0x1ff,
+        u16::from_be_bytes([h[14], h[15]]),
+    ))
+}
+
+/// The summary letters of each combination of the eight flags of [`TCP_FLAGS`] (in its
+/// order), and how many there are: built at compile time, one lookup per segment.
+// Built at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+const FLAG_LETTERS: [([u8; 8], usize); 256] = {
+    let mut t = [([0u8; 8], 0usize); 256];
+    let mut v = 0;
+    while v < 256 {
+        let mut k = 0;
+        let mut n = 0;
+        while k < TCP_FLAGS.len() {
+            let (m, c, _) = TCP_FLAGS[k];
+            if v as u16 & m != 0 {
+                t[v].0[n] = c as u8;
+                n += 1;
+            }
+            k += 1;
+        }
+        t[v].1 = n;
+        v += 1;
+    }
+    t
+};
+
 /// TCP with its options; payload to Multinet (port 700) or DDCMP (recognised by header CRC).
 pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     let mut r = Rd::new(frame, start, end);
     let mut l = pkt.new_layer("tcp", Span::at(start, r.left()));
-    let hdr = (|| {
-        let sp = r.u16be()?;
-        l.add("Source port", Value::U(u64::from(sp)), start, 2);
-        let dp = r.u16be()?;
-        l.add("Destination port", Value::U(u64::from(dp)), start + 2, 2);
-        let seq = r.u32be()?;
-        l.add("Sequence number", Value::U(u64::from(seq)), start + 4, 4);
-        let ack = r.u32be()?;
-        l.add(
-            "Acknowledgment number",
-            Value::U(u64::from(ack)),
-            start + 8,
-            4,
-        );
-        let of = r.u16be()?;
-        let off = usize::from(of >> 12) * 4;
-        l.add("Header length", Value::U(off as u64), start + 12, 1);
-        let flags = of & 0x1ff;
-        if !l.quiet() {
-            // `0x{flags:03x} {names}`, names joined by `,`.
-            let mut t = String::with_capacity(32);
-            t.push_str("0x");
-            crate::fmtx::push_hex(&mut t, u64::from(flags), 3);
-            t.push(' ');
-            let mut first = true;
-            for (m, _, n) in TCP_FLAGS {
-                if flags & m != 0 {
-                    if !first {
-                        t.push(',');
-                    }
-                    first = false;
-                    t.push_str(n);
-                }
-            }
-            l.add("Flags", Value::Text(t), start + 12, 2);
-        }
-        let win = r.u16be()?;
-        l.add("Window", Value::U(u64::from(win)), start + 14, 2);
-        let ck = r.u16be()?;
-        l.add("Checksum", Value::Hex(u64::from(ck)), start + 16, 2);
-        let urg = r.u16be()?;
-        l.add("Urgent pointer", Value::U(u64::from(urg)), start + 18, 2);
-        Some((sp, dp, seq, ack, off, flags, win))
-    })();
+    let hdr = if l.quiet() {
+        tcp_quick(&mut r)
+    } else {
+        tcp_fields(&mut l, &mut r, start)
+    };
     let Some((sp, dp, seq, ack, off, flags, win)) = hdr else {
         l.mark("truncated TCP header");
         summary!(l, "TCP truncated");
@@ -490,20 +579,14 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         l.mark("bad TCP header length");
     }
     // The summary up to the options, which append to it as they decode.
-    let mut f = [0u8; 8];
-    let mut nf = 0;
-    for (m, c, _) in TCP_FLAGS {
-        if flags & m != 0 {
-            if let Some(x) = f.get_mut(nf) {
-                *x = *c as u8;
-            }
-            nf += 1;
-        }
-    }
+    let (f, nf) = FLAG_LETTERS
+        .get(usize::from(flags & 0xff))
+        .copied()
+        .unwrap_or(([0; 8], 0));
     let w = port_text(l.sum().s("TCP "), d, sp, Protocol::Tcp).s(" > ");
     let w = port_text(w, d, dp, Protocol::Tcp)
         .s(": Flags [")
-        .s(std::str::from_utf8(f.get(..nf).unwrap_or(&[])).unwrap_or(""))
+        .ascii(f.get(..nf).unwrap_or(&[]))
         .s("], seq ")
         .u(seq);
     let w = if flags & 0x10 != 0 {
@@ -558,15 +641,16 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         if delta > 0 && delta < 0x8000_0000 {
             let n = delta.min(plen);
             let mut c = pkt.new_layer("data", Span::at(at, n));
-            summary!(
-                c,
-                "continuation of a {} begun in an earlier segment, {n} bytes",
-                if multinet {
+            c.sum()
+                .s("continuation of a ")
+                .s(if multinet {
                     "Multinet record"
                 } else {
                     "DDCMP message"
-                }
-            );
+                })
+                .s(" begun in an earlier segment, ")
+                .u(n as u64)
+                .s(" bytes");
             c.add("Continuation", Value::U(n as u64), at, n);
             pkt.layers.push(c);
             at += n;
@@ -682,13 +766,18 @@ fn tcp_options(l: &mut Layer, o: &[u8], at: usize) {
                     .s(" ecr ")
                     .u(be32(4));
                 if !l.quiet() {
-                    let mut t = String::with_capacity(28);
+                    let mut t = Vec::with_capacity(28);
                     crate::fmtx::W(Some(&mut t))
                         .s("val ")
                         .u(be32(0))
                         .s(" ecr ")
                         .u(be32(4));
-                    l.add("Timestamps", Value::Text(t), pos, n);
+                    l.add(
+                        "Timestamps",
+                        Value::Text(String::from_utf8(t).unwrap_or_default()),
+                        pos,
+                        n,
+                    );
                 }
             }
             _ => {
@@ -740,11 +829,12 @@ pub(crate) fn gre(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         pkt.layers.push(l);
         return;
     };
-    summary!(
-        l,
-        "GRE proto {} (0x{pt:04x})",
-        lookup(crate::link::ETHERTYPES, u64::from(pt))
-    );
+    l.sum()
+        .s("GRE proto ")
+        .s(lookup(crate::link::ETHERTYPES, u64::from(pt)))
+        .s(" (0x")
+        .x(pt, 4)
+        .s(")");
     pkt.layers.push(l);
     if pt == 0x6558 {
         crate::link::ethernet(d, pkt, frame, r.pos, r.end);

@@ -6,8 +6,10 @@
 //! malformed frame keeps what decoded and marks the layer where it stopped
 //! ([`Layer::malformed`]).
 //!
-//! * Capture files: [`CaptureReader`] (pcap and pcapng), [`PcapWriter`].
-//! * Renderers: [`render::line`], [`render::tree`], [`render::json`].
+//! * Capture files: [`CaptureReader`] (pcap and pcapng, in memory), [`CaptureStream`] (the
+//!   same, read a block at a time), [`PcapWriter`].
+//! * Renderers: [`render::line`] (and [`render::line_bytes`], straight into an output buffer),
+//!   [`render::tree`], [`render::json`]. Summaries are [`Text`]: UTF-8 kept as bytes.
 //! * Protocol hierarchy for `/SUMMARY`: [`Summary`].
 //! * Filter expressions: [`Filter::parse`], [`Filter::matches`].
 //!
@@ -40,13 +42,21 @@
     )
 )]
 
-/// Replaces a layer's summary with formatted text, reusing its buffer.
+/// Replaces a layer's summary with formatted text, reusing its buffer. Text without arguments
+/// is copied as it is (no trip through `core::fmt`).
 macro_rules! summary {
     ($l:expr, $($t:tt)*) => {{
         if !$l.nosum {
             use std::fmt::Write as _;
             $l.summary.clear();
-            let _ = write!($l.summary, $($t)*);
+            match format_args!($($t)*) {
+                a => match a.as_str() {
+                    Some(t) => $l.summary.push_str(t),
+                    None => {
+                        let _ = $l.summary.write_fmt(a);
+                    }
+                },
+            }
         }
     }};
 }
@@ -63,10 +73,10 @@ mod rd;
 pub mod render;
 mod summary;
 
-pub use capture::{CaptureError, CaptureReader, PcapWriter, Record};
+pub use capture::{CaptureError, CaptureReader, CaptureStream, PcapWriter, Record};
 pub use decoder::{Decoder, Detail, LinkType};
 pub use filter::{Addr, Dir, Filter, FilterError, PROTOCOLS};
-pub use model::{Field, Layer, Packet, Span, Value};
+pub use model::{Field, Layer, Packet, Span, Text, Value};
 pub use summary::{protocol_display, Summary};
 
 #[cfg(test)]

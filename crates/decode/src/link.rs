@@ -5,7 +5,7 @@
 //! RFC 826 (ARP), RFC 903 (RARP), tcpdump.org LINKTYPE_LINUX_SLL and LINKTYPE_NULL.
 
 use crate::decoder::{data, Decoder};
-use crate::model::{Packet, Span, Value};
+use crate::model::{Packet, Span, Text, Value};
 use crate::rd::{lookup, Rd};
 
 /// Ethernet type names.
@@ -43,11 +43,16 @@ pub(crate) fn ethernet(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: u
     l.add("Destination", Value::Mac(dst), start, 6);
     l.add("Source", Value::Mac(src), start + 6, 6);
     if ty >= 0x0600 {
-        let name = lookup(ETHERTYPES, u64::from(ty));
-        l.add("Type", Value::HexCoded(u64::from(ty), name), start + 12, 2);
         // The one-line form leaves the Ethernet header out when IP follows (and IP always
-        // adds its layer), so with summaries only there is nothing to write.
-        if !(l.quiet() && matches!(ty, 0x0800 | 0x86dd)) {
+        // adds its layer), so with summaries only there is nothing to write or look up.
+        let ip_quiet = l.quiet() && matches!(ty, 0x0800 | 0x86dd);
+        let name = if ip_quiet {
+            ""
+        } else {
+            lookup(ETHERTYPES, u64::from(ty))
+        };
+        l.add("Type", Value::HexCoded(u64::from(ty), name), start + 12, 2);
+        if !ip_quiet {
             l.sum()
                 .mac(src)
                 .s(" > ")
@@ -189,13 +194,13 @@ pub(crate) fn arp(pkt: &mut Packet, frame: &[u8], start: usize, end: usize, rarp
             l.add(name, v, at, n);
         }
         let g = |i: usize| addrs.get(i).cloned().unwrap_or_default();
-        l.summary = match op {
+        l.summary = Text::from(match op {
             1 => format!("{} who-has {} tell {}", proto.to_uppercase(), g(3), g(1)),
             2 => format!("{} reply {} is-at {}", proto.to_uppercase(), g(1), g(0)),
             3 => format!("RARP who-is {} tell {}", g(2), g(0)),
             4 => format!("RARP reply {} at {}", g(2), g(3)),
             _ => format!("{} opcode {op}", proto.to_uppercase()),
-        };
+        });
         Some(())
     })();
     if ok.is_none() {

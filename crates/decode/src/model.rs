@@ -24,6 +24,95 @@ impl Span {
     }
 }
 
+/// Text assembled by the decoders (a layer's summary). It is UTF-8 kept as bytes, so that
+/// numbers and addresses append as plain bytes rather than character by character; it reads
+/// as a `str` (`Deref`, `Display`, [`Text::as_str`]). Only `str` pieces and ASCII go in.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Text(Vec<u8>);
+
+impl Text {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Only `str` pieces and ASCII are ever appended, so this always succeeds.
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    /// The text as bytes (what the one-line renderer copies).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// True when there is no text.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Empties the text, keeping its storage.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// Appends a string.
+    pub fn push_str(&mut self, s: &str) {
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    /// The byte buffer, for the writers of [`crate::fmtx`] (which append only ASCII and `str`).
+    pub(crate) fn bytes_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text(s.into_bytes())
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text(s.as_bytes().to_vec())
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
 /// A field's value, typed where the type matters to filters and renderers.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -119,7 +208,7 @@ pub struct Layer {
     /// The message type in seed 002's words (`Level 1 hello`, `connect init`), if any.
     pub msg: Option<&'static str>,
     /// A one-line summary in tcpdump's manner.
-    pub summary: String,
+    pub summary: Text,
     /// The bytes of the layer (header and what it carries).
     pub span: Span,
     /// The fields, in wire order, flat with depths.
@@ -149,7 +238,7 @@ impl Layer {
             crate::fmtx::W(None)
         } else {
             self.summary.clear();
-            crate::fmtx::W(Some(&mut self.summary))
+            crate::fmtx::W(Some(self.summary.bytes_mut()))
         }
     }
 
@@ -158,7 +247,7 @@ impl Layer {
         if self.nosum {
             crate::fmtx::W(None)
         } else {
-            crate::fmtx::W(Some(&mut self.summary))
+            crate::fmtx::W(Some(self.summary.bytes_mut()))
         }
     }
 
@@ -176,6 +265,27 @@ impl Layer {
         self.fields.push(Field {
             name,
             value,
+            span: Span::at(start, len),
+            depth: self.depth,
+        });
+    }
+
+    /// Adds a field whose value costs something to build (text, bytes): built only when the
+    /// layer keeps fields.
+    #[inline]
+    pub(crate) fn add_lazy(
+        &mut self,
+        name: &'static str,
+        value: impl FnOnce() -> Value,
+        start: usize,
+        len: usize,
+    ) {
+        if self.quiet {
+            return;
+        }
+        self.fields.push(Field {
+            name,
+            value: value(),
             span: Span::at(start, len),
             depth: self.depth,
         });

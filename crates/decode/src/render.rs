@@ -28,21 +28,60 @@ pub fn line(pkt: &Packet) -> String {
 
 /// [`line`] appended to a buffer (no allocation when the buffer has room).
 pub fn line_into(pkt: &Packet, out: &mut String) {
+    thread_local! {
+        /// The line as bytes, reused: checked as UTF-8 once, then appended.
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(512));
+    }
+    SCRATCH.with(|b| match b.try_borrow_mut() {
+        Ok(mut b) => {
+            b.clear();
+            line_bytes(pkt, &mut b);
+            push_utf8(out, &b);
+        }
+        Err(_) => {
+            let mut b = Vec::with_capacity(512);
+            line_bytes(pkt, &mut b);
+            push_utf8(out, &b);
+        }
+    });
+}
+
+/// Appends bytes that are UTF-8 (the line's always are; anything else is shown replaced).
+fn push_utf8(out: &mut String, b: &[u8]) {
+    match std::str::from_utf8(b) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push_str(&String::from_utf8_lossy(b)),
+    }
+}
+
+/// [`line`] appended to a byte buffer, summaries copied straight from the layers: the fast
+/// form for writing to an output stream (the bytes are UTF-8).
+pub fn line_bytes(pkt: &Packet, out: &mut Vec<u8>) {
     crate::fmtx::push_clock(out, pkt.ts_sec, pkt.ts_nsec);
-    let has_ip = pkt.layers.iter().any(|l| matches!(l.proto, "ip" | "ip6"));
+    // Looked for only when an Ethernet summary is there to leave out (with summaries only,
+    // an Ethernet layer before IP has none).
+    let mut has_ip: Option<bool> = None;
     let mut first = true;
     for l in &pkt.layers {
-        if has_ip && l.proto == "eth" {
-            continue;
-        }
         if l.summary.is_empty() {
             continue;
         }
-        out.push_str(if first { " " } else { ": " });
+        if l.proto == "eth"
+            && *has_ip
+                .get_or_insert_with(|| pkt.layers.iter().any(|l| matches!(l.proto, "ip" | "ip6")))
+        {
+            continue;
+        }
+        // Two constant copies rather than one of either length (which is a call).
+        if first {
+            out.push(b' ');
+        } else {
+            out.extend_from_slice(b": ");
+        }
         first = false;
-        out.push_str(&l.summary);
+        out.extend_from_slice(l.summary.as_bytes());
         if l.malformed.is_some() {
-            out.push_str(" [malformed]");
+            out.extend_from_slice(b" [malformed]");
         }
     }
 }
@@ -116,7 +155,7 @@ pub fn json(pkt: &Packet) -> String {
             if let Some(msg) = l.msg {
                 m.insert("message".into(), json!(msg));
             }
-            m.insert("summary".into(), json!(l.summary));
+            m.insert("summary".into(), json!(l.summary.as_str()));
             m.insert("range".into(), json!([l.span.start, l.span.end]));
             if let Some(e) = &l.malformed {
                 m.insert("malformed".into(), json!(e));

@@ -137,9 +137,9 @@ fn nice(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
             let name = lookup(NICE_STATUS, u64::from(f));
             l.msg = Some(if f <= 0x80 { name } else { "error" });
             if !l.quiet() {
-                l.add(
+                l.add_lazy(
                     "Return code",
-                    Value::Text(format!("{} {name}", f as i8)),
+                    || Value::Text(format!("{} {name}", f as i8)),
                     start,
                     1,
                 );

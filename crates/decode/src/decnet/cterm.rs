@@ -62,9 +62,9 @@ pub(crate) fn decode(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
             1 | 4 => {
                 let at = r.pos;
                 let v = r.arr::<3>()?;
-                l.add(
+                l.add_lazy(
                     "Version",
-                    Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
+                    || Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
                     at,
                     3,
                 );
@@ -77,9 +77,9 @@ pub(crate) fn decode(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
                 }
                 if r.left() > 0 {
                     let at = r.pos;
-                    l.add(
+                    l.add_lazy(
                         "Software revision",
-                        Value::Text(text(r.rest())),
+                        || Value::Text(text(r.rest())),
                         at,
                         r.left(),
                     );
@@ -143,9 +143,9 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                 u8f(&mut l, &mut r, "Flags")?;
                 let at = r.pos;
                 let v = r.arr::<3>()?;
-                l.add(
+                l.add_lazy(
                     "Version",
-                    Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
+                    || Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
                     at,
                     3,
                 );
@@ -186,7 +186,12 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                 u16f(&mut l, &mut r, "Low water mark")?;
                 if r.left() > 0 {
                     let (at, ts) = r.image()?;
-                    l.add("Termination", Value::Bytes(ts.to_vec()), at, ts.len() + 1);
+                    l.add_lazy(
+                        "Termination",
+                        || Value::Bytes(ts.to_vec()),
+                        at,
+                        ts.len() + 1,
+                    );
                 }
                 summary!(l, "CTERM [start read] max {m} timeout {to}");
             }
@@ -197,7 +202,7 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                 u8f(&mut l, &mut r, "Horizontal position change")?;
                 u16f(&mut l, &mut r, "Termination")?;
                 let at = r.pos;
-                l.add("Data", Value::Text(text(r.rest())), at, r.left());
+                l.add_lazy("Data", || Value::Text(text(r.rest())), at, r.left());
                 summary!(l, "CTERM [read data] {} bytes", r.left());
                 r.pos = r.end;
             }
@@ -234,7 +239,12 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                 }
                 if r.left() > 0 {
                     let at = r.pos;
-                    l.add("Selectors", Value::Bytes(r.rest().to_vec()), at, r.left());
+                    l.add_lazy(
+                        "Selectors",
+                        || Value::Bytes(r.rest().to_vec()),
+                        at,
+                        r.left(),
+                    );
                     r.pos = r.end;
                 }
             }
@@ -243,7 +253,7 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                 u8f(&mut l, &mut r, "Prefix")?;
                 u8f(&mut l, &mut r, "Postfix")?;
                 let at = r.pos;
-                l.add("Data", Value::Text(text(r.rest())), at, r.left());
+                l.add_lazy("Data", || Value::Text(text(r.rest())), at, r.left());
                 summary!(l, "CTERM [write data] {} bytes", r.left());
                 r.pos = r.end;
             }
@@ -276,7 +286,7 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                     // Each characteristic's value length depends on its selector; show the rest.
                     l.add("Characteristic", Value::Hex(u64::from(sel)), at, 2);
                     let at = r.pos;
-                    l.add("Values", Value::Bytes(r.rest().to_vec()), at, rest);
+                    l.add_lazy("Values", || Value::Bytes(r.rest().to_vec()), at, rest);
                     r.pos = r.end;
                 }
             }

@@ -430,9 +430,9 @@ fn ex(
 ) -> Option<u64> {
     let at = r.pos;
     let (v, n) = r.ex(max)?;
-    l.add(
+    l.add_lazy(
         name,
-        Value::Text(format!("0x{v:x} {}", bits(table, v))),
+        || Value::Text(format!("0x{v:x} {}", bits(table, v))),
         at,
         n,
     );
@@ -483,22 +483,24 @@ fn message(l: &mut Layer, r: &mut Rd, eom: bool) -> Option<()> {
     }
     l.msg = Some(tn);
     let flags = r.u8()?;
-    l.add(
+    l.add_lazy(
         "Flags",
-        Value::Text(format!(
-            "0x{flags:02x} {}",
-            bits(
-                &[
-                    (1, "STREAMID"),
-                    (2, "LENGTH"),
-                    (4, "LEN256"),
-                    (8, "BITCNT"),
-                    (32, "SYSPEC"),
-                    (64, "SEGMENTED")
-                ],
-                u64::from(flags)
-            )
-        )),
+        || {
+            Value::Text(format!(
+                "0x{flags:02x} {}",
+                bits(
+                    &[
+                        (1, "STREAMID"),
+                        (2, "LENGTH"),
+                        (4, "LEN256"),
+                        (8, "BITCNT"),
+                        (32, "SYSPEC"),
+                        (64, "SEGMENTED")
+                    ],
+                    u64::from(flags)
+                )
+            ))
+        },
         at + 1,
         1,
     );
@@ -544,7 +546,7 @@ fn message(l: &mut Layer, r: &mut Rd, eom: bool) -> Option<()> {
     }
     if b.left() > 0 && res.is_some() {
         let at = b.pos;
-        l.add("Extra", Value::Bytes(b.rest().to_vec()), at, b.left());
+        l.add_lazy("Extra", || Value::Bytes(b.rest().to_vec()), at, b.left());
     }
     Some(())
 }
@@ -567,9 +569,9 @@ fn body(l: &mut Layer, r: &mut Rd, ty: u8) -> Option<()> {
             l.add("FilSys", Value::Coded(u64::from(fs), fsn), at + 1, 1);
             let v = r.take(5)?;
             let g = |i: usize| v.get(i).copied().unwrap_or(0);
-            l.add(
+            l.add_lazy(
                 "Ver",
-                Value::Text(format!("{}.{}.{}.{}({})", g(0), g(1), g(2), g(3), g(4))),
+                || Value::Text(format!("{}.{}.{}.{}({})", g(0), g(1), g(2), g(3), g(4))),
                 at + 2,
                 5,
             );
@@ -835,9 +837,9 @@ fn body(l: &mut Layer, r: &mut Rd, ty: u8) -> Option<()> {
                 *r = t;
             } else if r.left() > 0 {
                 let at = r.pos;
-                l.add(
+                l.add_lazy(
                     "Fields (undecoded)",
-                    Value::Bytes(r.rest().to_vec()),
+                    || Value::Bytes(r.rest().to_vec()),
                     at,
                     r.left(),
                 );

@@ -95,12 +95,14 @@ pub(crate) fn stream(
                 l.add("RESP", Value::U(u64::from(g(3))), at + 3, 1);
                 l.add("NUM", Value::U(u64::from(g(4))), at + 4, 1);
                 l.add("Address", Value::U(u64::from(g(5))), at + 5, 1);
-                l.add(
+                l.add_lazy(
                     "Header CRC",
-                    Value::Text(format!(
-                        "0x{hcrc:04x} [{}]",
-                        if good { "correct" } else { "incorrect" }
-                    )),
+                    || {
+                        Value::Text(format!(
+                            "0x{hcrc:04x} [{}]",
+                            if good { "correct" } else { "incorrect" }
+                        ))
+                    },
                     at + 6,
                     2,
                 );
@@ -132,12 +134,14 @@ pub(crate) fn stream(
                 l.add("RESP", Value::U(u64::from(g(3))), at + 3, 1);
                 l.add("NUM", Value::U(u64::from(g(4))), at + 4, 1);
                 l.add("Address", Value::U(u64::from(g(5))), at + 5, 1);
-                l.add(
+                l.add_lazy(
                     "Header CRC",
-                    Value::Text(format!(
-                        "0x{hcrc:04x} [{}]",
-                        if good { "correct" } else { "incorrect" }
-                    )),
+                    || {
+                        Value::Text(format!(
+                            "0x{hcrc:04x} [{}]",
+                            if good { "correct" } else { "incorrect" }
+                        ))
+                    },
                     at + 6,
                     2,
                 );
@@ -166,12 +170,14 @@ pub(crate) fn stream(
                 match dcrc {
                     Some(c) => {
                         let ok = crc16(body) == c;
-                        l.add(
+                        l.add_lazy(
                             "Data CRC",
-                            Value::Text(format!(
-                                "0x{c:04x} [{}]",
-                                if ok { "correct" } else { "incorrect" }
-                            )),
+                            || {
+                                Value::Text(format!(
+                                    "0x{c:04x} [{}]",
+                                    if ok { "correct" } else { "incorrect" }
+                                ))
+                            },
                             crc_at,
                             2,
                         );

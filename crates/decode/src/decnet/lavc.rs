@@ -29,6 +29,6 @@ pub(crate) fn decode(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     if len > 0 {
         l.add("Data", Value::U(len as u64), start, len);
     }
-    l.summary = s;
+    l.summary = s.into();
     pkt.layers.push(l);
 }

@@ -66,7 +66,7 @@ pub(crate) fn decode(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
             }
         }
         match summary {
-            Some(s) => l.summary = s,
+            Some(s) => l.summary = s.into(),
             None => {
                 summary!(l, "LOOP skip {skip}");
                 if l.malformed.is_none() {

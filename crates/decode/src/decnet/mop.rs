@@ -191,7 +191,7 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
         return Some(());
     }
     l.msg = Some(name);
-    summary!(l, "MOP [{name}]");
+    l.sum().s("MOP [").s(name).s("]");
     let _ = ethertype;
     match code {
         0 | 2 => {
@@ -217,7 +217,7 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
         5 => {
             u(l, r, "Reserved", 1)?;
             let n = u(l, r, "Receipt number", 2)?;
-            summary!(l, "MOP [{name}] receipt {n}");
+            l.sum().s("MOP [").s(name).s("] receipt ").u(n);
         }
         6 => {
             let at = r.pos;
@@ -246,7 +246,7 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
                 );
                 if r.left() > 0 {
                     let (at, dev) = r.image()?;
-                    l.add("Device ID", Value::Text(text(dev)), at, dev.len() + 1);
+                    l.add_lazy("Device ID", || Value::Text(text(dev)), at, dev.len() + 1);
                 }
                 if r.left() > 0 {
                     software_id(l, r)?;
@@ -256,7 +256,7 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
         7 => {
             u(l, r, "Reserved", 1)?;
             let n = u(l, r, "Receipt number", 2)?;
-            summary!(l, "MOP [{name}] receipt {n}");
+            l.sum().s("MOP [").s(name).s("] receipt ").u(n);
             info_fields(l, r)?;
         }
         8 => {
@@ -292,7 +292,7 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
         }
         9 => {
             let n = u(l, r, "Receipt number", 2)?;
-            summary!(l, "MOP [{name}] receipt {n}");
+            l.sum().s("MOP [").s(name).s("] receipt ").u(n);
         }
         10 => {
             let n = u(l, r, "Load number", 1)?;
@@ -305,7 +305,7 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
         }
         11 => {
             let n = u(l, r, "Receipt number", 2)?;
-            summary!(l, "MOP [{name}] receipt {n}");
+            l.sum().s("MOP [").s(name).s("] receipt ").u(n);
             l.open("Counters", Value::None, r.pos, r.left());
             for (nm, w) in [
                 ("Seconds since zeroed", 2),
@@ -413,7 +413,7 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
     }
     if r.left() > 0 {
         let at = r.pos;
-        l.add("Extra", Value::Bytes(r.rest().to_vec()), at, r.left());
+        l.add_lazy("Extra", || Value::Bytes(r.rest().to_vec()), at, r.left());
     }
     Some(())
 }

@@ -99,11 +99,12 @@ pub(crate) fn tcp(
         l.add("Reserved", Value::U(u64::from(z)), at + 2, 2);
         let len = usize::from(len);
         if len > r.left() {
-            summary!(
-                l,
-                "Multinet record length {len}, {} bytes here (continues)",
-                r.left()
-            );
+            l.sum()
+                .s("Multinet record length ")
+                .u(len as u64)
+                .s(", ")
+                .u(r.left() as u64)
+                .s(" bytes here (continues)");
             pkt.layers.push(l);
             let next = r.pos + len;
             data(pkt, frame, r.pos, r.end);

@@ -229,9 +229,9 @@ fn message(
                 .u(r.left() as u64);
             if r.left() > 0 {
                 let at = r.pos;
-                l.add(
+                l.add_lazy(
                     "Interrupt data",
-                    Value::Text(crate::rd::text(r.rest())),
+                    || Value::Text(crate::rd::text(r.rest())),
                     at,
                     r.left(),
                 );
@@ -263,7 +263,12 @@ fn message(
             );
             l.close();
             let v = r.u8()? as i8;
-            l.add("Flow control value", Value::Text(v.to_string()), at + 1, 1);
+            l.add_lazy(
+                "Flow control value",
+                || Value::Text(v.to_string()),
+                at + 1,
+                1,
+            );
             let w = l
                 .sum()
                 .s("NSP [")
@@ -284,7 +289,7 @@ fn message(
             let other = flags == 0x14;
             let name = if other { "control ackn" } else { "data ackn" };
             l.msg = Some(name);
-            summary!(l, "NSP [{name}]");
+            l.sum().s("NSP [").s(name).s("]");
             let (dl, sl) = addrs(l, r)?;
             let names = if other {
                 ["Acknowledge other", "Acknowledge number"]
@@ -307,7 +312,7 @@ fn message(
             let at = r.pos;
             let dl = r.u16le()?;
             l.add("Destination link address", Value::Hex(u64::from(dl)), at, 2);
-            summary!(l, "NSP [connect ackn] >{dl:04x}");
+            l.sum().s("NSP [connect ackn] >").x(dl, 4);
         }
         0x08 => {
             l.msg = Some("no operation");
@@ -326,7 +331,7 @@ fn message(
                 "connect confirm"
             };
             l.msg = Some(name);
-            summary!(l, "NSP [{name}]");
+            l.sum().s("NSP [").s(name).s("]");
             if flags == 0x68 {
                 l.add("Retransmitted", Value::Bool(true), r.pos - 1, 1);
             }
@@ -346,7 +351,7 @@ fn message(
             l.close();
             let inf = r.u8()?;
             let ver = lookup(NSP_VERS, u64::from(inf & 3));
-            l.add("NSP version", Value::Text(ver.to_string()), at + 1, 1);
+            l.add_lazy("NSP version", || Value::Text(ver.to_string()), at + 1, 1);
             let ss = r.u16le()?;
             l.add("Segment size", Value::U(u64::from(ss)), at + 2, 2);
             l.sum()
@@ -385,7 +390,7 @@ fn message(
             let di = flags == 0x38;
             let name = if di { "discnct init" } else { "discnct ackn" };
             l.msg = Some(name);
-            summary!(l, "NSP [{name}]");
+            l.sum().s("NSP [").s(name).s("]");
             let (dl, sl) = addrs(l, r)?;
             let at = r.pos;
             let reason = r.u16le()?;

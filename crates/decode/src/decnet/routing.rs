@@ -259,9 +259,9 @@ fn tiver(l: &mut Layer, r: &mut Rd) -> Option<[u8; 3]> {
     let at = r.pos;
     let v = r.arr::<3>()?;
     if !l.quiet() {
-        l.add(
+        l.add_lazy(
             "Version",
-            Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
+            || Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
             at,
             3,
         );
@@ -324,7 +324,7 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
                 let n = r.left();
                 l.add("Reserved", Value::Bytes(r.take(n)?.to_vec()), at, n);
             }
-            l.summary = s;
+            l.summary = s.into();
         }
         1 => {
             l.msg = Some("verification");
@@ -333,18 +333,18 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
             let src = r.u16le()?;
             l.add("Node address", Value::Dn(src), at, 2);
             let (at, v) = r.image()?;
-            l.add(
+            l.add_lazy(
                 "Function value",
-                Value::Text(crate::rd::text(v)),
+                || Value::Text(crate::rd::text(v)),
                 at,
                 v.len() + 1,
             );
-            summary!(
-                l,
-                "RP [verification] src {} fcnval {} bytes",
-                dn(src),
-                v.len()
-            );
+            l.sum()
+                .s("RP [verification] src ")
+                .dn(src)
+                .s(" fcnval ")
+                .u(v.len() as u64)
+                .s(" bytes");
         }
         2 => {
             l.msg = Some("hello and test");
@@ -353,19 +353,18 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
             let src = r.u16le()?;
             l.add("Node address", Value::Dn(src), at, 2);
             let (at, v) = r.image()?;
-            l.add("Test data", Value::Bytes(v.to_vec()), at, v.len() + 1);
-            summary!(
-                l,
-                "RP [hello and test] src {} test data {}",
-                dn(src),
-                v.len()
-            );
+            l.add_lazy("Test data", || Value::Bytes(v.to_vec()), at, v.len() + 1);
+            l.sum()
+                .s("RP [hello and test] src ")
+                .dn(src)
+                .s(" test data ")
+                .u(v.len() as u64);
         }
         3 | 4 => routing_msg(l, r, ty == 4)?,
         5 => router_hello(l, r)?,
         6 => endnode_hello(l, r)?,
         _ => {
-            summary!(l, "RP control type {ty}");
+            l.sum().s("RP control type ").u(ty);
             l.mark("unknown routing control message type");
             let _ = fpos;
         }
@@ -401,7 +400,7 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
     } else {
         "L1 router msg"
     };
-    summary!(l, "RP [{name}]");
+    l.sum().s("RP [").s(name).s("]");
     let at = r.pos;
     let src = r.u16le()?;
     l.add("Source node", Value::Dn(src), at, 2);
@@ -471,13 +470,13 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
                 l.open(
                     "Segment",
                     Value::Text({
-                        let mut t = String::with_capacity(16);
+                        let mut t = Vec::with_capacity(16);
                         crate::fmtx::W(Some(&mut t))
                             .s("ids ")
                             .u(start)
                             .s("-")
                             .u(last);
-                        t
+                        String::from_utf8(t).unwrap_or_default()
                     }),
                     at,
                     4 + n,
@@ -525,12 +524,14 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
     let want = if phase3 { ck } else { sum4 };
     let good = want == ck;
     if !l.quiet() {
-        l.add(
+        l.add_lazy(
             "Checksum",
-            Value::Text(format!(
-                "0x{ck:04x} [{}]",
-                if good { "correct" } else { "incorrect" }
-            )),
+            || {
+                Value::Text(format!(
+                    "0x{ck:04x} [{}]",
+                    if good { "correct" } else { "incorrect" }
+                ))
+            },
             ck_at,
             2,
         );
@@ -660,7 +661,7 @@ fn endnode_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
     let at = r.pos;
     let seed = r.take(8)?;
     if !l.quiet() {
-        l.add("Verification seed", Value::Bytes(seed.to_vec()), at, 8);
+        l.add_lazy("Verification seed", || Value::Bytes(seed.to_vec()), at, 8);
     }
     let at = r.pos;
     let nb = r.arr::<6>()?;

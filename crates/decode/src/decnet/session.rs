@@ -98,8 +98,9 @@ pub(crate) fn object_name(o: u8) -> &'static str {
     crate::rd::lookup(OBJECTS, u64::from(o))
 }
 
-/// Reads one end-user name; returns (display text, object number, descriptor).
-fn end_user(l: &mut Layer, r: &mut Rd, label: &'static str) -> Option<(String, u8)> {
+/// Reads one end-user name, appending its display text to the summary; returns the object
+/// number.
+fn end_user(l: &mut Layer, r: &mut Rd, label: &'static str) -> Option<u8> {
     let at = r.pos;
     let fmt = r.u8()?;
     let obj = r.u8()?;
@@ -112,7 +113,7 @@ fn end_user(l: &mut Layer, r: &mut Rd, label: &'static str) -> Option<(String, u
         at + 1,
         1,
     );
-    let mut s = format!("({})", object_name(obj));
+    l.sum_more().s("(").s(object_name(obj)).s(")");
     let mut num = obj;
     match fmt {
         0 => {
@@ -127,15 +128,14 @@ fn end_user(l: &mut Layer, r: &mut Rd, label: &'static str) -> Option<(String, u
                 l.add("Group", Value::U(u64::from(g)), at, 2);
                 let u = r.u16le()?;
                 l.add("User", Value::U(u64::from(u)), at + 2, 2);
-                s.push_str(&format!(" [{g},{u}]"));
+                l.sum_more().s(" [").u(g).s(",").u(u).s("]");
             }
             let (at, desc) = r.image()?;
-            let t = text(desc);
-            l.add("Descriptor", Value::Text(t.clone()), at, desc.len() + 1);
+            l.add_lazy("Descriptor", || Value::Text(text(desc)), at, desc.len() + 1);
             if desc.len() > if fmt == 1 { 16 } else { 12 } {
                 l.mark("end-user descriptor too long");
             }
-            s.push_str(&format!(" \"{t}\""));
+            l.sum_more().s(" \"").text(desc).s("\"");
             if obj == 0 {
                 if let Some((_, n)) = NAMED
                     .iter()
@@ -155,7 +155,7 @@ fn end_user(l: &mut Layer, r: &mut Rd, label: &'static str) -> Option<(String, u
     if let Some(f) = l.fields.get_mut(group) {
         f.span = crate::model::Span::at(at, r.pos - at);
     }
-    Some((s, num))
+    Some(num)
 }
 
 /// Session control connect data carried by a Connect Initiate; learns the link's object.
@@ -171,9 +171,11 @@ pub(crate) fn connect_data(
     let mut r = Rd::new(frame, start, end);
     let mut l = pkt.new_layer("scp", Span::at(start, r.left()));
     l.msg = Some("connect data");
-    summary!(l, "SCP [connect data]");
+    // The summary grows as the names decode; if anything is missing it is put back to the
+    // bare message name below.
+    l.sum().s("SCP [connect data] Dest ");
     let ok = (|| {
-        let (dst, obj) = end_user(&mut l, &mut r, "Dest")?;
+        let obj = end_user(&mut l, &mut r, "Dest")?;
         if d.links.len() > 100_000 {
             d.links.clear();
         }
@@ -184,8 +186,8 @@ pub(crate) fn connect_data(
                 confirmed: false,
             },
         );
-        let (srcn, _) = end_user(&mut l, &mut r, "Src")?;
-        let mut s = format!("SCP [connect data] Dest {dst} Src {srcn}");
+        l.sum_more().s(" Src ");
+        end_user(&mut l, &mut r, "Src")?;
         let at = r.pos;
         let mv = r.u8()?;
         l.open("Menu", Value::Hex(u64::from(mv)), at, 1);
@@ -193,9 +195,9 @@ pub(crate) fn connect_data(
         l.add("User data present", Value::Bool(mv & 2 != 0), at, 1);
         l.add("Proxy", Value::Bool(mv & 4 != 0), at, 1);
         let v = (mv >> 5) & 3;
-        l.add("Version", Value::Text(format!("SCP {}.0", v + 1)), at, 1);
+        l.add_lazy("Version", || Value::Text(format!("SCP {}.0", v + 1)), at, 1);
         l.close();
-        s.push_str(&format!(" {{SCP {}.0}}", v + 1));
+        l.sum_more().s(" {SCP ").u(v + 1).s(".0}");
         if mv & 1 != 0 {
             for (name, key) in [
                 ("Requestor ID", "user"),
@@ -203,30 +205,30 @@ pub(crate) fn connect_data(
                 ("Account", "account"),
             ] {
                 let (at, b) = r.image()?;
-                l.add(name, Value::Text(text(b)), at, b.len() + 1);
+                l.add_lazy(name, || Value::Text(text(b)), at, b.len() + 1);
                 if !b.is_empty() {
                     if key == "password" {
-                        s.push_str(" password ****");
+                        l.sum_more().s(" password ****");
                     } else {
-                        s.push_str(&format!(" {key} {}", text(b)));
+                        l.sum_more().s(" ").s(key).s(" ").text(b);
                     }
                 }
             }
         }
         if mv & 2 != 0 {
             let (at, b) = r.image()?;
-            l.add("User data", Value::Text(text(b)), at, b.len() + 1);
-            s.push_str(&format!(" data {}", b.len()));
+            l.add_lazy("User data", || Value::Text(text(b)), at, b.len() + 1);
+            l.sum_more().s(" data ").u(b.len() as u64);
         }
-        l.summary = s;
         Some(())
     })();
     if ok.is_none() {
+        summary!(l, "SCP [connect data]");
         l.mark("truncated connect data");
     }
     if r.left() > 0 {
         let at = r.pos;
-        l.add("Extra", Value::Bytes(r.rest().to_vec()), at, r.left());
+        l.add_lazy("Extra", || Value::Bytes(r.rest().to_vec()), at, r.left());
     }
     pkt.layers.push(l);
 }
@@ -238,7 +240,7 @@ pub(crate) fn accept(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     l.msg = Some("accept data");
     match r.image() {
         Some((at, b)) => {
-            l.add("User data", Value::Text(text(b)), at, b.len() + 1);
+            l.add_lazy("User data", || Value::Text(text(b)), at, b.len() + 1);
             summary!(l, "SCP [accept data] {} bytes", b.len());
         }
         None if r.left() == 0 => {
@@ -278,7 +280,7 @@ pub(crate) fn disconnect(
     summary!(l, "SCP [{name}] {{{}}}", reason_name(reason));
     match r.image() {
         Some((at, b)) => {
-            l.add("User data", Value::Text(text(b)), at, b.len() + 1);
+            l.add_lazy("User data", || Value::Text(text(b)), at, b.len() + 1);
             if !b.is_empty() {
                 l.summary.push_str(&format!(" data \"{}\"", text(b)));
             }

@@ -43,9 +43,9 @@ pub(crate) fn bpdu(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
             return Some(());
         }
         let f = r.u8()?;
-        l.add(
+        l.add_lazy(
             "Flags",
-            Value::Text(format!("0x{f:02x} {}", bits(STP_FLAGS, u64::from(f)))),
+            || Value::Text(format!("0x{f:02x} {}", bits(STP_FLAGS, u64::from(f)))),
             start + 4,
             1,
         );
@@ -73,9 +73,9 @@ pub(crate) fn bpdu(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
         {
             let at = r.pos;
             let x = r.u16be()?;
-            l.add(
+            l.add_lazy(
                 name,
-                Value::Text(format!("{:.2}", f64::from(x) / 256.0)),
+                || Value::Text(format!("{:.2}", f64::from(x) / 256.0)),
                 at,
                 2,
             );
@@ -117,9 +117,9 @@ pub(crate) fn lanbridge(pkt: &mut Packet, frame: &[u8], start: usize, end: usize
         let v = r.u8()?;
         l.add("Version", Value::U(u64::from(v)), start + 2, 1);
         let f = r.u8()?;
-        l.add(
+        l.add_lazy(
             "Flags",
-            Value::Text(format!("0x{f:02x} {}", bits(DEC_FLAGS, u64::from(f)))),
+            || Value::Text(format!("0x{f:02x} {}", bits(DEC_FLAGS, u64::from(f)))),
             start + 3,
             1,
         );
