@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use control::protocol::{Request, Response};
-use decode::{CaptureReader, Decoder, Filter, LinkType, PcapWriter, Record, Summary};
+use decode::{CaptureStream, Decoder, Filter, LinkType, PcapWriter, Record, Summary};
 
 use crate::client::Client;
 use crate::commands::DumpRequest;
@@ -21,7 +21,8 @@ struct Output<'a, W: Write> {
     pkt: decode::Packet,
     summary: Summary,
     shown: u64,
-    line: String,
+    /// The line being written (UTF-8).
+    line: Vec<u8>,
     out: W,
 }
 
@@ -76,7 +77,7 @@ impl<'a, W: Write> Output<'a, W> {
             pkt: decode::Packet::default(),
             summary: Summary::default(),
             shown: 0,
-            line: String::new(),
+            line: Vec::new(),
             out,
         })
     }
@@ -97,13 +98,20 @@ impl<'a, W: Write> Output<'a, W> {
         }
         self.line.clear();
         if self.req.json {
-            self.line.push_str(&decode::render::json(&self.pkt));
+            self.line
+                .extend_from_slice(decode::render::json(&self.pkt).as_bytes());
         } else if self.req.verbose {
-            self.line.push_str(&decode::render::tree(&self.pkt));
+            self.line
+                .extend_from_slice(decode::render::tree(&self.pkt).as_bytes());
         } else {
-            decode::render::line_into(&self.pkt, &mut self.line);
+            // Straight into the line's bytes: no formatting machinery per frame.
+            decode::render::line_bytes(&self.pkt, &mut self.line);
         }
-        if writeln!(self.out, "{}", self.line.trim_end()).is_err() {
+        while self.line.last().is_some_and(|b| b.is_ascii_whitespace()) {
+            self.line.pop();
+        }
+        self.line.push(b'\n');
+        if self.out.write_all(&self.line).is_err() {
             return Ok(Shown::Gone);
         }
         if let Some(w) = self.writer.as_mut() {
@@ -133,14 +141,20 @@ pub fn run(req: &DumpRequest, db: Option<&servicedb::ServiceDb>, client: &mut Cl
     let Some(path) = &req.read else {
         return live(req, db, client);
     };
-    let bytes =
-        std::fs::read(path).map_err(|e| eprintln!("%NETCU-E-OPEN, {}: {e}", path.display()))?;
-    let reader = CaptureReader::new(&bytes)
+    let file = std::fs::File::open(path)
+        .map_err(|e| eprintln!("%NETCU-E-OPEN, {}: {e}", path.display()))?;
+    // Read 128 KiB at a time into one buffer, not the whole file at once.
+    let mut reader = CaptureStream::new(file)
         .map_err(|e| eprintln!("%NETCU-E-CAPTURE, {}: {e}", path.display()))?;
     let link = reader.link_type().unwrap_or(LinkType::Ethernet);
     let stdout = std::io::stdout();
-    let mut o = Output::new(req, db, link, std::io::BufWriter::new(stdout.lock()))?;
-    for record in reader {
+    let mut o = Output::new(
+        req,
+        db,
+        link,
+        std::io::BufWriter::with_capacity(64 * 1024, stdout.lock()),
+    )?;
+    while let Some(record) = reader.next_record() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
