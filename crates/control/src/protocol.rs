@@ -910,6 +910,27 @@ pub enum NetConfigOp {
         /// Enable (`true`) or disable.
         enabled: bool,
     },
+    /// ROUTE /ADD=(...) or /DELETE=(...): a static route in the file (and on the stack).
+    Route {
+        /// Add (`true`) or delete.
+        add: bool,
+        /// Destination network (0.0.0.0 with length 0: a default route).
+        destination: Ipv4Addr,
+        /// Its prefix length.
+        prefix_len: u8,
+        /// The gateway (required to add; to delete, `None` matches any).
+        gateway: Option<Ipv4Addr>,
+    },
+    /// ARP /ADD or /DELETE: a static ARP entry in the file (and on the stack). /FLUSH is live
+    /// only (SET ARP).
+    Arp(ArpChange),
+    /// KERNEL GATEWAY|TCP_PMTU|ACCEPT_REDIRECTS 0|1: a `[kernel]` switch in the file.
+    Kernel {
+        /// `gateway`, `tcp_pmtu` or `accept_redirects`.
+        parameter: String,
+        /// Its value.
+        value: bool,
+    },
     /// CHECK: validate `network.toml` and list its warnings.
     Check,
     /// SHOW [name]: the configuration as saved.

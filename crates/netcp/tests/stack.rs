@@ -630,6 +630,37 @@ fn netconfig_verbs_change_the_file_and_the_running_stack() {
     assert_eq!(std::fs::read(&file).unwrap(), before);
     sh_ok("ping", &["-c", "1", "-W", "2", &format!("{net}.70")]);
 
+    // ROUTE, ARP and KERNEL: saved and live.
+    netcp.netcu_ok(&[&format!(
+        "NETCONFIG ROUTE /ADD=(DESTINATION=10.77.0.0/16,GATEWAY={net}.1)"
+    )]);
+    netcp.netcu_ok(&[&format!(
+        "NETCONFIG ARP /ADD {net}.9 02:00:00:00:00:99 /PERMANENT"
+    )]);
+    netcp.netcu_ok(&["NETCONFIG KERNEL GATEWAY 1"]);
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.contains("destination = \"10.77.0.0/16\""), "{saved}");
+    assert!(saved.contains("mac = \"02:00:00:00:00:99\""), "{saved}");
+    assert!(saved.contains("gateway = true # a host"), "{saved}");
+    let routes = netcp.netcu_ok(&["show route"]);
+    assert!(routes.contains("10.77.0.0"), "{routes}");
+    let arp = netcp.netcu_ok(&["show arp"]);
+    assert!(arp.contains("02:00:00:00:00:99"), "{arp}");
+    assert!(netcp
+        .netcu_ok(&["show kernel"])
+        .contains("GATEWAY          1"));
+    let refused = netcp.netcu(&["NETCONFIG KERNEL TCP_SACK 0"]);
+    assert!(!refused.status.success(), "{refused:?}");
+    netcp.netcu_ok(&["NETCONFIG ROUTE /DELETE=(DESTINATION=10.77.0.0/16)"]);
+    netcp.netcu_ok(&[&format!("NETCONFIG ARP /DELETE {net}.9")]);
+    netcp.netcu_ok(&["NETCONFIG KERNEL GATEWAY 0"]);
+    assert!(!netcp.netcu_ok(&["show route"]).contains("10.77.0.0"));
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !saved.contains("[[route]]") && !saved.contains("[[arp]]"),
+        "{saved}"
+    );
+
     // CHECK validates the file as saved.
     let check = netcp.netcu_ok(&["netconfig check"]);
     assert!(check.contains("valid, 2 interfaces"), "{check}");

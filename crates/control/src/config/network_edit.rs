@@ -1,5 +1,6 @@
-//! NET-CONFIG's verbs (seed 001) on `network.toml`: ADD, MODIFY, DELETE, ENABLE and DISABLE edit
-//! the file's text in place with `toml_edit`, so the administrator's comments, blank lines and
+//! NET-CONFIG's verbs (seed 001) on `network.toml`: ADD, MODIFY, DELETE, ENABLE and DISABLE of
+//! interfaces, ROUTE and ARP entries and KERNEL switches edit the file's text in place with
+//! `toml_edit`, so the administrator's comments, blank lines and
 //! key order survive (like `preserve.rs` does for `servers.toml`); SHOW renders the saved
 //! configuration. The caller validates the edited text with [`super::network::parse_network`]
 //! before saving it.
@@ -8,8 +9,10 @@ use std::fmt::Write;
 
 use toml_edit::{value, ArrayOfTables, DocumentMut, Item, Table};
 
-use super::network::{interface_kind, Encapsulation, LinkDevice, NetworkConfig};
-use crate::protocol::{NetConfigOp, NetConfigSettings};
+use std::net::Ipv4Addr;
+
+use super::network::{interface_kind, parse_destination, Encapsulation, LinkDevice, NetworkConfig};
+use crate::protocol::{ArpChange, NetConfigOp, NetConfigSettings};
 
 fn same_name(t: &Table, name: &str) -> bool {
     t.get("name")
@@ -88,13 +91,177 @@ fn apply_settings(t: &mut Table, s: &NetConfigSettings) -> Result<(), String> {
     Ok(())
 }
 
+/// The array of tables `key` (`route`, `arp`), made if absent.
+fn array<'a>(doc: &'a mut DocumentMut, key: &str) -> Result<&'a mut ArrayOfTables, String> {
+    if !doc.contains_key(key) {
+        doc.insert(key, Item::ArrayOfTables(ArrayOfTables::new()));
+    }
+    doc.get_mut(key)
+        .and_then(Item::as_array_of_tables_mut)
+        .ok_or_else(|| format!("`{key}` in network.toml is not an array of [[{key}]] tables"))
+}
+
+/// Drops an array of tables left empty, so the file does not keep a bare key.
+fn drop_if_empty(doc: &mut DocumentMut, key: &str) {
+    if doc
+        .get(key)
+        .and_then(Item::as_array_of_tables)
+        .is_some_and(|a| a.is_empty())
+    {
+        doc.remove(key);
+    }
+}
+
+fn str_of<'a>(t: &'a Table, key: &str) -> Option<&'a str> {
+    t.get(key).and_then(|v| v.as_str())
+}
+
+/// A route's destination as the file writes it: `default`, a host, or `network/length`.
+fn destination_text(dest: Ipv4Addr, len: u8) -> String {
+    match len {
+        0 => "default".into(),
+        32 => dest.to_string(),
+        _ => format!("{dest}/{len}"),
+    }
+}
+
+fn edit_route(
+    doc: &mut DocumentMut,
+    add: bool,
+    dest: Ipv4Addr,
+    len: u8,
+    gateway: Option<Ipv4Addr>,
+) -> Result<(), String> {
+    let shown = destination_text(dest, len);
+    let list = array(doc, "route")?;
+    let matches = |t: &Table| {
+        str_of(t, "destination").and_then(|d| parse_destination(d).ok()) == Some((dest, len))
+            && gateway.is_none_or(|g| {
+                str_of(t, "gateway").and_then(|x| x.parse::<Ipv4Addr>().ok()) == Some(g)
+            })
+    };
+    if add {
+        let gateway = gateway.ok_or("ROUTE /ADD needs a gateway")?;
+        if list.iter().any(matches) {
+            return Err(format!(
+                "a route to {shown} via {gateway} is already configured"
+            ));
+        }
+        let mut t = Table::new();
+        t.insert("destination", value(shown));
+        t.insert("gateway", value(gateway.to_string()));
+        list.push(t);
+    } else {
+        let before = list.len();
+        list.retain(|t| !matches(t));
+        if list.len() == before {
+            return Err(format!("no route to {shown} in network.toml"));
+        }
+    }
+    drop_if_empty(doc, "route");
+    Ok(())
+}
+
+fn edit_arp(doc: &mut DocumentMut, change: &ArpChange) -> Result<(), String> {
+    let list = array(doc, "arp")?;
+    let same = |t: &Table, a: Ipv4Addr| {
+        str_of(t, "address").and_then(|x| x.parse::<Ipv4Addr>().ok()) == Some(a)
+    };
+    match change {
+        ArpChange::Add {
+            address,
+            mac,
+            permanent,
+            publish,
+            proxy,
+        } => {
+            if list.iter().any(|t| same(t, *address)) {
+                return Err(format!(
+                    "an ARP entry for {address} is already configured (ARP /DELETE it first)"
+                ));
+            }
+            let mut t = Table::new();
+            t.insert("address", value(address.to_string()));
+            if let Some(m) = mac {
+                t.insert("mac", value(m.as_str()));
+            }
+            for (key, on) in [
+                ("permanent", permanent),
+                ("publish", publish),
+                ("proxy", proxy),
+            ] {
+                if *on {
+                    t.insert(key, value(true));
+                }
+            }
+            list.push(t);
+        }
+        ArpChange::Delete { address } => {
+            let before = list.len();
+            list.retain(|t| !same(t, *address));
+            if list.len() == before {
+                return Err(format!("no ARP entry for {address} in network.toml"));
+            }
+        }
+        ArpChange::Flush { .. } => {
+            return Err("ARP /FLUSH changes the running table only: use SET ARP /FLUSH".into())
+        }
+    }
+    drop_if_empty(doc, "arp");
+    Ok(())
+}
+
+fn edit_kernel(doc: &mut DocumentMut, parameter: &str, on: bool) -> Result<(), String> {
+    let key = match parameter.to_ascii_lowercase().as_str() {
+        p @ ("gateway" | "tcp_pmtu" | "accept_redirects") => p.to_string(),
+        other => {
+            return Err(format!(
+                "KERNEL {}: network.toml keeps GATEWAY, TCP_PMTU and ACCEPT_REDIRECTS; the TCP \
+                 tunables are set live with SET KERNEL",
+                other.to_ascii_uppercase()
+            ))
+        }
+    };
+    if !doc.contains_key("kernel") {
+        doc.insert("kernel", Item::Table(Table::new()));
+    }
+    let t = doc
+        .get_mut("kernel")
+        .and_then(Item::as_table_mut)
+        .ok_or("`kernel` in network.toml is not a [kernel] table")?;
+    set(t, &key, Some(value(on)));
+    Ok(())
+}
+
 /// `text` (network.toml as it stands; empty when there is none) changed by `op`. Only the verbs
 /// that change the file are accepted here (CHECK and SHOW do not).
 pub fn edit(text: &str, op: &NetConfigOp) -> Result<String, String> {
     let mut doc: DocumentMut = text
         .parse()
         .map_err(|e| format!("network.toml does not parse: {e}"))?;
-    let list = interfaces(&mut doc)?;
+    match op {
+        NetConfigOp::Route {
+            add,
+            destination,
+            prefix_len,
+            gateway,
+        } => edit_route(&mut doc, *add, *destination, *prefix_len, *gateway)?,
+        NetConfigOp::Arp(change) => edit_arp(&mut doc, change)?,
+        NetConfigOp::Kernel { parameter, value } => edit_kernel(&mut doc, parameter, *value)?,
+        NetConfigOp::Check | NetConfigOp::Show { .. } => {
+            return Err("CHECK and SHOW do not change the configuration".into())
+        }
+        NetConfigOp::Add { .. }
+        | NetConfigOp::Modify { .. }
+        | NetConfigOp::Delete { .. }
+        | NetConfigOp::Enable { .. } => edit_interface(&mut doc, op)?,
+    }
+    Ok(doc.to_string())
+}
+
+/// ADD, MODIFY, DELETE, ENABLE and DISABLE of one `[[interface]]`.
+fn edit_interface(doc: &mut DocumentMut, op: &NetConfigOp) -> Result<(), String> {
+    let list = interfaces(doc)?;
     match op {
         NetConfigOp::Add { name, settings } => {
             let name = name.to_ascii_lowercase();
@@ -134,18 +301,10 @@ pub fn edit(text: &str, op: &NetConfigOp) -> Result<String, String> {
             // `enabled` defaults to true: enabling removes the key.
             set(t, "enabled", (!enabled).then(|| value(false)));
         }
-        NetConfigOp::Check | NetConfigOp::Show { .. } => {
-            return Err("CHECK and SHOW do not change the configuration".into())
-        }
+        _ => return Err("not an interface verb".into()),
     }
-    if doc
-        .get("interface")
-        .and_then(Item::as_array_of_tables)
-        .is_some_and(|a| a.is_empty())
-    {
-        doc.remove("interface");
-    }
-    Ok(doc.to_string())
+    drop_if_empty(doc, "interface");
+    Ok(())
 }
 
 /// NETCONFIG SHOW [name]: the configuration as saved.
@@ -322,5 +481,74 @@ mod tests {
         )
         .unwrap();
         assert!(parse_network(&t, "network.toml").is_err());
+    }
+
+    #[test]
+    fn routes_arp_entries_and_kernel_switches_are_saved_keeping_comments() {
+        let route = |add: bool, gw: Option<&str>| NetConfigOp::Route {
+            add,
+            destination: "10.0.0.0".parse().unwrap(),
+            prefix_len: 8,
+            gateway: gw.map(|g| g.parse().unwrap()),
+        };
+        let t = edit(FILE, &route(true, Some("192.0.2.1"))).unwrap();
+        let t = edit(
+            &t,
+            &NetConfigOp::Route {
+                add: true,
+                destination: std::net::Ipv4Addr::UNSPECIFIED,
+                prefix_len: 0,
+                gateway: Some("192.0.2.254".parse().unwrap()),
+            },
+        )
+        .unwrap();
+        assert!(
+            t.contains("# the lab link") && t.contains("# made by netcp"),
+            "{t}"
+        );
+        let (cfg, _) = parse_network(&t, "network.toml").unwrap();
+        assert_eq!(cfg.routes.len(), 2);
+        assert_eq!(cfg.routes[0].destination, ("10.0.0.0".parse().unwrap(), 8));
+        assert_eq!(cfg.routes[1].destination.1, 0);
+        assert!(t.contains("destination = \"default\""), "{t}");
+        // The same route twice, a delete of one that is not there: refused.
+        assert!(edit(&t, &route(true, Some("192.0.2.1"))).is_err());
+        assert!(edit(&t, &route(false, Some("192.0.2.9"))).is_err());
+        // Deleting without a gateway matches any.
+        let t = edit(&t, &route(false, None)).unwrap();
+        let (cfg, _) = parse_network(&t, "network.toml").unwrap();
+        assert_eq!(cfg.routes.len(), 1);
+
+        let add = NetConfigOp::Arp(ArpChange::Add {
+            address: "192.0.2.9".parse().unwrap(),
+            mac: Some("02:00:00:00:00:09".into()),
+            permanent: true,
+            publish: false,
+            proxy: false,
+        });
+        let t = edit(&t, &add).unwrap();
+        let (cfg, _) = parse_network(&t, "network.toml").unwrap();
+        assert_eq!(cfg.arp.len(), 1);
+        assert!(cfg.arp[0].permanent);
+        assert!(edit(&t, &add).is_err(), "a second entry for one address");
+        let flush = NetConfigOp::Arp(ArpChange::Flush { permanent: true });
+        assert!(edit(&t, &flush).is_err());
+        let del = NetConfigOp::Arp(ArpChange::Delete {
+            address: "192.0.2.9".parse().unwrap(),
+        });
+        let t = edit(&t, &del).unwrap();
+        assert!(!t.contains("[[arp]]"), "{t}");
+        assert!(edit(&t, &del).is_err());
+
+        let k = |p: &str, v: bool| NetConfigOp::Kernel {
+            parameter: p.into(),
+            value: v,
+        };
+        let t = edit(&t, &k("gateway", true)).unwrap();
+        let t = edit(&t, &k("TCP_PMTU", false)).unwrap();
+        let (cfg, _) = parse_network(&t, "network.toml").unwrap();
+        assert!(cfg.kernel.gateway && !cfg.kernel.tcp_pmtu);
+        assert!(t.starts_with("# Maynard's stack\n[kernel]"), "{t}");
+        assert!(edit(&t, &k("tcp_sack", true)).is_err());
     }
 }

@@ -109,35 +109,7 @@ pub static COMMANDS: &[CommandDef] = &[
     CommandDef {
         words: &["set", "arp"],
         params: &["[host]", "[hardware-address]"],
-        quals: &[
-            q("add", F, "add host's hardware address to the table"),
-            q("delete", F, "delete host's entry"),
-            q(
-                "flush",
-                F,
-                "flush temporary entries (with /PERMANENT: every entry)",
-            ),
-            q(
-                "permanent",
-                F,
-                "with /ADD: never ages; with /FLUSH: flush every entry",
-            ),
-            q(
-                "temporary",
-                F,
-                "with /ADD: ages like a learnt entry (the default)",
-            ),
-            q(
-                "proxy",
-                F,
-                "with /ADD: answer for host with our own hardware address",
-            ),
-            q(
-                "publish",
-                F,
-                "with /ADD: answer for host with the hardware address given",
-            ),
-        ],
+        quals: ARP_QUALIFIERS,
         help: "change the stack's ARP table: /ADD host hw, /DELETE host, /FLUSH",
         build: set_arp,
     },
@@ -151,18 +123,7 @@ pub static COMMANDS: &[CommandDef] = &[
     CommandDef {
         words: &["set", "route"],
         params: &["[destination]", "[gateway]"],
-        quals: &[
-            q(
-                "add",
-                V,
-                "add a route: /ADD=(DESTINATION=d,GATEWAY=g), d = DEFAULT, A.B.C.D/LEN or a host",
-            ),
-            q(
-                "delete",
-                V,
-                "delete a route: /DELETE=(DESTINATION=d[,GATEWAY=g])",
-            ),
-        ],
+        quals: ROUTE_QUALIFIERS,
         help: "change the stack's routing table: /ADD=(DESTINATION=d,GATEWAY=g), /DELETE=(...)",
         build: set_route,
     },
@@ -195,7 +156,52 @@ pub static COMMANDS: &[CommandDef] = &[
     },
 ];
 
-fn set_arp(p: &Parsed) -> Result<Action, String> {
+/// SET ARP's qualifiers (NETCONFIG ARP takes the same).
+pub(super) const ARP_QUALIFIERS: &[QualDef] = &[
+    q("add", F, "add host's hardware address to the table"),
+    q("delete", F, "delete host's entry"),
+    q(
+        "flush",
+        F,
+        "flush temporary entries (with /PERMANENT: every entry)",
+    ),
+    q(
+        "permanent",
+        F,
+        "with /ADD: never ages; with /FLUSH: flush every entry",
+    ),
+    q(
+        "temporary",
+        F,
+        "with /ADD: ages like a learnt entry (the default)",
+    ),
+    q(
+        "proxy",
+        F,
+        "with /ADD: answer for host with our own hardware address",
+    ),
+    q(
+        "publish",
+        F,
+        "with /ADD: answer for host with the hardware address given",
+    ),
+];
+
+/// SET ROUTE's qualifiers (NETCONFIG ROUTE takes the same).
+pub(super) const ROUTE_QUALIFIERS: &[QualDef] = &[
+    q(
+        "add",
+        V,
+        "add a route: /ADD=(DESTINATION=d,GATEWAY=g), d = DEFAULT, A.B.C.D/LEN or a host",
+    ),
+    q(
+        "delete",
+        V,
+        "delete a route: /DELETE=(DESTINATION=d[,GATEWAY=g])",
+    ),
+];
+
+pub(super) fn set_arp(p: &Parsed) -> Result<Action, String> {
     let modes = [p.has("add"), p.has("delete"), p.has("flush")];
     if modes.iter().filter(|&&m| m).count() != 1 {
         return Err("SET ARP: give one of /ADD, /DELETE or /FLUSH".into());
@@ -242,7 +248,7 @@ fn set_arp(p: &Parsed) -> Result<Action, String> {
     })))
 }
 
-fn set_route(p: &Parsed) -> Result<Action, String> {
+pub(super) fn set_route(p: &Parsed) -> Result<Action, String> {
     let (add, which) = match (p.has("add"), p.has("delete")) {
         (true, false) => (true, "add"),
         (false, true) => (false, "delete"),
@@ -322,7 +328,7 @@ const KERNEL_VALUES: &[&str] = &[
     "tcp_delack_ms",
 ];
 
-fn set_kernel(p: &Parsed) -> Result<Action, String> {
+pub(super) fn set_kernel(p: &Parsed) -> Result<Action, String> {
     let name = p.required(0)?;
     let value = p.required(1)?;
     let all: Vec<&str> = KERNEL_SWITCHES

@@ -2,9 +2,10 @@
 //! ADD, MODIFY, DELETE, ENABLE and DISABLE change the file (keeping its comments) and the running
 //! stack together; CHECK validates the file; SHOW shows it as saved (SHOW INTERFACE shows the live
 //! stack). `NETCONFIG ADD se1 /TAP=mayn1 /ADDRESS=192.0.2.2/24`; the keyword INTERFACE may come
-//! before the name, as in NET-CONFIG (`NETCONFIG ADD INTERFACE se1 ...`).
+//! before the name, as in NET-CONFIG (`NETCONFIG ADD INTERFACE se1 ...`). NETCONFIG ROUTE, ARP and
+//! KERNEL take SET ROUTE's, SET ARP's and SET KERNEL's forms and save them as well.
 
-use control::protocol::{NetConfigOp, NetConfigSettings, Request};
+use control::protocol::{KernelValue, NetConfigOp, NetConfigSettings, Request};
 
 use super::{q, Action, CommandDef, Parsed, QualDef, Takes::Value as V};
 
@@ -91,8 +92,60 @@ fn req(p: &Parsed) -> Result<String, String> {
     name(p, false).map(|n| n.unwrap_or_default())
 }
 
+/// The live SET command's request, saved: NETCONFIG ROUTE/ARP/KERNEL parse as SET ROUTE/ARP/KERNEL.
+fn saved(live: Result<Action, String>) -> Result<Action, String> {
+    let op = match live? {
+        Action::Send(Request::SetRoute {
+            add,
+            destination,
+            prefix_len,
+            gateway,
+        }) => NetConfigOp::Route {
+            add,
+            destination,
+            prefix_len,
+            gateway,
+        },
+        Action::Send(Request::SetArp(change)) => NetConfigOp::Arp(change),
+        Action::Send(Request::SetKernel {
+            parameter,
+            value: KernelValue::Flag(value),
+        }) => NetConfigOp::Kernel { parameter, value },
+        Action::Send(Request::SetKernel { parameter, .. }) => {
+            return Err(format!(
+                "NETCONFIG KERNEL {}: network.toml keeps GATEWAY, TCP_PMTU and ACCEPT_REDIRECTS; \
+                 set the TCP tunables live with SET KERNEL",
+                parameter.to_ascii_uppercase()
+            ))
+        }
+        other => return Err(format!("NETCONFIG: cannot save {other:?}")),
+    };
+    send(op)
+}
+
 /// NETCONFIG's commands.
 pub static COMMANDS: &[CommandDef] = &[
+    CommandDef {
+        words: &["netconfig", "route"],
+        params: &["[destination]", "[gateway]"],
+        quals: super::netconfig::ROUTE_QUALIFIERS,
+        help: "add or delete a static route in network.toml and on the running stack: /ADD=(DESTINATION=d,GATEWAY=g), /DELETE=(...)",
+        build: |p| saved(super::netconfig::set_route(p)),
+    },
+    CommandDef {
+        words: &["netconfig", "arp"],
+        params: &["[host]", "[hardware-address]"],
+        quals: super::netconfig::ARP_QUALIFIERS,
+        help: "add or delete a static ARP entry in network.toml and on the running stack: /ADD host hw [/PERMANENT|/PUBLISH|/PROXY], /DELETE host",
+        build: |p| saved(super::netconfig::set_arp(p)),
+    },
+    CommandDef {
+        words: &["netconfig", "kernel"],
+        params: &["parameter", "value"],
+        quals: &[],
+        help: "save GATEWAY, TCP_PMTU or ACCEPT_REDIRECTS (0 or 1) in network.toml and apply it",
+        build: |p| saved(super::netconfig::set_kernel(p)),
+    },
     CommandDef {
         words: &["netconfig", "add"],
         params: &["[interface]", "name"],
@@ -228,5 +281,35 @@ mod tests {
         );
         assert!(parse("NETCONFIG ADD").is_err());
         assert!(parse("NETCONFIG ADD se1 /MTU=big").is_err());
+    }
+
+    #[test]
+    fn route_arp_and_kernel_are_saved_forms_of_the_set_commands() {
+        assert_eq!(
+            parse("NETCONFIG ROUTE /ADD=(DESTINATION=10.0.0.0/8,GATEWAY=192.0.2.1)").unwrap(),
+            Action::Send(Request::NetConfig(NetConfigOp::Route {
+                add: true,
+                destination: "10.0.0.0".parse().unwrap(),
+                prefix_len: 8,
+                gateway: Some("192.0.2.1".parse().unwrap()),
+            }))
+        );
+        assert_eq!(
+            parse("NETCONFIG ARP /DELETE 192.0.2.9").unwrap(),
+            Action::Send(Request::NetConfig(NetConfigOp::Arp(
+                control::protocol::ArpChange::Delete {
+                    address: "192.0.2.9".parse().unwrap()
+                }
+            )))
+        );
+        assert_eq!(
+            parse("NETCONFIG KERNEL TCP_P 0").unwrap(),
+            Action::Send(Request::NetConfig(NetConfigOp::Kernel {
+                parameter: "tcp_pmtu".into(),
+                value: false
+            }))
+        );
+        assert!(parse("NETCONFIG KERNEL TCP_CONGESTION cubic").is_err());
+        assert!(parse("NETCONFIG ROUTE /ADD=(GATEWAY=192.0.2.1)").is_err());
     }
 }
