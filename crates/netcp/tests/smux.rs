@@ -254,8 +254,14 @@ fn smux_peer_through_our_agent() {
         &["-v2c", "-c", "private", "-On", &at, target, "i", "42"],
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(mib.lock().unwrap()[&oid(target)], Value::Integer(42));
+    // The agent answers the manager as it sends the peer its SOutPDU: the peer's commit may
+    // land a moment after snmpset returns.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while log.lock().unwrap().len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(*log.lock().unwrap(), ["set", "sout 0"]);
+    assert_eq!(mib.lock().unwrap()[&oid(target)], Value::Integer(42));
     // Refused by the peer: rolled back, nothing changed.
     log.lock().unwrap().clear();
     let out = tool(
