@@ -233,6 +233,11 @@ fn tcp_services_on_the_stack_serve_linux() {
         .unwrap_or_else(|| panic!("{kernel}"));
     assert!(passive >= 6, "tcpPassiveOpens {passive}\n{kernel}");
     assert!(kernel.contains("TCP_CONGESTION"), "{kernel}");
+    let stats = netcp.netcu_ok(&["show", "statistics"]);
+    assert!(
+        stats.contains("TCP:") && stats.contains("tcpInSegs"),
+        "{stats}"
+    );
     netcp.netcu_ok(&["set", "kernel", "tcp_congestion", "newreno"]);
     let kernel = netcp.netcu_ok(&["show", "kernel"]);
     assert!(

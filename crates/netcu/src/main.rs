@@ -196,6 +196,10 @@ fn show(response: Response, full: bool) -> Outcome {
             print!("{}", render_net::stack_sockets(&sockets, full));
             Outcome::Done
         }
+        Response::Kernel(k) if full => {
+            print!("{}", render_net::statistics(&k));
+            Outcome::Done
+        }
         Response::Kernel(k) => {
             print!("{}", render_net::kernel(&k));
             Outcome::Done

@@ -257,6 +257,37 @@ pub fn stack_sockets(sockets: &[StackSocketInfo], full: bool) -> String {
     out
 }
 
+/// SHOW STATISTICS: the stack-wide counters grouped by protocol, like `netstat -s`.
+pub fn statistics(k: &KernelInfo) -> String {
+    const GROUPS: &[(&str, &str)] = &[
+        ("ip", "IP"),
+        ("icmp", "ICMP"),
+        ("igmp", "IGMP"),
+        ("arp", "ARP"),
+        ("udp", "UDP"),
+        ("tcp", "TCP"),
+    ];
+    let mut out = String::new();
+    let w = k.counters.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (prefix, title) in GROUPS {
+        let mut rows = k
+            .counters
+            .iter()
+            .filter(|(n, _)| {
+                n.starts_with(prefix) && n[prefix.len()..].starts_with(char::is_uppercase)
+            })
+            .peekable();
+        if rows.peek().is_none() {
+            continue;
+        }
+        let _ = writeln!(out, "{title}:");
+        for (n, v) in rows {
+            let _ = writeln!(out, "  {n:<w$} {v}");
+        }
+    }
+    out
+}
+
 /// SHOW KERNEL.
 pub fn kernel(k: &KernelInfo) -> String {
     let mut out = String::new();
@@ -324,5 +355,32 @@ mod tests {
             ]
         );
         assert!(interfaces(&[i]).contains("IP Sub-Net Mask = 255.255.255.0"));
+    }
+
+    #[test]
+    fn statistics_group_by_protocol() {
+        let k = KernelInfo {
+            gateway: false,
+            tcp_pmtu: true,
+            accept_redirects: false,
+            counters: [
+                ("ipInReceives", 5),
+                ("icmpInMsgs", 1),
+                ("udpNoPorts", 2),
+                ("tcpActiveOpens", 3),
+                ("tcpInSegs", 40),
+            ]
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v))
+            .collect(),
+            tcp: Vec::new(),
+        };
+        let t = statistics(&k);
+        let titles: Vec<&str> = t.lines().filter(|l| !l.starts_with(' ')).collect();
+        assert_eq!(titles, ["IP:", "ICMP:", "UDP:", "TCP:"]);
+        // icmp counters are not IP's, though both begin with "i".
+        let ip_rows = t.lines().skip(1).take_while(|l| l.starts_with(' ')).count();
+        assert_eq!(ip_rows, 1, "{t}");
+        assert!(t.contains("tcpInSegs") && t.ends_with("40\n"), "{t}");
     }
 }

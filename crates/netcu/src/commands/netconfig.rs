@@ -135,6 +135,13 @@ pub static COMMANDS: &[CommandDef] = &[
         build: |_| Ok(Action::Send(Request::ShowKernel)),
     },
     CommandDef {
+        words: &["show", "statistics"],
+        params: &[],
+        quals: &[],
+        help: "the stack's protocol counters by protocol, like netstat -s: IP, ICMP, IGMP, ARP, UDP and TCP (TCP-MIB)",
+        build: |_| Ok(Action::SendFull(Request::ShowKernel)),
+    },
+    CommandDef {
         words: &["set", "kernel"],
         params: &["parameter", "value"],
         quals: &[],
