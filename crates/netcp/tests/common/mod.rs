@@ -40,7 +40,12 @@ pub fn free_port() -> u16 {
     loop {
         let p = NEXT_PORT.fetch_add(1, Ordering::Relaxed);
         assert!(p < 32768, "ran out of test ports");
-        if TcpListener::bind(("127.0.0.1", p)).is_ok() && UdpSocket::bind(("127.0.0.1", p)).is_ok()
+        // Both loopbacks: services listen on 127.0.0.1 and ::1, and another test process (its
+        // own base may overlap ours) may hold either.
+        if TcpListener::bind(("127.0.0.1", p)).is_ok()
+            && UdpSocket::bind(("127.0.0.1", p)).is_ok()
+            && TcpListener::bind(("::1", p)).is_ok()
+            && UdpSocket::bind(("::1", p)).is_ok()
         {
             return p;
         }
