@@ -552,6 +552,50 @@ fn udp_both_ways_and_port_unreachable() {
     );
 }
 
+/// A datagram whose UDP checksum a device was to complete (virtio-net NEEDS_CSUM) is taken when
+/// the link says so, and dropped as corrupt when it does not.
+#[test]
+fn udp_checksum_left_to_the_link() {
+    let (mut net, a, b, _, bi) = pair();
+    let hb = net.call(b, |s, _, _| s.udp_open());
+    net.stacks[b]
+        .udp_bind(hb, SocketAddrV4::new(ip(10, 0, 0, 2), 5353))
+        .unwrap();
+    let ha = net.call(a, |s, _, _| s.udp_open());
+    net.stacks[a]
+        .udp_connect(ha, SocketAddrV4::new(ip(10, 0, 0, 2), 5353))
+        .unwrap();
+    net.call(a, |s, o, now| s.udp_send(o, ha, b"question", now))
+        .unwrap();
+    net.run_for(Duration::from_millis(10));
+    assert!(net.stacks[b].udp_recv(hb).is_some());
+    // The frame as it went, its UDP checksum spoilt (Ethernet 14 + IPv4 20 + offset 6).
+    let mut frame = net
+        .wire_log
+        .iter()
+        .rev()
+        .find(|(_, sender, bytes)| *sender == a && bytes.len() > 42 && bytes[23] == 17)
+        .map(|(_, _, bytes)| bytes.clone())
+        .expect("the datagram on the wire");
+    frame[40] ^= 0x5a;
+    let errors = net.stacks[b].stats().udp.in_errors;
+    for verified in [false, true] {
+        let now = net.now;
+        let mut out = Vec::new();
+        net.stacks[b].receive_with_meta(
+            &mut out,
+            bi,
+            PacketBuf::from_slice(64, &frame),
+            RxMeta {
+                csum_verified: verified,
+            },
+            now,
+        );
+        assert_eq!(net.stacks[b].udp_recv(hb).is_some(), verified);
+    }
+    assert_eq!(net.stacks[b].stats().udp.in_errors, errors + 1);
+}
+
 #[test]
 fn ephemeral_ports_step_randomly() {
     let (mut net, a, _, _, _) = pair();
