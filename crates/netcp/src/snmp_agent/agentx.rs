@@ -74,8 +74,14 @@ impl AgentxHost {
 
     /// Performs one operation for a session and waits for its answer (or the timeout).
     pub async fn perform(&self, transaction: u32, op: &RemoteOp) -> RemoteReply {
+        self.finish(self.begin(transaction, op)).await
+    }
+
+    /// Sends one operation's PDU to its session now, from the caller's task (no hand-off to
+    /// another task before the subagent has it); [`AgentxHost::finish`] waits for the answer.
+    pub fn begin(&self, transaction: u32, op: &RemoteOp) -> Started {
         let Ok(session) = u32::try_from(op.delegate.0) else {
-            return gen_err();
+            return Started::Over(gen_err());
         };
         let (body, key) = match &op.kind {
             RemoteOpKind::Get(oids) => (
@@ -132,7 +138,7 @@ impl AgentxHost {
             .master()
             .request(session, transaction, body, subtree.as_ref())
         else {
-            return gen_err();
+            return Started::Over(gen_err());
         };
         let rx = if wants_answer {
             let (tx, rx) = oneshot::channel();
@@ -144,18 +150,39 @@ impl AgentxHost {
         let sink = lock(&self.conns).get(&out.conn).cloned();
         let sent = sink.is_some_and(|w| w.send(&out.bytes));
         let Some(rx) = rx else {
-            return RemoteReply::Done;
+            return Started::Over(RemoteReply::Done);
         };
         if !sent {
             lock(&self.waiting).remove(&(session, out.packet_id));
-            return gen_err();
+            return Started::Over(gen_err());
         }
-        match tokio::time::timeout(out.timeout, rx).await {
-            Ok(Ok(resp)) => reply_of(&op.kind, resp),
+        Started::Waiting {
+            session,
+            packet_id: out.packet_id,
+            timeout: out.timeout,
+            kind: op.kind.clone(),
+            rx,
+        }
+    }
+
+    /// Waits for the answer to what [`AgentxHost::begin`] sent (or its timeout).
+    pub async fn finish(&self, started: Started) -> RemoteReply {
+        let (session, packet_id, timeout, kind, rx) = match started {
+            Started::Over(r) => return r,
+            Started::Waiting {
+                session,
+                packet_id,
+                timeout,
+                kind,
+                rx,
+            } => (session, packet_id, timeout, kind, rx),
+        };
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(resp)) => reply_of(&kind, resp),
             // The session closed while waiting.
             Ok(Err(_)) => gen_err(),
             Err(_) => {
-                lock(&self.waiting).remove(&(session, out.packet_id));
+                lock(&self.waiting).remove(&(session, packet_id));
                 self.master().timed_out(session);
                 gen_err()
             }
@@ -168,6 +195,20 @@ impl AgentxHost {
             h.abort();
         }
     }
+}
+
+/// An operation sent to a subagent ([`AgentxHost::begin`]).
+pub enum Started {
+    /// Answered already (sent without an answer to wait for, or failed).
+    Over(RemoteReply),
+    /// Sent; the Response completes `rx`.
+    Waiting {
+        session: u32,
+        packet_id: u32,
+        timeout: Duration,
+        kind: RemoteOpKind,
+        rx: oneshot::Receiver<Response>,
+    },
 }
 
 fn gen_err() -> RemoteReply {
