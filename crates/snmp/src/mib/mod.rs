@@ -7,6 +7,7 @@ pub mod snmp_group;
 pub mod stack;
 pub mod system;
 pub mod tcp;
+pub mod vacm;
 
 use crate::agent::Agent;
 use crate::host::HostSource;
