@@ -254,8 +254,17 @@ fn smux_peer_through_our_agent() {
         &["-v2c", "-c", "private", "-On", &at, target, "i", "42"],
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(mib.lock().unwrap()[&oid(target)], Value::Integer(42));
+    // The SOutPDU is one-way: the peer's thread may apply it just after snmpset has its answer.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let applied = || {
+        log.lock().unwrap().len() >= 2
+            && mib.lock().unwrap().get(&oid(target)) == Some(&Value::Integer(42))
+    };
+    while !applied() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(*log.lock().unwrap(), ["set", "sout 0"]);
+    assert_eq!(mib.lock().unwrap()[&oid(target)], Value::Integer(42));
     // Refused by the peer: rolled back, nothing changed.
     log.lock().unwrap().clear();
     let out = tool(
