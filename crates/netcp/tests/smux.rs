@@ -254,10 +254,13 @@ fn smux_peer_through_our_agent() {
         &["-v2c", "-c", "private", "-On", &at, target, "i", "42"],
     );
     assert!(out.status.success(), "{}", text(&out));
-    // The agent answers the manager as it sends the peer its SOutPDU: the peer's commit may
-    // land a moment after snmpset returns.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while log.lock().unwrap().len() < 2 && Instant::now() < deadline {
+    // The SOutPDU is one-way: the peer's thread may apply it just after snmpset has its answer.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let applied = || {
+        log.lock().unwrap().len() >= 2
+            && mib.lock().unwrap().get(&oid(target)) == Some(&Value::Integer(42))
+    };
+    while !applied() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(*log.lock().unwrap(), ["set", "sout 0"]);

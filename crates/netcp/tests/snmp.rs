@@ -424,3 +424,108 @@ fn link_traps_follow_the_stacks_interfaces() {
     trapd.wait_for("OID: .1.3.6.1.6.3.1.1.5.4\t");
     netcp.wait_log("netcp.log", "notification=linkUp");
 }
+
+/// The interfaces, addresses and TCP listeners of Maynard's stack in the IF-MIB, IP-MIB and
+/// TCP-MIB, beside the host's, with the stack's own counters.
+#[test]
+fn stack_interfaces_and_tcp_in_the_mibs() {
+    // SAFETY: geteuid has no preconditions.
+    assert_eq!(unsafe { libc::geteuid() }, 0, "needs root (a TAP device)");
+    let port = free_port();
+    let tap = format!("mayt{}", std::process::id() % 100_000);
+    let tag = std::process::id() % 200 + 20;
+    let (linux, ours) = (format!("10.{tag}.10.1"), format!("10.{tag}.10.2"));
+    let dir = TempDir::new("snmp-stack");
+    std::fs::write(
+        dir.join("servers.toml"),
+        format!(
+            "[netcp]\nlog_stderr = false\nlog_file = \"netcp.log\"\nhost_services = \"\"\n\n\
+             [[service]]\nname = \"snmp\"\nbuiltin = \"snmp\"\nport = {port}\nlisten = [\"127.0.0.1\"]\n\n\
+             [[service]]\nname = \"qotd\"\nbuiltin = \"qotd\"\nprotocols = [\"tcp\"]\nlisten = [\"{ours}\"]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("services"), format!("{SERVICES}snmp 161/udp\n")).unwrap();
+    std::fs::write(
+        dir.join("network.toml"),
+        format!("[[interface]]\nname = \"se0\"\ntap = \"{tap}\"\naddress = \"{ours}/24\"\n"),
+    )
+    .unwrap();
+    struct DelLink(String);
+    impl Drop for DelLink {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["link", "del", &self.0]).output();
+        }
+    }
+    let _del = DelLink(tap.clone());
+    let socket = dir.join("netcp.sock");
+    let mut netcp = Netcp {
+        dir,
+        socket,
+        child: None,
+    };
+    netcp.spawn();
+    let at = format!("127.0.0.1:{port}");
+    let walk = |oid: &str| {
+        text(&tool(
+            "snmpwalk",
+            &["-v2c", "-c", "public", "-On", &at, oid],
+        ))
+    };
+    // Linux's end of the TAP, and some traffic through se0.
+    for args in [
+        vec!["addr", "add", &format!("{linux}/24"), "dev", &tap],
+        vec!["link", "set", &tap, "up"],
+    ] {
+        let out = tool("ip", &args);
+        assert!(out.status.success(), "ip {args:?}: {}", text(&out));
+    }
+    let _ = tool("ping", &["-c", "3", "-i", "0.2", "-W", "1", &ours]);
+
+    // ifDescr: se0 on an ifIndex of the stack's range, after the host's interfaces.
+    let descr = walk("1.3.6.1.2.1.2.2.1.2");
+    let line = descr
+        .lines()
+        .find(|l| l.ends_with("\"se0\""))
+        .unwrap_or_else(|| panic!("no se0 in ifDescr: {descr}"));
+    let index: u32 = line
+        .split(" = ")
+        .next()
+        .and_then(|o| o.rsplit('.').next())
+        .and_then(|i| i.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(index >= 1000, "{line}");
+    assert!(descr.contains("\"lo\""), "the host's lo: {descr}");
+    let get = |oid: String| snmp_get(&at, &oid);
+    assert!(
+        get(format!("1.3.6.1.2.1.2.2.1.3.{index}")).contains("INTEGER: 6"),
+        "ifType"
+    );
+    assert!(get(format!("1.3.6.1.2.1.2.2.1.4.{index}")).contains("INTEGER: 1500"));
+    assert!(get(format!("1.3.6.1.2.1.31.1.1.1.1.{index}")).contains("\"se0\""));
+    assert!(get(format!("1.3.6.1.2.1.2.2.1.6.{index}")).contains("Hex-STRING"));
+    // The stack's counters (published once a second; the agent caches a second).
+    let mut octets = String::new();
+    for _ in 0..40 {
+        octets = get(format!("1.3.6.1.2.1.31.1.1.1.6.{index}"));
+        if !octets.contains("Counter64: 0") && octets.contains("Counter64") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(
+        octets.contains("Counter64") && !octets.contains("Counter64: 0"),
+        "ifHCInOctets of se0: {octets}"
+    );
+    // ipAdEntIfIndex of the stack's address.
+    let t = get(format!("1.3.6.1.2.1.4.20.1.2.{ours}"));
+    assert!(t.contains(&format!("INTEGER: {index}")), "{t}");
+    // qotd's listener on the stack (tcpListenerProcess: netcp's own process).
+    let listeners = walk("1.3.6.1.2.1.6.20.1.4");
+    let want = format!(".1.3.6.1.2.1.6.20.1.4.1.4.{ours}.17 = Gauge32: ");
+    assert!(listeners.contains(&want), "{want} in {listeners}");
+    // A full walk of the tcp group stays in order (no "OID not increasing").
+    let tcp = walk("1.3.6.1.2.1.6");
+    assert!(!tcp.contains("not increasing"), "{tcp}");
+    assert!(tcp.contains(".1.3.6.1.2.1.6.13.1.1."), "{tcp}");
+}

@@ -854,7 +854,7 @@ fn run(mut d: Driver, rx: mpsc::Receiver<Command>, mut wake: UnixStream) {
         d.fire_timers();
         d.log_events();
         // SNMP linkUp/linkDown (snmp_agent.rs): the interfaces' states, compared there.
-        d.rt.snmp.observe_links(d.stack.interfaces());
+        super::snmp_view::observe(&d.stack, &d.rt.snmp);
         d.transmit();
         // A service on the stack that answers datagrams just got some: wait a moment for its
         // answer rather than sleeping in poll(2) (udp_socket.rs; the stack-udp-rr benchmark).

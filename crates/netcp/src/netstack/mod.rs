@@ -16,6 +16,7 @@
 mod capture;
 mod driver;
 mod filter_hook;
+mod snmp_view;
 mod tcp_socket;
 mod udp_socket;
 

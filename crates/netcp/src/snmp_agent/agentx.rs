@@ -17,17 +17,20 @@ use agentx::{PduBody, ResponseError};
 use snmp::delegate::{DelegateId, RemoteOp, RemoteOpKind, RemoteReply};
 use snmp::registry::RegistrationId;
 use snmp::{ErrorStatus, Oid};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::oneshot;
 
 use super::lock;
 use crate::runtime::Runtime;
 
+mod sink;
+use sink::{FrameSink, Sink};
+
 /// The AgentX master's state in netcp.
 pub struct AgentxHost {
     master: Mutex<Master>,
-    /// Each connection's writer.
-    conns: Mutex<HashMap<ConnId, mpsc::UnboundedSender<Vec<u8>>>>,
+    /// Each connection's writer: a request's task writes its PDU itself (`sink.rs`).
+    conns: Mutex<HashMap<ConnId, Arc<dyn FrameSink>>>,
     /// Requests waiting for a subagent's Response, by (session, packet ID).
     waiting: Mutex<HashMap<(u32, u32), oneshot::Sender<Response>>>,
     next_conn: AtomicU64,
@@ -71,8 +74,14 @@ impl AgentxHost {
 
     /// Performs one operation for a session and waits for its answer (or the timeout).
     pub async fn perform(&self, transaction: u32, op: &RemoteOp) -> RemoteReply {
+        self.finish(self.begin(transaction, op)).await
+    }
+
+    /// Sends one operation's PDU to its session now, from the caller's task (no hand-off to
+    /// another task before the subagent has it); [`AgentxHost::finish`] waits for the answer.
+    pub fn begin(&self, transaction: u32, op: &RemoteOp) -> Started {
         let Ok(session) = u32::try_from(op.delegate.0) else {
-            return gen_err();
+            return Started::Over(gen_err());
         };
         let (body, key) = match &op.kind {
             RemoteOpKind::Get(oids) => (
@@ -129,7 +138,7 @@ impl AgentxHost {
             .master()
             .request(session, transaction, body, subtree.as_ref())
         else {
-            return gen_err();
+            return Started::Over(gen_err());
         };
         let rx = if wants_answer {
             let (tx, rx) = oneshot::channel();
@@ -138,22 +147,42 @@ impl AgentxHost {
         } else {
             None
         };
-        let sent = lock(&self.conns)
-            .get(&out.conn)
-            .is_some_and(|w| w.send(out.bytes).is_ok());
+        let sink = lock(&self.conns).get(&out.conn).cloned();
+        let sent = sink.is_some_and(|w| w.send(&out.bytes));
         let Some(rx) = rx else {
-            return RemoteReply::Done;
+            return Started::Over(RemoteReply::Done);
         };
         if !sent {
             lock(&self.waiting).remove(&(session, out.packet_id));
-            return gen_err();
+            return Started::Over(gen_err());
         }
-        match tokio::time::timeout(out.timeout, rx).await {
-            Ok(Ok(resp)) => reply_of(&op.kind, resp),
+        Started::Waiting {
+            session,
+            packet_id: out.packet_id,
+            timeout: out.timeout,
+            kind: op.kind.clone(),
+            rx,
+        }
+    }
+
+    /// Waits for the answer to what [`AgentxHost::begin`] sent (or its timeout).
+    pub async fn finish(&self, started: Started) -> RemoteReply {
+        let (session, packet_id, timeout, kind, rx) = match started {
+            Started::Over(r) => return r,
+            Started::Waiting {
+                session,
+                packet_id,
+                timeout,
+                kind,
+                rx,
+            } => (session, packet_id, timeout, kind, rx),
+        };
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(resp)) => reply_of(&kind, resp),
             // The session closed while waiting.
             Ok(Err(_)) => gen_err(),
             Err(_) => {
-                lock(&self.waiting).remove(&(session, out.packet_id));
+                lock(&self.waiting).remove(&(session, packet_id));
                 self.master().timed_out(session);
                 gen_err()
             }
@@ -166,6 +195,20 @@ impl AgentxHost {
             h.abort();
         }
     }
+}
+
+/// An operation sent to a subagent ([`AgentxHost::begin`]).
+pub enum Started {
+    /// Answered already (sent without an answer to wait for, or failed).
+    Over(RemoteReply),
+    /// Sent; the Response completes `rx`.
+    Waiting {
+        session: u32,
+        packet_id: u32,
+        timeout: Duration,
+        kind: RemoteOpKind,
+        rx: oneshot::Receiver<Response>,
+    },
 }
 
 fn gen_err() -> RemoteReply {
@@ -294,32 +337,16 @@ fn apply(rt: &Runtime, events: Vec<Event>) -> bool {
 }
 
 /// Serves one subagent connection until it closes.
-async fn serve_conn<S>(rt: Arc<Runtime>, stream: S, peer: String)
+async fn serve_conn<R, W>(rt: Arc<Runtime>, mut rd: R, wr: W, peer: String)
 where
-    S: AsyncRead + AsyncWrite + Send + 'static,
+    R: AsyncRead + Unpin + Send + 'static,
+    W: sink::HalfWrite,
 {
     let host = &rt.snmp.agentx;
     let conn = host.next_conn.fetch_add(1, Ordering::Relaxed);
-    let (mut rd, mut wr) = tokio::io::split(stream);
-    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    lock(&host.conns).insert(conn, tx);
-    let writer = tokio::spawn(async move {
-        // Everything queued goes out in one write: one system call for many PDUs.
-        let mut out = Vec::new();
-        while let Some(b) = rx.recv().await {
-            out.clear();
-            out.extend_from_slice(&b);
-            while out.len() < 65536 {
-                match rx.try_recv() {
-                    Ok(more) => out.extend_from_slice(&more),
-                    Err(_) => break,
-                }
-            }
-            if wr.write_all(&out).await.is_err() {
-                break;
-            }
-        }
-    });
+    let sink = Arc::new(Sink::new(wr));
+    lock(&host.conns).insert(conn, sink.clone());
+    let writer = tokio::spawn(sink.clone().flusher());
     rt.log.emit(
         rt.log
             .line("agentx-connect")
@@ -340,9 +367,7 @@ where
             let now = rt.snmp.uptime();
             let handled = host.master().receive(conn, &frame, now);
             if let Some(reply) = handled.reply {
-                if let Some(w) = lock(&host.conns).get(&conn) {
-                    let _ = w.send(reply);
-                }
+                sink.send(&reply);
             }
             if apply(&rt, handled.events) {
                 break 'read;
@@ -423,7 +448,8 @@ pub fn start(rt: &Arc<Runtime>, cfg: &control::config::snmp::SnmpAgentx) {
                 handles.push(
                     tokio::spawn(async move {
                         while let Ok((s, _)) = l.accept().await {
-                            tokio::spawn(serve_conn(rt2.clone(), s, "unix".into()));
+                            let (rd, wr) = s.into_split();
+                            tokio::spawn(serve_conn(rt2.clone(), rd, wr, "unix".into()));
                         }
                     })
                     .abort_handle(),
@@ -452,7 +478,8 @@ pub fn start(rt: &Arc<Runtime>, cfg: &control::config::snmp::SnmpAgentx) {
                 rt2.log.emit(rt2.log.line("agentx-listen").kv("tcp", addr));
                 while let Ok((s, peer)) = l.accept().await {
                     let _ = s.set_nodelay(true);
-                    tokio::spawn(serve_conn(rt2.clone(), s, peer.to_string()));
+                    let (rd, wr) = s.into_split();
+                    tokio::spawn(serve_conn(rt2.clone(), rd, wr, peer.to_string()));
                 }
             })
             .abort_handle(),
@@ -471,8 +498,9 @@ fn close_all(rt: &Runtime) {
             .master()
             .close_session(id, agentx::CloseReason::Shutdown);
         if let Some((conn, bytes, events)) = closed {
-            if let Some(w) = lock(&host.conns).get(&conn) {
-                let _ = w.send(bytes);
+            let sink = lock(&host.conns).get(&conn).cloned();
+            if let Some(w) = sink {
+                w.send(&bytes);
             }
             lock(&host.waiting).retain(|(s, _), _| *s != id);
             apply(rt, events);

@@ -28,6 +28,7 @@ use crate::runtime::Runtime;
 pub mod agentx;
 mod remote;
 pub mod smux;
+pub mod stack_view;
 pub use remote::{answer, SnmpAnswer};
 
 /// What the notifier task does: send a notification, or set the clock (hrSystemDate).
@@ -65,6 +66,11 @@ pub struct SnmpHost {
     request_id: AtomicI32,
     /// The stack interfaces' last operational states, by ifIndex ([`SnmpHost::observe_links`]).
     links: Mutex<Vec<(u32, bool)>>,
+    /// What Maynard's stack shows through MIB-II, published by its thread (`stack_view.rs`);
+    /// the same cell across RELOAD.
+    stack_view: snmp::mib::stack::StackViewCell,
+    /// When the stack last published.
+    stack_view_at: Mutex<Option<Instant>>,
     /// The AgentX master.
     pub agentx: agentx::AgentxHost,
     /// SMUX peers.
@@ -179,9 +185,19 @@ fn agent_config(cfg: &SnmpConfig, state: &SnmpState) -> AgentConfig {
     c
 }
 
-fn build(cfg: &SnmpConfig, state: &SnmpState, started: Instant) -> Agent {
+fn build(
+    cfg: &SnmpConfig,
+    state: &SnmpState,
+    started: Instant,
+    stack: &snmp::mib::stack::StackViewCell,
+) -> Agent {
     let mut agent = Agent::new(agent_config(cfg, state));
-    snmp::mib::register_linux(&mut agent, Arc::new(LinuxHost), started.elapsed());
+    snmp::mib::register_linux_with_stack(
+        &mut agent,
+        Arc::new(LinuxHost),
+        stack.clone(),
+        started.elapsed(),
+    );
     agent
 }
 
@@ -228,7 +244,8 @@ impl SnmpHost {
         let started = Instant::now();
         let state_path = dir.map(|d| d.join(SNMP_STATE_FILE));
         let state = start_state(state_path.as_deref());
-        let agent = build(cfg, &state, started);
+        let stack_view = snmp::mib::stack::StackViewCell::new();
+        let agent = build(cfg, &state, started, &stack_view);
         let generation = lock(&agent.system()).generation;
         let (notify_tx, notify_rx) = mpsc::unbounded_channel();
         let host = SnmpHost {
@@ -242,6 +259,8 @@ impl SnmpHost {
             notify_rx: Mutex::new(Some(notify_rx)),
             request_id: AtomicI32::new((std::process::id() as i32 & 0xffff) << 12),
             links: Mutex::new(Vec::new()),
+            stack_view,
+            stack_view_at: Mutex::new(None),
             agentx: agentx::AgentxHost::new(
                 control::config::snmp::parse_duration(&cfg.agentx.timeout)
                     .unwrap_or(Duration::from_secs(5)),
@@ -256,7 +275,7 @@ impl SnmpHost {
     /// A new configuration (RELOAD); sysUpTime keeps counting from netcp's start, engine boots
     /// and the values SNMP set stay. Queues warmStart.
     pub fn replace(&self, cfg: &SnmpConfig) {
-        let agent = build(cfg, &lock(&self.state), self.started);
+        let agent = build(cfg, &lock(&self.state), self.started, &self.stack_view);
         let generation = lock(&agent.system()).generation;
         *lock(&self.agent) = agent;
         *lock(&self.generation) = generation;
@@ -296,8 +315,8 @@ impl SnmpHost {
     }
 
     /// linkUp/linkDown from the states of Maynard's stack interfaces, called by the stack's
-    /// thread each round (ifIndex: the stack's interface number plus one; admin: UP; oper: UP
-    /// and RUNNING). The first state seen of an
+    /// thread each round (ifIndex: the stack's interface number plus
+    /// [`snmp::mib::stack::IFINDEX_BASE`], as in the ifTable; admin: UP; oper: UP and RUNNING). The first state seen of an
     /// interface is only recorded; a change of the operational state sends linkUp or linkDown
     /// (ifIndex, ifAdminStatus, ifOperStatus, and ifDescr with the interface's name).
     pub fn observe_links<'a>(&self, links: impl Iterator<Item = &'a stack::Interface>) {
@@ -305,7 +324,7 @@ impl SnmpHost {
         let status = |up: bool| if up { 1 } else { 2 };
         let mut known = lock(&self.links);
         for iface in links {
-            let index = u32::from(iface.id().0) + 1;
+            let index = stack_view::if_index(iface);
             let admin = iface.flags().contains(IfaceFlags::UP);
             let oper = iface.is_up();
             let i = match known.binary_search_by_key(&index, |k| k.0) {

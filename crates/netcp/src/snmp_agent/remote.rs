@@ -25,8 +25,35 @@ pub fn answer(rt: &Arc<Runtime>, request: &[u8], peer: SocketAddr) -> SnmpAnswer
         .with_agent(|agent, now| agent.handle_request(request, peer, now));
     match outcome {
         Outcome::Done(r) => SnmpAnswer::Now(r),
-        Outcome::Pending(p) => SnmpAnswer::Later(Box::pin(drive(rt.clone(), p))),
+        Outcome::Pending(p) => {
+            // One operation for an AgentX session (the usual case): its PDU goes out now, from
+            // the datagram's task, and the answer's task only waits.
+            if let [op] = &p.ops[..] {
+                if op.delegate.0 < SMUX_BASE {
+                    let transaction = rt.snmp.agentx.transaction();
+                    let started = rt.snmp.agentx.begin(transaction, op);
+                    return SnmpAnswer::Later(Box::pin(drive(rt.clone(), p, transaction, started)));
+                }
+            }
+            let transaction = rt.snmp.agentx.transaction();
+            SnmpAnswer::Later(Box::pin(drive_all(rt.clone(), p, transaction)))
+        }
     }
+}
+
+/// [`drive_from`] for a request whose first operation was sent already.
+async fn drive(
+    rt: Arc<Runtime>,
+    p: Pending,
+    transaction: u32,
+    started: super::agentx::Started,
+) -> Option<Vec<u8>> {
+    let first = rt.snmp.agentx.finish(started).await;
+    drive_from(rt, p, transaction, Some(vec![first])).await
+}
+
+async fn drive_all(rt: Arc<Runtime>, p: Pending, transaction: u32) -> Option<Vec<u8>> {
+    drive_from(rt, p, transaction, None).await
 }
 
 /// Performs one operation for its delegate (an AgentX session or a SMUX peer).
@@ -38,11 +65,18 @@ async fn perform(rt: Arc<Runtime>, transaction: u32, op: RemoteOp) -> RemoteRepl
     }
 }
 
-/// Runs rounds until the request is answered.
-async fn drive(rt: Arc<Runtime>, mut p: Pending) -> Option<Vec<u8>> {
-    let transaction = rt.snmp.agentx.transaction();
+/// Runs rounds until the request is answered (`first`: the first round's replies, when its
+/// operations were performed already).
+async fn drive_from(
+    rt: Arc<Runtime>,
+    mut p: Pending,
+    transaction: u32,
+    mut first: Option<Vec<RemoteReply>>,
+) -> Option<Vec<u8>> {
     loop {
-        let replies = if let [op] = &p.ops[..] {
+        let replies = if let Some(r) = first.take() {
+            r
+        } else if let [op] = &p.ops[..] {
             // One operation (the usual case): no task of its own.
             vec![perform(rt.clone(), transaction, op.clone()).await]
         } else {

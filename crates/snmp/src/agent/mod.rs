@@ -334,6 +334,7 @@ impl Agent {
         let _ = registry.register(crate::mib::snmp_group::SNMP.clone(), Box::new(snmp));
         let usm = Arc::new(UsmCounters::default());
         register_v3_groups(&mut registry, &config, &usm);
+        crate::mib::vacm::register(&mut registry, &config);
         let limit = config.max_message_size;
         let salt = u64::from(config.engine_boots) << 32 | config.salt_seed;
         let mut agent = Agent {

@@ -1,7 +1,9 @@
 //! IF-MIB: ifNumber, ifTable (1.3.6.1.2.1.2) and ifXTable (1.3.6.1.2.1.31.1.1) from
-//! /sys/class/net and /proc/net/dev.
+//! /sys/class/net and /proc/net/dev, plus the interfaces of Maynard's own stack (lo0, se<n>,
+//! pd<n>) from [`StackView`], on ifIndex values from [`crate::mib::stack::IFINDEX_BASE`].
 
 use crate::host::HostSource;
+use crate::mib::stack::{StackIf, StackView, StackViewCell};
 use crate::oid::Oid;
 use crate::registry::{Ctx, Handler, Snapshot, SnapshotData};
 use crate::value::Value;
@@ -197,15 +199,102 @@ fn truth(b: bool) -> Value {
     Value::Integer(if b { 1 } else { 2 })
 }
 
-/// ifNumber and ifTable.
-pub fn interfaces_snapshot(ifs: &[IfInfo]) -> SnapshotData {
+/// ifSpeed of a stack interface: loopback 10 Mbit/s as Linux's; a TAP or packet link has no
+/// speed to report.
+fn stack_speed_mbps(i: &StackIf) -> u32 {
+    if i.if_type == 24 {
+        10
+    } else {
+        0
+    }
+}
+
+fn stack_status(up: bool) -> Value {
+    Value::Integer(if up { 1 } else { 2 })
+}
+
+/// ifTable rows of the stack's interfaces.
+fn stack_if_rows(d: &mut SnapshotData, entry: &Oid, stack: &StackView) {
+    for i in &stack.ifaces {
+        let idx = [i.index];
+        let c = &i.counters;
+        let cols: [(u32, Value); 22] = [
+            (
+                1,
+                Value::Integer(i32::try_from(i.index).unwrap_or(i32::MAX)),
+            ),
+            (2, Value::string(&i.name)),
+            (3, Value::Integer(i.if_type)),
+            (4, Value::Integer(i32::try_from(i.mtu).unwrap_or(i32::MAX))),
+            (5, Value::Gauge32(stack_speed_mbps(i) * 1_000_000)),
+            (6, Value::OctetString(i.phys.clone())),
+            (7, stack_status(i.admin_up)),
+            (8, stack_status(i.oper_up)),
+            (9, Value::TimeTicks(0)),
+            (10, c32(c.in_octets)),
+            (11, c32(c.in_ucast)),
+            (12, c32(c.in_mcast.wrapping_add(c.in_bcast))),
+            (13, c32(c.in_discards)),
+            (14, c32(c.in_errors)),
+            (15, c32(c.in_unknown_protos)),
+            (16, c32(c.out_octets)),
+            (17, c32(c.out_ucast)),
+            (18, c32(c.out_mcast.wrapping_add(c.out_bcast))),
+            (19, c32(c.out_discards)),
+            (20, c32(c.out_errors)),
+            (21, Value::Gauge32(0)),
+            (22, Value::ObjectId(Oid::new(&[0, 0]))),
+        ];
+        for (col, v) in cols {
+            d.cell(entry, col, &idx, v);
+        }
+    }
+}
+
+/// ifXTable rows of the stack's interfaces (the HC counters straight from the stack's 64-bit
+/// ones).
+fn stack_if_x_rows(d: &mut SnapshotData, entry: &Oid, stack: &StackView) {
+    for i in &stack.ifaces {
+        let idx = [i.index];
+        let c = &i.counters;
+        let cols: [(u32, Value); 19] = [
+            (1, Value::string(&i.name)),
+            (2, c32(c.in_mcast)),
+            (3, c32(c.in_bcast)),
+            (4, c32(c.out_mcast)),
+            (5, c32(c.out_bcast)),
+            (6, Value::Counter64(c.in_octets)),
+            (7, Value::Counter64(c.in_ucast)),
+            (8, Value::Counter64(c.in_mcast)),
+            (9, Value::Counter64(c.in_bcast)),
+            (10, Value::Counter64(c.out_octets)),
+            (11, Value::Counter64(c.out_ucast)),
+            (12, Value::Counter64(c.out_mcast)),
+            (13, Value::Counter64(c.out_bcast)),
+            // The agent sends linkUp/linkDown for the stack's interfaces.
+            (14, Value::Integer(1)),
+            (15, Value::Gauge32(stack_speed_mbps(i))),
+            (16, truth(false)),
+            (17, truth(i.if_type == 6)),
+            (18, Value::string("")),
+            (19, Value::TimeTicks(0)),
+        ];
+        for (col, v) in cols {
+            d.cell(entry, col, &idx, v);
+        }
+    }
+}
+
+/// ifNumber and ifTable: the host's interfaces, then the stack's.
+pub fn interfaces_snapshot(ifs: &[IfInfo], stack: &StackView) -> SnapshotData {
     let mut d = SnapshotData::new();
     let base = Oid::new(&INTERFACES);
     d.scalar(
         base.child(&[1]),
-        Value::Integer(i32::try_from(ifs.len()).unwrap_or(i32::MAX)),
+        Value::Integer(i32::try_from(ifs.len() + stack.ifaces.len()).unwrap_or(i32::MAX)),
     );
     let entry = base.child(&[2, 1]);
+    stack_if_rows(&mut d, &entry, stack);
     for i in ifs {
         let idx = [i.index];
         let c = &i.counters;
@@ -244,10 +333,11 @@ pub fn interfaces_snapshot(ifs: &[IfInfo]) -> SnapshotData {
     d
 }
 
-/// ifXTable.
-pub fn if_x_snapshot(ifs: &[IfInfo]) -> SnapshotData {
+/// ifXTable: the host's interfaces, then the stack's.
+pub fn if_x_snapshot(ifs: &[IfInfo], stack: &StackView) -> SnapshotData {
     let mut d = SnapshotData::new();
     let entry = Oid::new(&IF_X_TABLE).child(&[1]);
+    stack_if_x_rows(&mut d, &entry, stack);
     for i in ifs {
         let idx = [i.index];
         let c = &i.counters;
@@ -282,20 +372,22 @@ pub fn if_x_snapshot(ifs: &[IfInfo]) -> SnapshotData {
 }
 
 /// The IF-MIB handlers and the subtrees they register at.
-pub fn handlers(host: Arc<dyn HostSource>) -> Vec<(Oid, Box<dyn Handler>)> {
+pub fn handlers(host: Arc<dyn HostSource>, stack: StackViewCell) -> Vec<(Oid, Box<dyn Handler>)> {
     let h1 = host.clone();
     let h2 = host;
+    let s1 = stack.clone();
+    let s2 = stack;
     vec![
         (
             Oid::new(&INTERFACES),
             Box::new(Snapshot::new(TTL, move |_: &Ctx| {
-                interfaces_snapshot(&scan(&*h1))
+                interfaces_snapshot(&scan(&*h1), &s1.get())
             })) as Box<dyn Handler>,
         ),
         (
             Oid::new(&IF_X_TABLE),
             Box::new(Snapshot::new(TTL, move |_: &Ctx| {
-                if_x_snapshot(&scan(&*h2))
+                if_x_snapshot(&scan(&*h2), &s2.get())
             })),
         ),
     ]
@@ -334,7 +426,7 @@ mod tests {
         let host = fake();
         let ifs = scan(&host);
         assert_eq!(ifs.len(), 2);
-        let d = interfaces_snapshot(&ifs);
+        let d = interfaces_snapshot(&ifs, &StackView::default());
         let g = |a: &[u32]| d.get(&Oid::new(&INTERFACES).child(a));
         assert_eq!(g(&[1, 0]), Value::Integer(2));
         assert_eq!(g(&[2, 1, 2, 2]), Value::string("eth0"));
@@ -353,11 +445,74 @@ mod tests {
         );
         assert_eq!(g(&[2, 1, 11, 2]), Value::Counter32(670));
         assert_eq!(g(&[2, 1, 2, 3]), Value::NoSuchInstance);
-        let x = if_x_snapshot(&ifs);
+        let x = if_x_snapshot(&ifs, &StackView::default());
         let g = |a: &[u32]| x.get(&Oid::new(&IF_X_TABLE).child(a));
         assert_eq!(g(&[1, 6, 2]), Value::Counter64(5_000_000_000));
         assert_eq!(g(&[1, 18, 2]), Value::string("uplink"));
         assert_eq!(g(&[1, 15, 2]), Value::Gauge32(1000));
         assert_eq!(g(&[1, 17, 2]), Value::Integer(1));
+    }
+
+    #[test]
+    fn stack_interfaces_after_the_hosts() {
+        use crate::mib::stack::{StackIfCounters, IFINDEX_BASE};
+        let view = StackView {
+            ifaces: vec![
+                StackIf {
+                    index: IFINDEX_BASE,
+                    name: "lo0".into(),
+                    if_type: 24,
+                    mtu: 1536,
+                    admin_up: true,
+                    oper_up: true,
+                    ..StackIf::default()
+                },
+                StackIf {
+                    index: IFINDEX_BASE + 1,
+                    name: "se0".into(),
+                    if_type: 6,
+                    mtu: 1500,
+                    phys: vec![2, 0, 0, 0, 0, 1],
+                    admin_up: true,
+                    oper_up: false,
+                    counters: StackIfCounters {
+                        in_octets: 5_000_000_000,
+                        in_ucast: 7,
+                        in_bcast: 2,
+                        out_errors: 3,
+                        ..StackIfCounters::default()
+                    },
+                    ..StackIf::default()
+                },
+            ],
+            ..StackView::default()
+        };
+        let ifs = scan(&fake());
+        let d = interfaces_snapshot(&ifs, &view);
+        let g = |a: &[u32]| d.get(&Oid::new(&INTERFACES).child(a));
+        assert_eq!(g(&[1, 0]), Value::Integer(4));
+        assert_eq!(g(&[2, 1, 2, 1001]), Value::string("se0"));
+        assert_eq!(g(&[2, 1, 3, 1000]), Value::Integer(24));
+        assert_eq!(g(&[2, 1, 3, 1001]), Value::Integer(6));
+        assert_eq!(g(&[2, 1, 4, 1001]), Value::Integer(1500));
+        assert_eq!(
+            g(&[2, 1, 6, 1001]),
+            Value::OctetString(vec![2, 0, 0, 0, 0, 1])
+        );
+        assert_eq!(g(&[2, 1, 8, 1001]), Value::Integer(2));
+        assert_eq!(g(&[2, 1, 12, 1001]), Value::Counter32(2));
+        assert_eq!(g(&[2, 1, 20, 1001]), Value::Counter32(3));
+        // The host's rows are still there, first in a walk.
+        assert_eq!(g(&[2, 1, 2, 2]), Value::string("eth0"));
+        let first = d
+            .next(&Oid::new(&INTERFACES).child(&[2, 1, 2]))
+            .map(|v| v.oid);
+        assert_eq!(first, Some(Oid::new(&INTERFACES).child(&[2, 1, 2, 1])));
+        let x = if_x_snapshot(&ifs, &view);
+        let g = |a: &[u32]| x.get(&Oid::new(&IF_X_TABLE).child(a));
+        assert_eq!(g(&[1, 1, 1001]), Value::string("se0"));
+        assert_eq!(g(&[1, 6, 1001]), Value::Counter64(5_000_000_000));
+        assert_eq!(g(&[1, 7, 1001]), Value::Counter64(7));
+        assert_eq!(g(&[1, 17, 1000]), Value::Integer(2));
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::host::HostSource;
 use crate::mib::interfaces;
+use crate::mib::stack::{StackView, StackViewCell};
 use crate::oid::Oid;
 use crate::registry::{index, Ctx, Handler, Snapshot, SnapshotData};
 use crate::value::Value;
@@ -112,8 +113,6 @@ pub fn tcp_state(linux: u8) -> i32 {
         _ => 1,
     }
 }
-
-const LINUX_LISTEN: u8 = 10;
 
 fn sockets(host: &dyn HostSource, names: &[&str]) -> Vec<Sock> {
     names
@@ -267,7 +266,7 @@ pub fn parse_routes(v4: &str, v6: &str) -> Vec<Route> {
 }
 
 /// The ip group (scalars and tables) and inetCidrRouteTable.
-pub fn ip_snapshot(host: &dyn HostSource) -> SnapshotData {
+pub fn ip_snapshot(host: &dyn HostSource, stack: &StackView) -> SnapshotData {
     let mut d = SnapshotData::new();
     let base = Oid::new(&IP);
     let stats = parse_net_snmp(&host.read("/proc/net/snmp").unwrap_or_default());
@@ -335,6 +334,17 @@ pub fn ip_snapshot(host: &dyn HostSource) -> SnapshotData {
         ) {
             addrs.push((IpAddr::V6(a), ix, plen));
         }
+    }
+    // Maynard's stack's addresses, on its interfaces' own ifIndex values.
+    for i in &stack.ifaces {
+        let Some((a, mask)) = i.addr else { continue };
+        let ix = index::ipv4(a.octets());
+        d.cell(&addr_entry, 1, &ix, Value::IpAddress(a.octets()));
+        d.cell(&addr_entry, 2, &ix, int(i64::from(i.index)));
+        d.cell(&addr_entry, 3, &ix, Value::IpAddress(mask.octets()));
+        d.cell(&addr_entry, 4, &ix, Value::Integer(1));
+        d.cell(&addr_entry, 5, &ix, Value::Integer(65535));
+        addrs.push((IpAddr::V4(a), i.index, u32::from(mask).count_ones()));
     }
     for (a, ix, _plen) in &addrs {
         let mut i = vec![u32::try_from(inet_type(a)).unwrap_or(0)];
@@ -487,69 +497,6 @@ fn endpoint_index(a: &IpAddr, port: u16) -> Vec<u32> {
     i
 }
 
-/// The tcp group: scalars, tcpConnTable (IPv4), tcpConnectionTable and tcpListenerTable.
-pub fn tcp_snapshot(host: &dyn HostSource) -> SnapshotData {
-    let mut d = SnapshotData::new();
-    let base = Oid::new(&TCP);
-    let stats = parse_net_snmp(&host.read("/proc/net/snmp").unwrap_or_default());
-    if let Some(t) = stats.get("Tcp") {
-        let g = |n: &str| t.get(n).copied().unwrap_or(0);
-        for (sub, n) in [
-            (1, "RtoAlgorithm"),
-            (2, "RtoMin"),
-            (3, "RtoMax"),
-            (4, "MaxConn"),
-        ] {
-            d.scalar(base.child(&[sub]), int(g(n)));
-        }
-        for (sub, n) in [
-            (5, "ActiveOpens"),
-            (6, "PassiveOpens"),
-            (7, "AttemptFails"),
-            (8, "EstabResets"),
-            (10, "InSegs"),
-            (11, "OutSegs"),
-            (12, "RetransSegs"),
-            (14, "InErrs"),
-            (15, "OutRsts"),
-        ] {
-            d.scalar(base.child(&[sub]), c32(g(n)));
-        }
-        d.scalar(
-            base.child(&[9]),
-            Value::Gauge32(u32::try_from(g("CurrEstab")).unwrap_or(0)),
-        );
-    }
-    let socks = sockets(host, &["tcp", "tcp6"]);
-    let owners = socket_owners(host);
-    let conn = base.child(&[13, 1]);
-    let connection = base.child(&[19, 1]);
-    let listener = base.child(&[20, 1]);
-    for s in &socks {
-        if let (Some(la), Some(ra)) = (ip_to_value4(&s.local.0), ip_to_value4(&s.remote.0)) {
-            let mut i = index::ipv4(la);
-            i.push(u32::from(s.local.1));
-            i.extend(index::ipv4(ra));
-            i.push(u32::from(s.remote.1));
-            d.cell(&conn, 1, &i, Value::Integer(tcp_state(s.state)));
-            d.cell(&conn, 2, &i, Value::IpAddress(la));
-            d.cell(&conn, 3, &i, int(i64::from(s.local.1)));
-            d.cell(&conn, 4, &i, Value::IpAddress(ra));
-            d.cell(&conn, 5, &i, int(i64::from(s.remote.1)));
-        }
-        if s.state == LINUX_LISTEN {
-            let i = endpoint_index(&s.local.0, s.local.1);
-            d.cell(&listener, 4, &i, owner(&owners, s.inode));
-        } else {
-            let mut i = endpoint_index(&s.local.0, s.local.1);
-            i.extend(endpoint_index(&s.remote.0, s.remote.1));
-            d.cell(&connection, 7, &i, Value::Integer(tcp_state(s.state)));
-            d.cell(&connection, 8, &i, owner(&owners, s.inode));
-        }
-    }
-    d
-}
-
 /// The udp group: scalars, udpTable (IPv4) and udpEndpointTable.
 pub fn udp_snapshot(host: &dyn HostSource) -> SnapshotData {
     let mut d = SnapshotData::new();
@@ -593,12 +540,15 @@ pub fn udp_snapshot(host: &dyn HostSource) -> SnapshotData {
 }
 
 /// The handlers and their subtrees.
-pub fn handlers(host: Arc<dyn HostSource>) -> Vec<(Oid, Box<dyn Handler>)> {
-    let (h1, h2, h3, h4) = (host.clone(), host.clone(), host.clone(), host);
+pub fn handlers(host: Arc<dyn HostSource>, stack: StackViewCell) -> Vec<(Oid, Box<dyn Handler>)> {
+    let (h1, h2, h4) = (host.clone(), host.clone(), host.clone());
+    let s1 = stack.clone();
     vec![
         (
             Oid::new(&IP),
-            Box::new(Snapshot::new(TTL, move |_: &Ctx| ip_snapshot(&*h1))) as Box<dyn Handler>,
+            Box::new(Snapshot::new(TTL, move |_: &Ctx| {
+                ip_snapshot(&*h1, &s1.get())
+            })) as Box<dyn Handler>,
         ),
         (
             Oid::new(&ICMP),
@@ -606,7 +556,7 @@ pub fn handlers(host: Arc<dyn HostSource>) -> Vec<(Oid, Box<dyn Handler>)> {
         ),
         (
             Oid::new(&TCP),
-            Box::new(Snapshot::new(TTL, move |_: &Ctx| tcp_snapshot(&*h3))),
+            Box::new(crate::mib::tcp::TcpGroup::new(host, stack, TTL)),
         ),
         (
             Oid::new(&UDP),
@@ -616,11 +566,11 @@ pub fn handlers(host: Arc<dyn HostSource>) -> Vec<(Oid, Box<dyn Handler>)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::host::FakeHost;
 
-    fn fake() -> FakeHost {
+    pub(crate) fn fake() -> FakeHost {
         let mut h = FakeHost::new()
             .file("/sys/class/net/lo/ifindex", "1\n")
             .file("/sys/class/net/eth0/ifindex", "2\n")
@@ -661,7 +611,7 @@ mod tests {
 
     #[test]
     fn ip_group() {
-        let d = ip_snapshot(&fake());
+        let d = ip_snapshot(&fake(), &StackView::default());
         let g = |a: &[u32]| d.get(&Oid::new(&IP).child(a));
         assert_eq!(g(&[1, 0]), Value::Integer(2));
         assert_eq!(g(&[2, 0]), Value::Integer(64));
@@ -695,26 +645,8 @@ mod tests {
     }
 
     #[test]
-    fn tcp_and_udp() {
+    fn udp_and_icmp() {
         let h = fake();
-        let t = tcp_snapshot(&h);
-        let g = |a: &[u32]| t.get(&Oid::new(&TCP).child(a));
-        assert_eq!(g(&[4, 0]), Value::Integer(-1));
-        assert_eq!(g(&[9, 0]), Value::Gauge32(3));
-        assert_eq!(g(&[10, 0]), Value::Counter32(999));
-        assert_eq!(g(&[20, 1, 4, 1, 4, 127, 0, 0, 1, 22]), Value::Gauge32(77));
-        assert_eq!(
-            g(&[19, 1, 7, 1, 4, 127, 0, 0, 1, 22, 1, 4, 127, 0, 0, 1, 54321]),
-            Value::Integer(5)
-        );
-        assert_eq!(
-            g(&[13, 1, 1, 127, 0, 0, 1, 22, 0, 0, 0, 0, 0]),
-            Value::Integer(2)
-        );
-        let mut l6 = vec![20, 1, 4, 2, 16];
-        l6.extend([0; 15]);
-        l6.extend([1, 80]);
-        assert_eq!(g(&l6), Value::Gauge32(0));
         let u = udp_snapshot(&h);
         let g = |a: &[u32]| u.get(&Oid::new(&UDP).child(a));
         assert_eq!(g(&[4, 0]), Value::Counter32(10));

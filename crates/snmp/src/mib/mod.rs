@@ -4,7 +4,10 @@ pub mod host_resources;
 pub mod interfaces;
 pub mod ip;
 pub mod snmp_group;
+pub mod stack;
 pub mod system;
+pub mod tcp;
+pub mod vacm;
 
 use crate::agent::Agent;
 use crate::host::HostSource;
@@ -18,10 +21,21 @@ pub fn register_linux(
     host: Arc<dyn HostSource>,
     now: Duration,
 ) -> Vec<crate::Oid> {
+    register_linux_with_stack(agent, host, stack::StackViewCell::new(), now)
+}
+
+/// [`register_linux`], with the interfaces, addresses and TCP connections of Maynard's stack
+/// that `stack` publishes shown beside the host's (IF-MIB, IP-MIB, TCP-MIB).
+pub fn register_linux_with_stack(
+    agent: &mut Agent,
+    host: Arc<dyn HostSource>,
+    stack: stack::StackViewCell,
+    now: Duration,
+) -> Vec<crate::Oid> {
     let mut failed = Vec::new();
-    for (oid, h) in interfaces::handlers(host.clone())
+    for (oid, h) in interfaces::handlers(host.clone(), stack.clone())
         .into_iter()
-        .chain(ip::handlers(host.clone()))
+        .chain(ip::handlers(host.clone(), stack))
         .chain(host_resources::handlers(
             host,
             agent
