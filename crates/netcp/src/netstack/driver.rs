@@ -876,10 +876,8 @@ fn run(mut d: Driver, rx: mpsc::Receiver<Command>, mut wake: BellReceiver, bell:
         // SNMP linkUp/linkDown (snmp_agent.rs): the interfaces' states, compared there.
         d.rt.snmp.observe_links(d.stack.interfaces());
         d.transmit();
-        // A service on the stack that answers datagrams (or a TCP service that answers what it
-        // reads) just got some: wait a moment for its answer rather than sleeping in poll(2)
-        // and being woken for it (udp_socket.rs; the stack-udp-rr and stack-tcp-crr benchmarks).
-        d.udp.answer_due |= std::mem::take(&mut d.tcp.answer_due);
+        // A service on the stack that answers datagrams just got some: wait a moment for its
+        // answer rather than sleeping in poll(2) (udp_socket.rs; the stack-udp-rr benchmark).
         if let Some(cmd) = d.udp.await_answer(&rx) {
             cmd(&mut d);
             continue;

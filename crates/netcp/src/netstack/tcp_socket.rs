@@ -17,7 +17,6 @@ use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddrV4;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -78,10 +77,6 @@ struct ConnState {
 
 struct Shared {
     state: Mutex<ConnState>,
-    /// The service answers what it reads (a stream of this listener has written): the stack's
-    /// thread waits a moment for the answer after handing over received bytes rather than
-    /// sleeping in poll(2) and being woken for it (TCP_CRR, request/response).
-    answers: Arc<AtomicBool>,
 }
 
 impl Shared {
@@ -101,8 +96,7 @@ pub struct Accepted {
 }
 
 enum Entry {
-    /// A listener: its channel of accepted connections, and whether its service answers.
-    Listener(amsc::Sender<Accepted>, Arc<AtomicBool>),
+    Listener(amsc::Sender<Accepted>),
     Conn(Arc<Shared>),
 }
 
@@ -110,8 +104,6 @@ enum Entry {
 pub struct TcpSockets {
     entries: HashMap<TcpHandle, Entry>,
     scratch: Vec<u8>,
-    /// A reader whose service answers was just woken: worth waiting a moment for its answer.
-    pub(super) answer_due: bool,
 }
 
 impl Default for TcpSockets {
@@ -119,7 +111,6 @@ impl Default for TcpSockets {
         TcpSockets {
             entries: HashMap::new(),
             scratch: vec![0; CHUNK],
-            answer_due: false,
         }
     }
 }
@@ -137,9 +128,9 @@ impl TcpSockets {
         now: Instant,
     ) {
         match self.entries.get(&h) {
-            Some(Entry::Listener(tx, answers)) => {
-                let (tx, answers) = (tx.clone(), answers.clone());
-                self.accept_all(caller, stack, out, h, &tx, &answers, now);
+            Some(Entry::Listener(tx)) => {
+                let tx = tx.clone();
+                self.accept_all(caller, stack, out, h, &tx, now);
             }
             Some(Entry::Conn(_)) => self.pump(stack, out, h, now),
             None => {}
@@ -153,7 +144,6 @@ impl TcpSockets {
         out: &mut Out,
         listener: TcpHandle,
         tx: &amsc::Sender<Accepted>,
-        answers: &Arc<AtomicBool>,
         now: Instant,
     ) {
         loop {
@@ -167,7 +157,6 @@ impl TcpSockets {
             };
             let shared = Arc::new(Shared {
                 state: Mutex::new(ConnState::default()),
-                answers: answers.clone(),
             });
             let stream = StackTcpStream {
                 caller: caller.clone(),
@@ -263,7 +252,6 @@ impl TcpSockets {
         if wake_reader {
             if let Some(w) = st.read_waker.take() {
                 w.wake();
-                self.answer_due |= shared.answers.load(Relaxed);
             }
         }
         if wake_writer {
@@ -296,9 +284,7 @@ impl StackTcpListener {
         let (tx, rx) = amsc::channel(backlog.max(1));
         let handle = caller.call_blocking(move |d: &mut Driver| {
             let h = d.stack.tcp_listen(addr, backlog).map_err(io_error)?;
-            d.tcp
-                .entries
-                .insert(h, Entry::Listener(tx, Arc::new(AtomicBool::new(false))));
+            d.tcp.entries.insert(h, Entry::Listener(tx));
             Ok::<_, io::Error>(h)
         })??;
         Ok(StackTcpListener {
@@ -403,9 +389,6 @@ impl AsyncWrite for StackTcpStream {
         }
         let n = room.min(buf.len());
         st.tx.extend(&buf[..n]);
-        if !this.shared.answers.load(Relaxed) {
-            this.shared.answers.store(true, Relaxed);
-        }
         this.request_pump(&mut st);
         Poll::Ready(Ok(n))
     }

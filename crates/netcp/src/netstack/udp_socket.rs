@@ -88,7 +88,7 @@ struct Registered {
 pub struct UdpSockets {
     sockets: HashMap<UdpHandle, Registered>,
     /// Datagrams went to a socket whose service answers (see [`UdpSockets::await_answer`]).
-    pub(super) answer_due: bool,
+    answer_due: bool,
 }
 
 impl UdpSockets {
