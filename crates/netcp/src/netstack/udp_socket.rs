@@ -55,6 +55,12 @@ impl StackCaller {
         sent
     }
 
+    /// Queues `f` without waking the thread: for clean-up that may wait for its next round
+    /// (a packet, a timer or another command wakes it); false when the thread has stopped.
+    pub(super) fn post_quiet(&self, f: impl FnOnce(&mut Driver) + Send + 'static) -> bool {
+        self.tx.send(Box::new(f)).is_ok()
+    }
+
     /// Runs `f` on the stack's thread and blocks (briefly) for its result. The stack's thread
     /// never waits for tokio, so this cannot deadlock; it is used only to open sockets, from the
     /// daemon's synchronous listener opening.
