@@ -14,6 +14,7 @@
 //! stack needs no lock and a command sees a consistent state.
 
 mod capture;
+mod doorbell;
 mod driver;
 mod filter_hook;
 mod snmp_view;

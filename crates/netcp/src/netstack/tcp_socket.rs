@@ -432,6 +432,16 @@ impl Drop for StackTcpStream {
     fn drop(&mut self) {
         let mut st = self.shared.lock();
         st.released = true;
+        if st.error.is_some() && !st.pump_posted {
+            // The connection is already dead in the stack (reset, timed out): only the table
+            // entry and the stack's slot are left to free, which can wait for the thread's
+            // next round instead of waking it (a connection closed by RST, as in TCP_CRR, saves
+            // a wake-up).
+            st.pump_posted = true;
+            let h = self.handle;
+            self.caller.post_quiet(move |d| d.tcp_pump(h));
+            return;
+        }
         self.request_pump(&mut st);
     }
 }

@@ -11,9 +11,8 @@
 //! the datagram, as a full receive buffer does on a host socket).
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io;
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
-use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -22,6 +21,7 @@ use servicedb::Protocol;
 use stack::{IfaceKind, Stack, UdpDatagram, UdpHandle};
 use tokio::sync::mpsc as amsc;
 
+use super::doorbell::Doorbell;
 use super::driver::{Command, Driver};
 use super::NetstackHandle;
 
@@ -40,19 +40,25 @@ pub const EXTERNAL_NOT_YET: &str = "external UDP servers on Maynard's stack are 
 #[derive(Clone)]
 pub struct StackCaller {
     tx: mpsc::Sender<Command>,
-    wake: Arc<UnixStream>,
+    wake: Arc<Doorbell>,
 }
 
 impl StackCaller {
-    pub(super) fn new(tx: mpsc::Sender<Command>, wake: Arc<UnixStream>) -> StackCaller {
+    pub(super) fn new(tx: mpsc::Sender<Command>, wake: Arc<Doorbell>) -> StackCaller {
         StackCaller { tx, wake }
     }
 
     /// Queues `f` for the stack's thread without waiting; false when the thread has stopped.
     pub(super) fn post(&self, f: impl FnOnce(&mut Driver) + Send + 'static) -> bool {
         let sent = self.tx.send(Box::new(f)).is_ok();
-        let _ = (&*self.wake).write(&[1]);
+        self.wake.ring();
         sent
+    }
+
+    /// Queues `f` without waking the thread: for clean-up that may wait for its next round
+    /// (a packet, a timer or another command wakes it); false when the thread has stopped.
+    pub(super) fn post_quiet(&self, f: impl FnOnce(&mut Driver) + Send + 'static) -> bool {
+        self.tx.send(Box::new(f)).is_ok()
     }
 
     /// Runs `f` on the stack's thread and blocks (briefly) for its result. The stack's thread

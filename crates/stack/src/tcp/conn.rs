@@ -373,11 +373,17 @@ impl Conn {
         self.rbuf.window().min(MAX_WINDOW << shift)
     }
 
-    /// Whether reading opened the window enough to tell the peer (2 MSS or half the buffer).
+    /// Whether reading opened the window enough to tell the peer: by 2 MSS or half the buffer
+    /// (silly window avoidance), and to at least twice what the peer may still send (as Linux
+    /// does). While the peer has plenty of window left, the ACKs of its data carry the new
+    /// edge anyway: an update per read would double the ACKs of a fast stream.
     pub(crate) fn window_update_due(&self) -> bool {
-        let edge = self.rcv_nxt + self.max_window();
+        let window = self.max_window();
+        let edge = self.rcv_nxt + window;
         let grow = edge.since(self.rcv_adv);
-        grow >= 2 * usize::from(self.mss) || grow >= self.rbuf.cap / 2
+        let useful = grow >= 2 * usize::from(self.mss) || grow >= self.rbuf.cap / 2;
+        let left = self.rcv_adv_sent.since(self.rcv_nxt);
+        useful && window >= 2 * left
     }
 
     /// Builds and queues one segment. `data` is (offset into the send buffer, length).
