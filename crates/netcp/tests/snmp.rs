@@ -213,6 +213,8 @@ impl Trapd {
         std::fs::write(&conf, conf_text).unwrap();
         let out = dir.join("snmptrapd.out");
         let child = Command::new("snmptrapd")
+            // Its engine ID and users stay in the test's directory.
+            .env("SNMP_PERSISTENT_DIR", dir)
             .args(["-f", "-Lo", "-n", "-On", "-C", "-c"])
             .arg(&conf)
             .arg(format!("udp:127.0.0.1:{port}"))
@@ -380,7 +382,8 @@ fn notifications_reach_snmptrapd_and_state_persists() {
 }
 
 /// SNMPv3 traps (authPriv with SHA and AES, noAuthNoPriv) reach snmptrapd, which knows the
-/// users under netcp's engine ID; a user whose password snmptrapd has differently is refused.
+/// users under netcp's engine ID; a user whose password snmptrapd has differently is refused;
+/// an authPriv inform discovers snmptrapd's engine and is acknowledged.
 #[test]
 fn v3_traps_reach_snmptrapd() {
     let port = free_port();
@@ -408,10 +411,11 @@ fn v3_traps_reach_snmptrapd() {
          privacy = \"aes\"\nprivacy_password = \"trapprivpass\"\n\n\
          [[user]]\nname = \"plain\"\n\n\
          [[user]]\nname = \"wrongpw\"\nauth = \"sha\"\nauth_password = \"netcpsidepass\"\n\n\
-         {}{}{}",
+         {}{}{}{}kind = \"inform\"\nretries = 2\ntimeout_ms = 500\n",
         target("trapper"),
         target("plain"),
-        target("wrongpw")
+        target("wrongpw"),
+        target("trapper"),
     );
     std::fs::write(netcp.dir.join("snmp.toml"), snmp_toml).unwrap();
     let trapd = Trapd::start_with(
@@ -419,6 +423,7 @@ fn v3_traps_reach_snmptrapd() {
         trap_port,
         &format!(
             "createUser -e 0x{engine} trapper SHA trapauthpass AES trapprivpass\n\
+             createUser trapper SHA trapauthpass AES trapprivpass\n\
              createUser -e 0x{engine} plain\n\
              createUser -e 0x{engine} wrongpw SHA trapdsidepass\n\
              authUser log trapper priv\nauthUser log plain noauth\nauthUser log wrongpw\n\
@@ -439,10 +444,21 @@ fn v3_traps_reach_snmptrapd() {
         }
     };
 
-    // coldStart at the start, to each of the three v3 targets.
+    // coldStart at the start, to each of the four v3 targets; the inform (to snmptrapd's own
+    // engine, discovered first) is acknowledged.
     restart(&mut netcp);
-    let log = sent(3);
+    let log = sent(4);
     assert!(log.contains("notification=coldStart"), "{log}");
+    let informs = |log: &str| {
+        log.lines()
+            .filter(|l| {
+                l.contains("version=3")
+                    && l.contains("kind=inform")
+                    && l.contains("acknowledged after 1 sends")
+            })
+            .count()
+    };
+    assert_eq!(informs(&log), 1, "{log}");
     trapd.wait_count(COLD_START, 2);
     let shown = netcp.netcu_ok(&["show", "snmp"]);
     assert!(
@@ -469,7 +485,8 @@ fn v3_traps_reach_snmptrapd() {
         ],
     );
     assert!(text(&out).contains("Timeout"), "{}", text(&out));
-    sent(6);
+    let log = sent(8);
+    assert_eq!(informs(&log), 2, "{log}");
     trapd.wait_count(AUTH_FAILURE, 2);
     // The wrong password's traps went out (the log) and snmptrapd refused both.
     let t = trapd.wait_count(REFUSED_WRONGPW, 2);
@@ -478,12 +495,18 @@ fn v3_traps_reach_snmptrapd() {
             .filter(|l| l.contains(&format!("SNMP v3, user {user},")) && l.ends_with(trap))
             .count()
     };
-    for user in ["trapper", "plain"] {
-        assert_eq!(decoded(user, COLD_START.trim_end()), 1, "{user}: {t}");
-        assert_eq!(decoded(user, AUTH_FAILURE.trim_end()), 1, "{user}: {t}");
+    // trapper: a trap and an inform each.
+    for (user, times) in [("trapper", 2), ("plain", 1)] {
+        assert_eq!(decoded(user, COLD_START.trim_end()), times, "{user}: {t}");
+        assert_eq!(decoded(user, AUTH_FAILURE.trim_end()), times, "{user}: {t}");
     }
     assert!(!t.contains("user wrongpw"), "{t}");
     assert_eq!(t.matches("TRAP2, SNMP v3").count(), 4, "{t}");
+    assert_eq!(
+        t.matches("INFORM, SNMP v3, user trapper,").count(),
+        2,
+        "{t}"
+    );
 }
 
 /// What snmptrapd prints for a message whose digest fails under its key for `wrongpw`.

@@ -134,7 +134,7 @@ pub enum SnmpNotifyKind {
     /// SNMPv1 Trap-PDU or SNMPv2-Trap, sent once.
     #[default]
     Trap,
-    /// InformRequest (v2c), resent until the receiver's Response arrives.
+    /// InformRequest (v2c or v3), resent until the receiver's Response arrives.
     Inform,
 }
 
@@ -387,8 +387,7 @@ fn is_oid(s: &str) -> bool {
             .all(|a| !a.is_empty() && a.parse::<u32>().is_ok())
 }
 
-/// The checks of a version 3 `[[target]]`: a configured user, a level its keys allow, and
-/// no inform (that needs discovery of the receiver's engine, RFC 3414 section 4).
+/// The checks of a version 3 `[[target]]`: a configured user and a level its keys allow.
 fn check_v3_target(t: &SnmpTarget, users: &[SnmpUser], problem: &mut impl FnMut(String)) {
     let Some(name) = &t.user else {
         problem(format!(
@@ -421,12 +420,6 @@ fn check_v3_target(t: &SnmpTarget, users: &[SnmpUser], problem: &mut impl FnMut(
             )),
             Some(_) => {}
         },
-    }
-    if t.kind == SnmpNotifyKind::Inform {
-        problem(format!(
-            "target `{}`: SNMPv3 informs are not supported (they need discovery of the receiver's engine); use kind \"trap\" or version \"2c\"",
-            t.address
-        ));
     }
 }
 
@@ -674,20 +667,18 @@ mod tests {
                  [[target]]\naddress = \"127.0.0.1:163\"\nversion = \"3\"\nuser = \"nobody\"\n\n\
                  [[target]]\naddress = \"127.0.0.1:164\"\nversion = \"3\"\nuser = \"bare\"\nlevel = \"authPriv\"\n\n\
                  [[target]]\naddress = \"127.0.0.1:165\"\nversion = \"3\"\nuser = \"full\"\nlevel = \"secret\"\n\n\
-                 [[target]]\naddress = \"127.0.0.1:166\"\nversion = \"3\"\nuser = \"full\"\nkind = \"inform\"\n\n\
                  [[target]]\naddress = \"127.0.0.1:167\"\nuser = \"full\"\n"
             ),
             "s",
         )
         .unwrap_err();
         let text = e.to_string();
-        assert_eq!(e.0.len(), 6, "{text}");
+        assert_eq!(e.0.len(), 5, "{text}");
         for needle in [
             "needs user",
             "`nobody` is not a configured",
             "authPriv needs auth and privacy",
             "level `secret`",
-            "informs are not supported",
             "are for version \"3\"",
         ] {
             assert!(text.contains(needle), "{needle}: {text}");

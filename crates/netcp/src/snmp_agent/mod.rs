@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 use crate::runtime::Runtime;
 
 pub mod agentx;
+mod inform_v3;
 mod remote;
 pub mod smux;
 pub mod stack_view;
@@ -598,6 +599,9 @@ async fn send_one(rt: Arc<Runtime>, t: SnmpTarget, n: Arc<Notification>, id: i32
         };
         let sock = tokio::net::UdpSocket::bind(SocketAddr::new(any, 0)).await?;
         sock.connect(to).await?;
+        if t.is_v3() && t.kind == SnmpNotifyKind::Inform {
+            return inform_v3::send(&rt, &t, &n, id, &sock).await;
+        }
         let trap = n.trap.clone();
         let community = t.community.as_bytes();
         let msg = if t.is_v3() {
@@ -641,7 +645,7 @@ async fn send_one(rt: Arc<Runtime>, t: SnmpTarget, n: Arc<Notification>, id: i32
         Ok(format!("unacknowledged after {} sends", t.retries + 1))
     }
     .await;
-    let kind = if t.kind == SnmpNotifyKind::Inform && !t.is_v1() && !t.is_v3() {
+    let kind = if t.kind == SnmpNotifyKind::Inform && !t.is_v1() {
         "inform"
     } else {
         "trap"
