@@ -102,8 +102,9 @@ pub(super) async fn send(
                 };
                 let sender = learned.as_ref().map(|l| &l.sender);
                 match usm_sender::decode_reply(&buf[..len], msg_id, sender) {
-                    // Not ours: keep listening.
-                    Some(Reply::Response(p)) if p.request_id != id => {}
+                    // Not ours (or an answer to the probe, which only a report may be):
+                    // keep listening.
+                    Some(Reply::Response(p)) if p.request_id != id || learned.is_none() => {}
                     Some(r) => break Some(r),
                     None => {}
                 }
