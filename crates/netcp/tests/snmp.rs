@@ -1,5 +1,6 @@
 //! netcp's built-in `snmp` service against net-snmp's tools: v1, v2c and v3 authPriv gets,
-//! walks of the whole tree, a Set, a wrong community, SHOW SNMP and a bad snmp.toml.
+//! walks of the whole tree, a Set, a wrong community, SHOW SNMP and a bad snmp.toml;
+//! notifications (v1, v2c, informs, v3 traps) to net-snmp's snmptrapd.
 
 mod common;
 
@@ -199,14 +200,21 @@ struct Trapd {
 
 impl Trapd {
     fn start(dir: &std::path::Path, port: u16) -> Trapd {
-        let conf = dir.join("snmptrapd.conf");
-        std::fs::write(
-            &conf,
+        Trapd::start_with(
+            dir,
+            port,
             "disableAuthorization yes\nauthCommunity log public\n",
         )
-        .unwrap();
+    }
+
+    /// snmptrapd with the configuration `conf` (e.g. v3 users).
+    fn start_with(dir: &std::path::Path, port: u16, conf_text: &str) -> Trapd {
+        let conf = dir.join("snmptrapd.conf");
+        std::fs::write(&conf, conf_text).unwrap();
         let out = dir.join("snmptrapd.out");
         let child = Command::new("snmptrapd")
+            // Its engine ID and users stay in the test's directory.
+            .env("SNMP_PERSISTENT_DIR", dir)
             .args(["-f", "-Lo", "-n", "-On", "-C", "-c"])
             .arg(&conf)
             .arg(format!("udp:127.0.0.1:{port}"))
@@ -372,6 +380,137 @@ fn notifications_reach_snmptrapd_and_state_persists() {
         "after snmp.toml changed: {t}"
     );
 }
+
+/// SNMPv3 traps (authPriv with SHA and AES, noAuthNoPriv) reach snmptrapd, which knows the
+/// users under netcp's engine ID; a user whose password snmptrapd has differently is refused;
+/// an authPriv inform discovers snmptrapd's engine and is acknowledged.
+#[test]
+fn v3_traps_reach_snmptrapd() {
+    let port = free_port();
+    let trap_port = free_port();
+    let servers = format!(
+        "[netcp]\nlog_stderr = false\nlog_file = \"netcp.log\"\nhost_services = \"\"\n\n\
+         [[service]]\nname = \"snmp\"\nbuiltin = \"snmp\"\nport = {port}\nlisten = [\"127.0.0.1\"]\n"
+    );
+    let services = format!("{SERVICES}snmp 161/udp\n");
+    let mut netcp = Netcp::start_with("snmp-v3-notify", &servers, &services);
+    let shown = netcp.netcu_ok(&["show", "snmp"]);
+    let engine = shown
+        .split("engine ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .unwrap_or_else(|| panic!("no engine ID in SHOW SNMP: {shown}"))
+        .to_string();
+    let target = |user: &str| {
+        format!("[[target]]\naddress = \"127.0.0.1:{trap_port}\"\nversion = \"3\"\nuser = \"{user}\"\n\n")
+    };
+    let snmp_toml = format!(
+        "[agent]\nauthentication_traps = true\n\n\
+         [[community]]\nname = \"public\"\nsources = [\"127.0.0.0/8\"]\n\n\
+         [[user]]\nname = \"trapper\"\nauth = \"sha\"\nauth_password = \"trapauthpass\"\n\
+         privacy = \"aes\"\nprivacy_password = \"trapprivpass\"\n\n\
+         [[user]]\nname = \"plain\"\n\n\
+         [[user]]\nname = \"wrongpw\"\nauth = \"sha\"\nauth_password = \"netcpsidepass\"\n\n\
+         {}{}{}{}kind = \"inform\"\nretries = 2\ntimeout_ms = 500\n",
+        target("trapper"),
+        target("plain"),
+        target("wrongpw"),
+        target("trapper"),
+    );
+    std::fs::write(netcp.dir.join("snmp.toml"), snmp_toml).unwrap();
+    let trapd = Trapd::start_with(
+        &netcp.dir.0,
+        trap_port,
+        &format!(
+            "createUser -e 0x{engine} trapper SHA trapauthpass AES trapprivpass\n\
+             createUser trapper SHA trapauthpass AES trapprivpass\n\
+             createUser -e 0x{engine} plain\n\
+             createUser -e 0x{engine} wrongpw SHA trapdsidepass\n\
+             authUser log trapper priv\nauthUser log plain noauth\nauthUser log wrongpw\n\
+             format2 %P %V| %v\\n\n"
+        ),
+    );
+    let log_path = netcp.dir.join("netcp.log");
+    let sent = |times: usize| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if log.matches("version=3").count() >= times {
+                assert!(!log.contains("result=failed"), "{log}");
+                return log;
+            }
+            assert!(std::time::Instant::now() < deadline, "{log}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+
+    // coldStart at the start, to each of the four v3 targets; the inform (to snmptrapd's own
+    // engine, discovered first) is acknowledged.
+    restart(&mut netcp);
+    let log = sent(4);
+    assert!(log.contains("notification=coldStart"), "{log}");
+    let informs = |log: &str| {
+        log.lines()
+            .filter(|l| {
+                l.contains("version=3")
+                    && l.contains("kind=inform")
+                    && l.contains("acknowledged after 1 sends")
+            })
+            .count()
+    };
+    assert_eq!(informs(&log), 1, "{log}");
+    trapd.wait_count(COLD_START, 2);
+    let shown = netcp.netcu_ok(&["show", "snmp"]);
+    assert!(
+        shown.contains(&format!(
+            "127.0.0.1:{trap_port} v3: trap, user trapper authPriv"
+        )),
+        "{shown}"
+    );
+
+    // A wrong community: authenticationFailure, a test-triggered trap.
+    let out = tool(
+        "snmpget",
+        &[
+            "-v2c",
+            "-c",
+            "nosuch",
+            "-t",
+            "1",
+            "-r",
+            "0",
+            "-On",
+            &format!("127.0.0.1:{port}"),
+            "1.3.6.1.2.1.1.1.0",
+        ],
+    );
+    assert!(text(&out).contains("Timeout"), "{}", text(&out));
+    let log = sent(8);
+    assert_eq!(informs(&log), 2, "{log}");
+    trapd.wait_count(AUTH_FAILURE, 2);
+    // The wrong password's traps went out (the log) and snmptrapd refused both.
+    let t = trapd.wait_count(REFUSED_WRONGPW, 2);
+    let decoded = |user: &str, trap: &str| {
+        t.lines()
+            .filter(|l| l.contains(&format!("SNMP v3, user {user},")) && l.ends_with(trap))
+            .count()
+    };
+    // trapper: a trap and an inform each.
+    for (user, times) in [("trapper", 2), ("plain", 1)] {
+        assert_eq!(decoded(user, COLD_START.trim_end()), times, "{user}: {t}");
+        assert_eq!(decoded(user, AUTH_FAILURE.trim_end()), times, "{user}: {t}");
+    }
+    assert!(!t.contains("user wrongpw"), "{t}");
+    assert_eq!(t.matches("TRAP2, SNMP v3").count(), 4, "{t}");
+    assert_eq!(
+        t.matches("INFORM, SNMP v3, user trapper,").count(),
+        2,
+        "{t}"
+    );
+}
+
+/// What snmptrapd prints for a message whose digest fails under its key for `wrongpw`.
+const REFUSED_WRONGPW: &str = "Authentication failed for wrongpw";
 
 /// linkDown and linkUp when an interface of Maynard's stack (a TAP) goes down and up.
 #[test]

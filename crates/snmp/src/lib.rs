@@ -21,6 +21,7 @@ pub mod oid;
 pub mod pdu;
 pub mod registry;
 pub mod smux;
+pub mod usm_sender;
 pub mod v3;
 pub mod value;
 

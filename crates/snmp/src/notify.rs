@@ -61,6 +61,16 @@ fn v2_varbinds(uptime: u32, trap: &Oid, extra: &[VarBind]) -> Vec<VarBind> {
     v
 }
 
+/// The SNMPv2-Trap PDU of a notification (sysUpTime.0, snmpTrapOID.0, then `extra`): what
+/// a v2c trap carries, and what [`crate::Agent::v3_notification`] wraps in an SNMPv3 message.
+pub fn v2_trap_pdu(request_id: i32, uptime: u32, trap: &Oid, extra: &[VarBind]) -> Pdu {
+    Pdu::new(
+        PduType::V2Trap,
+        request_id,
+        v2_varbinds(uptime, trap, extra),
+    )
+}
+
 /// An SNMPv2-Trap (v2c) message.
 pub fn v2c_trap(
     community: &[u8],
@@ -72,11 +82,7 @@ pub fn v2c_trap(
     Message {
         version: Version::V2c,
         community: community.to_vec(),
-        pdu: AnyPdu::Pdu(Pdu::new(
-            PduType::V2Trap,
-            request_id,
-            v2_varbinds(uptime, trap, extra),
-        )),
+        pdu: AnyPdu::Pdu(v2_trap_pdu(request_id, uptime, trap, extra)),
     }
     .encode()
 }

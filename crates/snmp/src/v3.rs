@@ -15,6 +15,38 @@ pub const FLAG_PRIV: u8 = 0x02;
 pub const FLAG_REPORTABLE: u8 = 0x04;
 pub const USM: i64 = 3;
 
+/// A USM security level (RFC 3411 section 3.4.3): what a message is protected with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecurityLevel {
+    /// Neither authenticated nor encrypted.
+    NoAuthNoPriv,
+    /// Authenticated (HMAC), not encrypted.
+    AuthNoPriv,
+    /// Authenticated and encrypted.
+    AuthPriv,
+}
+
+impl SecurityLevel {
+    /// The level's msgFlags bits (auth, priv; reportable is the caller's).
+    pub fn flags(self) -> u8 {
+        match self {
+            SecurityLevel::NoAuthNoPriv => 0,
+            SecurityLevel::AuthNoPriv => FLAG_AUTH,
+            SecurityLevel::AuthPriv => FLAG_AUTH | FLAG_PRIV,
+        }
+    }
+
+    /// Parses `noAuthNoPriv`, `authNoPriv` or `authPriv` (any case).
+    pub fn parse(s: &str) -> Option<SecurityLevel> {
+        match s.to_ascii_lowercase().as_str() {
+            "noauthnopriv" => Some(SecurityLevel::NoAuthNoPriv),
+            "authnopriv" => Some(SecurityLevel::AuthNoPriv),
+            "authpriv" => Some(SecurityLevel::AuthPriv),
+            _ => None,
+        }
+    }
+}
+
 /// Authentication protocols.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuthProtocol {

@@ -134,7 +134,7 @@ pub enum SnmpNotifyKind {
     /// SNMPv1 Trap-PDU or SNMPv2-Trap, sent once.
     #[default]
     Trap,
-    /// InformRequest (v2c), resent until the receiver's Response arrives.
+    /// InformRequest (v2c or v3), resent until the receiver's Response arrives.
     Inform,
 }
 
@@ -144,12 +144,19 @@ pub enum SnmpNotifyKind {
 pub struct SnmpTarget {
     /// `host:port`, numeric, e.g. `127.0.0.1:162`.
     pub address: String,
-    /// `1` (RFC 3584 translation to a v1 Trap-PDU) or `2c`.
+    /// `1` (RFC 3584 translation to a v1 Trap-PDU), `2c` or `3` (SNMPv2-Trap in a USM message).
     #[serde(default = "default_target_version")]
     pub version: String,
-    /// The community sent.
+    /// The community sent (versions 1 and 2c).
     #[serde(default = "default_target_community")]
     pub community: String,
+    /// Version 3: the `[[user]]` whose keys protect the notification.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Version 3: `noAuthNoPriv`, `authNoPriv` or `authPriv`; default: the most the user's
+    /// keys allow.
+    #[serde(default)]
+    pub level: Option<String>,
     /// `trap` or `inform`.
     #[serde(default)]
     pub kind: SnmpNotifyKind,
@@ -183,6 +190,31 @@ impl SnmpTarget {
     /// Whether the target takes SNMPv1 Trap-PDUs.
     pub fn is_v1(&self) -> bool {
         self.version == "1"
+    }
+
+    /// Whether the target takes SNMPv3 messages.
+    pub fn is_v3(&self) -> bool {
+        self.version == "3"
+    }
+
+    /// A version 3 target's security level, spelled as in RFC 3411 (`noAuthNoPriv`,
+    /// `authNoPriv`, `authPriv`): `level`, or the most its user's keys allow. `None` when
+    /// the level is unknown or the user is not among `users`.
+    pub fn security_level(&self, users: &[SnmpUser]) -> Option<&'static str> {
+        const LEVELS: [&str; 3] = ["noAuthNoPriv", "authNoPriv", "authPriv"];
+        let user = users.iter().find(|u| Some(&u.name) == self.user.as_ref())?;
+        let most = match (&user.auth, &user.privacy) {
+            (None, _) => 0,
+            (Some(_), None) => 1,
+            (Some(_), Some(_)) => 2,
+        };
+        match &self.level {
+            None => Some(LEVELS[most]),
+            Some(l) => LEVELS
+                .iter()
+                .position(|x| x.eq_ignore_ascii_case(l))
+                .map(|i| LEVELS[i]),
+        }
     }
 }
 
@@ -355,6 +387,42 @@ fn is_oid(s: &str) -> bool {
             .all(|a| !a.is_empty() && a.parse::<u32>().is_ok())
 }
 
+/// The checks of a version 3 `[[target]]`: a configured user and a level its keys allow.
+fn check_v3_target(t: &SnmpTarget, users: &[SnmpUser], problem: &mut impl FnMut(String)) {
+    let Some(name) = &t.user else {
+        problem(format!(
+            "target `{}`: version \"3\" needs user = \"NAME\" naming a [[user]]",
+            t.address
+        ));
+        return;
+    };
+    let Some(user) = users.iter().find(|u| &u.name == name) else {
+        problem(format!(
+            "target `{}`: user `{name}` is not a configured [[user]]",
+            t.address
+        ));
+        return;
+    };
+    match t.level.as_deref() {
+        None => {}
+        Some(l) => match t.security_level(users) {
+            None => problem(format!(
+                "target `{}`: level `{l}`: expected noAuthNoPriv, authNoPriv or authPriv",
+                t.address
+            )),
+            Some("authNoPriv") if user.auth.is_none() => problem(format!(
+                "target `{}`: level authNoPriv needs auth for user `{name}`",
+                t.address
+            )),
+            Some("authPriv") if user.auth.is_none() || user.privacy.is_none() => problem(format!(
+                "target `{}`: level authPriv needs auth and privacy for user `{name}`",
+                t.address
+            )),
+            Some(_) => {}
+        },
+    }
+}
+
 /// Parses and checks `snmp.toml` text; `file` names it in diagnostics.
 pub fn parse_snmp(text: &str, file: &str) -> Result<SnmpConfig, ConfigErrors> {
     let config: SnmpConfig = toml::from_str(text).map_err(|e| super::toml_error(file, text, &e))?;
@@ -421,13 +489,17 @@ pub fn parse_snmp(text: &str, file: &str) -> Result<SnmpConfig, ConfigErrors> {
             ));
         }
         match t.version.as_str() {
-            "1" | "2c" => {}
-            "3" => problem(format!(
-                "target `{}`: SNMPv3 notifications are not supported yet; use version \"1\" or \"2c\"",
-                t.address
-            )),
+            "1" | "2c" => {
+                if t.user.is_some() || t.level.is_some() {
+                    problem(format!(
+                        "target `{}`: user and level are for version \"3\" targets",
+                        t.address
+                    ));
+                }
+            }
+            "3" => check_v3_target(t, &config.users, &mut problem),
             v => problem(format!(
-                "target `{}`: version `{v}`: expected \"1\" or \"2c\"",
+                "target `{}`: version `{v}`: expected \"1\", \"2c\" or \"3\"",
                 t.address
             )),
         }
@@ -563,6 +635,54 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.0.len(), 3, "{e}");
         assert!(e.to_string().contains("no inform"), "{e}");
+    }
+
+    #[test]
+    fn v3_targets() {
+        let users = "[[user]]\nname = \"full\"\nauth = \"sha\"\nauth_password = \"authpassword\"\n\
+             privacy = \"aes\"\nprivacy_password = \"privpassword\"\n\n\
+             [[user]]\nname = \"bare\"\n\n";
+        let c = parse_snmp(
+            &format!(
+                "{users}[[target]]\naddress = \"127.0.0.1:162\"\nversion = \"3\"\nuser = \"full\"\n\n\
+                 [[target]]\naddress = \"127.0.0.1:163\"\nversion = \"3\"\nuser = \"full\"\nlevel = \"authnopriv\"\n\n\
+                 [[target]]\naddress = \"127.0.0.1:164\"\nversion = \"3\"\nuser = \"bare\"\n"
+            ),
+            "s",
+        )
+        .unwrap();
+        assert!(c.targets.iter().all(SnmpTarget::is_v3));
+        let levels: Vec<_> = c
+            .targets
+            .iter()
+            .map(|t| t.security_level(&c.users))
+            .collect();
+        assert_eq!(
+            levels,
+            [Some("authPriv"), Some("authNoPriv"), Some("noAuthNoPriv")]
+        );
+        let e = parse_snmp(
+            &format!(
+                "{users}[[target]]\naddress = \"127.0.0.1:162\"\nversion = \"3\"\n\n\
+                 [[target]]\naddress = \"127.0.0.1:163\"\nversion = \"3\"\nuser = \"nobody\"\n\n\
+                 [[target]]\naddress = \"127.0.0.1:164\"\nversion = \"3\"\nuser = \"bare\"\nlevel = \"authPriv\"\n\n\
+                 [[target]]\naddress = \"127.0.0.1:165\"\nversion = \"3\"\nuser = \"full\"\nlevel = \"secret\"\n\n\
+                 [[target]]\naddress = \"127.0.0.1:167\"\nuser = \"full\"\n"
+            ),
+            "s",
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert_eq!(e.0.len(), 5, "{text}");
+        for needle in [
+            "needs user",
+            "`nobody` is not a configured",
+            "authPriv needs auth and privacy",
+            "level `secret`",
+            "are for version \"3\"",
+        ] {
+            assert!(text.contains(needle), "{needle}: {text}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use control::config::snmp::{
     SnmpAccess, SnmpConfig, SnmpNotifyKind, SnmpOverride, SnmpState, SnmpTarget, SNMP_STATE_FILE,
 };
-use snmp::agent::{centis, Access, AgentEvent, AuthProtocol, PrivProtocol, UsmUser};
+use snmp::agent::{centis, Access, AgentEvent, AuthProtocol, PrivProtocol, SecurityLevel, UsmUser};
 use snmp::host::LinuxHost;
 use snmp::notify::StandardTrap;
 use snmp::{Agent, AgentConfig, AnyPdu, Community, Message, Oid, PduType, VarBind};
@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 use crate::runtime::Runtime;
 
 pub mod agentx;
+mod inform_v3;
 mod remote;
 pub mod smux;
 pub mod stack_view;
@@ -461,7 +462,10 @@ impl SnmpHost {
             );
         }
         let _ = writeln!(out, "\nNotification targets (communities not shown):");
-        let targets = lock(&self.config).targets.clone();
+        let (targets, users) = {
+            let c = lock(&self.config);
+            (c.targets.clone(), c.users.clone())
+        };
         if targets.is_empty() {
             let _ = writeln!(out, "  none");
         }
@@ -472,7 +476,11 @@ impl SnmpHost {
                     format!("inform, {} retries, {} ms", t.retries, t.timeout_ms)
                 }
             };
-            let _ = writeln!(out, "  {} v{}: {kind}", t.address, t.version);
+            let security = match (&t.user, t.security_level(&users)) {
+                (Some(u), Some(level)) if t.is_v3() => format!(", user {u} {level}"),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "  {} v{}: {kind}{security}", t.address, t.version);
         }
         let _ = writeln!(out, "\nCounters:");
         for (name, v) in s.counters.iter().chain(s.usm_counters.iter()) {
@@ -562,6 +570,23 @@ fn set_clock(unix_seconds: i64) -> std::io::Result<()> {
     }
 }
 
+/// The SNMPv3 trap of `n` for target `t` (validated by `control`: a configured user, a level
+/// its keys allow), built by the agent, which holds the engine ID, boots and localized keys.
+fn v3_trap(rt: &Runtime, t: &SnmpTarget, n: &Notification, id: i32) -> std::io::Result<Vec<u8>> {
+    let refused =
+        |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, why.to_string());
+    let users = lock(&rt.snmp.config).users.clone();
+    let level = t
+        .security_level(&users)
+        .and_then(SecurityLevel::parse)
+        .ok_or_else(|| refused("no such user or level"))?;
+    let user = t.user.as_deref().unwrap_or_default();
+    let pdu = snmp::notify::v2_trap_pdu(id, n.uptime, &n.trap, &n.varbinds);
+    rt.snmp
+        .with_agent(|agent, now| agent.v3_notification(user, level, id, pdu, now))
+        .ok_or_else(|| refused("the user's keys do not allow the level"))
+}
+
 /// Sends `n` to `t`: a trap once, an inform until its Response arrives or the retries run out.
 async fn send_one(rt: Arc<Runtime>, t: SnmpTarget, n: Arc<Notification>, id: i32) {
     let log = &rt.log;
@@ -574,9 +599,14 @@ async fn send_one(rt: Arc<Runtime>, t: SnmpTarget, n: Arc<Notification>, id: i32
         };
         let sock = tokio::net::UdpSocket::bind(SocketAddr::new(any, 0)).await?;
         sock.connect(to).await?;
+        if t.is_v3() && t.kind == SnmpNotifyKind::Inform {
+            return inform_v3::send(&rt, &t, &n, id, &sock).await;
+        }
         let trap = n.trap.clone();
         let community = t.community.as_bytes();
-        let msg = if t.is_v1() {
+        let msg = if t.is_v3() {
+            v3_trap(&rt, &t, &n, id)?
+        } else if t.is_v1() {
             let agent_addr = match sock.local_addr()?.ip() {
                 IpAddr::V4(a) => a.octets(),
                 IpAddr::V6(_) => [0; 4],
@@ -587,7 +617,7 @@ async fn send_one(rt: Arc<Runtime>, t: SnmpTarget, n: Arc<Notification>, id: i32
         } else {
             snmp::notify::v2c_trap(community, id, n.uptime, &trap, &n.varbinds)
         };
-        if t.kind == SnmpNotifyKind::Trap || t.is_v1() {
+        if t.kind == SnmpNotifyKind::Trap || t.is_v1() || t.is_v3() {
             sock.send(&msg).await?;
             return Ok::<_, std::io::Error>("sent".to_string());
         }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::delegate::{Job, Outcome, Wire};
 pub use crate::notify::AgentEvent;
-pub use crate::v3::{AuthProtocol, PrivProtocol};
+pub use crate::v3::{AuthProtocol, PrivProtocol, SecurityLevel};
 
 mod usm;
 use usm::register_v3_groups;
