@@ -46,7 +46,6 @@ mod smol;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::UdpSocket;
-use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -157,30 +156,7 @@ fn run() -> anyhow::Result<()> {
     sh(&["ip", "link", "set", &tap, "up"])?;
 
     // The peer: a namespace across a veth pair, with discard and echo threads inside.
-    cleanup.namespaces.push(ns.clone());
-    cleanup.links.push(veth_a.clone());
-    sh(&["ip", "netns", "add", &ns])?;
-    sh(&[
-        "ip", "link", "add", &veth_a, "type", "veth", "peer", "name", &veth_b,
-    ])?;
-    sh(&["ip", "link", "set", &veth_b, "netns", &ns])?;
-    sh(&[
-        "ip",
-        "addr",
-        "add",
-        &format!("{veth_linux}/24"),
-        "dev",
-        &veth_a,
-    ])?;
-    sh(&["ip", "link", "set", &veth_a, "up"])?;
-    let in_ns = |args: &[&str]| {
-        let mut a = vec!["ip", "netns", "exec", &ns];
-        a.extend_from_slice(args);
-        sh(&a)
-    };
-    in_ns(&["ip", "addr", "add", &format!("{peer}/24"), "dev", &veth_b])?;
-    in_ns(&["ip", "link", "set", &veth_b, "up"])?;
-    in_ns(&["ip", "link", "set", "lo", "up"])?;
+    env::kernel_namespace(&mut cleanup, &ns, &veth_a, &veth_b, &veth_linux, &peer)?;
     let stop = Arc::new(AtomicBool::new(false));
     let peer_count = Arc::new(AtomicU64::new(0));
     let threads = [
@@ -333,24 +309,13 @@ fn kernel_server(
     count: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 ) -> anyhow::Result<std::thread::JoinHandle<()>> {
-    let ns_file = std::fs::File::open(Path::new("/var/run/netns").join(ns))
-        .with_context(|| format!("namespace {ns}"))?;
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
-    let t = std::thread::spawn(move || {
-        // SAFETY: setns on a namespace file we hold open; it changes only this thread.
-        if unsafe { libc::setns(ns_file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
-            let _ = ready_tx.send(Err(std::io::Error::last_os_error().to_string()));
-            return;
-        }
+    env::spawn_in_netns(ns, move |ready| {
         let s = match UdpSocket::bind(("0.0.0.0", port)) {
             Ok(s) => s,
-            Err(e) => {
-                let _ = ready_tx.send(Err(e.to_string()));
-                return;
-            }
+            Err(e) => return ready(Err(e.to_string())),
         };
         let _ = s.set_read_timeout(Some(Duration::from_millis(100)));
-        let _ = ready_tx.send(Ok(()));
+        ready(Ok(()));
         let mut buf = [0u8; 65536];
         while !stop.load(Relaxed) {
             if let Ok((n, from)) = s.recv_from(&mut buf) {
@@ -360,12 +325,7 @@ fn kernel_server(
                 }
             }
         }
-    });
-    ready_rx
-        .recv()
-        .map_err(|_| anyhow!("the kernel server thread died"))?
-        .map_err(|e| anyhow!("kernel server in {ns}: {e}"))?;
-    Ok(t)
+    })
 }
 
 /// Datagrams netcp's discard service has accepted (SHOW COUNTERS).
