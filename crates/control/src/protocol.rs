@@ -594,6 +594,18 @@ pub enum KernelValue {
     Text(String),
 }
 
+impl KernelValue {
+    /// The value as a switch: a flag, or the text `0` or `1`.
+    pub fn as_flag(&self) -> Option<bool> {
+        match self {
+            KernelValue::Flag(b) => Some(*b),
+            KernelValue::Text(t) if t == "1" => Some(true),
+            KernelValue::Text(t) if t == "0" => Some(false),
+            KernelValue::Text(_) => None,
+        }
+    }
+}
+
 impl std::fmt::Display for KernelValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -269,16 +269,11 @@ fn set_kernel(d: &mut Driver, parameter: &str, value: &KernelValue) -> Result<St
     if let Some(r) = super::stack_tcp::set(d, parameter, value) {
         return r;
     }
-    let value = match value {
-        KernelValue::Flag(b) => *b,
-        KernelValue::Text(t) if t == "1" => true,
-        KernelValue::Text(t) if t == "0" => false,
-        KernelValue::Text(t) => {
-            return Err(format!(
-                "{}: `{t}`: expected 0 or 1",
-                parameter.to_ascii_uppercase()
-            ))
-        }
+    let Some(value) = value.as_flag() else {
+        return Err(format!(
+            "{}: `{value}`: expected 0 or 1",
+            parameter.to_ascii_uppercase()
+        ));
     };
     match parameter {
         "gateway" => d.stack.set_gateway_mode(value),

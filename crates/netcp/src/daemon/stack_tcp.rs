@@ -74,16 +74,17 @@ pub(super) fn set(
     value: &KernelValue,
 ) -> Option<Result<String, String>> {
     let mut c = d.stack.tcp_config().clone();
-    let flag = || match value {
-        KernelValue::Flag(b) => Ok(*b),
-        KernelValue::Text(t) => match t.as_str() {
-            "1" => Ok(true),
-            "0" => Ok(false),
-            _ => Err(format!(
-                "{}: `{t}`: expected 0 or 1",
+    // The tunables are the names SHOW KERNEL lists; anything else is not ours to set.
+    if !tunables(&c).iter().any(|(name, _)| name == parameter) {
+        return None;
+    }
+    let flag = || {
+        value.as_flag().ok_or_else(|| {
+            format!(
+                "{}: `{value}`: expected 0 or 1",
                 parameter.to_ascii_uppercase()
-            )),
-        },
+            )
+        })
     };
     let number = |range: (u64, u64)| -> Result<u64, String> {
         let text = value.to_string();
@@ -127,12 +128,11 @@ pub(super) fn set(
             "tcp_keepcnt" => c.keepalive_probes = number((1, 127))? as u32,
             "tcp_msl" => c.msl = Duration::from_secs(number((1, 600))?),
             "tcp_twlimit" => c.time_wait_limit = number((16, 1 << 22))? as usize,
-            _ => return Err(String::new()),
+            other => return Err(format!("{}: not settable", other.to_ascii_uppercase())),
         }
         Ok(())
     })();
     match applied {
-        Err(e) if e.is_empty() => None,
         Err(e) => Some(Err(e)),
         Ok(()) => {
             d.stack.set_tcp_config(c);
