@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod config;
+pub mod kernel;
 pub mod localtime;
 pub mod prefix;
 pub mod protocol;

@@ -13,6 +13,7 @@ use services::meter::MeterSnapshot;
 
 use crate::access::{AccessAction, AccessRule};
 use crate::config::{Endpoint, ServiceConfig};
+pub use crate::kernel::KernelValue;
 
 /// The version of this protocol; bumped on any incompatible change.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -582,37 +583,6 @@ pub struct RouteInfo {
     pub dead: bool,
     /// Seconds until a learnt route expires.
     pub expires_seconds: Option<u64>,
-}
-
-/// A SET KERNEL value: a switch (0/1) or a word or number (`cubic`, `4194304`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum KernelValue {
-    /// 0 or 1.
-    Flag(bool),
-    /// Anything else, checked by the daemon.
-    Text(String),
-}
-
-impl KernelValue {
-    /// The value as a switch: a flag, or the text `0` or `1`.
-    pub fn as_flag(&self) -> Option<bool> {
-        match self {
-            KernelValue::Flag(b) => Some(*b),
-            KernelValue::Text(t) if t == "1" => Some(true),
-            KernelValue::Text(t) if t == "0" => Some(false),
-            KernelValue::Text(_) => None,
-        }
-    }
-}
-
-impl std::fmt::Display for KernelValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            KernelValue::Flag(b) => write!(f, "{}", u8::from(*b)),
-            KernelValue::Text(t) => f.write_str(t),
-        }
-    }
 }
 
 /// One socket of Maynard's stack (SHOW CONNECTIONS /STACK), with what `ss -ti` shows for TCP.

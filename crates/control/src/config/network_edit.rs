@@ -212,13 +212,13 @@ fn edit_arp(doc: &mut DocumentMut, change: &ArpChange) -> Result<(), String> {
 }
 
 fn edit_kernel(doc: &mut DocumentMut, parameter: &str, on: bool) -> Result<(), String> {
-    let key = match parameter.to_ascii_lowercase().as_str() {
-        p @ ("gateway" | "tcp_pmtu" | "accept_redirects") => p.to_string(),
-        other => {
+    let key = match crate::kernel::kernel_parameter(parameter) {
+        Some(p) if p.saved => p.name,
+        _ => {
             return Err(format!(
-                "KERNEL {}: network.toml keeps GATEWAY, TCP_PMTU and ACCEPT_REDIRECTS; the TCP \
-                 tunables are set live with SET KERNEL",
-                other.to_ascii_uppercase()
+                "KERNEL {}: network.toml keeps {}; the TCP tunables are set live with SET KERNEL",
+                parameter.to_ascii_uppercase(),
+                crate::kernel::kernel_parameter_names(|p| p.saved)
             ))
         }
     };
@@ -229,7 +229,7 @@ fn edit_kernel(doc: &mut DocumentMut, parameter: &str, on: bool) -> Result<(), S
         .get_mut("kernel")
         .and_then(Item::as_table_mut)
         .ok_or("`kernel` in network.toml is not a [kernel] table")?;
-    set(t, &key, Some(value(on)));
+    set(t, key, Some(value(on)));
     Ok(())
 }
 

@@ -281,8 +281,8 @@ fn set_kernel(d: &mut Driver, parameter: &str, value: &KernelValue) -> Result<St
         "accept_redirects" => d.stack.set_accept_redirects(value),
         other => {
             return Err(format!(
-                "unknown kernel parameter `{other}`: expected GATEWAY, TCP_PMTU, ACCEPT_REDIRECTS \
-                 or a TCP_* tunable (SHOW KERNEL lists them)"
+                "unknown kernel parameter `{other}`: expected one of {}",
+                control::kernel::kernel_parameter_names(|_| true)
             ))
         }
     }

@@ -74,8 +74,7 @@ pub(super) fn set(
     value: &KernelValue,
 ) -> Option<Result<String, String>> {
     let mut c = d.stack.tcp_config().clone();
-    // The tunables are the names SHOW KERNEL lists; anything else is not ours to set.
-    if !tunables(&c).iter().any(|(name, _)| name == parameter) {
+    if !control::kernel::kernel_parameter(parameter).is_some_and(|p| p.tcp) {
         return None;
     }
     let flag = || {
@@ -193,4 +192,27 @@ pub(super) fn sockets(d: &Driver) -> Vec<StackSocketInfo> {
             tcp: None,
         });
     tcp.into_iter().chain(udp).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SHOW KERNEL lists exactly the TCP tunables that SET KERNEL takes.
+    #[test]
+    fn show_kernel_lists_every_settable_tunable() {
+        let shown: Vec<String> = tunables(&TcpConfig::default())
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let settable: Vec<&str> = control::kernel::KERNEL_PARAMETERS
+            .iter()
+            .filter(|p| p.tcp)
+            .map(|p| p.name)
+            .collect();
+        for name in &settable {
+            assert!(shown.iter().any(|s| s == name), "{name} not in SHOW KERNEL");
+        }
+        assert_eq!(shown.len(), settable.len());
+    }
 }

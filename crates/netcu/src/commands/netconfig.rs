@@ -6,6 +6,7 @@
 use std::net::Ipv4Addr;
 
 use control::config::network::{mask_of, parse_address_prefix, parse_destination, parse_mac};
+use control::kernel::{kernel_parameter, KernelKind, KERNEL_PARAMETERS};
 use control::protocol::{ArpChange, KernelValue, Request, StackInterfaceChanges};
 
 use super::{q, Action, CommandDef, Parsed, QualDef, Takes::Nothing as F, Takes::Value as V};
@@ -311,48 +312,21 @@ pub(super) fn set_route(p: &Parsed) -> Result<Action, String> {
     }))
 }
 
-/// SET KERNEL's parameters: the switches, then the TCP tunables with the kind of value each takes.
-const KERNEL_SWITCHES: &[&str] = &[
-    "gateway",
-    "tcp_pmtu",
-    "accept_redirects",
-    "tcp_delack",
-    "tcp_nagle",
-    "tcp_syncookies",
-    "tcp_sack",
-    "tcp_timestamps",
-    "tcp_wscale",
-];
-const KERNEL_VALUES: &[&str] = &[
-    "tcp_congestion",
-    "tcp_sendspace",
-    "tcp_recvspace",
-    "tcp_keepidle",
-    "tcp_keepintvl",
-    "tcp_keepcnt",
-    "tcp_msl",
-    "tcp_twlimit",
-    "tcp_delack_ms",
-];
-
 pub(super) fn set_kernel(p: &Parsed) -> Result<Action, String> {
     let name = p.required(0)?;
     let value = p.required(1)?;
-    let all: Vec<&str> = KERNEL_SWITCHES
-        .iter()
-        .chain(KERNEL_VALUES)
-        .copied()
-        .collect();
+    let all: Vec<&str> = KERNEL_PARAMETERS.iter().map(|p| p.name).collect();
     let parameter = crate::lang::match_keyword(&name.to_ascii_lowercase(), &all)
         .map_err(|e| format!("SET KERNEL: {e}"))?
         .to_string();
-    let value = if KERNEL_SWITCHES.contains(&parameter.as_str()) {
+    let kind = kernel_parameter(&parameter).map(|p| p.kind);
+    let value = if kind == Some(KernelKind::Switch) {
         KernelValue::Flag(match value.to_ascii_lowercase().as_str() {
             "1" | "on" | "yes" | "true" => true,
             "0" | "off" | "no" | "false" => false,
             other => return Err(format!("SET KERNEL {name}: `{other}`: expected 0 or 1")),
         })
-    } else if parameter == "tcp_congestion" {
+    } else if kind == Some(KernelKind::Congestion) {
         let v = crate::lang::match_keyword(&value.to_ascii_lowercase(), &["cubic", "newreno"])
             .map_err(|e| format!("SET KERNEL {name}: {e}"))?;
         KernelValue::Text(v.to_string())

@@ -107,16 +107,20 @@ fn saved(live: Result<Action, String>) -> Result<Action, String> {
             gateway,
         },
         Action::Send(Request::SetArp(change)) => NetConfigOp::Arp(change),
-        Action::Send(Request::SetKernel {
-            parameter,
-            value: KernelValue::Flag(value),
-        }) => NetConfigOp::Kernel { parameter, value },
-        Action::Send(Request::SetKernel { parameter, .. }) => {
-            return Err(format!(
-                "NETCONFIG KERNEL {}: network.toml keeps GATEWAY, TCP_PMTU and ACCEPT_REDIRECTS; \
-                 set the TCP tunables live with SET KERNEL",
-                parameter.to_ascii_uppercase()
-            ))
+        Action::Send(Request::SetKernel { parameter, value }) => {
+            match (control::kernel::kernel_parameter(&parameter), value) {
+                (Some(p), KernelValue::Flag(value)) if p.saved => {
+                    NetConfigOp::Kernel { parameter, value }
+                }
+                _ => {
+                    return Err(format!(
+                        "NETCONFIG KERNEL {}: network.toml keeps {}; set the TCP tunables live \
+                         with SET KERNEL",
+                        parameter.to_ascii_uppercase(),
+                        control::kernel::kernel_parameter_names(|p| p.saved)
+                    ))
+                }
+            }
         }
         other => return Err(format!("NETCONFIG: cannot save {other:?}")),
     };
