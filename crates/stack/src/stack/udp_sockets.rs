@@ -426,3 +426,6 @@ impl Stack {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
