@@ -203,13 +203,7 @@ impl Stack {
         }
     }
 
-    pub(super) fn learn_pmtu(
-        &mut self,
-        dst: Ipv4Addr,
-        mtu: u16,
-        quoted_total: usize,
-        now: Instant,
-    ) {
+    fn learn_pmtu(&mut self, dst: Ipv4Addr, mtu: u16, quoted_total: usize, now: Instant) {
         if !self.config.pmtu_discovery {
             return;
         }
@@ -250,7 +244,7 @@ impl Stack {
     }
 
     /// A token bucket: `icmp_error_rate` errors a second, bursts of [`ICMP_BURST`].
-    pub(super) fn icmp_token(&mut self, now: Instant) -> bool {
+    fn icmp_token(&mut self, now: Instant) -> bool {
         let rate = u64::from(self.config.icmp_error_rate);
         if rate == 0 {
             return true;

@@ -115,7 +115,7 @@ impl Stack {
         }
     }
 
-    pub(super) fn send_igmp(&mut self, link: IfaceId, repr: IgmpRepr, dst: Ipv4Addr, now: Instant) {
+    fn send_igmp(&mut self, link: IfaceId, repr: IgmpRepr, dst: Ipv4Addr, now: Instant) {
         let mut buf = PacketBuf::with_headroom(PacketBuf::DEFAULT_HEADROOM, repr.buffer_len());
         repr.emit(&mut IgmpPacket::new_unchecked(buf.as_mut_slice()));
         let src = self

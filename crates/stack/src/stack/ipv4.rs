@@ -15,7 +15,7 @@ use wire::{
 impl Stack {
     // ----- IPv4 in -----
 
-    pub(super) fn cast_of(&self, dst: Ipv4Addr, link: IfaceId) -> Option<Cast> {
+    fn cast_of(&self, dst: Ipv4Addr, link: IfaceId) -> Option<Cast> {
         if dst.is_broadcast() {
             return Some(Cast::Broadcast);
         }
@@ -305,13 +305,7 @@ impl Stack {
     }
 
     /// Resolves the link address of `next_hop` on `link` and sends, or queues for ARP.
-    pub(super) fn link_output(
-        &mut self,
-        link: IfaceId,
-        buf: PacketBuf,
-        next_hop: Ipv4Addr,
-        now: Instant,
-    ) {
+    fn link_output(&mut self, link: IfaceId, buf: PacketBuf, next_hop: Ipv4Addr, now: Instant) {
         if link == self.lo {
             if let Some(i) = self.iface_mut(link) {
                 i.counters.opkts += 1;

@@ -94,7 +94,7 @@ impl Stack {
         }
     }
 
-    pub(super) fn receive_one(&mut self, iface: IfaceId, mut buf: PacketBuf, now: Instant) {
+    fn receive_one(&mut self, iface: IfaceId, mut buf: PacketBuf, now: Instant) {
         let Some(i) = self.iface_mut(iface) else {
             return;
         };
@@ -173,7 +173,7 @@ impl Stack {
 
     /// The address to speak for on `link` when asking about `target`: the interface (se or pd)
     /// whose network holds it, else the se interface's own.
-    pub(super) fn source_on_link(&self, link: IfaceId, target: Ipv4Addr) -> Option<Ipv4Addr> {
+    fn source_on_link(&self, link: IfaceId, target: Ipv4Addr) -> Option<Ipv4Addr> {
         let mut fallback = None;
         for i in self.interfaces().filter(|i| i.link == link) {
             if let Some((a, net)) = i.addr {
@@ -207,19 +207,13 @@ impl Stack {
         self.stats.arp_requests_out += 1;
     }
 
-    pub(super) fn send_arp(
-        &mut self,
-        link: IfaceId,
-        repr: ArpRepr,
-        dst: EthernetAddress,
-        now: Instant,
-    ) {
+    fn send_arp(&mut self, link: IfaceId, repr: ArpRepr, dst: EthernetAddress, now: Instant) {
         let mut buf = PacketBuf::with_headroom(PacketBuf::DEFAULT_HEADROOM, repr.buffer_len());
         repr.emit(&mut ArpPacket::new_unchecked(buf.as_mut_slice()));
         self.link_send(link, buf, dst, EtherType::Arp, now);
     }
 
-    pub(super) fn send_arp_request(&mut self, link: IfaceId, target: Ipv4Addr, now: Instant) {
+    fn send_arp_request(&mut self, link: IfaceId, target: Ipv4Addr, now: Instant) {
         let Some(i) = self.iface(link) else {
             return;
         };
@@ -238,7 +232,7 @@ impl Stack {
         self.send_arp(link, repr, EthernetAddress::BROADCAST, now);
     }
 
-    pub(super) fn arp_input(&mut self, link: IfaceId, buf: PacketBuf, now: Instant) {
+    fn arp_input(&mut self, link: IfaceId, buf: PacketBuf, now: Instant) {
         let repr = match ArpPacket::new_checked(buf.as_slice()).and_then(|p| ArpRepr::parse(&p)) {
             Ok(r) => r,
             Err(_) => return self.count_in_error(link),

@@ -257,7 +257,7 @@ impl Stack {
         r.map(|_| data.len())
     }
 
-    pub(super) fn udp_send_buf(
+    fn udp_send_buf(
         &mut self,
         h: UdpHandle,
         mut buf: PacketBuf,
@@ -328,7 +328,7 @@ impl Stack {
     /// bound to the address of an interface on the arrival link whose broadcast it is (the
     /// limited broadcast: the link's first addressed interface). netcp's services on the stack
     /// bind to their interface's address, and so still hear their subnet's broadcasts.
-    pub(super) fn udp_broadcast_demux(
+    fn udp_broadcast_demux(
         &self,
         link: IfaceId,
         dst: Ipv4Addr,
