@@ -302,9 +302,38 @@ fn a_service_on_host_sockets_answers_its_multicast_group() {
     assert!(!ns_ask(&ns, g_echo, echo_port, client).status.success());
     netcp.netcu_ok(&["enable", "service", "echo"]);
     assert!(host_joined(&root_end, g_echo), "joined at ENABLE");
+    let full = netcp.netcu_ok(&["show", "services", "echo", "/full"]);
+    assert!(full.contains(&format!("{g_echo}:{echo_port}")), "{full}");
     // REMOVE SERVICE leaves too.
     netcp.netcu_ok(&["remove", "service", "daytime"]);
     assert!(!host_joined(&root_end, g_day), "left at REMOVE");
+
+    // RELOAD with another group: the service's sockets reopen on the new one only.
+    let g_new = Ipv4Addr::new(239, 79, k, 7);
+    std::fs::write(
+        netcp.dir.join("servers.toml"),
+        format!(
+            "[netcp]\nlog_stderr = true\nhost_services = \"\"\n\
+             [[service]]\nname = \"echo\"\nbuiltin = \"echo\"\nprotocols = [\"udp\"]\nport = {echo_port}\n\
+             listen = [\"{host}\"]\nmulticast = [\"{g_new}\"]\n"
+        ),
+    )
+    .unwrap();
+    netcp.netcu_ok(&["reload"]);
+    assert!(
+        !host_joined(&root_end, g_echo),
+        "the old group is left at RELOAD"
+    );
+    assert!(
+        host_joined(&root_end, g_new),
+        "the new group is joined at RELOAD"
+    );
+    let out = ns_ask(&ns, g_new, echo_port, client);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{host} {echo_port} hello group"),
+        "{out:?}"
+    );
 
     // Validation: not a group, a TCP-only service.
     let out = netcp.netcu(&[
