@@ -5,6 +5,7 @@
 //! running one stays in force.
 
 pub mod model;
+pub mod multicast;
 pub mod network;
 pub mod network_edit;
 mod preserve;
@@ -12,6 +13,7 @@ mod resolve;
 pub mod snmp;
 
 pub use model::*;
+pub use multicast::{MulticastError, MulticastGroup};
 pub use resolve::{resolve, resolve_one, Endpoint, ResolvedService, Server};
 
 use std::path::{Path, PathBuf};

@@ -537,6 +537,9 @@ pub struct StackInterfaceInfo {
     pub link: String,
     /// Counters.
     pub counters: StackCounters,
+    /// Multicast groups joined on this link (by services and sockets of the stack).
+    #[serde(default)]
+    pub groups: Vec<Ipv4Addr>,
 }
 
 /// SHOW ARP, one entry.

@@ -42,6 +42,7 @@ struct BindKey {
     enabled: bool,
     external: bool,
     addrs: BTreeSet<(Protocol, SocketAddr, Option<u8>)>,
+    multicast: Vec<control::config::MulticastGroup>,
 }
 
 /// The master server.
@@ -167,6 +168,7 @@ impl Daemon {
                 .into_iter()
                 .map(|(ep, addr)| (ep.protocol, addr, ep.tos))
                 .collect(),
+            multicast: s.multicast.clone(),
         }
     }
 
@@ -433,6 +435,14 @@ fn open_listeners(
             }
         }
     }
+    // The service's multicast groups: sockets bound to each group, joined where it listens.
+    out.extend(crate::multicast::open_group_listeners(
+        rt,
+        shared,
+        s,
+        low_port_offset,
+        netstack,
+    )?);
     Ok(out)
 }
 

@@ -1,10 +1,10 @@
 //! Opening the host's sockets for services, and what the kernel can tell about them.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-use socket2::{Domain, SockRef, Socket, Type};
+use socket2::{Domain, InterfaceIndexOrAddress, SockRef, Socket, Type};
 
 /// How many connections may wait for accept.
 const BACKLOG: i32 = 4096;
@@ -45,6 +45,62 @@ pub fn tcp_listener(addr: SocketAddr, tos: Option<u8>) -> io::Result<tokio::net:
 pub fn udp_socket(addr: SocketAddr, tos: Option<u8>) -> io::Result<tokio::net::UdpSocket> {
     let socket = socket_for(addr, Type::DGRAM, tos)?;
     tokio::net::UdpSocket::from_std(socket.into())
+}
+
+/// Where a host socket joins a multicast group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostJoin {
+    /// The interface that has this address (0.0.0.0: the one the kernel's routes choose).
+    Address(Ipv4Addr),
+    /// The Linux interface of this name.
+    Interface(String),
+}
+
+/// A UDP socket bound to `group` (address and port) that joins the group on each of `joins`.
+/// Linux sends from a socket bound to a multicast address with the source its routes choose
+/// (`inet_saddr` stays 0), so replies never carry the group's address. Closing the socket
+/// leaves the groups.
+pub fn udp_group_socket(
+    group: SocketAddrV4,
+    tos: Option<u8>,
+    joins: &[HostJoin],
+) -> io::Result<tokio::net::UdpSocket> {
+    let addr = SocketAddr::V4(group);
+    let socket = socket_for(addr, Type::DGRAM, tos)?;
+    for j in joins {
+        let r = match j {
+            HostJoin::Address(ip) => socket.join_multicast_v4(group.ip(), ip),
+            HostJoin::Interface(name) => {
+                let index = interface_index(name)?;
+                socket.join_multicast_v4_n(group.ip(), &InterfaceIndexOrAddress::Index(index))
+            }
+        };
+        r.map_err(|e| {
+            let on = match j {
+                HostJoin::Address(ip) if ip.is_unspecified() => "the routed interface".to_string(),
+                HostJoin::Address(ip) => format!("the interface of {ip}"),
+                HostJoin::Interface(name) => name.clone(),
+            };
+            io::Error::new(e.kind(), format!("cannot join {} on {on}: {e}", group.ip()))
+        })?;
+    }
+    tokio::net::UdpSocket::from_std(socket.into())
+}
+
+/// A Linux interface's index by name.
+fn interface_index(name: &str) -> io::Result<u32> {
+    let cname = std::ffi::CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "interface name contains NUL"))?;
+    // SAFETY: `cname` is a NUL-terminated string that outlives the call, which only reads it.
+    let index = unsafe { libc::if_nametoindex(cname.as_ptr()) };
+    if index == 0 {
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("no interface {name} on this host"),
+        ))
+    } else {
+        Ok(index)
+    }
 }
 
 /// Whether binding to a privileged `port` fails for lack of privilege.

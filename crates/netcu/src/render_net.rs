@@ -79,6 +79,10 @@ pub fn interfaces(list: &[StackInterfaceInfo]) -> String {
         if !i.link.is_empty() {
             let _ = writeln!(out, "  Link = {}", i.link);
         }
+        if !i.groups.is_empty() {
+            let groups: Vec<String> = i.groups.iter().map(|g| g.to_string()).collect();
+            let _ = writeln!(out, "  Multicast Groups = {}", groups.join(", "));
+        }
         let c = &i.counters;
         let _ = writeln!(
             out,
@@ -331,6 +335,7 @@ mod tests {
                 oerrs: 1,
                 ..Default::default()
             },
+            groups: vec!["239.1.2.3".parse().unwrap(), "224.0.1.1".parse().unwrap()],
         };
         let t = interface_statistics(std::slice::from_ref(&i));
         let mut lines = t.lines().skip(1);
@@ -354,7 +359,12 @@ mod tests {
                 "0"
             ]
         );
-        assert!(interfaces(&[i]).contains("IP Sub-Net Mask = 255.255.255.0"));
+        let shown = interfaces(&[i]);
+        assert!(shown.contains("IP Sub-Net Mask = 255.255.255.0"), "{shown}");
+        assert!(
+            shown.contains("  Multicast Groups = 239.1.2.3, 224.0.1.1\n"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use servicedb::Protocol;
 use services::finger::FingerConfig;
 use services::Builtin;
 
+use super::multicast::MulticastGroup;
 use super::ConfigErrors;
 use crate::access::{AccessAction, AccessRule};
 
@@ -159,6 +160,10 @@ pub struct ServiceConfig {
     /// A type-of-service byte other than the database's `tos-N`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tos: Option<u8>,
+    /// Multicast groups the service's UDP sockets join: `"239.1.2.3"` on the interface of each
+    /// IPv4 `listen` address, `"239.1.2.3%se0"` on one interface.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub multicast: Vec<MulticastGroup>,
 }
 
 fn yes() -> bool {
@@ -266,5 +271,26 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.0[0].line, 3);
         assert!(err.0[0].message.contains("expected `accept` or `reject`"));
+    }
+
+    #[test]
+    fn multicast_groups_parse_and_a_bad_one_is_pointed_at() {
+        let text = "[[service]]\nname = \"echo\"\nbuiltin = \"echo\"\nmulticast = [\"239.1.2.3\", \"224.0.1.1%se0\"]\n";
+        let parsed = parse_servers(text, "s").unwrap();
+        let m = &parsed.config.services[0].multicast;
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[1].interface.as_deref(), Some("se0"));
+        let again = parse_servers(&render_servers(&parsed.config), "r").unwrap();
+        assert_eq!(again.config, parsed.config);
+
+        let text = "[[service]]\nname = \"echo\"\nbuiltin = \"echo\"\n\nmulticast = [\"239.1.2.3\", \"10.1.2.3\"]\n";
+        let err = parse_servers(text, "servers.toml").unwrap_err();
+        let d = &err.0[0];
+        assert_eq!((d.file.as_str(), d.line), ("servers.toml", 5), "{d}");
+        assert_eq!(d.column, 13, "the column of the value: {d}");
+        assert!(
+            d.message.contains("`10.1.2.3` is not a multicast address"),
+            "{d}"
+        );
     }
 }

@@ -8,6 +8,7 @@ use servicedb::{Protocol, ServiceDb};
 use services::Builtin;
 
 use super::model::{ParsedServers, ServiceConfig, ServiceDefaults};
+use super::multicast::MulticastGroup;
 use super::ConfigErrors;
 use crate::access::AccessList;
 use crate::span::Diagnostic;
@@ -72,6 +73,9 @@ pub struct ResolvedService {
     pub rate_per_source: u32,
     /// Who may connect.
     pub access: AccessList,
+    /// Multicast groups its UDP sockets join.
+    #[serde(default)]
+    pub multicast: Vec<MulticastGroup>,
 }
 
 impl ResolvedService {
@@ -255,6 +259,7 @@ pub fn resolve_one(
     if listen.is_empty() {
         errors.push("`listen` is empty".into());
     }
+    check_multicast(svc, &protocols, &listen, &mut errors);
     let max_connections = svc.max_connections.unwrap_or(defaults.max_connections);
     if max_connections == 0 {
         errors.push("`max_connections` must be at least 1".into());
@@ -273,7 +278,106 @@ pub fn resolve_one(
                 rules: svc.access.clone(),
                 default: svc.access_default.unwrap_or(defaults.access_default),
             },
+            multicast: svc.multicast.clone(),
         }),
         _ => Err(errors),
+    }
+}
+
+/// `multicast` needs a UDP transport, an interface for each group (its own `%IFACE` or an IPv4
+/// `listen` address) and no group twice.
+fn check_multicast(
+    svc: &ServiceConfig,
+    protocols: &[Protocol],
+    listen: &[IpAddr],
+    errors: &mut Vec<String>,
+) {
+    if svc.multicast.is_empty() {
+        return;
+    }
+    if !protocols.contains(&Protocol::Udp) {
+        errors.push(format!(
+            "`multicast` applies to UDP, and `{}` is served over TCP only",
+            svc.name
+        ));
+        return;
+    }
+    let has_v4 = listen.iter().any(|a| a.is_ipv4());
+    for (i, g) in svc.multicast.iter().enumerate() {
+        if g.interface.is_none() && !has_v4 {
+            errors.push(format!(
+                "multicast group `{g}` has no interface: give `listen` an IPv4 address or write `{g}%INTERFACE`"
+            ));
+        }
+        if svc.multicast[..i].contains(g) {
+            errors.push(format!("multicast group `{g}` is given twice"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::parse_servers;
+    use super::super::DEFAULT_SERVICES;
+    use super::*;
+
+    fn resolve_text(services: &str) -> Result<Vec<ResolvedService>, ConfigErrors> {
+        let db = ServiceDb::parse(DEFAULT_SERVICES, "services").unwrap();
+        let parsed = parse_servers(services, "servers.toml").unwrap();
+        resolve(&parsed, &db, "servers.toml")
+    }
+
+    #[test]
+    fn a_udp_service_keeps_its_groups() {
+        let r = resolve_text(
+            "[[service]]\nname = \"echo\"\nbuiltin = \"echo\"\nlisten = [\"192.0.2.2\"]\n\
+             multicast = [\"239.1.2.3\", \"224.0.1.1%eth0\"]\n",
+        )
+        .unwrap();
+        assert_eq!(r[0].multicast.len(), 2);
+        assert_eq!(
+            r[0].multicast[0].group,
+            std::net::Ipv4Addr::new(239, 1, 2, 3)
+        );
+    }
+
+    #[test]
+    fn multicast_on_a_tcp_only_service_is_refused_at_its_line() {
+        let err = resolve_text(
+            "[[service]]\nname = \"echo\"\nbuiltin = \"echo\"\n\n[[service]]\nname = \"finger\"\n\
+             builtin = \"finger\"\nmulticast = [\"239.1.2.3\"]\n",
+        )
+        .unwrap_err();
+        let d = &err.0[0];
+        assert_eq!(d.line, 5, "{d}");
+        assert!(
+            d.message
+                .contains("service `finger`: `multicast` applies to UDP, and `finger` is served over TCP only"),
+            "{d}"
+        );
+        let err = resolve_text(
+            "[[service]]\nname = \"echo\"\nbuiltin = \"echo\"\nprotocols = [\"tcp\"]\nmulticast = [\"239.1.2.3\"]\n",
+        )
+        .unwrap_err();
+        assert!(err.0[0].message.contains("TCP only"), "{err}");
+    }
+
+    #[test]
+    fn a_group_needs_an_interface_and_is_given_once() {
+        let err = resolve_text(
+            "[[service]]\nname = \"echo\"\nbuiltin = \"echo\"\nlisten = [\"::1\"]\n\
+             multicast = [\"239.1.2.3\", \"239.1.2.4%lo\", \"239.1.2.4%lo\"]\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("multicast group `239.1.2.3` has no interface"),
+            "{text}"
+        );
+        assert!(
+            text.contains("multicast group `239.1.2.4%lo` is given twice"),
+            "{text}"
+        );
+        assert!(!text.contains("`239.1.2.4%lo` has no interface"), "{text}");
     }
 }

@@ -51,6 +51,13 @@ fn interface_info(d: &Driver, i: &stack::Interface) -> StackInterfaceInfo {
             out_bcast: c.out_bcast,
             out_discards: c.out_discards,
         },
+        groups: d
+            .stack
+            .multicast_groups()
+            .into_iter()
+            .filter(|(link, _)| *link == i.id())
+            .map(|(_, g)| g)
+            .collect(),
     }
 }
 

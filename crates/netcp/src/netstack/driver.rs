@@ -876,6 +876,8 @@ fn run(mut d: Driver, rx: mpsc::Receiver<Command>, mut wake: BellReceiver, bell:
             cmd(&mut d);
         }
         if d.stop {
+            // What the last commands made (IGMP leaves of closed sockets) still goes out.
+            d.transmit();
             break;
         }
         let got = d.receive(&mut frames);

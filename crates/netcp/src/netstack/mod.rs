@@ -25,4 +25,7 @@ pub use capture::{CaptureSession, CaptureSlots};
 pub use driver::{Driver, NetstackHandle};
 pub use filter_hook::FilterSlots;
 pub use tcp_socket::{StackTcpListener, StackTcpStream};
-pub use udp_socket::{open_on_stack, serve_udp, StackSocket};
+pub use udp_socket::{
+    open_on_stack, serve_udp, stack_claims, StackJoin, StackSocket, StackUdpSocket,
+    EXTERNAL_NOT_YET,
+};

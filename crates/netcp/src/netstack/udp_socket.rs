@@ -12,13 +12,13 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{IpAddr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use servicedb::Protocol;
-use stack::{IfaceKind, Stack, UdpDatagram, UdpHandle};
+use stack::{IfaceId, IfaceKind, Stack, UdpDatagram, UdpHandle};
 use tokio::sync::mpsc as amsc;
 
 use super::doorbell::Doorbell;
@@ -148,12 +148,50 @@ impl StackUdpSocket {
     /// Opens a socket on the stack and binds it to `addr` (blocking briefly for the stack's
     /// thread).
     pub fn bind(caller: &StackCaller, addr: SocketAddrV4) -> io::Result<StackUdpSocket> {
+        Self::bind_joined(caller, addr, Vec::new())
+    }
+
+    /// Opens a socket bound to `group`'s address and port that joins the group on each of
+    /// `joins` (IGMP reports go out at once). Its replies leave with the unicast source the
+    /// route chooses, never the group's address. Closing it leaves the groups.
+    pub fn bind_group(
+        caller: &StackCaller,
+        group: SocketAddrV4,
+        joins: Vec<StackJoin>,
+    ) -> io::Result<StackUdpSocket> {
+        if !group.ip().is_multicast() || joins.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{group}: a multicast group and at least one interface are needed"),
+            ));
+        }
+        Self::bind_joined(caller, group, joins)
+    }
+
+    fn bind_joined(
+        caller: &StackCaller,
+        addr: SocketAddrV4,
+        joins: Vec<StackJoin>,
+    ) -> io::Result<StackUdpSocket> {
         let (tx, rx) = amsc::channel(RX_CHANNEL);
         let answers = Arc::new(AtomicBool::new(false));
         let answers2 = answers.clone();
         let (handle, local) = caller.call_blocking(move |d: &mut Driver| {
             let h = d.stack.udp_open();
-            match d.stack.udp_bind(h, addr) {
+            let bound = d
+                .stack
+                .udp_bind(h, addr)
+                .map_err(io::Error::from)
+                .and_then(|local| {
+                    for j in &joins {
+                        let iface = j.find(&d.stack)?;
+                        d.with_ctx(|s, out, now| {
+                            s.udp_join_multicast(out, h, *addr.ip(), Some(iface), now)
+                        })?;
+                    }
+                    Ok(local)
+                });
+            match bound {
                 Ok(local) => {
                     d.udp.sockets.insert(
                         h,
@@ -165,8 +203,9 @@ impl StackUdpSocket {
                     Ok((h, local))
                 }
                 Err(e) => {
+                    // Closing leaves the groups joined so far.
                     d.with_ctx(|s, out, now| s.udp_close(out, h, now));
-                    Err(io::Error::from(e))
+                    Err(e)
                 }
             }
         })??;
@@ -234,6 +273,62 @@ impl services::DatagramSocket for StackUdpSocket {
     fn local_addr(&self) -> io::Result<SocketAddr> {
         Ok(SocketAddr::V4(self.local))
     }
+}
+
+/// Where a socket of the stack joins a multicast group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StackJoin {
+    /// The interface of this name (`se0`; a pd joins on its se's link).
+    Interface(String),
+    /// The interface that has this address (a service's `listen` address).
+    Address(Ipv4Addr),
+}
+
+impl StackJoin {
+    fn find(&self, stack: &Stack) -> io::Result<IfaceId> {
+        let found = match self {
+            StackJoin::Interface(name) => stack.find_interface(&name.to_ascii_lowercase()),
+            StackJoin::Address(ip) => stack
+                .interfaces()
+                .find(|i| i.addr() == Some(*ip))
+                .map(|i| i.id()),
+        };
+        found.ok_or_else(|| {
+            let what = match self {
+                StackJoin::Interface(name) => format!("no interface {name}"),
+                StackJoin::Address(ip) => format!("no interface with address {ip}"),
+            };
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{what} on Maynard's stack"),
+            )
+        })
+    }
+}
+
+/// For a service's multicast groups: which of `addrs` are addresses of the stack's interfaces
+/// (as [`open_on_stack`] decides) and which of `names` are its interfaces. All false without a
+/// running stack.
+pub fn stack_claims(
+    stack: Option<&NetstackHandle>,
+    addrs: Vec<Ipv4Addr>,
+    names: Vec<String>,
+) -> (Vec<bool>, Vec<bool>) {
+    let none = (vec![false; addrs.len()], vec![false; names.len()]);
+    let Some(stack) = stack else {
+        return none;
+    };
+    stack
+        .caller()
+        .call_blocking(move |d| {
+            let a = addrs.iter().map(|ip| is_stack_address(d, *ip)).collect();
+            let n = names
+                .iter()
+                .map(|n| d.stack.find_interface(&n.to_ascii_lowercase()).is_some())
+                .collect();
+            (a, n)
+        })
+        .unwrap_or(none)
 }
 
 /// Whether `ip` is an address of one of the stack's interfaces (not lo0: 127.0.0.1 stays the

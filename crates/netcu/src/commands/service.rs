@@ -100,6 +100,11 @@ pub static COMMANDS: &[CommandDef] = &[
             q("port", V, "a port other than the services database's"),
             q("listen", V, "local addresses, e.g. /LISTEN=(127.0.0.1,::1)"),
             q("tos", V, "type-of-service byte 0-255 for the service's sockets"),
+            q(
+                "multicast",
+                V,
+                "multicast groups its UDP sockets join, e.g. /MULTICAST=(239.1.2.3,224.0.1.1%se0)",
+            ),
             q("disabled", F, "add it without starting it"),
             ACCEPT,
             REJECT,
@@ -265,6 +270,17 @@ fn service_config(p: &Parsed, name: String) -> Result<ServiceConfig, String> {
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };
+    let multicast = match p.value("multicast") {
+        None => Vec::new(),
+        Some(v) => v
+            .items()
+            .iter()
+            .map(|s| {
+                s.parse::<control::config::MulticastGroup>()
+                    .map_err(|e| format!("/MULTICAST={s}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     let arguments = p.value("arguments").map(|v| match v {
         Value::One(s) => vec![s.clone()],
         Value::List(l) => l.clone(),
@@ -285,5 +301,6 @@ fn service_config(p: &Parsed, name: String) -> Result<ServiceConfig, String> {
         access: access_rules(p)?.unwrap_or_default(),
         access_default: access_default(p)?,
         tos: p.number("tos", "a number 0-255")?,
+        multicast,
     })
 }
