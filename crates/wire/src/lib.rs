@@ -47,6 +47,7 @@ pub mod ethernet;
 pub mod icmpv4;
 pub mod igmp;
 pub mod ipv4;
+pub mod prefix;
 pub mod tcp;
 pub mod udp;
 
@@ -64,6 +65,7 @@ pub use ethernet::{
 pub use icmpv4::{Icmpv4Message, Icmpv4Packet, Icmpv4Repr};
 pub use igmp::{IgmpPacket, IgmpRepr};
 pub use ipv4::{IpProtocol, Ipv4Option, Ipv4Options, Ipv4OptionsBuf, Ipv4Packet, Ipv4Repr};
+pub use prefix::{Family, IpPrefix, Ipv4Prefix, PrefixError};
 pub use std::net::Ipv4Addr;
 pub use tcp::{TcpFlags, TcpOption, TcpPacket, TcpRepr};
 pub use udp::{UdpPacket, UdpRepr};
