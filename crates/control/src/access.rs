@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::prefix::{IpPrefix, PrefixError};
+use wire::prefix::{IpPrefix, PrefixError};
 
 /// What a rule (or the default) does with a matching source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]

@@ -796,7 +796,7 @@ pub fn format_centi(centi: u64) -> String {
 
 /// A source address as logs and tables show it (IPv4-mapped IPv6 as plain IPv4).
 pub fn show_ip(ip: IpAddr) -> IpAddr {
-    crate::prefix::canonical(ip)
+    wire::prefix::canonical(ip)
 }
 
 #[cfg(test)]

@@ -10,9 +10,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
 use filter::{
-    reference, Action, Classifier, Family, LocalTime, Packet, PortMatch, PortOp, Prefix, Proto,
-    Rule, TimeSpec, Window,
+    reference, Action, Classifier, LocalTime, Packet, PortMatch, PortOp, Proto, Rule, TimeSpec,
+    Window,
 };
+use wire::prefix::{Family, IpPrefix};
 
 /// A small deterministic generator (xorshift64*), so every run measures the same lists.
 struct Rng(u64);
@@ -64,7 +65,7 @@ fn make_rules(n: usize, rng: &mut Rng) -> Vec<Rule> {
             };
             choices[rng.below(5) as usize]
         };
-        let any = Prefix::any(family);
+        let any = IpPrefix::any(family);
         let kind = rng.below(10);
         let mut r = Rule::any(i + 1, Action::Deny, Proto::Any);
         r.family = Some(family);
@@ -79,7 +80,7 @@ fn make_rules(n: usize, rng: &mut Rng) -> Vec<Rule> {
                     Action::Deny
                 };
                 let l = len(rng);
-                r.src = Prefix::new(family, addr(rng), l).unwrap_or(any);
+                r.src = IpPrefix::from_bits(family, addr(rng), l).unwrap_or(any);
             }
             // Services offered on a server.
             4..=6 => {
@@ -89,21 +90,22 @@ fn make_rules(n: usize, rng: &mut Rng) -> Vec<Rule> {
                 } else {
                     Proto::Tcp
                 };
-                r.dst = Prefix::new(family, addr(rng), bits).unwrap_or(any);
+                r.dst = IpPrefix::from_bits(family, addr(rng), bits).unwrap_or(any);
                 r.dport = Some(PortMatch {
                     op: PortOp::Eq,
                     value: PORTS[rng.below(PORTS.len() as u64) as usize],
                 });
                 if rng.below(3) == 0 {
                     let l = len(rng);
-                    r.src = Prefix::new(family, addr(rng), l.min(24)).unwrap_or(any);
+                    r.src = IpPrefix::from_bits(family, addr(rng), l.min(24)).unwrap_or(any);
                 }
             }
             // Port ranges from a network.
             7 => {
                 r.proto = Proto::Tcp;
                 r.action = Action::Permit;
-                r.src = Prefix::new(family, addr(rng), if v6 { 48 } else { 16 }).unwrap_or(any);
+                r.src =
+                    IpPrefix::from_bits(family, addr(rng), if v6 { 48 } else { 16 }).unwrap_or(any);
                 r.dport = Some(PortMatch {
                     op: PortOp::Gt,
                     value: 1023,
@@ -119,12 +121,12 @@ fn make_rules(n: usize, rng: &mut Rng) -> Vec<Rule> {
                     value: [5u16, 13, 8, 3][rng.below(4) as usize],
                 });
                 let l = len(rng);
-                r.src = Prefix::new(family, addr(rng), l).unwrap_or(any);
+                r.src = IpPrefix::from_bits(family, addr(rng), l).unwrap_or(any);
             }
             // Time-limited blocks.
             _ => {
                 let l = len(rng);
-                r.src = Prefix::new(family, addr(rng), l).unwrap_or(any);
+                r.src = IpPrefix::from_bits(family, addr(rng), l).unwrap_or(any);
                 r.window = Window::Daily {
                     start: 17 * 3600,
                     length: 14 * 3600,
@@ -148,8 +150,8 @@ fn make_packets(n: usize, rules: &[Rule], rng: &mut Rng) -> Vec<Packet> {
         .map(|_| {
             let v6 = rng.below(10) < 3;
             let aimed = rules.get(rng.below(rules.len() as u64) as usize);
-            let pick = |rng: &mut Rng, p: Option<Prefix>| -> u128 {
-                match p.filter(|p| (p.family == Family::V6) == v6 && p.len > 0) {
+            let pick = |rng: &mut Rng, p: Option<IpPrefix>| -> u128 {
+                match p.filter(|p| (p.family() == Family::V6) == v6 && !p.is_empty()) {
                     Some(p) => {
                         let (lo, hi) = p.range();
                         lo + (u128::from(rng.next()) % (hi - lo).saturating_add(1).max(1))

@@ -13,7 +13,9 @@ use std::sync::{Arc, RwLock};
 
 use crate::bitset::{Intervals, Key, Sets};
 use crate::packet::{addr_key, Decided, Packet, Verdict, TCP_ACK, TCP_RST};
-use crate::rule::{Action, Family, Rule, Window};
+use wire::prefix::Family;
+
+use crate::rule::{Action, Rule, Window};
 
 /// The six per-field sets of one family's rules.
 #[derive(Debug, Clone, Default)]

@@ -65,6 +65,6 @@ pub use report::{
     format_comma, format_normal, show_filter, LogEvent, LogFormat, LogSettings, LogState,
     LogTarget, COMMA_HEADER,
 };
-pub use rule::{Action, Family, PortMatch, PortOp, Prefix, Proto, Rule, TimeSpec, Window};
+pub use rule::{Action, PortMatch, PortOp, Proto, Rule, TimeSpec, Window};
 pub use shadow::{covers, shadowed};
 pub use vmstime::LocalTime;

@@ -17,7 +17,9 @@
 
 use serde_json::{json, Value};
 
-use crate::rule::{Action, Family, PortOp, Proto, Rule, Window};
+use wire::prefix::Family;
+
+use crate::rule::{Action, PortOp, Proto, Rule, Window};
 use crate::vmstime::{LocalTime, TimeOfDay};
 
 /// The nft table name of an interface: `maynard_` and the name with anything but letters,
@@ -155,13 +157,12 @@ fn rule_exprs(r: &Rule) -> Vec<Value> {
     }
     if let Some(ip) = ip {
         for (prefix, field) in [(r.src, "saddr"), (r.dst, "daddr")] {
-            if prefix.len > 0 {
-                let text = prefix.to_string();
-                let addr = text.split('/').next().unwrap_or("").to_string();
+            if !prefix.is_empty() {
+                let addr = prefix.addr().to_string();
                 e.push(m(
                     "==",
                     payload(ip, field),
-                    json!({"prefix": {"addr": addr, "len": prefix.len}}),
+                    json!({"prefix": {"addr": addr, "len": prefix.len()}}),
                 ));
             }
         }

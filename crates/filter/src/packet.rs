@@ -3,7 +3,9 @@
 
 use std::net::IpAddr;
 
-use crate::rule::{Action, Family, Rule};
+use wire::prefix::Family;
+
+use crate::rule::{Action, Rule};
 use crate::vmstime::LocalTime;
 
 /// TCP ACK flag.
@@ -148,10 +150,10 @@ fn matches_keyed(rule: &Rule, p: &Packet, k: &Keys) -> bool {
         return false;
     }
     if rule.family.is_some() {
-        if !rule.src.contains(k.src) {
+        if !rule.src.contains_bits(k.src) {
             return false;
         }
-        if !k.dst.is_some_and(|d| rule.dst.contains(d)) {
+        if !k.dst.is_some_and(|d| rule.dst.contains_bits(d)) {
             return false;
         }
     }

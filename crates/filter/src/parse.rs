@@ -8,7 +8,9 @@ use servicedb::{Protocol, ServiceDb};
 
 use crate::diag::{Diagnostic, FilterErrors, Severity};
 use crate::lex::{logical_lines, Token};
-use crate::rule::{Action, Family, PortMatch, PortOp, Prefix, Proto, Rule, TimeSpec};
+use wire::prefix::{Family, IpPrefix};
+
+use crate::rule::{Action, PortMatch, PortOp, Proto, Rule, TimeSpec};
 use crate::shadow::{shadowed, SHADOW_CHECK_LIMIT};
 use crate::vmstime::{self, LocalTime};
 use crate::window;
@@ -218,18 +220,18 @@ impl Parser<'_> {
             Some(t) if !is_keyword(t) => {
                 let t = it.next()?;
                 let src = self.address(t, None)?;
-                rule.family = Some(src.family);
+                rule.family = Some(src.family());
                 rule.src = src;
-                rule.dst = Prefix::any(src.family);
+                rule.dst = IpPrefix::any(src.family());
                 if let Some(op_tok) = it.peek().filter(|t| PortOp::parse(&t.text).is_some()) {
                     let op_tok = *op_tok;
                     it.next();
-                    rule.sport = self.port_clause(op_tok, it.next(), proto, false, src.family);
+                    rule.sport = self.port_clause(op_tok, it.next(), proto, false, src.family());
                 }
                 match it.peek() {
                     Some(t) if !is_keyword(t) && PortOp::parse(&t.text).is_none() => {
                         let t = it.next()?;
-                        if let Some(dst) = self.address(t, Some(src.family)) {
+                        if let Some(dst) = self.address(t, Some(src.family())) {
                             rule.dst = dst;
                         }
                     }
@@ -237,7 +239,7 @@ impl Parser<'_> {
                         let at = it.peek().copied();
                         let msg = format!(
                             "no destination address: the rule matches any destination ({})",
-                            Prefix::any(src.family)
+                            IpPrefix::any(src.family())
                         );
                         match at {
                             Some(t) => self.warn_at(t, msg),
@@ -482,7 +484,7 @@ impl Parser<'_> {
     }
 
     /// Parses a CIDR address; `family` is the source's family when parsing the destination.
-    fn address(&mut self, t: &Token, family: Option<Family>) -> Option<Prefix> {
+    fn address(&mut self, t: &Token, family: Option<Family>) -> Option<IpPrefix> {
         let (addr_text, len_text) = match t.text.split_once('/') {
             Some((a, l)) => (a, Some(l)),
             None => (t.text.as_str(), None),
@@ -547,7 +549,7 @@ impl Parser<'_> {
                 }
             },
         };
-        let prefix = Prefix::new(fam, value, len)?;
+        let prefix = IpPrefix::from_bits(fam, value, len)?;
         if value == 0 && len == bits && short {
             self.warn_at(
                 t,
@@ -556,7 +558,7 @@ impl Parser<'_> {
                     t.text
                 ),
             );
-        } else if prefix.addr != value {
+        } else if prefix.bits() != value {
             self.warn_at(
                 t,
                 format!("host bits set after the prefix length: this matches {prefix}"),

@@ -1,7 +1,8 @@
 //! The rule model: what one line of a filter file means once parsed.
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+
+use wire::prefix::{Family, IpPrefix};
 
 use crate::vmstime::{LocalTime, VmsTime, DAY};
 
@@ -78,99 +79,6 @@ impl fmt::Display for Proto {
             Proto::Udp => f.write_str("udp"),
             Proto::Icmp => f.write_str("icmp"),
             Proto::Number(n) => write!(f, "{n}"),
-        }
-    }
-}
-
-/// An address family.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-pub enum Family {
-    /// IPv4.
-    V4,
-    /// IPv6.
-    V6,
-}
-
-impl Family {
-    /// Address width in bits.
-    pub fn bits(self) -> u8 {
-        match self {
-            Family::V4 => 32,
-            Family::V6 => 128,
-        }
-    }
-}
-
-/// A CIDR prefix: an address (IPv4 in the low 32 bits) and a length; host bits are zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct Prefix {
-    /// The family.
-    pub family: Family,
-    /// The network address, host bits cleared; IPv4 in the low 32 bits.
-    pub addr: u128,
-    /// The prefix length (0..=32 or 0..=128).
-    pub len: u8,
-}
-
-impl Prefix {
-    /// The prefix matching every address of `family`.
-    pub fn any(family: Family) -> Prefix {
-        Prefix {
-            family,
-            addr: 0,
-            len: 0,
-        }
-    }
-
-    /// Builds a prefix, clearing host bits; `None` if `len` is too long for the family.
-    pub fn new(family: Family, addr: u128, len: u8) -> Option<Prefix> {
-        if len > family.bits() {
-            return None;
-        }
-        Some(Prefix {
-            family,
-            addr: addr & Self::mask(family, len),
-            len,
-        })
-    }
-
-    /// The netmask of `len` bits in `family` (IPv4 in the low 32 bits).
-    pub fn mask(family: Family, len: u8) -> u128 {
-        let bits = u32::from(family.bits());
-        let full: u128 = if bits == 128 {
-            u128::MAX
-        } else {
-            (1u128 << bits) - 1
-        };
-        let host = bits.saturating_sub(u32::from(len));
-        if host >= 128 {
-            0
-        } else {
-            full & !((1u128 << host) - 1) & full
-        }
-    }
-
-    /// The first and last address covered.
-    pub fn range(&self) -> (u128, u128) {
-        let m = Self::mask(self.family, self.len);
-        let full = Self::mask(self.family, self.family.bits());
-        (self.addr, self.addr | (full & !m))
-    }
-
-    /// Whether `addr` (same encoding) is inside.
-    pub fn contains(&self, addr: u128) -> bool {
-        addr & Self::mask(self.family, self.len) == self.addr
-    }
-}
-
-impl fmt::Display for Prefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.family {
-            // The address is stored in the low 32 bits, so the truncation is exact.
-            Family::V4 => write!(f, "{}/{}", Ipv4Addr::from(self.addr as u32), self.len),
-            Family::V6 => write!(f, "{}/{}", Ipv6Addr::from(self.addr), self.len),
         }
     }
 }
@@ -350,11 +258,11 @@ pub struct Rule {
     /// Address family, or `None` when the line gave no address (matches both families).
     pub family: Option<Family>,
     /// Source prefix (`/0` when absent).
-    pub src: Prefix,
+    pub src: IpPrefix,
     /// Source port test (TCP/UDP).
     pub sport: Option<PortMatch>,
     /// Destination prefix (`/0` when absent).
-    pub dst: Prefix,
+    pub dst: IpPrefix,
     /// Destination port test (TCP/UDP) or ICMP type test (`icmp`).
     pub dport: Option<PortMatch>,
     /// `established`: TCP with ACK or RST.
@@ -375,9 +283,9 @@ impl Rule {
             action,
             proto,
             family: None,
-            src: Prefix::any(Family::V4),
+            src: IpPrefix::any(Family::V4),
             sport: None,
-            dst: Prefix::any(Family::V4),
+            dst: IpPrefix::any(Family::V4),
             dport: None,
             established: false,
             time: TimeSpec::default(),

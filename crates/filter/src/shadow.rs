@@ -1,14 +1,10 @@
 //! Shadowed rules: a rule that an earlier rule matches entirely can never decide (first match
 //! wins). Seed 001 warns about exactly this mistake; the parser reports it as a warning.
 
-use crate::rule::{PortMatch, Prefix, Proto, Rule, Window};
+use crate::rule::{PortMatch, Proto, Rule, Window};
 
 /// Lists longer than this are not checked for shadowed rules (the check is quadratic).
 pub const SHADOW_CHECK_LIMIT: usize = 2000;
-
-fn prefix_covers(outer: &Prefix, inner: &Prefix) -> bool {
-    outer.family == inner.family && outer.len <= inner.len && outer.contains(inner.addr)
-}
 
 fn ports_cover(outer: Option<PortMatch>, inner: Option<PortMatch>) -> bool {
     let Some(o) = outer else { return true };
@@ -28,9 +24,7 @@ pub fn covers(earlier: &Rule, later: &Rule) -> bool {
     let family_ok = match (earlier.family, later.family) {
         (None, _) => true,
         (Some(a), Some(b)) => {
-            a == b
-                && prefix_covers(&earlier.src, &later.src)
-                && prefix_covers(&earlier.dst, &later.dst)
+            a == b && earlier.src.covers(&later.src) && earlier.dst.covers(&later.dst)
         }
         (Some(_), None) => false,
     };
@@ -60,21 +54,22 @@ pub fn shadowed(rules: &[Rule]) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rule::{Action, Family, PortOp};
+    use crate::rule::{Action, PortOp};
+    use wire::prefix::{Family, IpPrefix};
 
-    fn tcp(src: Prefix, dport: Option<PortMatch>) -> Rule {
+    fn tcp(src: IpPrefix, dport: Option<PortMatch>) -> Rule {
         let mut r = Rule::any(1, Action::Permit, Proto::Tcp);
         r.family = Some(Family::V4);
         r.src = src;
-        r.dst = Prefix::any(Family::V4);
+        r.dst = IpPrefix::any(Family::V4);
         r.dport = dport;
         r
     }
 
     #[test]
     fn covering() {
-        let any = Prefix::any(Family::V4);
-        let net = Prefix::new(Family::V4, 0x0a00_0000, 8).unwrap_or(any);
+        let any = IpPrefix::any(Family::V4);
+        let net = IpPrefix::from_bits(Family::V4, 0x0a00_0000, 8).unwrap_or(any);
         let gt = Some(PortMatch {
             op: PortOp::Gt,
             value: 1023,

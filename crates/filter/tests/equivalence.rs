@@ -3,10 +3,11 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use filter::{
-    reference, Action, Classifier, Family, LocalTime, Packet, PortMatch, PortOp, Prefix, Proto,
-    Rule, TimeSpec, Window,
+    reference, Action, Classifier, LocalTime, Packet, PortMatch, PortOp, Proto, Rule, TimeSpec,
+    Window,
 };
 use proptest::prelude::*;
+use wire::prefix::{Family, IpPrefix};
 
 const V4_POOL: [u32; 5] = [0x0A00_0000, 0x0A00_0100, 0xC0A8_0101, 0, 0xFFFF_FFFF];
 const V6_BASE: u128 = 0x2001_0db8 << 96;
@@ -80,14 +81,14 @@ fn window() -> impl Strategy<Value = Window> {
     ]
 }
 
-fn prefix(family: Family) -> impl Strategy<Value = Prefix> {
+fn prefix(family: Family) -> impl Strategy<Value = IpPrefix> {
     let addr = match family {
         Family::V4 => v4_addr().prop_map(u128::from).boxed(),
         Family::V6 => v6_addr().boxed(),
     };
     let max = family.bits();
     (addr, prop_oneof![Just(0u8), Just(max), 0..=max])
-        .prop_map(move |(a, l)| Prefix::new(family, a, l).unwrap_or(Prefix::any(family)))
+        .prop_map(move |(a, l)| IpPrefix::from_bits(family, a, l).unwrap_or(IpPrefix::any(family)))
 }
 
 fn rule() -> impl Strategy<Value = Rule> {
@@ -117,12 +118,12 @@ fn rule() -> impl Strategy<Value = Rule> {
                     src: if family.is_some() {
                         src
                     } else {
-                        Prefix::any(Family::V4)
+                        IpPrefix::any(Family::V4)
                     },
                     dst: if family.is_some() {
                         dst
                     } else {
-                        Prefix::any(Family::V4)
+                        IpPrefix::any(Family::V4)
                     },
                     sport: if ports { sport } else { None },
                     dport: if ports || proto == Proto::Icmp && family.is_some() {
@@ -249,7 +250,7 @@ fn compiled_equals_reference_on_a_5000_rule_list() {
     let rules: Vec<Rule> = (0..20_000)
         .filter_map(|_| gen(&|| rule().boxed()).ok())
         // Keep only narrow rules, so that many packets travel deep into the list.
-        .filter(|r| r.family.is_some() && r.src.len >= 8 && r.dst.len >= 8)
+        .filter(|r| r.family.is_some() && r.src.len() >= 8 && r.dst.len() >= 8)
         .take(5000)
         .collect();
     assert!(rules.len() > 4096, "{}", rules.len());

@@ -1,8 +1,9 @@
 //! Property tests of the parsers: emit ∘ parse round trip, and no panic on any input.
 
-use filter::{parse, Action, Family, LocalTime, PortMatch, PortOp, Prefix, Proto, Rule};
+use filter::{parse, Action, LocalTime, PortMatch, PortOp, Proto, Rule};
 use proptest::prelude::*;
 use servicedb::ServiceDb;
+use wire::prefix::{Family, IpPrefix};
 
 fn op() -> impl Strategy<Value = PortOp> {
     prop_oneof![
@@ -42,7 +43,7 @@ fn rule() -> impl Strategy<Value = Rule> {
                 } else {
                     (addr & 0xffff_ffff, len % 33)
                 };
-                Prefix::new(family, addr, len).unwrap_or(Prefix::any(family))
+                IpPrefix::from_bits(family, addr, len).unwrap_or(IpPrefix::any(family))
             };
             let mut r = Rule::any(
                 1,

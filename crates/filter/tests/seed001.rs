@@ -124,7 +124,7 @@ fn old_format_address_mask_pairs_are_refused_with_filter_convert_hint() {
 #[test]
 fn zero_slash_32_loads_with_a_did_you_mean_warning() {
     let l = loads("permit tcp 0/32 0/32 gt 1023 established\n");
-    assert_eq!(l.rules[0].src.len, 32);
+    assert_eq!(l.rules[0].src.len(), 32);
     let w = warnings(&l);
     assert_eq!(w.len(), 2);
     assert!(w[0].starts_with(

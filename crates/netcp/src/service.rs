@@ -9,10 +9,10 @@ use std::time::Instant;
 
 use control::access::AccessAction;
 use control::config::{Endpoint, ResolvedService};
-use control::prefix::canonical;
 use servicedb::Protocol;
 use services::ServiceMeter;
 use tokio::task::JoinHandle;
+use wire::prefix::canonical;
 
 use crate::runtime::{show_peer, Runtime};
 

@@ -1,13 +1,13 @@
 //! Interfaces: seed 001's `lo`, `se` (Ethernet on a link) and `pd` (a secondary address on an
 //! `se` interface); their addresses, flags and counters.
 
-use crate::prefix::Ipv4Prefix;
 use crate::ConfigError;
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::ops::{BitOr, BitOrAssign};
 use std::str::FromStr;
 use wire::EthernetAddress;
+use wire::Ipv4Prefix;
 
 pub use wire::Encapsulation;
 

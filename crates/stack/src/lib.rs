@@ -47,7 +47,6 @@
 mod arp;
 mod fx;
 mod iface;
-mod prefix;
 mod reasm;
 mod route;
 mod stack;
@@ -63,7 +62,6 @@ pub use iface::{
     Counters, Encapsulation, IfaceFlags, IfaceId, IfaceKind, Interface, InterfaceName, MAX_MTU,
     MIN_MTU,
 };
-pub use prefix::{Ipv4Prefix, PrefixError};
 pub use route::{NextHop, RouteKind, RouteView};
 pub use stack::tcp::offload::segment_tso;
 pub use stack::tcp::{
@@ -72,6 +70,7 @@ pub use stack::tcp::{
 };
 pub use stack::{LinkSpec, Stack, StackConfig, StackStats};
 pub use udp::{UdpDatagram, UdpHandle, UdpReadiness, UdpStats};
+pub use wire::prefix::{Ipv4Prefix, PrefixError};
 pub use wire::{EthernetAddress, PacketBuf};
 
 use std::net::{Ipv4Addr, SocketAddrV4};

@@ -3,9 +3,9 @@
 //! rotation (seed 000: when ARP for the gateway fails, move to the next).
 
 use crate::fx::FxHashMap;
-use crate::prefix::{mask_bits, Ipv4Prefix};
 use crate::{IfaceId, Instant};
 use std::net::Ipv4Addr;
+use wire::prefix::{ipv4_mask, Ipv4Prefix};
 
 /// Where a route came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -217,7 +217,7 @@ impl RouteTable {
             if let Some(r) = self
                 .by_len
                 .get(l as usize)
-                .and_then(|m| m.get(&(a & mask_bits(l as u8))))
+                .and_then(|m| m.get(&(a & ipv4_mask(l as u8))))
             {
                 if r.expires.is_some_and(|t| t <= now) {
                     continue;

@@ -5,7 +5,6 @@ use crate::fx::FxHashMap;
 use crate::iface::{
     Counters, IfaceFlags, IfaceId, IfaceKind, Interface, InterfaceName, MAX_MTU, MIN_MTU,
 };
-use crate::prefix::Ipv4Prefix;
 use crate::reasm::Reassembler;
 use crate::route::{DefaultGw, NextHop, Route, RouteKind, RouteTable, RouteView};
 use crate::udp::{UdpHandle, UdpStats, UdpTable, EPHEMERAL_HIGH, EPHEMERAL_LOW};
@@ -18,6 +17,7 @@ use std::time::Duration;
 use tcp::table::TcpTable;
 use tcp::{TcpConfig, TsoMeta};
 use wire::icmpv4::{DstUnreachable, TimeExceeded};
+use wire::Ipv4Prefix;
 use wire::{Encapsulation, EthernetAddress, PacketBuf};
 
 // TCP lives in its own files but is a child of this module, so it reaches the send path

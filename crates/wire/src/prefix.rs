@@ -426,7 +426,10 @@ impl FromStr for Ipv4Prefix {
     fn from_str(s: &str) -> Result<Self, PrefixError> {
         let p = parse_text(s)?;
         match p.addr {
-            IpAddr::V4(network) => Ok(Ipv4Prefix { network, len: p.len }),
+            IpAddr::V4(network) => Ok(Ipv4Prefix {
+                network,
+                len: p.len,
+            }),
             IpAddr::V6(a) => Err(PrefixError::NotIpv4(a.to_string())),
         }
     }

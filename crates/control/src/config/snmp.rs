@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigErrors;
-use crate::prefix::IpPrefix;
 use crate::span::Diagnostic;
+use wire::IpPrefix;
 
 /// The file's name in a configuration directory.
 pub const SNMP_FILE: &str = "snmp.toml";

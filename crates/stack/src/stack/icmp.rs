@@ -2,11 +2,11 @@
 
 use super::{is_bad_source, Cast, IcmpErr, ICMP_BURST};
 use crate::iface::{IfaceId, MIN_MTU};
-use crate::prefix::Ipv4Prefix;
 use crate::route::{Route, RouteKind};
 use crate::{Instant, LinkContext, SendError, Stack, StackEvent};
 use std::net::Ipv4Addr;
 use wire::icmpv4::{self, DstUnreachable};
+use wire::Ipv4Prefix;
 use wire::{Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4OptionsBuf, Ipv4Packet, PacketBuf};
 
 impl Stack {

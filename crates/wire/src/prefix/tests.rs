@@ -91,7 +91,10 @@ fn ipv4_networks() {
     assert_eq!(Ipv4Prefix::mask_len(Ipv4Addr::UNSPECIFIED), Ok(0));
     assert_eq!(Ipv4Prefix::mask_len(Ipv4Addr::BROADCAST), Ok(32));
     assert_eq!(
-        Ipv4Prefix::from_mask(Ipv4Addr::new(192, 0, 2, 77), Ipv4Addr::new(255, 255, 255, 192)),
+        Ipv4Prefix::from_mask(
+            Ipv4Addr::new(192, 0, 2, 77),
+            Ipv4Addr::new(255, 255, 255, 192)
+        ),
         "192.0.2.64/26".parse()
     );
     assert!(Ipv4Prefix::DEFAULT.contains(Ipv4Addr::new(1, 2, 3, 4)));
@@ -122,7 +125,10 @@ fn serializes_as_text() {
     // The control protocol's wire format: a JSON string.
     let p: IpPrefix = "192.0.2.0/24".parse().unwrap();
     assert_eq!(serde_json::to_string(&p).unwrap(), "\"192.0.2.0/24\"");
-    assert_eq!(serde_json::from_str::<IpPrefix>("\"192.0.2.0/24\"").unwrap(), p);
+    assert_eq!(
+        serde_json::from_str::<IpPrefix>("\"192.0.2.0/24\"").unwrap(),
+        p
+    );
     assert!(serde_json::from_str::<IpPrefix>("\"192.0.2.1/24\"").is_err());
     assert_eq!(serde_json::to_string(&Family::V6).unwrap(), "\"V6\"");
 }
