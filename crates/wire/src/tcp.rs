@@ -4,7 +4,6 @@
 //! [`TcpPacket`] is the checked view; [`TcpRepr`] the parsed header with the options the stack
 //! uses. Unknown options are skipped on parse (their length byte says how far).
 
-use crate::checksum;
 use crate::ipv4::IpProtocol;
 use crate::{get_u16, get_u32, need, put_u16, put_u32, Error, Result};
 use core::fmt;
@@ -287,18 +286,12 @@ impl<'a> Iterator for TcpOptions<'a> {
     }
 }
 
-/// A view of a TCP segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TcpPacket<T: AsRef<[u8]>> {
-    buffer: T,
+transport_view! {
+    /// A view of a TCP segment.
+    pub struct TcpPacket, protocol: IpProtocol::Tcp
 }
 
 impl<T: AsRef<[u8]>> TcpPacket<T> {
-    /// Wraps `buffer` without checks.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        TcpPacket { buffer }
-    }
-
     /// Wraps `buffer` after checking `20 ≤ data offset ≤ buffer length`.
     pub fn new_checked(buffer: T) -> Result<Self> {
         let p = Self::new_unchecked(buffer);
@@ -312,19 +305,6 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         Ok(p)
     }
 
-    /// The wrapped buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
-    /// Source port.
-    pub fn src_port(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::SRC_PORT)
-    }
-    /// Destination port.
-    pub fn dst_port(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::DST_PORT)
-    }
     /// Sequence number.
     pub fn seq_number(&self) -> u32 {
         get_u32(self.buffer.as_ref(), field::SEQ)
@@ -344,10 +324,6 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     /// The window field (unscaled).
     pub fn window_len(&self) -> u16 {
         get_u16(self.buffer.as_ref(), field::WINDOW)
-    }
-    /// The checksum field.
-    pub fn checksum(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::CHECKSUM)
     }
     /// The urgent pointer field.
     pub fn urgent_at(&self) -> u16 {
@@ -381,20 +357,11 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         let Ok(len) = u16::try_from(d.len()) else {
             return false;
         };
-        let ph = checksum::pseudo_header(src, dst, IpProtocol::Tcp.into(), len);
-        checksum::combine(&[ph, checksum::sum(d)]) == 0xffff
+        Self::pseudo_sum(src, dst, len, d) == 0xffff
     }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
-    /// Sets the source port.
-    pub fn set_src_port(&mut self, v: u16) {
-        put_u16(self.buffer.as_mut(), field::SRC_PORT, v)
-    }
-    /// Sets the destination port.
-    pub fn set_dst_port(&mut self, v: u16) {
-        put_u16(self.buffer.as_mut(), field::DST_PORT, v)
-    }
     /// Sets the sequence number.
     pub fn set_seq_number(&mut self, v: u32) {
         put_u32(self.buffer.as_mut(), field::SEQ, v)
@@ -416,10 +383,6 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
     pub fn set_window_len(&mut self, v: u16) {
         put_u16(self.buffer.as_mut(), field::WINDOW, v)
     }
-    /// Sets the checksum field.
-    pub fn set_checksum(&mut self, v: u16) {
-        put_u16(self.buffer.as_mut(), field::CHECKSUM, v)
-    }
     /// Sets the urgent pointer.
     pub fn set_urgent_at(&mut self, v: u16) {
         put_u16(self.buffer.as_mut(), field::URGENT, v)
@@ -436,8 +399,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
     pub fn fill_checksum(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
         self.set_checksum(0);
         let d = self.buffer.as_ref();
-        let ph = checksum::pseudo_header(src, dst, IpProtocol::Tcp.into(), d.len() as u16);
-        let c = !checksum::combine(&[ph, checksum::sum(d)]);
+        let c = !Self::pseudo_sum(src, dst, d.len() as u16, d);
         self.set_checksum(c);
     }
 
@@ -445,8 +407,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
     /// `NEEDS_CSUM`) expects; the device sums header and data over it.
     pub fn fill_partial_checksum(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
         let len = self.buffer.as_ref().len() as u16;
-        let ph = checksum::pseudo_header(src, dst, IpProtocol::Tcp.into(), len);
-        self.set_checksum(ph);
+        self.store_pseudo_header(src, dst, len);
     }
 }
 
@@ -681,6 +642,7 @@ impl fmt::Display for TcpRepr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checksum;
     use crate::testutil::ipv4_addr;
     use proptest::prelude::*;
 

@@ -1,7 +1,6 @@
 //! UDP (RFC 768) with the IPv4 pseudo-header checksum. On IPv4 a zero checksum means "none
 //! computed"; a computed zero is sent as 0xffff.
 
-use crate::checksum;
 use crate::ipv4::IpProtocol;
 use crate::{get_u16, need, put_u16, Error, Result};
 use core::fmt;
@@ -17,18 +16,12 @@ mod field {
 /// The header's length.
 pub const HEADER_LEN: usize = 8;
 
-/// A view of a UDP datagram.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UdpPacket<T: AsRef<[u8]>> {
-    buffer: T,
+transport_view! {
+    /// A view of a UDP datagram.
+    pub struct UdpPacket, protocol: IpProtocol::Udp
 }
 
 impl<T: AsRef<[u8]>> UdpPacket<T> {
-    /// Wraps `buffer` without checks.
-    pub const fn new_unchecked(buffer: T) -> Self {
-        UdpPacket { buffer }
-    }
-
     /// Wraps `buffer` after checking `8 ≤ length field ≤ buffer length`.
     pub fn new_checked(buffer: T) -> Result<Self> {
         let p = Self::new_unchecked(buffer);
@@ -42,21 +35,6 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
         Ok(p)
     }
 
-    /// The wrapped buffer.
-    pub fn into_inner(self) -> T {
-        self.buffer
-    }
-
-    /// Source port.
-    pub fn src_port(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::SRC_PORT)
-    }
-
-    /// Destination port.
-    pub fn dst_port(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::DST_PORT)
-    }
-
     /// The length field (header and data).
     pub fn len(&self) -> u16 {
         get_u16(self.buffer.as_ref(), field::LENGTH)
@@ -65,11 +43,6 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
     /// Whether the length field says there is no data.
     pub fn is_empty(&self) -> bool {
         usize::from(self.len()) <= HEADER_LEN
-    }
-
-    /// The checksum field.
-    pub fn checksum(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::CHECKSUM)
     }
 
     fn datagram(&self) -> &[u8] {
@@ -88,30 +61,14 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
             return true;
         }
         let d = self.datagram();
-        let ph = checksum::pseudo_header(src, dst, IpProtocol::Udp.into(), d.len() as u16);
-        checksum::combine(&[ph, checksum::sum(d)]) == 0xffff
+        Self::pseudo_sum(src, dst, d.len() as u16, d) == 0xffff
     }
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> UdpPacket<T> {
-    /// Sets the source port.
-    pub fn set_src_port(&mut self, v: u16) {
-        put_u16(self.buffer.as_mut(), field::SRC_PORT, v)
-    }
-
-    /// Sets the destination port.
-    pub fn set_dst_port(&mut self, v: u16) {
-        put_u16(self.buffer.as_mut(), field::DST_PORT, v)
-    }
-
     /// Sets the length field.
     pub fn set_len(&mut self, v: u16) {
         put_u16(self.buffer.as_mut(), field::LENGTH, v)
-    }
-
-    /// Sets the checksum field.
-    pub fn set_checksum(&mut self, v: u16) {
-        put_u16(self.buffer.as_mut(), field::CHECKSUM, v)
     }
 
     /// Computes and stores the checksum over pseudo-header, header and data (a computed zero
@@ -119,8 +76,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> UdpPacket<T> {
     pub fn fill_checksum(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
         self.set_checksum(0);
         let d = self.datagram();
-        let ph = checksum::pseudo_header(src, dst, IpProtocol::Udp.into(), d.len() as u16);
-        let c = !checksum::combine(&[ph, checksum::sum(d)]);
+        let c = !Self::pseudo_sum(src, dst, d.len() as u16, d);
         self.set_checksum(if c == 0 { 0xffff } else { c });
     }
 
@@ -128,9 +84,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> UdpPacket<T> {
     /// checksum offload (Linux's `CHECKSUM_PARTIAL`, a TAP frame with `VIRTIO_NET_HDR_F_NEEDS_CSUM`):
     /// the device then sums header and data over it and stores the complement.
     pub fn fill_partial_checksum(&mut self, src: Ipv4Addr, dst: Ipv4Addr) {
-        let len = self.len();
-        let ph = checksum::pseudo_header(src, dst, IpProtocol::Udp.into(), len);
-        self.set_checksum(ph);
+        self.store_pseudo_header(src, dst, self.len());
     }
 
     /// The data, mutably.
