@@ -4,6 +4,7 @@
 use std::fmt::Write;
 use std::net::Ipv4Addr;
 
+use control::config::network::ipv4_mask;
 use control::protocol::{ArpInfo, KernelInfo, RouteInfo, StackInterfaceInfo, StackSocketInfo};
 
 use crate::render::Table;
@@ -11,11 +12,7 @@ use crate::render::Table;
 fn network(i: &StackInterfaceInfo) -> String {
     match (i.address, i.prefix_len) {
         (Some(a), Some(l)) => {
-            let mask = if l == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(l))
-            };
+            let mask = ipv4_mask(l);
             format!("{}/{l}", Ipv4Addr::from(u32::from(a) & mask))
         }
         _ => "-".into(),
@@ -61,11 +58,7 @@ pub fn interfaces(list: &[StackInterfaceInfo]) -> String {
             let _ = writeln!(out, "  IP Address = {a}");
         }
         if let Some(l) = i.prefix_len {
-            let mask = if l == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(l))
-            };
+            let mask = ipv4_mask(l);
             let _ = writeln!(out, "  IP Sub-Net Mask = {}", Ipv4Addr::from(mask));
         }
         if let Some(b) = i.broadcast {

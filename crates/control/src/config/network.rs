@@ -39,6 +39,8 @@ use serde::Deserialize;
 
 use super::ConfigErrors;
 use crate::span::Diagnostic;
+/// The netmask of a prefix length, from `wire` (netcu reaches it here: it knows only `control`).
+pub use wire::prefix::ipv4_mask;
 
 /// The name of the stack's file in a configuration directory.
 pub const NETWORK_FILE: &str = "network.toml";
@@ -296,7 +298,7 @@ pub fn check_interface_address(addr: Ipv4Addr, len: u8) -> Result<(), String> {
         return Err(format!("{addr} is not a unicast address"));
     }
     if len < 31 && len > 0 {
-        let mask = mask_of(len);
+        let mask = ipv4_mask(len);
         let a = u32::from(addr);
         if a & !mask == 0 || a & !mask == !mask {
             return Err(format!(
@@ -306,15 +308,6 @@ pub fn check_interface_address(addr: Ipv4Addr, len: u8) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// The netmask of a prefix length.
-pub fn mask_of(len: u8) -> u32 {
-    if len == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(len.min(32)))
-    }
 }
 
 /// Parses a route destination: `default`, `a.b.c.d/len` (host bits clear) or `a.b.c.d` (a host).
@@ -331,10 +324,10 @@ pub fn parse_destination(s: &str) -> Result<(Ipv4Addr, u8), String> {
             .map_err(|_| format!("`{s}`: expected `default`, NETWORK/LENGTH or an address"))?;
         (a, 32)
     };
-    if u32::from(addr) & !mask_of(len) != 0 {
+    if u32::from(addr) & !ipv4_mask(len) != 0 {
         return Err(format!(
             "{s}: host bits are set (the network is {}/{len})",
-            Ipv4Addr::from(u32::from(addr) & mask_of(len))
+            Ipv4Addr::from(u32::from(addr) & ipv4_mask(len))
         ));
     }
     Ok((addr, len))
@@ -568,10 +561,10 @@ pub fn parse_network(text: &str, file: &str) -> Result<(NetworkConfig, Vec<Strin
     {
         if let (Some((a, _)), Some(parent)) = (cfg.address, &cfg.parent) {
             if let Some(&(pa, pl)) = networks.get(parent) {
-                if u32::from(a) & mask_of(pl) != u32::from(pa) & mask_of(pl) {
+                if u32::from(a) & ipv4_mask(pl) != u32::from(pa) & ipv4_mask(pl) {
                     c.warn(
                         spanned.span(),
-                        format!("{}: address {a} is not on {parent}'s network {}/{pl}; hosts on the link may not reach it", cfg.name, Ipv4Addr::from(u32::from(pa) & mask_of(pl))),
+                        format!("{}: address {a} is not on {parent}'s network {}/{pl}; hosts on the link may not reach it", cfg.name, Ipv4Addr::from(u32::from(pa) & ipv4_mask(pl))),
                     );
                 }
             }
@@ -594,7 +587,7 @@ pub fn parse_network(text: &str, file: &str) -> Result<(NetworkConfig, Vec<Strin
             Ok(g) => {
                 if !connected
                     .iter()
-                    .any(|&(a, l)| u32::from(a) & mask_of(l) == u32::from(g) & mask_of(l))
+                    .any(|&(a, l)| u32::from(a) & ipv4_mask(l) == u32::from(g) & ipv4_mask(l))
                 {
                     c.error(
                         r.gateway.span(),
@@ -669,7 +662,7 @@ pub fn parse_network(text: &str, file: &str) -> Result<(NetworkConfig, Vec<Strin
             if !a.proxy
                 && !connected
                     .iter()
-                    .any(|&(n, l)| u32::from(n) & mask_of(l) == u32::from(address) & mask_of(l))
+                    .any(|&(n, l)| u32::from(n) & ipv4_mask(l) == u32::from(address) & ipv4_mask(l))
             {
                 c.error(
                     a.address.span(),

@@ -5,7 +5,7 @@
 
 use std::net::Ipv4Addr;
 
-use control::config::network::{mask_of, parse_address_prefix, parse_destination, parse_mac};
+use control::config::network::{ipv4_mask, parse_address_prefix, parse_destination, parse_mac};
 use control::kernel::{kernel_parameter, KernelKind, KERNEL_PARAMETERS};
 use control::protocol::{ArpChange, KernelValue, Request, StackInterfaceChanges};
 
@@ -68,7 +68,7 @@ pub fn set_interface_stack(p: &Parsed) -> Result<Action, String> {
         if a.contains('/') {
             let (addr, len) = parse_address_prefix(&a).map_err(|e| format!("/ADDRESS: {e}"))?;
             changes.address = Some(addr);
-            changes.mask = Some(Ipv4Addr::from(mask_of(len)));
+            changes.mask = Some(Ipv4Addr::from(ipv4_mask(len)));
         } else {
             changes.address = Some(ipv4("/ADDRESS", &a)?);
         }
