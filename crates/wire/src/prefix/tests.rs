@@ -29,23 +29,18 @@ fn parses_and_matches_both_families() {
 
 #[test]
 fn parser_errors_quote_the_text() {
-    let err = "10.1.0.0/8".parse::<IpPrefix>().unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "`10.1.0.0/8` has host bits set beyond /8; did you mean `10.0.0.0/8`?"
-    );
-    assert_eq!(
-        "1.2.3.4/33".parse::<IpPrefix>().unwrap_err().to_string(),
-        "prefix length `33` out of range 0-32"
-    );
-    assert_eq!(
-        "::/x".parse::<IpPrefix>().unwrap_err().to_string(),
-        "prefix length `x` out of range 0-128"
-    );
-    assert_eq!(
-        "nonsense/8".parse::<IpPrefix>().unwrap_err().to_string(),
-        "`nonsense` is not an IPv4 or IPv6 address"
-    );
+    for (text, message) in [
+        (
+            "10.1.0.0/8",
+            "`10.1.0.0/8` has host bits set beyond /8; did you mean `10.0.0.0/8`?",
+        ),
+        ("1.2.3.4/33", "prefix length `33` out of range 0-32"),
+        ("::/x", "prefix length `x` out of range 0-128"),
+        ("nonsense/8", "`nonsense` is not an IPv4 or IPv6 address"),
+    ] {
+        let err = text.parse::<IpPrefix>().unwrap_err();
+        assert_eq!(err.to_string(), message, "{text}");
+    }
     assert_eq!(
         "fe80::/10".parse::<Ipv4Prefix>().unwrap_err().to_string(),
         "`fe80::` is not an IPv4 address"
