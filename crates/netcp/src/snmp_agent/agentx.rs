@@ -516,7 +516,22 @@ pub fn start(rt: &Arc<Runtime>, cfg: &control::config::snmp::SnmpAgentx) {
             ),
         }
     }
-    if let Some(addr) = cfg.tcp.as_deref().and_then(|a| a.parse().ok()) {
+    let tcp: Option<std::net::SocketAddr> = cfg.tcp.as_deref().and_then(|a| a.parse().ok());
+    // The configuration check refuses this already; a listener for other hosts is never
+    // opened by mistake.
+    let tcp = tcp.filter(|a| {
+        let allowed = a.ip().is_loopback() || cfg.tcp_remote;
+        if !allowed {
+            rt.log.emit(
+                rt.log
+                    .line("agentx-listen")
+                    .kv("tcp", a)
+                    .kv("error", "not a loopback address and tcp_remote is false"),
+            );
+        }
+        allowed
+    });
+    if let Some(addr) = tcp {
         let rt2 = rt.clone();
         handles.push(
             tokio::spawn(async move {
@@ -539,6 +554,21 @@ pub fn start(rt: &Arc<Runtime>, cfg: &control::config::snmp::SnmpAgentx) {
         );
     }
     *lock(&host.listeners) = handles;
+}
+
+/// netcp is stopping: no new subagents, and a Close (reasonShutdown) to every session, so
+/// subagents know at once rather than when their next request or ping fails.
+pub fn shutdown(rt: &Arc<Runtime>) {
+    rt.snmp.agentx.stop_listeners();
+    let sessions = rt.snmp.agentx.master().sessions().count();
+    close_all(rt);
+    if sessions > 0 {
+        rt.log.emit(
+            rt.log
+                .line("agentx-shutdown")
+                .kv("sessions_closed", sessions),
+        );
+    }
 }
 
 /// Closes every session (AgentX turned off by RELOAD): a Close PDU (reasonShutdown) to each;
