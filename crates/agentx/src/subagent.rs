@@ -478,8 +478,9 @@ impl Subagent {
                 sleep.as_mut().reset(wake);
             }
             pdus.clear();
+            // Not biased: a master that never stops sending must not starve the timer,
+            // notifications or shutdown.
             tokio::select! {
-                biased;
                 r = rd.read_buf(&mut buf) => match r {
                     Ok(0) | Err(_) => {
                         self.session.disconnected();
