@@ -506,7 +506,16 @@ impl Pdu {
     /// Encodes in the given byte order (RFC 2741 lets a subagent choose; a master answers in
     /// the order the session's Open used).
     pub fn encode_in(&self, order: ByteOrder) -> Vec<u8> {
-        let mut w = Writer::new(order);
+        let mut out = Vec::with_capacity(64);
+        self.encode_into(order, &mut out);
+        out
+    }
+
+    /// Appends the encoding to `out` (several PDUs to one buffer, one write, no allocation
+    /// per PDU once the buffer has grown).
+    pub fn encode_into(&self, order: ByteOrder, out: &mut Vec<u8>) {
+        let start = out.len();
+        let mut w = Writer::append(std::mem::take(out), order);
         let mut fl = self.body.flags();
         if order == ByteOrder::Network {
             fl |= flags::NETWORK_BYTE_ORDER;
@@ -523,9 +532,9 @@ impl Pdu {
             w.octets(c);
         }
         encode_body(&mut w, &self.body);
-        let len = w.out.len() - HEADER_LEN;
-        w.patch_u32(16, u32::try_from(len).unwrap_or(u32::MAX));
-        w.out
+        let len = w.out.len() - start - HEADER_LEN;
+        w.patch_u32(start + 16, u32::try_from(len).unwrap_or(u32::MAX));
+        *out = w.out;
     }
 
     /// Decodes exactly one PDU: `buf` must hold the header and its whole payload, nothing more

@@ -81,11 +81,17 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
+    #[cfg(test)]
     pub(crate) fn new(order: ByteOrder) -> Self {
         Writer {
             out: Vec::with_capacity(64),
             order,
         }
+    }
+
+    /// A writer appending to `out` (taken back with `.out`).
+    pub(crate) fn append(out: Vec<u8>, order: ByteOrder) -> Self {
+        Writer { out, order }
     }
 
     pub(crate) fn u8(&mut self, v: u8) {

@@ -365,18 +365,33 @@ impl Session {
 
     /// A PDU from the master: returns the PDUs to send in reply.
     pub fn handle(&mut self, pdu: Pdu, now: Duration) -> Vec<Pdu> {
+        let mut out = Vec::new();
+        self.handle_into(pdu, now, &mut out);
+        out
+    }
+
+    /// [`Session::handle`] appending to `out` (no allocation per PDU in a batch).
+    pub fn handle_into(&mut self, pdu: Pdu, now: Duration, out: &mut Vec<Pdu>) {
+        match self.handle_one(pdu, now) {
+            Answer::None => {}
+            Answer::One(p) => out.push(p),
+            Answer::Many(v) => out.extend(v),
+        }
+    }
+
+    fn handle_one(&mut self, pdu: Pdu, now: Duration) -> Answer {
         self.now = now;
         // The IDs an answer carries (the body is consumed below).
         let (sid, tid, pid) = (pdu.session_id, pdu.transaction_id, pdu.packet_id);
         let reply = |r: Response| Pdu::new(sid, tid, pid, PduBody::Response(r));
         if let PduBody::Response(r) = pdu.body {
-            return self.on_response(pdu.session_id, pdu.packet_id, r);
+            return Answer::Many(self.on_response(pdu.session_id, pdu.packet_id, r));
         }
         if !matches!(self.state, State::Registering | State::Ready) {
-            return Vec::new();
+            return Answer::None;
         }
         if pdu.session_id != self.session_id {
-            return vec![reply(Response::error(ResponseError::NotOpen, 0))];
+            return Answer::One(reply(Response::error(ResponseError::NotOpen, 0)));
         }
         let answer = match pdu.body {
             PduBody::Get(g) => self.get(g),
@@ -387,12 +402,12 @@ impl Session {
             PduBody::UndoSet => self.undo_set(pdu.transaction_id),
             PduBody::CleanupSet => {
                 self.cleanup_set(pdu.transaction_id);
-                return Vec::new(); // RFC 2741 §7.2.4.4: no response
+                return Answer::None; // RFC 2741 §7.2.4.4: no response
             }
             PduBody::Close(reason) => {
                 self.events.push_back(Event::ClosedByMaster(reason));
                 self.disconnected();
-                return Vec::new();
+                return Answer::None;
             }
             other => {
                 self.events.push_back(Event::Unexpected(format!(
@@ -402,7 +417,7 @@ impl Session {
                 Response::error(ResponseError::ProcessingError, 0)
             }
         };
-        vec![reply(answer)]
+        Answer::One(reply(answer))
     }
 
     /// The answer to a PDU whose header decoded but whose body did not.
@@ -657,4 +672,10 @@ impl Session {
 /// A 1-based res.index for the varbind at `i`.
 fn index(i: usize) -> u16 {
     u16::try_from(i + 1).unwrap_or(u16::MAX)
+}
+/// What one PDU from the master calls for.
+enum Answer {
+    None,
+    One(Pdu),
+    Many(Vec<Pdu>),
 }

@@ -19,6 +19,7 @@
 
 use crate::pdu::{frame_len, Header, Pdu};
 use crate::pdu_error::{CloseReason, ResponseError};
+use crate::pdu_wire::ByteOrder;
 use crate::session::{Config, Event, Session, State};
 use snmp::{Handler, Oid, Registry, Value, VarBind};
 use std::path::PathBuf;
@@ -408,20 +409,25 @@ impl Subagent {
         self.session.config().timeout
     }
 
+    /// Publishes the status if it changed (compared in place: this runs after every batch of
+    /// PDUs, and copies nothing when nothing changed).
     fn publish(&self) {
-        let st = Status {
-            state: self.session.state(),
-            session_id: self.session.session_id(),
-            sessions: self.sessions,
-            registered: self.registered.clone(),
-        };
+        let (state, session_id) = (self.session.state(), self.session.session_id());
         self.status_tx.send_if_modified(|s| {
-            if *s != st {
-                *s = st;
-                true
-            } else {
-                false
+            if s.state == state
+                && s.session_id == session_id
+                && s.sessions == self.sessions
+                && s.registered == self.registered
+            {
+                return false;
             }
+            *s = Status {
+                state,
+                session_id,
+                sessions: self.sessions,
+                registered: self.registered.clone(),
+            };
+            true
         });
     }
 
@@ -447,7 +453,13 @@ impl Subagent {
             return Ended::Lost { was_ready: false };
         }
         let mut buf: Vec<u8> = Vec::with_capacity(4096);
+        // Every answer of one batch, encoded back to back: one write per batch of requests.
+        let mut out: Vec<u8> = Vec::with_capacity(4096);
+        let mut pdus: Vec<Pdu> = Vec::new();
         let mut was_ready = false;
+        // One timer for the whole connection, moved only when the session's deadline moves.
+        let sleep = tokio::time::sleep(Duration::from_secs(1));
+        tokio::pin!(sleep);
         loop {
             self.drain_events();
             self.publish();
@@ -458,26 +470,33 @@ impl Subagent {
             }
             let wake = match self.session.next_deadline() {
                 Some(d) => self.epoch + d,
+                // Nothing due: look again within a second.
+                None if sleep.deadline() > Instant::now() => sleep.deadline(),
                 None => Instant::now() + Duration::from_secs(1),
             };
-            let out: Vec<Pdu> = tokio::select! {
+            if sleep.deadline() != wake {
+                sleep.as_mut().reset(wake);
+            }
+            pdus.clear();
+            // Not biased: a master that never stops sending must not starve the timer,
+            // notifications or shutdown.
+            tokio::select! {
                 r = rd.read_buf(&mut buf) => match r {
                     Ok(0) | Err(_) => {
                         self.session.disconnected();
                         continue;
                     }
-                    Ok(_) => match self.take_frames(&mut buf) {
-                        Ok(out) => out,
-                        Err(close) => {
+                    Ok(_) => {
+                        if self.take_frames(&mut buf, &mut out).is_err() {
                             // The stream cannot be resynchronised: say why and drop it.
-                            let _ = send(&mut wr, &close).await;
+                            let _ = write_out(&mut wr, &mut out).await;
                             continue;
                         }
-                    },
+                    }
                 },
-                _ = tokio::time::sleep_until(wake) => self.session.tick(self.epoch.elapsed()),
-                Some(vbs) = self.notify_rx.recv() => self.session.notify(vbs).into_iter().collect(),
-                Some(cmd) = self.cmd_rx.recv() => self.apply(cmd),
+                _ = &mut sleep => pdus = self.session.tick(self.epoch.elapsed()),
+                Some(vbs) = self.notify_rx.recv() => pdus.extend(self.session.notify(vbs)),
+                Some(cmd) = self.cmd_rx.recv() => pdus = self.apply(cmd),
                 _ = self.shutdown_rx.changed() => {
                     let close = self.session.close(CloseReason::Shutdown);
                     let _ = send(&mut wr, &close.into_iter().collect::<Vec<_>>()).await;
@@ -485,7 +504,10 @@ impl Subagent {
                     return Ended::Shutdown;
                 }
             };
-            if send(&mut wr, &out).await.is_err() {
+            for p in &pdus {
+                p.encode_into(ByteOrder::Network, &mut out);
+            }
+            if write_out(&mut wr, &mut out).await.is_err() {
                 self.session.disconnected();
             }
         }
@@ -515,31 +537,43 @@ impl Subagent {
         pdu.into_iter().collect()
     }
 
-    /// Cuts whole PDUs off the front of `buf` and handles them. `Err` carries the Close to
-    /// send when the stream is not AgentX.
-    fn take_frames(&mut self, buf: &mut Vec<u8>) -> Result<Vec<Pdu>, Vec<Pdu>> {
-        let mut out = Vec::new();
-        loop {
-            let n = match frame_len(buf) {
-                Ok(Some(n)) if buf.len() >= n => n,
-                Ok(_) => return Ok(out),
+    /// Handles every whole PDU at the front of `buf`, appending the answers' encodings to
+    /// `out`, and drops what it handled from `buf`. `Err` when the stream is not AgentX (the
+    /// Close saying so is in `out`).
+    fn take_frames(&mut self, buf: &mut Vec<u8>, out: &mut Vec<u8>) -> Result<(), ()> {
+        let mut at = 0;
+        let mut answers = Vec::new();
+        let result = loop {
+            let rest = &buf[at..];
+            let n = match frame_len(rest) {
+                Ok(Some(n)) if rest.len() >= n => n,
+                Ok(_) => break Ok(()),
                 Err(_) => {
-                    out.extend(self.session.close(CloseReason::ParseError));
-                    return Err(out);
+                    answers.extend(self.session.close(CloseReason::ParseError));
+                    break Err(());
                 }
             };
-            let frame: Vec<u8> = buf.drain(..n).collect();
+            let frame = &rest[..n];
+            at += n;
             let now = self.now();
-            match Pdu::decode(&frame) {
-                Ok(p) => out.extend(self.session.handle(p, now)),
+            match Pdu::decode(frame) {
+                Ok(p) => self.session.handle_into(p, now, &mut answers),
                 Err(_) => {
                     // frame_len accepted the header, so it decodes again here.
-                    if let Ok(h) = Header::decode(&frame) {
-                        out.push(self.session.parse_error(&h));
+                    if let Ok(h) = Header::decode(frame) {
+                        answers.push(self.session.parse_error(&h));
                     }
                 }
             }
+            for a in answers.drain(..) {
+                a.encode_into(ByteOrder::Network, out);
+            }
+        };
+        for a in answers.drain(..) {
+            a.encode_into(ByteOrder::Network, out);
         }
+        buf.drain(..at);
+        result
     }
 }
 
@@ -564,6 +598,16 @@ async fn connect(e: &Endpoint, limit: Duration) -> Option<Conn> {
         }
     };
     tokio::time::timeout(limit, attempt).await.ok().flatten()
+}
+
+/// Writes out `out` (one batch of encoded PDUs) and empties it, keeping its capacity.
+async fn write_out<W: AsyncWrite + Unpin>(w: &mut W, out: &mut Vec<u8>) -> std::io::Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let r = w.write_all(out).await;
+    out.clear();
+    r
 }
 
 async fn send<W: AsyncWrite + Unpin>(w: &mut W, pdus: &[Pdu]) -> std::io::Result<()> {

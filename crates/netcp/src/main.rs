@@ -237,6 +237,7 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
 
     // Stop taking new work, then let open connections finish (or cut them off).
     daemon.lock().await.stop_all().await;
+    snmp_agent::agentx::shutdown(&rt);
     daemon.lock().await.stop_netstack();
     let open = rt.conns.len();
     rt.log.emit(

@@ -38,7 +38,16 @@ pub async fn builtin_loop<S: DatagramSocket + 'static>(
     let socket = Arc::new(socket);
     let mut buf = vec![0u8; 65536];
     loop {
-        let (n, peer) = match socket.recv_from(&mut buf).await {
+        // Every datagram already waiting is taken without a wake-up; once none is left, the
+        // AgentX PDUs they produced go to the subagents in one write each.
+        let received = match crate::snmp_agent::poll_now(socket.recv_from(&mut buf)) {
+            Some(r) => r,
+            None => {
+                crate::snmp_agent::flush(&rt);
+                socket.recv_from(&mut buf).await
+            }
+        };
+        let (n, peer) = match received {
             Ok(x) => x,
             Err(_) => {
                 // ICMP errors of earlier replies surface here (ECONNREFUSED); they are not ours.
@@ -68,23 +77,21 @@ pub async fn builtin_loop<S: DatagramSocket + 'static>(
         meter.bytes_in.fetch_add(n as u64, Relaxed);
         meter.msgs_in_centi.fetch_add(weight, Relaxed);
         let info = PeerInfo { peer, local };
+        let mut permit = Some(permit);
         let reply = if builtin == services::Builtin::Snmp {
-            match crate::snmp_agent::answer(&rt, &buf[..n], peer) {
+            let later = || -> crate::snmp_agent::ReplyFn {
+                // A subagent's subtree: answered from whichever task gets its answer.
+                let (socket, service, permit) = (socket.clone(), service.clone(), permit.take());
+                Box::new(move |reply| {
+                    if let Some(reply) = reply {
+                        send_later(socket, service, reply, peer, weight);
+                    }
+                    drop(permit);
+                })
+            };
+            match crate::snmp_agent::answer(&rt, &buf[..n], peer, later) {
                 crate::snmp_agent::SnmpAnswer::Now(r) => r,
-                crate::snmp_agent::SnmpAnswer::Later(answer) => {
-                    // A subagent's subtree: answered when it replies; the loop goes on.
-                    let (socket, service) = (socket.clone(), service.clone());
-                    tokio::spawn(async move {
-                        if let Some(reply) = answer.await {
-                            if let Ok(m) = socket.send_to(&reply, peer).await {
-                                service.meter.bytes_out.fetch_add(m as u64, Relaxed);
-                                service.meter.msgs_out_centi.fetch_add(weight, Relaxed);
-                            }
-                        }
-                        drop(permit);
-                    });
-                    continue;
-                }
+                crate::snmp_agent::SnmpAnswer::Later => continue,
             }
         } else {
             builtin.answer_datagram(&rt.builtin_context(), &buf[..n], &info)
@@ -108,6 +115,32 @@ pub async fn builtin_loop<S: DatagramSocket + 'static>(
                 .kv("bytes_in", n)
                 .kv("bytes_out", sent),
         );
+    }
+}
+
+/// Sends a late SNMP answer without waiting when the socket takes it at once (the usual
+/// case), else from a task of its own.
+fn send_later<S: DatagramSocket + 'static>(
+    socket: Arc<S>,
+    service: Arc<ServiceShared>,
+    reply: Vec<u8>,
+    peer: SocketAddr,
+    weight: u64,
+) {
+    let count = move |service: &ServiceShared, m: usize| {
+        service.meter.bytes_out.fetch_add(m as u64, Relaxed);
+        service.meter.msgs_out_centi.fetch_add(weight, Relaxed);
+    };
+    match crate::snmp_agent::poll_now(socket.send_to(&reply, peer)) {
+        Some(Ok(m)) => count(&service, m),
+        Some(Err(_)) => {}
+        None => {
+            tokio::spawn(async move {
+                if let Ok(m) = socket.send_to(&reply, peer).await {
+                    count(&service, m);
+                }
+            });
+        }
     }
 }
 

@@ -671,3 +671,27 @@ fn agentx_conformance() {
         "{p:?}"
     );
 }
+
+/// netcp stopping (SIGTERM) sends Close (reasonShutdown) to every open session.
+#[test]
+fn shutdown_closes_sessions() {
+    use agentx::{CloseReason, PduBody};
+
+    let dir = TempDir::new("agentx-shutdown");
+    let socket = socket_path(&dir);
+    let (mut netcp, _at) = start_master_with("agentx-shutdown", &socket, "");
+    let mut a = raw::Client::connect(&socket);
+    let sa = a.open(0, "told at shutdown");
+    let mut b = raw::Client::connect(&socket);
+    let sb = b.open(0, "also told");
+    netcp.signal(libc::SIGTERM);
+    for (c, s) in [(&mut a, sa), (&mut b, sb)] {
+        let p = c.read().expect("a Close PDU");
+        assert_eq!(p.session_id, s);
+        assert!(
+            matches!(p.body, PduBody::Close(CloseReason::Shutdown)),
+            "{p:?}"
+        );
+    }
+    assert!(netcp.wait_exit(Duration::from_secs(10)), "netcp exits");
+}

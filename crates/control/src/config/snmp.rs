@@ -49,8 +49,12 @@ pub struct SnmpAgentx {
     pub socket: String,
     /// The Unix socket's permissions, octal.
     pub socket_mode: String,
-    /// A TCP address to accept subagents on as well, e.g. `127.0.0.1:705`.
+    /// A TCP address to accept subagents on as well, e.g. `127.0.0.1:705`. A loopback
+    /// address unless `tcp_remote` (AgentX has no authentication: anyone who reaches the port
+    /// can register subtrees).
     pub tcp: Option<String>,
+    /// Allows `tcp` on an address other hosts can reach.
+    pub tcp_remote: bool,
     /// How long to wait for a subagent's answer when its session and registration set none.
     pub timeout: String,
 }
@@ -62,6 +66,7 @@ impl Default for SnmpAgentx {
             socket: "/var/agentx/master".into(),
             socket_mode: "0600".into(),
             tcp: None,
+            tcp_remote: false,
             timeout: "5s".into(),
         }
     }
@@ -423,6 +428,27 @@ fn check_v3_target(t: &SnmpTarget, users: &[SnmpUser], problem: &mut impl FnMut(
     }
 }
 
+/// The byte offset of `key`'s line in table `[table]` of TOML `text` (for a diagnostic's
+/// line), if written as `key = ...` there.
+fn key_offset(text: &str, table: &str, key: &str) -> Option<usize> {
+    let header = format!("[{table}]");
+    let mut offset = 0;
+    let mut inside = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if t.starts_with('[') {
+            inside = t == header;
+        } else if inside {
+            let k = t.split('=').next().unwrap_or("").trim();
+            if t.contains('=') && k == key {
+                return Some(offset + (line.len() - line.trim_start().len()));
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
 /// Parses and checks `snmp.toml` text; `file` names it in diagnostics.
 pub fn parse_snmp(text: &str, file: &str) -> Result<SnmpConfig, ConfigErrors> {
     let config: SnmpConfig = toml::from_str(text).map_err(|e| super::toml_error(file, text, &e))?;
@@ -543,11 +569,14 @@ pub fn parse_snmp(text: &str, file: &str) -> Result<SnmpConfig, ConfigErrors> {
             x.socket_mode
         ));
     }
+    let mut remote_tcp = None;
     if let Some(t) = &x.tcp {
-        if t.parse::<std::net::SocketAddr>().is_err() {
-            problem(format!(
+        match t.parse::<std::net::SocketAddr>() {
+            Err(_) => problem(format!(
                 "agentx tcp `{t}`: expected a numeric address and port such as 127.0.0.1:705"
-            ));
+            )),
+            Ok(a) if !a.ip().is_loopback() && !x.tcp_remote => remote_tcp = Some(t.clone()),
+            Ok(_) => {}
         }
     }
     if !timeout_ok(&x.timeout) {
@@ -576,6 +605,16 @@ pub fn parse_snmp(text: &str, file: &str) -> Result<SnmpConfig, ConfigErrors> {
                 p.oid
             ));
         }
+    }
+    if let Some(t) = remote_tcp {
+        let message = format!(
+            "agentx tcp `{t}`: not a loopback address; AgentX has no authentication, so any \
+             host reaching it could register subtrees (set tcp_remote = true to allow it)"
+        );
+        errors.push(match key_offset(text, "agentx", "tcp") {
+            Some(at) => Diagnostic::at_offset(file, text, at, message),
+            None => Diagnostic::whole_file(file, message),
+        });
     }
     if config.agent.max_message_size.is_some_and(|m| m < 484) {
         errors.push(Diagnostic::whole_file(
@@ -707,6 +746,20 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.0.len(), 5, "{e}");
+    }
+
+    /// `[agentx] tcp` on a non-loopback address is refused at its line unless tcp_remote.
+    #[test]
+    fn agentx_tcp_loopback_only() {
+        let text = "[agentx]\nenable = true\n\ntcp = \"0.0.0.0:705\"\n";
+        let e = parse_snmp(text, "snmp.toml").unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.contains("snmp.toml:4"), "{shown}");
+        assert!(shown.contains("tcp_remote"), "{shown}");
+        let ok = format!("{text}tcp_remote = true\n");
+        assert!(parse_snmp(&ok, "snmp.toml").unwrap().agentx.tcp_remote);
+        assert!(parse_snmp("[agentx]\ntcp = \"[::1]:705\"\n", "s").is_ok());
+        assert!(parse_snmp("[agentx]\ntcp = \"127.0.0.1:705\"\n", "s").is_ok());
     }
 
     #[test]

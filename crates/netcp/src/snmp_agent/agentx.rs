@@ -6,11 +6,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use agentx::master::{ConnId, Event, Master};
+use agentx::master::{ConnId, Event, Master, Outgoing};
 use agentx::pdu::{ContextVarBinds, Get, GetBulk, Response};
 use agentx::pdu_wire::SearchRange;
 use agentx::{PduBody, ResponseError};
@@ -18,12 +18,14 @@ use snmp::delegate::{DelegateId, RemoteOp, RemoteOpKind, RemoteReply};
 use snmp::registry::RegistrationId;
 use snmp::{ErrorStatus, Oid};
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 
 use super::lock;
 use crate::runtime::Runtime;
 
+pub(super) mod inflight;
 mod sink;
+use inflight::{Waiter, Waiting};
 use sink::{FrameSink, Sink};
 
 /// The AgentX master's state in netcp.
@@ -31,8 +33,13 @@ pub struct AgentxHost {
     master: Mutex<Master>,
     /// Each connection's writer: a request's task writes its PDU itself (`sink.rs`).
     conns: Mutex<HashMap<ConnId, Arc<dyn FrameSink>>>,
-    /// Requests waiting for a subagent's Response, by (session, packet ID).
-    waiting: Mutex<HashMap<(u32, u32), oneshot::Sender<Response>>>,
+    /// Requests waiting for a subagent's Response, by (session, packet ID) (`inflight.rs`).
+    waiting: Mutex<Waiting>,
+    /// Wakes the timeout sweeper of inline requests.
+    sweeper: Notify,
+    sweeper_started: AtomicBool,
+    /// Some connection holds corked PDUs ([`AgentxHost::flush`]).
+    corked: AtomicBool,
     next_conn: AtomicU64,
     next_transaction: AtomicU32,
     /// The subtrees registered in the agent for sessions: subtree → (session, registration).
@@ -46,7 +53,10 @@ impl AgentxHost {
         AgentxHost {
             master: Mutex::new(Master::new(timeout)),
             conns: Mutex::new(HashMap::new()),
-            waiting: Mutex::new(HashMap::new()),
+            waiting: Mutex::new(Waiting::default()),
+            sweeper: Notify::new(),
+            sweeper_started: AtomicBool::new(false),
+            corked: AtomicBool::new(false),
             next_conn: AtomicU64::new(1),
             next_transaction: AtomicU32::new(1),
             installed: Mutex::new(BTreeMap::new()),
@@ -77,12 +87,10 @@ impl AgentxHost {
         self.finish(self.begin(transaction, op)).await
     }
 
-    /// Sends one operation's PDU to its session now, from the caller's task (no hand-off to
-    /// another task before the subagent has it); [`AgentxHost::finish`] waits for the answer.
-    pub fn begin(&self, transaction: u32, op: &RemoteOp) -> Started {
-        let Ok(session) = u32::try_from(op.delegate.0) else {
-            return Started::Over(gen_err());
-        };
+    /// Builds the PDU of one operation for its session (with a new packet ID); `None` when
+    /// the session is not open.
+    fn build(&self, transaction: u32, op: &RemoteOp) -> Option<(u32, Outgoing)> {
+        let session = u32::try_from(op.delegate.0).ok()?;
         let (body, key) = match &op.kind {
             RemoteOpKind::Get(oids) => (
                 PduBody::Get(Get {
@@ -92,7 +100,7 @@ impl AgentxHost {
                         .map(|o| SearchRange::from(o.clone(), false))
                         .collect(),
                 }),
-                oids.first().cloned(),
+                oids.first(),
             ),
             RemoteOpKind::Next {
                 start,
@@ -119,70 +127,102 @@ impl AgentxHost {
                         ranges: vec![range],
                     })
                 };
-                (body, Some(start.clone()))
+                (body, Some(start))
             }
             RemoteOpKind::TestSet(vbs) => (
                 PduBody::TestSet(ContextVarBinds {
                     context: None,
                     varbinds: vbs.clone(),
                 }),
-                vbs.first().map(|v| v.oid.clone()),
+                vbs.first().map(|v| &v.oid),
             ),
             RemoteOpKind::CommitSet => (PduBody::CommitSet, None),
             RemoteOpKind::UndoSet => (PduBody::UndoSet, None),
             RemoteOpKind::CleanupSet => (PduBody::CleanupSet, None),
         };
-        let subtree = key.and_then(|k| self.subtree_of(session, &k));
-        let wants_answer = !matches!(op.kind, RemoteOpKind::CleanupSet);
-        let Some(out) = self
+        let subtree = key.and_then(|k| self.subtree_of(session, k));
+        let out = self
             .master()
-            .request(session, transaction, body, subtree.as_ref())
-        else {
+            .request(session, transaction, body, subtree.as_ref())?;
+        Some((session, out))
+    }
+
+    /// Writes a PDU to a connection, or holds it for [`AgentxHost::flush`] (`corked`); false
+    /// when the connection is gone or failed.
+    fn transmit(&self, conn: ConnId, bytes: &[u8], corked: bool) -> bool {
+        let Some(sink) = lock(&self.conns).get(&conn).cloned() else {
+            return false;
+        };
+        if !corked {
+            return sink.send(bytes);
+        }
+        let held = sink.queue(bytes);
+        self.corked.store(true, Ordering::Release);
+        held
+    }
+
+    /// Writes out every PDU held by corked sends: the UDP loop calls this once it has
+    /// dispatched every datagram that was waiting, so the subagent gets them in one write.
+    pub fn flush(&self) {
+        if !self.corked.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let sinks: Vec<Arc<dyn FrameSink>> = lock(&self.conns).values().cloned().collect();
+        for s in sinks {
+            s.uncork();
+        }
+    }
+
+    /// Sends one operation's PDU to its session now, from the caller's task (no hand-off to
+    /// another task before the subagent has it); [`AgentxHost::finish`] waits for the answer.
+    pub fn begin(&self, transaction: u32, op: &RemoteOp) -> Started {
+        let Some((session, out)) = self.build(transaction, op) else {
             return Started::Over(gen_err());
         };
+        let wants_answer = !matches!(op.kind, RemoteOpKind::CleanupSet);
         let rx = if wants_answer {
             let (tx, rx) = oneshot::channel();
-            lock(&self.waiting).insert((session, out.packet_id), tx);
+            lock(&self.waiting).insert((session, out.packet_id), Waiter::Task(tx), &self.sweeper);
             Some(rx)
         } else {
             None
         };
-        let sink = lock(&self.conns).get(&out.conn).cloned();
-        let sent = sink.is_some_and(|w| w.send(&out.bytes));
+        let sent = self.transmit(out.conn, &out.bytes, false);
         let Some(rx) = rx else {
             return Started::Over(RemoteReply::Done);
         };
         if !sent {
-            lock(&self.waiting).remove(&(session, out.packet_id));
+            lock(&self.waiting).map.remove(&(session, out.packet_id));
             return Started::Over(gen_err());
         }
+        let varbinds = matches!(op.kind, RemoteOpKind::Get(_) | RemoteOpKind::Next { .. });
         Started::Waiting {
             session,
             packet_id: out.packet_id,
             timeout: out.timeout,
-            kind: op.kind.clone(),
+            varbinds,
             rx,
         }
     }
 
     /// Waits for the answer to what [`AgentxHost::begin`] sent (or its timeout).
     pub async fn finish(&self, started: Started) -> RemoteReply {
-        let (session, packet_id, timeout, kind, rx) = match started {
+        let (session, packet_id, timeout, varbinds, rx) = match started {
             Started::Over(r) => return r,
             Started::Waiting {
                 session,
                 packet_id,
                 timeout,
-                kind,
+                varbinds,
                 rx,
-            } => (session, packet_id, timeout, kind, rx),
+            } => (session, packet_id, timeout, varbinds, rx),
         };
         match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(resp)) => reply_of(&kind, resp),
+            Ok(Ok(resp)) => reply_of(varbinds, resp),
             // The session closed while waiting.
             Ok(Err(_)) => gen_err(),
             Err(_) => {
-                lock(&self.waiting).remove(&(session, packet_id));
+                lock(&self.waiting).map.remove(&(session, packet_id));
                 self.master().timed_out(session);
                 gen_err()
             }
@@ -206,12 +246,13 @@ pub enum Started {
         session: u32,
         packet_id: u32,
         timeout: Duration,
-        kind: RemoteOpKind,
+        /// A Get/GetNext/GetBulk (its Response carries varbinds).
+        varbinds: bool,
         rx: oneshot::Receiver<Response>,
     },
 }
 
-fn gen_err() -> RemoteReply {
+pub(super) fn gen_err() -> RemoteReply {
     RemoteReply::Failed {
         status: ErrorStatus::GenErr,
         index: 0,
@@ -220,12 +261,11 @@ fn gen_err() -> RemoteReply {
 
 /// A subagent's Response as the agent core wants it: SNMP errors as they are, AgentX's own
 /// (processingError, parseError, ...) as genErr.
-fn reply_of(kind: &RemoteOpKind, r: Response) -> RemoteReply {
+/// (`varbinds`: the request was a Get/GetNext/GetBulk.)
+fn reply_of(varbinds: bool, r: Response) -> RemoteReply {
     match r.error {
-        ResponseError::NoError => match kind {
-            RemoteOpKind::Get(_) | RemoteOpKind::Next { .. } => RemoteReply::Varbinds(r.varbinds),
-            _ => RemoteReply::Done,
-        },
+        ResponseError::NoError if varbinds => RemoteReply::Varbinds(r.varbinds),
+        ResponseError::NoError => RemoteReply::Done,
         ResponseError::Snmp(status) => RemoteReply::Failed {
             status,
             index: u32::from(r.index),
@@ -300,7 +340,7 @@ pub fn reserve_local(rt: &Runtime) {
 }
 
 /// Acts on the master's events.
-fn apply(rt: &Runtime, events: Vec<Event>) -> bool {
+fn apply(rt: &Arc<Runtime>, events: Vec<Event>) -> bool {
     let mut close = false;
     let mut changed = false;
     for e in events {
@@ -322,11 +362,7 @@ fn apply(rt: &Runtime, events: Vec<Event>) -> bool {
                 session,
                 packet_id,
                 response,
-            } => {
-                if let Some(tx) = lock(&rt.snmp.agentx.waiting).remove(&(session, packet_id)) {
-                    let _ = tx.send(response);
-                }
-            }
+            } => inflight::deliver(rt, session, packet_id, response),
             Event::CloseConnection => close = true,
         }
     }
@@ -356,22 +392,35 @@ where
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
     let mut chunk = vec![0u8; 65536];
     'read: loop {
-        // Every complete frame in the buffer first.
+        // Every complete frame in the buffer first: each Response finishes its request here
+        // (the SNMP answer leaves from this task); PDUs of next rounds go out in one write.
+        let mut at = 0;
+        let mut fatal = false;
         loop {
-            let len = match agentx::pdu::frame_len(&buf) {
-                Ok(Some(l)) if buf.len() >= l => l,
+            let rest = &buf[at..];
+            let len = match agentx::pdu::frame_len(rest) {
+                Ok(Some(l)) if rest.len() >= l => l,
                 Ok(_) => break,
-                Err(_) => break 'read,
+                Err(_) => {
+                    fatal = true;
+                    break;
+                }
             };
-            let frame: Vec<u8> = buf.drain(..len).collect();
             let now = rt.snmp.uptime();
-            let handled = host.master().receive(conn, &frame, now);
+            let handled = host.master().receive(conn, &rest[..len], now);
+            at += len;
             if let Some(reply) = handled.reply {
                 sink.send(&reply);
             }
             if apply(&rt, handled.events) {
-                break 'read;
+                fatal = true;
+                break;
             }
+        }
+        buf.drain(..at);
+        host.flush();
+        if fatal {
+            break 'read;
         }
         match rd.read(&mut chunk).await {
             Ok(0) | Err(_) => break,
@@ -387,7 +436,8 @@ where
         .collect();
     let events = host.master().connection_closed(conn);
     // Requests waiting for these sessions fail now rather than at their timeout.
-    lock(&host.waiting).retain(|(s, _), _| !sessions.contains(s));
+    let orphans = lock(&host.waiting).remove_sessions(&sessions);
+    inflight::fail(&rt, orphans);
     apply(&rt, events);
     writer.abort();
     rt.log.emit(
@@ -425,6 +475,9 @@ fn bind_unix(path: &Path, mode: u32) -> std::io::Result<tokio::net::UnixListener
 pub fn start(rt: &Arc<Runtime>, cfg: &control::config::snmp::SnmpAgentx) {
     let host = &rt.snmp.agentx;
     host.stop_listeners();
+    if !host.sweeper_started.swap(true, Ordering::AcqRel) {
+        tokio::spawn(inflight::sweeper(rt.clone()));
+    }
     if let Some(t) = control::config::snmp::parse_duration(&cfg.timeout) {
         host.master().set_default_timeout(t);
     }
@@ -463,7 +516,22 @@ pub fn start(rt: &Arc<Runtime>, cfg: &control::config::snmp::SnmpAgentx) {
             ),
         }
     }
-    if let Some(addr) = cfg.tcp.as_deref().and_then(|a| a.parse().ok()) {
+    let tcp: Option<std::net::SocketAddr> = cfg.tcp.as_deref().and_then(|a| a.parse().ok());
+    // The configuration check refuses this already; a listener for other hosts is never
+    // opened by mistake.
+    let tcp = tcp.filter(|a| {
+        let allowed = a.ip().is_loopback() || cfg.tcp_remote;
+        if !allowed {
+            rt.log.emit(
+                rt.log
+                    .line("agentx-listen")
+                    .kv("tcp", a)
+                    .kv("error", "not a loopback address and tcp_remote is false"),
+            );
+        }
+        allowed
+    });
+    if let Some(addr) = tcp {
         let rt2 = rt.clone();
         handles.push(
             tokio::spawn(async move {
@@ -488,9 +556,24 @@ pub fn start(rt: &Arc<Runtime>, cfg: &control::config::snmp::SnmpAgentx) {
     *lock(&host.listeners) = handles;
 }
 
+/// netcp is stopping: no new subagents, and a Close (reasonShutdown) to every session, so
+/// subagents know at once rather than when their next request or ping fails.
+pub fn shutdown(rt: &Arc<Runtime>) {
+    rt.snmp.agentx.stop_listeners();
+    let sessions = rt.snmp.agentx.master().sessions().count();
+    close_all(rt);
+    if sessions > 0 {
+        rt.log.emit(
+            rt.log
+                .line("agentx-shutdown")
+                .kv("sessions_closed", sessions),
+        );
+    }
+}
+
 /// Closes every session (AgentX turned off by RELOAD): a Close PDU (reasonShutdown) to each;
 /// the subagents then end their connections.
-fn close_all(rt: &Runtime) {
+fn close_all(rt: &Arc<Runtime>) {
     let host = &rt.snmp.agentx;
     let ids: Vec<u32> = host.master().sessions().map(|s| s.id).collect();
     for id in ids {
@@ -502,7 +585,8 @@ fn close_all(rt: &Runtime) {
             if let Some(w) = sink {
                 w.send(&bytes);
             }
-            lock(&host.waiting).retain(|(s, _), _| *s != id);
+            let orphans = lock(&host.waiting).remove_sessions(&[id]);
+            inflight::fail(rt, orphans);
             apply(rt, events);
         }
     }

@@ -30,7 +30,7 @@ mod inform_v3;
 mod remote;
 pub mod smux;
 pub mod stack_view;
-pub use remote::{answer, SnmpAnswer};
+pub use remote::{answer, flush, poll_now, ReplyFn, SnmpAnswer};
 
 /// What the notifier task does: send a notification, or set the clock (hrSystemDate).
 #[derive(Debug)]

@@ -3,6 +3,10 @@
 //! short lock), so a request crosses no writer task on its way out. Only what the socket does
 //! not take at once is queued, and a flusher task writes it out, in order, when the socket
 //! drains; while anything is queued, later PDUs queue behind it.
+//!
+//! A PDU may also be *corked* ([`FrameSink::queue`]): held until [`FrameSink::uncork`], so
+//! that the UDP loop, having dispatched every datagram that was waiting, hands the subagent
+//! all of their PDUs in one write (one wake-up of the subagent instead of one per request).
 
 use std::future::Future;
 use std::io;
@@ -42,6 +46,11 @@ impl HalfWrite for tokio::net::tcp::OwnedWriteHalf {
 pub trait FrameSink: Send + Sync {
     /// Writes (or queues) one PDU; false once the connection failed.
     fn send(&self, pdu: &[u8]) -> bool;
+    /// Holds one PDU until [`FrameSink::uncork`] (after anything held before it); false
+    /// once the connection failed.
+    fn queue(&self, pdu: &[u8]) -> bool;
+    /// Writes (or queues) everything held by [`FrameSink::queue`].
+    fn uncork(&self);
 }
 
 #[derive(Default)]
@@ -52,6 +61,8 @@ struct State {
     flushing: bool,
     /// A write failed: the connection is going away.
     failed: bool,
+    /// PDUs held by [`FrameSink::queue`], not offered to the socket yet.
+    corked: Vec<u8>,
 }
 
 /// One connection's writer.
@@ -105,29 +116,65 @@ impl<W: HalfWrite> Sink<W> {
     }
 }
 
-impl<W: HalfWrite> FrameSink for Sink<W> {
-    fn send(&self, pdu: &[u8]) -> bool {
-        let mut st = lock(&self.state);
+impl<W: HalfWrite> Sink<W> {
+    /// Offers `bytes` to the socket (or queues them behind what waits), under the state lock.
+    fn write_locked(&self, st: &mut State, bytes: &[u8]) -> bool {
         if st.failed {
             return false;
         }
         if st.flushing || !st.queue.is_empty() {
-            st.queue.extend_from_slice(pdu);
+            st.queue.extend_from_slice(bytes);
             return true;
         }
-        let rest = match self.half.try_write(pdu) {
-            Ok(n) if n == pdu.len() => return true,
-            Ok(n) => &pdu[n..],
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => pdu,
+        let rest = match self.half.try_write(bytes) {
+            Ok(n) if n == bytes.len() => return true,
+            Ok(n) => &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => bytes,
             Err(_) => {
                 st.failed = true;
                 return false;
             }
         };
         st.queue.extend_from_slice(rest);
-        drop(st);
         self.queued.notify_one();
         true
+    }
+}
+
+impl<W: HalfWrite> FrameSink for Sink<W> {
+    fn send(&self, pdu: &[u8]) -> bool {
+        let mut st = lock(&self.state);
+        if !st.corked.is_empty() {
+            // Behind what is held, in order.
+            st.corked.extend_from_slice(pdu);
+            let held = std::mem::take(&mut st.corked);
+            let ok = self.write_locked(&mut st, &held);
+            st.corked = held;
+            st.corked.clear();
+            return ok;
+        }
+        self.write_locked(&mut st, pdu)
+    }
+
+    fn queue(&self, pdu: &[u8]) -> bool {
+        let mut st = lock(&self.state);
+        if st.failed {
+            return false;
+        }
+        st.corked.extend_from_slice(pdu);
+        true
+    }
+
+    fn uncork(&self) {
+        let mut st = lock(&self.state);
+        if st.corked.is_empty() {
+            return;
+        }
+        let held = std::mem::take(&mut st.corked);
+        self.write_locked(&mut st, &held);
+        // The buffer's capacity serves the next batch.
+        st.corked = held;
+        st.corked.clear();
     }
 }
 
@@ -154,6 +201,30 @@ mod tests {
         let mut b = b;
         b.read_exact(&mut got).await.expect("everything");
         assert!(got == want, "bytes differ");
+        flusher.abort();
+    }
+
+    /// Corked PDUs wait for `uncork` and keep their order with PDUs sent meanwhile.
+    #[tokio::test]
+    async fn corked_pdus_go_out_on_uncork_in_order() {
+        let (a, mut b) = tokio::net::UnixStream::pair().expect("a socket pair");
+        let (_ard, awr) = a.into_split();
+        let sink = Arc::new(Sink::new(awr));
+        let flusher = tokio::spawn(sink.clone().flusher());
+        assert!(sink.queue(b"one"));
+        assert!(sink.queue(b"two"));
+        let mut probe = [0u8; 16];
+        assert!(
+            b.try_read(&mut probe).is_err(),
+            "nothing is written before uncork"
+        );
+        assert!(sink.send(b"three"));
+        assert!(sink.queue(b"four"));
+        sink.uncork();
+        sink.uncork();
+        let mut got = vec![0u8; 15];
+        b.read_exact(&mut got).await.expect("everything");
+        assert_eq!(&got, b"onetwothreefour");
         flusher.abort();
     }
 }
