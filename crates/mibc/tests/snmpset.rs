@@ -20,9 +20,9 @@ struct State {
 fn serve() -> (common::Served, State) {
     let mut config = AgentConfig::default();
     let loopback: IpAddr = [127, 0, 0, 1].into();
-    config
-        .communities
-        .push(Community::new("private", Access::ReadWrite).from_source(loopback, 32));
+    config.communities.push(
+        Community::new("private", Access::ReadWrite).from_source(snmp::IpPrefix::host(loopback)),
+    );
     let mut agent = Agent::new(config);
     let scalars = Arc::new(Mutex::new(mt::MtObjectsScalars {
         mt_count: 3,

@@ -211,10 +211,11 @@ fn serve_agent() {
         communities: Vec::new(),
         ..AgentConfig::default()
     };
-    let lo = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0));
+    let lo = snmp::IpPrefix::containing(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)), 8)
+        .expect("127.0.0.0/8 is a prefix");
     config
         .communities
-        .push(Community::new("public", Access::ReadOnly).from_source(lo, 8));
+        .push(Community::new("public", Access::ReadOnly).from_source(lo));
     config.sys_descr = format!(
         "Maynard SNMP agent {} on {}",
         env!("CARGO_PKG_VERSION"),

@@ -44,16 +44,17 @@ fn main() -> std::io::Result<()> {
             }
         }
     }
-    let lo = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0));
+    let lo = snmp::IpPrefix::containing(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 0)), 8)
+        .expect("127.0.0.0/8 is a prefix");
     for n in ro {
         config
             .communities
-            .push(Community::new(&n, Access::ReadOnly).from_source(lo, 8));
+            .push(Community::new(&n, Access::ReadOnly).from_source(lo));
     }
     for n in rw {
         config
             .communities
-            .push(Community::new(&n, Access::ReadWrite).from_source(lo, 8));
+            .push(Community::new(&n, Access::ReadWrite).from_source(lo));
     }
     config.sys_descr = format!(
         "Maynard SNMP agent {} on {}",

@@ -25,7 +25,7 @@ pub mod usm_sender;
 pub mod v3;
 pub mod value;
 
-pub use agent::{Agent, AgentConfig, Community, View};
+pub use agent::{Agent, AgentConfig, Community, IpPrefix, View};
 pub use oid::Oid;
 pub use pdu::{AnyPdu, ErrorStatus, Message, Pdu, PduType, Version};
 pub use registry::{Handler, Registry};

@@ -18,7 +18,7 @@ fn agent() -> Agent {
         communities: vec![
             Community::new("public", Access::ReadOnly),
             Community::new("private", Access::ReadWrite),
-            Community::new("local", Access::ReadOnly).from_source("10.0.0.0".parse().unwrap(), 8),
+            Community::new("local", Access::ReadOnly).from_source("10.0.0.0/8".parse().unwrap()),
             Community::new("sysonly", Access::ReadOnly).with_view(oid!(1, 3, 6, 1, 2, 1, 1)),
         ],
         ..AgentConfig::default()

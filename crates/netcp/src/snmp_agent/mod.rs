@@ -146,7 +146,7 @@ fn agent_config(cfg: &SnmpConfig, state: &SnmpState) -> AgentConfig {
         .map(|k| {
             let mut community = Community::new(&k.name, access(k.access));
             for p in &k.sources {
-                community = community.from_source(p.addr(), p.len());
+                community = community.from_source(*p);
             }
             for o in k.view.iter().filter_map(|o| oid(o)) {
                 community = community.with_view(o);
@@ -423,7 +423,7 @@ impl SnmpHost {
         let _ = writeln!(out, "SNMP agent: engine {engine}, boots {}", s.engine_boots);
         let _ = writeln!(out, "\nCommunities (names are secrets and not shown):");
         for (i, c) in s.communities.iter().enumerate() {
-            let sources: Vec<String> = c.sources.iter().map(|(a, l)| format!("{a}/{l}")).collect();
+            let sources: Vec<String> = c.sources.iter().map(|p| p.to_string()).collect();
             let view: Vec<String> = c
                 .view
                 .families

@@ -9,6 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+pub use wire::prefix::IpPrefix;
 
 use crate::delegate::{Job, Outcome, Wire};
 pub use crate::notify::AgentEvent;
@@ -30,8 +31,8 @@ pub enum Access {
 pub struct Community {
     pub name: Vec<u8>,
     pub access: Access,
-    /// Allowed source prefixes (address, prefix length); empty means any source.
-    pub sources: Vec<(IpAddr, u8)>,
+    /// Allowed source prefixes; empty means any source.
+    pub sources: Vec<IpPrefix>,
     /// What this community may see.
     pub view: View,
 }
@@ -46,8 +47,9 @@ impl Community {
         }
     }
 
-    pub fn from_source(mut self, addr: IpAddr, prefix_len: u8) -> Self {
-        self.sources.push((addr, prefix_len));
+    /// Allows the community from `prefix` (each call adds one).
+    pub fn from_source(mut self, prefix: IpPrefix) -> Self {
+        self.sources.push(prefix);
         self
     }
 
@@ -63,36 +65,14 @@ impl Community {
         self
     }
 
+    /// Whether a request from `peer` may use this community (an IPv4-mapped IPv6 peer counts
+    /// as its IPv4 address).
     pub fn allows_source(&self, peer: IpAddr) -> bool {
-        let peer = match peer {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(peer),
-            v4 => v4,
-        };
-        self.sources.is_empty() || self.sources.iter().any(|(a, l)| in_prefix(peer, *a, *l))
+        self.sources.is_empty() || self.sources.iter().any(|p| p.contains(peer))
     }
 
     pub fn in_view(&self, oid: &Oid) -> bool {
         self.view.contains(oid)
-    }
-}
-
-fn in_prefix(addr: IpAddr, net: IpAddr, len: u8) -> bool {
-    match (addr, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let len = u32::from(len.min(32));
-            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let len = u32::from(len.min(128));
-            let mask = if len == 0 {
-                0
-            } else {
-                u128::MAX << (128 - len)
-            };
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
     }
 }
 
@@ -127,8 +107,8 @@ impl Default for AgentConfig {
     fn default() -> Self {
         AgentConfig {
             communities: vec![Community::new("public", Access::ReadOnly)
-                .from_source(IpAddr::from([127, 0, 0, 0]), 8)
-                .from_source(IpAddr::from(std::net::Ipv6Addr::LOCALHOST), 128)],
+                .from_source(IpPrefix::containing(IpAddr::from([127, 0, 0, 0]), 8).unwrap())
+                .from_source(IpPrefix::host(IpAddr::from(std::net::Ipv6Addr::LOCALHOST)))],
             max_message_size: 65507,
             sys_descr: "Maynard SNMP agent".to_string(),
             // enterprises.99999 (a placeholder until an enterprise number is assigned)
@@ -238,7 +218,7 @@ pub struct AgentSummary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommunityInfo {
     pub access: Access,
-    pub sources: Vec<(IpAddr, u8)>,
+    pub sources: Vec<IpPrefix>,
     pub view: View,
 }
 
