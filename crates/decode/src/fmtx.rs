@@ -19,16 +19,115 @@ fn push_ascii(s: &mut Vec<u8>, b: &[u8]) {
 /// `{n}`.
 #[inline]
 pub(crate) fn push_u64(s: &mut Vec<u8>, n: u64) {
-    // Most numbers in a summary are small: one or two digits without the buffer.
+    // Most numbers in a summary are small: one or two digits inline, up to four in one
+    // word, up to ten in one block.
     if n < 10 {
         s.push(b'0' + n as u8);
     } else if n < 100 {
-        s.push(b'0' + (n / 10) as u8);
-        s.push(b'0' + (n % 10) as u8);
+        let len = s.len();
+        s.extend_from_slice(&pair16(n as u32).to_le_bytes());
+        debug_assert_eq!(s.len(), len + 2);
+    } else if n < 10_000 {
+        push_u32_4(s, n as u32);
     } else {
-        push_u64_long(s, n);
+        match u32::try_from(n) {
+            Ok(n) => push_u32(s, n),
+            Err(_) => push_u64_long(s, n),
+        }
     }
 }
+
+/// `{n}` of 100 ≤ `n` < 10,000: two pairs in one word, the leading zero shifted out.
+fn push_u32_4(s: &mut Vec<u8>, n: u32) {
+    let nd = if n < 1000 { 3 } else { 4 };
+    let w = (u32::from(pair16(n / 100)) | u32::from(pair16(n % 100)) << 16) >> (8 * (4 - nd));
+    let len = s.len();
+    s.extend_from_slice(&w.to_le_bytes());
+    s.truncate(len + nd as usize);
+}
+
+/// `{n}` of a 32-bit number ≥ 10 (sequence numbers, time stamps, long lengths). The ten
+/// digits are computed zero-padded at fixed places (pairs from a table, no loop), shifted
+/// down past the leading zeros as one 128-bit word and appended as a 16-byte block cut back
+/// to the digits: no loop, no `memcpy` call.
+fn push_u32(s: &mut Vec<u8>, n: u32) {
+    // The digit count from the bit length (`bits * 1233 / 4096` is `log10(2^bits)` rounded
+    // down, one too many when `n` is below that power of ten): `ilog10` costs twice this.
+    let t = ((32 - n.leading_zeros()) * 1233) >> 12;
+    let below = n < POW10.get(t as usize).copied().unwrap_or(0);
+    let nd = t as usize + 1 - usize::from(below);
+    let (hi, lo) = (n / 100_000_000, n % 100_000_000);
+    let (a, b) = (lo / 10_000, lo % 10_000);
+    let w = u128::from(pair16(hi))
+        | u128::from(pair16(a / 100)) << 16
+        | u128::from(pair16(a % 100)) << 32
+        | u128::from(pair16(b / 100)) << 48
+        | u128::from(pair16(b % 100)) << 64;
+    push_block(s, w >> (8 * (10 - nd)), nd);
+}
+
+/// Powers of ten up to `10^9`.
+const POW10: [u32; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
+
+/// Appends the first `n` (≤ 16) bytes of `w` (little-endian): one fixed-size copy, then the
+/// length cut back.
+#[inline(always)]
+fn push_block(s: &mut Vec<u8>, w: u128, n: usize) {
+    let len = s.len();
+    s.extend_from_slice(&w.to_le_bytes());
+    s.truncate(len + n);
+}
+
+/// The two ASCII digits of `v % 100` as a little-endian `u16` (tens in the low byte).
+#[inline(always)]
+fn pair16(v: u32) -> u16 {
+    PAIRS16.get((v % 100) as usize).copied().unwrap_or(0x3f3f)
+}
+
+/// [`PAIRS`] as little-endian words.
+// Built at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+const PAIRS16: [u16; 100] = {
+    let mut t = [0u16; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = u16::from_le_bytes([b'0' + (i / 10) as u8, b'0' + (i % 10) as u8]);
+        i += 1;
+    }
+    t
+};
+
+/// Each byte's decimal digits followed by a dot, as a little-endian word, with their count
+/// (dot included): the pieces of a dotted IPv4 address.
+// Built at compile time: an index out of range would fail the build, not a run.
+#[allow(clippy::indexing_slicing)]
+const OCTETS: [(u32, u8); 256] = {
+    let mut t = [(0u32, 0u8); 256];
+    let mut i = 0;
+    while i < 256 {
+        let (h, te, o) = ((i / 100) as u8, (i / 10 % 10) as u8, (i % 10) as u8);
+        t[i] = if i >= 100 {
+            (u32::from_le_bytes([b'0' + h, b'0' + te, b'0' + o, b'.']), 4)
+        } else if i >= 10 {
+            (u32::from_le_bytes([b'0' + te, b'0' + o, b'.', 0]), 3)
+        } else {
+            (u32::from_le_bytes([b'0' + o, b'.', 0, 0]), 2)
+        };
+        i += 1;
+    }
+    t
+};
 
 /// The two ASCII digits of 0..100.
 // Built at compile time: an index out of range would fail the build, not a run.
@@ -145,38 +244,20 @@ pub(crate) fn push_hex(s: &mut Vec<u8>, n: u64, w: usize) {
     s.truncate(len + nd);
 }
 
-/// Writes the decimal digits of `x` at `b[i..]`; returns the index after them.
+/// An IPv4 address as `Ipv4Addr` displays it: four table pieces (digits and a dot) shifted
+/// into one 128-bit word, appended as one block, the last dot cut off.
 #[inline]
-fn put_u8(b: &mut [u8], i: usize, x: u8) -> usize {
-    let x = u64::from(x);
-    if x >= 100 {
-        put1(b, i, b'0' + (x / 100) as u8);
-        put2(b, i + 1, pair(x));
-        i + 3
-    } else if x >= 10 {
-        put2(b, i, pair(x));
-        i + 2
-    } else {
-        put1(b, i, b'0' + x as u8);
-        i + 1
-    }
-}
-
-/// An IPv4 address as `Ipv4Addr` displays it.
 pub(crate) fn push_ip4(s: &mut Vec<u8>, a: [u8; 4]) {
-    let mut b = [b'.'; 16];
-    let mut i = 0;
-    for (k, &x) in a.iter().enumerate() {
-        if k > 0 {
-            put1(&mut b, i, b'.');
-            i += 1;
-        }
-        i = put_u8(&mut b, i, x);
-    }
-    // The whole buffer is appended (a known length: no `memcpy` call), then cut back.
-    let len = s.len();
-    s.extend_from_slice(&b);
-    s.truncate(len + i);
+    let o = |x: u8| OCTETS.get(usize::from(x)).copied().unwrap_or((0, 0));
+    let (w0, l0) = o(a[0]);
+    let (w1, l1) = o(a[1]);
+    let (w2, l2) = o(a[2]);
+    let (w3, l3) = o(a[3]);
+    let s1 = 8 * u32::from(l0);
+    let s2 = s1 + 8 * u32::from(l1);
+    let s3 = s2 + 8 * u32::from(l2);
+    let w = u128::from(w0) | u128::from(w1) << s1 | u128::from(w2) << s2 | u128::from(w3) << s3;
+    push_block(s, w, usize::from(l0 + l1 + l2 + l3) - 1);
 }
 
 /// An Ethernet address as [`crate::Value::Mac`] displays it.
@@ -188,35 +269,25 @@ pub(crate) fn push_mac(s: &mut Vec<u8>, m: [u8; 6]) {
     push_ascii(s, &b);
 }
 
-/// A DECnet address `area.node` as [`crate::Value::Dn`] displays it.
-pub(crate) fn push_dn(s: &mut Vec<u8>, a: u16) {
-    let mut b = [b'.'; 12];
-    let mut i = put_small(&mut b, 0, a >> 10);
-    put1(&mut b, i, b'.');
-    i = put_small(&mut b, i + 1, a & 0x3ff);
-    // The whole buffer is appended (a known length: no `memcpy` call), then cut back.
-    let len = s.len();
-    s.extend_from_slice(&b);
-    s.truncate(len + i);
-}
-
-/// Writes the decimal digits of `x` < 100,000 at `b[i..]`; returns the index after them.
+/// A DECnet address `area.node` as [`crate::Value::Dn`] displays it: the area (0-63, with its
+/// dot) and the node (0-1023) as words joined into one block.
 #[inline]
-fn put_small(b: &mut [u8], i: usize, x: u16) -> usize {
-    let x = u64::from(x);
-    let n = match x {
+pub(crate) fn push_dn(s: &mut Vec<u8>, a: u16) {
+    let (wa, la) = OCTETS.get(usize::from(a >> 10)).copied().unwrap_or((0, 0));
+    let node = u32::from(a & 0x3ff);
+    let nd = match node {
         0..=9 => 1,
         10..=99 => 2,
         100..=999 => 3,
-        1000..=9999 => 4,
-        _ => 5,
+        _ => 4,
     };
-    let mut m = x;
-    for k in (0..n).rev() {
-        put1(b, i + k, b'0' + (m % 10) as u8);
-        m /= 10;
-    }
-    i + n
+    let wn =
+        (u32::from(pair16(node / 100)) | u32::from(pair16(node % 100)) << 16) >> (8 * (4 - nd));
+    push_block(
+        s,
+        u128::from(wa) | u128::from(wn) << (8 * u32::from(la)),
+        usize::from(la) + nd as usize,
+    );
 }
 
 /// `HH:MM:SS.micro` (UTC) of a time stamp.
@@ -411,7 +482,22 @@ mod tests {
             String::from_utf8(s.clone()).unwrap(),
             crate::Value::Mac([0xaa, 0, 4, 0, 0x1f, 0x08]).to_string()
         );
-        for a in [0u16, 1, 1025, 0xffff] {
+        for k in 0..20 {
+            let p = 10u64.pow(k);
+            for n in [
+                p - 1,
+                p,
+                p + 1,
+                p.wrapping_mul(3).wrapping_add(7),
+                u64::from(u32::MAX),
+                u64::from(u32::MAX) + 1,
+            ] {
+                let mut s = b"x".to_vec();
+                push_u64(&mut s, n);
+                assert_eq!(String::from_utf8(s).unwrap(), format!("x{n}"));
+            }
+        }
+        for a in 0..=u16::MAX {
             let mut s = Vec::new();
             push_dn(&mut s, a);
             assert_eq!(
