@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use decode::{render, CaptureReader, CaptureStream, Decoder, Detail, LinkType, Packet, PcapWriter};
+use decode::{CaptureReader, CaptureStream, Decoder, Detail, LinkType, Packet, PcapWriter};
 
 const CAPTURES: &str = "/work/shared/captures/decnet";
 /// Rounds of ours and the peer, alternating; the medians count (the machine may be shared).
@@ -111,8 +111,7 @@ fn ours_lines(path: &Path, detail: Detail) -> (u64, u64) {
     let (mut n, mut bytes) = (0u64, 0u64);
     while let Some(r) = rd.next_record() {
         let r = r.unwrap_or_else(|e| fail(&format!("{e}")));
-        d.decode_record_into(&mut pkt, &r);
-        render::line_bytes(&pkt, &mut out);
+        d.line_record(&mut pkt, &r, &mut out);
         out.push(b'\n');
         if out.len() >= OUT_BUF {
             bytes += out.len() as u64;

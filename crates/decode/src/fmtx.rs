@@ -38,6 +38,7 @@ pub(crate) fn push_u64(s: &mut Vec<u8>, n: u64) {
 }
 
 /// `{n}` of 100 ≤ `n` < 10,000: two pairs in one word, the leading zero shifted out.
+#[inline(never)]
 fn push_u32_4(s: &mut Vec<u8>, n: u32) {
     let nd = if n < 1000 { 3 } else { 4 };
     let w = (u32::from(pair16(n / 100)) | u32::from(pair16(n % 100)) << 16) >> (8 * (4 - nd));
@@ -50,6 +51,7 @@ fn push_u32_4(s: &mut Vec<u8>, n: u32) {
 /// digits are computed zero-padded at fixed places (pairs from a table, no loop), shifted
 /// down past the leading zeros as one 128-bit word and appended as a 16-byte block cut back
 /// to the digits: no loop, no `memcpy` call.
+#[inline(never)]
 fn push_u32(s: &mut Vec<u8>, n: u32) {
     // The digit count from the bit length (`bits * 1233 / 4096` is `log10(2^bits)` rounded
     // down, one too many when `n` is below that power of ten): `ilog10` costs twice this.
@@ -57,13 +59,24 @@ fn push_u32(s: &mut Vec<u8>, n: u32) {
     let below = n < POW10.get(t as usize).copied().unwrap_or(0);
     let nd = t as usize + 1 - usize::from(below);
     let (hi, lo) = (n / 100_000_000, n % 100_000_000);
-    let (a, b) = (lo / 10_000, lo % 10_000);
-    let w = u128::from(pair16(hi))
-        | u128::from(pair16(a / 100)) << 16
-        | u128::from(pair16(a % 100)) << 32
-        | u128::from(pair16(b / 100)) << 48
-        | u128::from(pair16(b % 100)) << 64;
+    let w = u128::from(pair16(hi)) | u128::from(digits8(lo)) << 16;
     push_block(s, w >> (8 * (10 - nd)), nd);
+}
+
+/// The eight digits of `n` < 10^8, zero-padded, as ASCII in a little-endian word (first
+/// digit in the low byte): the halves, then the pairs, then the digits split in parallel
+/// lanes of one 64-bit word, with multiplications by reciprocals (exact for these ranges).
+#[inline(always)]
+fn digits8(n: u32) -> u64 {
+    // 32-bit lanes: the first four digits, the last four.
+    let x = u64::from(n / 10_000) | u64::from(n % 10_000) << 32;
+    // Each lane (< 10^4) by 100: `* 5243 >> 19`; 16-bit lanes of quotient and remainder.
+    let q = (x.wrapping_mul(5243) >> 19) & 0x0000_007f_0000_007f;
+    let y = q | (x - q * 100) << 16;
+    // Each 16-bit lane (< 100) by 10: `* 103 >> 10`; bytes of tens and ones.
+    let q = (y.wrapping_mul(103) >> 10) & 0x000f_000f_000f_000f;
+    let z = q | (y - q * 10) << 8;
+    z | 0x3030_3030_3030_3030
 }
 
 /// Powers of ten up to `10^9`.
@@ -186,6 +199,7 @@ fn put1(b: &mut [u8], i: usize, c: u8) {
     }
 }
 
+#[inline(never)]
 fn push_u64_long(s: &mut Vec<u8>, mut n: u64) {
     // Pairs of digits into a stack buffer from its end, then one copy.
     let mut b = [0u8; 20];

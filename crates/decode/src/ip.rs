@@ -5,6 +5,7 @@
 use servicedb::Protocol;
 
 use crate::decoder::{data, Decoder};
+use crate::fmtx::W;
 use crate::model::{Layer, Packet, Span, Value};
 use crate::rd::{lookup, Rd};
 
@@ -67,23 +68,7 @@ pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
     }
     d.ip_src = std::net::Ipv4Addr::from(s).to_ipv6_mapped().octets();
     d.ip_dst = std::net::Ipv4Addr::from(t).to_ipv6_mapped().octets();
-    l.sum()
-        .s("IP ")
-        .ip4(s)
-        .s(" > ")
-        .ip4(t)
-        .s(": ttl ")
-        .u(ttl)
-        .s(" proto ")
-        .s(lookup(IP_PROTOS, u64::from(p)))
-        .s(" length ")
-        .u(tot as u64);
-    if ff & 0x3fff != 0 {
-        l.sum_more()
-            .s(" frag ")
-            .u((ff & 0x1fff) * 8)
-            .s(if ff & 0x2000 != 0 { "+" } else { "" });
-    }
+    ipv4_summary(l.sum(), s, t, ttl, lookup(IP_PROTOS, u64::from(p)), tot, ff);
     l.span = Span::at(start, pend.saturating_sub(start));
     pkt.layers.push(l);
     if frag {
@@ -93,9 +78,39 @@ pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
     }
 }
 
+/// The IPv4 summary (`IP 10.0.0.1 > 10.0.0.2: ttl 64 proto TCP length 52`), `proto` the
+/// protocol's name: shared by the layer and the one-line fast path ([`crate::line`]).
+#[inline]
+pub(crate) fn ipv4_summary(
+    w: W<'_>,
+    s: [u8; 4],
+    t: [u8; 4],
+    ttl: u8,
+    proto: &str,
+    tot: usize,
+    ff: u16,
+) {
+    let w = w
+        .s("IP ")
+        .ip4(s)
+        .s(" > ")
+        .ip4(t)
+        .s(": ttl ")
+        .u(ttl)
+        .s(" proto ")
+        .s(proto)
+        .s(" length ")
+        .u(tot as u64);
+    if ff & 0x3fff != 0 {
+        w.s(" frag ")
+            .u((ff & 0x1fff) * 8)
+            .s(if ff & 0x2000 != 0 { "+" } else { "" });
+    }
+}
+
 /// The fixed IPv4 header's values: (version, header length, total length, flags and
 /// fragment offset, TTL, protocol, source, destination).
-type Ip4Hdr = (u8, usize, u16, u16, u8, u8, [u8; 4], [u8; 4]);
+pub(crate) type Ip4Hdr = (u8, usize, u16, u16, u8, u8, [u8; 4], [u8; 4]);
 
 /// The IPv4 header with every field kept.
 fn ipv4_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<Ip4Hdr> {
@@ -154,7 +169,7 @@ fn ipv4_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<Ip4Hdr> {
 
 /// The IPv4 header's values alone (a layer that keeps no fields).
 #[inline]
-fn ipv4_quick(r: &mut Rd) -> Option<Ip4Hdr> {
+pub(crate) fn ipv4_quick(r: &mut Rd) -> Option<Ip4Hdr> {
     let h = r.arr::<20>()?;
     let ihl = usize::from(h[0] & 0x0f) * 4;
     if ihl > 20 {
@@ -468,7 +483,7 @@ const TCP_FLAGS: &[(u16, char, &str)] = &[
 
 /// The fixed TCP header's values: (source port, destination port, sequence, acknowledgment,
 /// header length, flags, window).
-type TcpHdr = (u16, u16, u32, u32, usize, u16, u16);
+pub(crate) type TcpHdr = (u16, u16, u32, u32, usize, u16, u16);
 
 /// The fixed TCP header with every field kept.
 fn tcp_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<TcpHdr> {
@@ -522,7 +537,7 @@ fn tcp_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<TcpHdr> {
 
 /// The fixed TCP header's values alone (a layer that keeps no fields).
 #[inline]
-fn tcp_quick(r: &mut Rd) -> Option<TcpHdr> {
+pub(crate) fn tcp_quick(r: &mut Rd) -> Option<TcpHdr> {
     let h = r.arr::<20>()?;
     let of = u16::from_be_bytes([h[12], h[13]]);
     Some((
@@ -560,6 +575,38 @@ const FLAG_LETTERS: [([u8; 8], usize); 256] = {
     t
 };
 
+/// The TCP summary up to the options (`TCP 1024 > 700: Flags [P.], seq 1, ack 2, win 64`):
+/// shared by the layer and the one-line fast path ([`crate::line`]).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub(crate) fn tcp_summary<'a>(
+    w: W<'a>,
+    d: &Decoder<'_>,
+    sp: u16,
+    dp: u16,
+    flags: u16,
+    seq: u32,
+    ack: u32,
+    win: u16,
+) -> W<'a> {
+    let (f, nf) = FLAG_LETTERS
+        .get(usize::from(flags & 0xff))
+        .copied()
+        .unwrap_or(([0; 8], 0));
+    let w = port_text(w.s("TCP "), d, sp, Protocol::Tcp).s(" > ");
+    let w = port_text(w, d, dp, Protocol::Tcp)
+        .s(": Flags [")
+        .ascii(f.get(..nf).unwrap_or(&[]))
+        .s("], seq ")
+        .u(seq);
+    let w = if flags & 0x10 != 0 {
+        w.s(", ack ").u(ack)
+    } else {
+        w
+    };
+    w.s(", win ").u(win)
+}
+
 /// TCP with its options; payload to Multinet (port 700) or DDCMP (recognised by header CRC).
 pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     let mut r = Rd::new(frame, start, end);
@@ -579,22 +626,7 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         l.mark("bad TCP header length");
     }
     // The summary up to the options, which append to it as they decode.
-    let (f, nf) = FLAG_LETTERS
-        .get(usize::from(flags & 0xff))
-        .copied()
-        .unwrap_or(([0; 8], 0));
-    let w = port_text(l.sum().s("TCP "), d, sp, Protocol::Tcp).s(" > ");
-    let w = port_text(w, d, dp, Protocol::Tcp)
-        .s(": Flags [")
-        .ascii(f.get(..nf).unwrap_or(&[]))
-        .s("], seq ")
-        .u(seq);
-    let w = if flags & 0x10 != 0 {
-        w.s(", ack ").u(ack)
-    } else {
-        w
-    };
-    w.s(", win ").u(win);
+    tcp_summary(l.sum(), d, sp, dp, flags, seq, ack, win);
     if off > 20 {
         let at = r.pos;
         match r.take(off - 20) {
@@ -612,6 +644,24 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
     if plen == 0 {
         return;
     }
+    tcp_payload(d, pkt, frame, r, sp, dp, seq, flags);
+}
+
+/// What a TCP segment carries (`r` over its payload, not empty): Multinet records or DDCMP
+/// messages by port, by what the stream carried before, or by their headers; else data. The
+/// stream's state follows (where its next record starts).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn tcp_payload(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    r: Rd<'_>,
+    sp: u16,
+    dp: u16,
+    seq: u32,
+    flags: u16,
+) {
+    let plen = r.left();
     let body = r.rest();
     let key = stream_key(d, sp, dp);
     if flags & 0x07 != 0 {
@@ -696,7 +746,7 @@ fn tcp_options(l: &mut Layer, o: &[u8], at: usize) {
     l.sum_more().s(", options [");
     let mut first = true;
     // The separator before each option but the first.
-    fn sep<'a>(l: &'a mut Layer, first: &mut bool) -> crate::fmtx::W<'a> {
+    fn sep<'a>(l: &'a mut Layer, first: &mut bool) -> W<'a> {
         let w = l.sum_more();
         let w = if *first { w } else { w.s(",") };
         *first = false;
@@ -729,64 +779,121 @@ fn tcp_options(l: &mut Layer, o: &[u8], at: usize) {
             l.mark("bad TCP option length");
             break;
         }
-        let be16 = |i: usize| {
-            u16::from_be_bytes([
-                body.get(i).copied().unwrap_or(0),
-                body.get(i + 1).copied().unwrap_or(0),
-            ])
-        };
-        let be32 = |i: usize| (u32::from(be16(i)) << 16) | u32::from(be16(i + 2));
-        let n = usize::from(len);
-        match (kind, len) {
-            (2, 4) => {
-                l.add("MSS", Value::U(u64::from(be16(0))), pos, n);
-                sep(l, &mut first).s("mss ").u(be16(0));
-            }
-            (3, 3) => {
-                let s = body.first().copied().unwrap_or(0);
-                l.add("Window scale", Value::U(u64::from(s)), pos, n);
-                sep(l, &mut first).s("wscale ").u(s);
-            }
-            (4, 2) => {
-                l.add("SACK permitted", Value::None, pos, n);
-                sep(l, &mut first).s("sackOK");
-            }
-            (5, _) => {
-                let mut s = String::new();
-                for i in (0..body.len() / 8).map(|i| i * 8) {
-                    s.push_str(&format!("{{{}:{}}}", be32(i), be32(i + 4)));
-                }
-                sep(l, &mut first).s("sack ").s(&s);
-                l.add("SACK", Value::Text(s), pos, n);
-            }
-            (8, 10) => {
-                sep(l, &mut first)
-                    .s("TS val ")
-                    .u(be32(0))
-                    .s(" ecr ")
-                    .u(be32(4));
-                if !l.quiet() {
-                    let mut t = Vec::with_capacity(28);
-                    crate::fmtx::W(Some(&mut t))
-                        .s("val ")
-                        .u(be32(0))
-                        .s(" ecr ")
-                        .u(be32(4));
-                    l.add(
-                        "Timestamps",
-                        Value::Text(String::from_utf8(t).unwrap_or_default()),
-                        pos,
-                        n,
-                    );
-                }
-            }
-            _ => {
-                l.add("Option", Value::Coded(u64::from(kind), "unknown"), pos, n);
-                sep(l, &mut first).s("opt-").u(kind);
-            }
+        if !l.quiet() {
+            tcp_option_field(l, kind, len, body, pos);
         }
+        tcp_option_text(sep(l, &mut first), kind, len, body);
     }
     l.sum_more().s("]");
+}
+
+/// Big-endian 16 and 32-bit words of an option's body (zero past its end).
+fn be16(b: &[u8], i: usize) -> u16 {
+    u16::from_be_bytes([
+        b.get(i).copied().unwrap_or(0),
+        b.get(i + 1).copied().unwrap_or(0),
+    ])
+}
+
+/// See [`be16`].
+fn be32(b: &[u8], i: usize) -> u32 {
+    (u32::from(be16(b, i)) << 16) | u32::from(be16(b, i + 2))
+}
+
+/// One TCP option (not end or no-operation) as tcpdump shows it (`mss 1460`,
+/// `TS val 1 ecr 2`): `len` is its length byte, `body` what follows it.
+fn tcp_option_text(w: W<'_>, kind: u8, len: u8, body: &[u8]) {
+    match (kind, len) {
+        (2, 4) => {
+            w.s("mss ").u(be16(body, 0));
+        }
+        (3, 3) => {
+            w.s("wscale ").u(body.first().copied().unwrap_or(0));
+        }
+        (4, 2) => {
+            w.s("sackOK");
+        }
+        (5, _) => {
+            sack_blocks(w.s("sack "), body);
+        }
+        (8, 10) => {
+            w.s("TS val ").u(be32(body, 0)).s(" ecr ").u(be32(body, 4));
+        }
+        _ => {
+            w.s("opt-").u(kind);
+        }
+    }
+}
+
+/// SACK blocks as `{left:right}` each.
+fn sack_blocks(mut w: W<'_>, body: &[u8]) {
+    for i in (0..body.len() / 8).map(|i| i * 8) {
+        w = w.s("{").u(be32(body, i)).s(":").u(be32(body, i + 4)).s("}");
+    }
+}
+
+/// One TCP option's field (see [`tcp_option_text`]), at `pos` in the frame.
+fn tcp_option_field(l: &mut Layer, kind: u8, len: u8, body: &[u8], pos: usize) {
+    let n = usize::from(len);
+    let text = |f: fn(W<'_>, &[u8])| {
+        let mut t = Vec::with_capacity(32);
+        f(W(Some(&mut t)), body);
+        Value::Text(String::from_utf8(t).unwrap_or_default())
+    };
+    match (kind, len) {
+        (2, 4) => l.add("MSS", Value::U(u64::from(be16(body, 0))), pos, n),
+        (3, 3) => {
+            let s = body.first().copied().unwrap_or(0);
+            l.add("Window scale", Value::U(u64::from(s)), pos, n);
+        }
+        (4, 2) => l.add("SACK permitted", Value::None, pos, n),
+        (5, _) => l.add("SACK", text(sack_blocks), pos, n),
+        (8, 10) => l.add(
+            "Timestamps",
+            text(|w, b| {
+                w.s("val ").u(be32(b, 0)).s(" ecr ").u(be32(b, 4));
+            }),
+            pos,
+            n,
+        ),
+        _ => l.add("Option", Value::Coded(u64::from(kind), "unknown"), pos, n),
+    }
+}
+
+/// The TCP options as [`tcp_options`] appends them to the summary, straight into the line
+/// (the one-line fast path, [`crate::line`]); false (the line then cut back by the caller)
+/// where the layer would be marked malformed.
+pub(crate) fn tcp_options_line(o: &[u8], out: &mut Vec<u8>) -> bool {
+    let mut r = Rd::new(o, 0, o.len());
+    out.extend_from_slice(b", options [");
+    let mut first = true;
+    while let Some(kind) = r.u8() {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        match kind {
+            0 => {
+                out.extend_from_slice(b"eol");
+                break;
+            }
+            1 => {
+                out.extend_from_slice(b"nop");
+                continue;
+            }
+            _ => {}
+        }
+        let Some(len) = r.u8() else { return false };
+        let Some(body) = r.take(usize::from(len).saturating_sub(2)) else {
+            return false;
+        };
+        if len < 2 {
+            return false;
+        }
+        tcp_option_text(W(Some(out)), kind, len, body);
+    }
+    out.push(b']');
+    true
 }
 
 /// GRE (RFC 2784 with the RFC 2890 key and sequence); protocol 0x6003 carries DECnet routing

@@ -67,6 +67,7 @@ mod decoder;
 mod filter;
 mod fmtx;
 mod ip;
+mod line;
 mod link;
 mod model;
 mod rd;

@@ -1,0 +1,123 @@
+//! The one-line form straight from the frame: [`Decoder::line_record`].
+//!
+//! Most frames of a DECnet-over-IP capture are Ethernet, IPv4 and TCP. For those the IPv4
+//! and TCP summaries are written by the same writers the layers use
+//! ([`ip::ipv4_summary`], [`ip::tcp_summary`], the options' text), but straight into the
+//! output line: no layers for Ethernet, IPv4 and TCP, no summary text to copy. What the
+//! segment carries is decoded into the packet as usual and its layers' summaries follow.
+//! Anything unusual (a header the layers would mark malformed, a fragment, options that do
+//! not parse, another protocol) takes the general path: decode, then [`render::line_bytes`].
+//! Either way the line is byte for byte what [`render::line_into`] writes for the packet that
+//! [`Decoder::decode_record_into`] makes, and the decoder's state (frame count, TCP streams,
+//! NSP links) moves the same way; the tests hold both to it.
+
+use crate::capture::Record;
+use crate::decoder::{Decoder, Detail, LinkType};
+use crate::fmtx::W;
+use crate::model::Packet;
+use crate::rd::Rd;
+use crate::{ip, render};
+
+/// Layers the fast path writes to the line instead of the packet: Ethernet, IPv4, TCP.
+const HIDDEN: usize = 3;
+
+impl Decoder<'_> {
+    /// Decodes a captured record and appends its one-line form (as [`render::line_bytes`]
+    /// writes it, no newline) to `out`: the fast path for `DUMP/READ`.
+    ///
+    /// With [`Detail::Summaries`], Ethernet frames carrying IPv4 and TCP have their IPv4
+    /// and TCP summaries written straight into `out`; `pkt` then holds only the layers of
+    /// what the segment carries (none for a bare segment). Every other frame, and every
+    /// frame at the other levels of detail, is decoded into `pkt` as
+    /// [`Decoder::decode_record_into`] does.
+    ///
+    /// ```
+    /// use decode::{render, Decoder, Detail, LinkType, Packet, Record};
+    /// // Ethernet, IPv4 127.0.0.1 > 127.0.0.1, TCP 42686 > 700 with ACK, no options.
+    /// let mut f = vec![0u8; 12];
+    /// f.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0]);
+    /// f.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
+    /// f.extend_from_slice(&[0xa6, 0xbe, 0x02, 0xbc, 0, 0, 0, 1, 0, 0, 0, 2, 0x50, 0x10, 0, 64]);
+    /// f.extend_from_slice(&[0, 0, 0, 0]);
+    /// let rec = Record { ts_sec: 3600, ts_nsec: 5_000, orig_len: 54, link: LinkType::Ethernet, data: &f };
+    /// let mut d = Decoder::new();
+    /// d.detail = Detail::Summaries;
+    /// let (mut pkt, mut out) = (Packet::default(), Vec::new());
+    /// d.line_record(&mut pkt, &rec, &mut out);
+    /// assert_eq!(
+    ///     String::from_utf8(out).unwrap(),
+    ///     "01:00:00.000005 IP 127.0.0.1 > 127.0.0.1: ttl 64 proto TCP length 40: \
+    ///      TCP 42686 > 700: Flags [.], seq 1, ack 2, win 64, length 0"
+    /// );
+    /// ```
+    pub fn line_record(&mut self, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u8>) {
+        let mark = out.len();
+        if self.detail == Detail::Summaries
+            && rec.link == LinkType::Ethernet
+            && ip4_tcp(self, pkt, rec, out)
+        {
+            return;
+        }
+        out.truncate(mark);
+        self.decode_record_into(pkt, rec);
+        render::line_bytes(pkt, out);
+    }
+}
+
+/// The fast path for Ethernet, IPv4 and TCP: false (nothing decided, the decoder untouched,
+/// `out` to be cut back) when the frame is anything else or anything the layers would mark.
+fn ip4_tcp(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u8>) -> bool {
+    let f = rec.data;
+    // Ethernet II carrying IPv4 (the Ethernet summary is left out of the line).
+    let mut r = Rd::new(f, 12, f.len());
+    if r.u16be() != Some(0x0800) {
+        return false;
+    }
+    // IPv4 as `ip::ipv4` reads it, with none of its marks: version 4, a header of 20 bytes
+    // or more, a total length that covers the header and fits the frame, not a fragment
+    // (nor flagged as one), carrying TCP.
+    let start = r.pos;
+    let Some((ver, ihl, tot, ff, ttl, p, s, t)) = ip::ipv4_quick(&mut r) else {
+        return false;
+    };
+    let tot = usize::from(tot);
+    let pend = start + tot;
+    if ver != 4 || ihl < 20 || tot < ihl || pend > r.end || ff & 0x3fff != 0 || p != 6 {
+        return false;
+    }
+    // TCP as `ip::tcp` reads it, with none of its marks.
+    let mut r = Rd::new(f, r.pos, pend);
+    let Some((sp, dp, seq, ack, off, flags, win)) = ip::tcp_quick(&mut r) else {
+        return false;
+    };
+    if off < 20 || off - 20 > r.left() {
+        return false;
+    }
+    crate::fmtx::push_clock(out, rec.ts_sec, rec.ts_nsec);
+    out.push(b' ');
+    ip::ipv4_summary(W(Some(out)), s, t, ttl, "TCP", tot, ff);
+    out.extend_from_slice(b": ");
+    ip::tcp_summary(W(Some(out)), d, sp, dp, flags, seq, ack, win);
+    if off > 20 {
+        let o = r.take(off - 20).unwrap_or(&[]);
+        if !ip::tcp_options_line(o, out) {
+            return false;
+        }
+    }
+    let plen = r.left();
+    W(Some(out)).s(", length ").u(plen as u64);
+
+    // Decided: from here on the decoder moves as `decode_record_into` moves it.
+    pkt.clear();
+    pkt.set_detail(true, false);
+    pkt.hidden = HIDDEN;
+    d.count_frame(pkt, rec);
+    d.ip_src = std::net::Ipv4Addr::from(s).to_ipv6_mapped().octets();
+    d.ip_dst = std::net::Ipv4Addr::from(t).to_ipv6_mapped().octets();
+    if plen > 0 {
+        ip::tcp_payload(d, pkt, f, r, sp, dp, seq, flags);
+        // IP is in the line: an Ethernet layer in what follows is left out, as there.
+        render::layers_bytes(pkt, out, false, Some(true));
+    }
+    true
+}
