@@ -184,6 +184,8 @@ pub struct Decoder<'s> {
     pub(crate) ip_src: [u8; 16],
     pub(crate) ip_dst: [u8; 16],
     pub(crate) count: u64,
+    /// The clock of the last line [`Decoder::line_record`] wrote.
+    pub(crate) clock: crate::fmtx::Clock,
 }
 
 impl Default for Decoder<'_> {
@@ -205,6 +207,7 @@ impl<'s> Decoder<'s> {
             ip_src: [0; 16],
             ip_dst: [0; 16],
             count: 0,
+            clock: crate::fmtx::Clock::default(),
         }
     }
 

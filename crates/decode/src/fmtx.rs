@@ -47,20 +47,28 @@ fn push_u32_4(s: &mut Vec<u8>, n: u32) {
     s.truncate(len + nd as usize);
 }
 
-/// `{n}` of a 32-bit number ≥ 10 (sequence numbers, time stamps, long lengths). The ten
-/// digits are computed zero-padded at fixed places (pairs from a table, no loop), shifted
-/// down past the leading zeros as one 128-bit word and appended as a 16-byte block cut back
-/// to the digits: no loop, no `memcpy` call.
+/// `{n}` of a 32-bit number ≥ 10,000 (ports, sequence numbers, time stamps). The digits
+/// are computed zero-padded at fixed places ([`digits8`], no loop), shifted down past the
+/// leading zeros as one word and appended as one fixed-size block cut back to the digits:
+/// no loop, no `memcpy` call.
 #[inline(never)]
 fn push_u32(s: &mut Vec<u8>, n: u32) {
-    // The digit count from the bit length (`bits * 1233 / 4096` is `log10(2^bits)` rounded
-    // down, one too many when `n` is below that power of ten): `ilog10` costs twice this.
-    let t = ((32 - n.leading_zeros()) * 1233) >> 12;
-    let below = n < POW10.get(t as usize).copied().unwrap_or(0);
-    let nd = t as usize + 1 - usize::from(below);
-    let (hi, lo) = (n / 100_000_000, n % 100_000_000);
-    let w = u128::from(pair16(hi)) | u128::from(digits8(lo)) << 16;
-    push_block(s, w >> (8 * (10 - nd)), nd);
+    debug_assert!(n >= 10_000);
+    if n < 100_000_000 {
+        let nd = 5
+            + usize::from(n >= 100_000)
+            + usize::from(n >= 1_000_000)
+            + usize::from(n >= 10_000_000);
+        let w = digits8(n) >> (8 * (8 - nd));
+        let len = s.len();
+        s.extend_from_slice(&w.to_le_bytes());
+        s.truncate(len + nd);
+    } else {
+        let nd = 9 + usize::from(n >= 1_000_000_000);
+        let (hi, lo) = (n / 100_000_000, n % 100_000_000);
+        let w = u128::from(pair16(hi)) | u128::from(digits8(lo)) << 16;
+        push_block(s, w >> (8 * (10 - nd)), nd);
+    }
 }
 
 /// The eight digits of `n` < 10^8, zero-padded, as ASCII in a little-endian word (first
@@ -78,20 +86,6 @@ fn digits8(n: u32) -> u64 {
     let z = q | (y - q * 10) << 8;
     z | 0x3030_3030_3030_3030
 }
-
-/// Powers of ten up to `10^9`.
-const POW10: [u32; 10] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-];
 
 /// Appends the first `n` (≤ 16) bytes of `w` (little-endian): one fixed-size copy, then the
 /// length cut back.
@@ -304,6 +298,54 @@ pub(crate) fn push_dn(s: &mut Vec<u8>, a: u16) {
     );
 }
 
+/// The `HH:MM:SS` of the last second [`push_clock_cached`] wrote, kept for the next time
+/// stamp in the same second (most of them in a capture).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clock {
+    sec: i64,
+    hms: u64,
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock {
+            sec: 0,
+            hms: hms(0),
+        }
+    }
+}
+
+/// `HH:MM:SS` (UTC) of a time stamp as a little-endian word.
+fn hms(sec: i64) -> u64 {
+    let day = sec.rem_euclid(86_400) as u32;
+    let colon = u64::from(b':');
+    u64::from(pair16(day / 3600))
+        | colon << 16
+        | u64::from(pair16(day / 60 % 60)) << 24
+        | colon << 40
+        | u64::from(pair16(day % 60)) << 48
+}
+
+/// [`push_clock`], the hours, minutes and seconds taken from `c` when the second is the
+/// last one written, the microseconds by [`digits8`]: one block appended.
+#[inline]
+pub(crate) fn push_clock_cached(s: &mut Vec<u8>, c: &mut Clock, sec: i64, nsec: u32) {
+    if nsec >= 1_000_000_000 {
+        // Not a valid time stamp: all the digits, as `push_clock` writes them.
+        push_clock(s, sec, nsec);
+        return;
+    }
+    if sec != c.sec {
+        *c = Clock { sec, hms: hms(sec) };
+    }
+    let us = digits8(nsec / 1000) >> 16;
+    push_block(
+        s,
+        u128::from(c.hms) | u128::from(b'.') << 64 | u128::from(us) << 72,
+        15,
+    );
+}
+
 /// `HH:MM:SS.micro` (UTC) of a time stamp.
 pub(crate) fn push_clock(s: &mut Vec<u8>, sec: i64, nsec: u32) {
     let day = sec.rem_euclid(86_400) as u32;
@@ -477,9 +519,19 @@ mod tests {
             (86_399, 999_999_999),
             (-1, 5_000),
             (1_700_000_123, 42_000),
+            (1_700_000_123, 999_999),
+            (i64::MIN, 1_000_000_000),
+            (i64::MAX, 4_000_000_000),
+            (86_400 * 5 + 3_599, 123_456_789),
         ] {
             let mut s = Vec::new();
             push_clock(&mut s, sec, nsec);
+            let mut c = Clock::default();
+            for _ in 0..2 {
+                let mut t = Vec::new();
+                push_clock_cached(&mut t, &mut c, sec, nsec);
+                assert_eq!(t, s);
+            }
             let day = sec.rem_euclid(86_400);
             let want = format!(
                 "{:02}:{:02}:{:02}.{:06}",

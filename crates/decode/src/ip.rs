@@ -453,20 +453,40 @@ pub(crate) fn udp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
             pend = want;
         }
     }
-    let w = port_text(l.sum().s("UDP "), d, sp, Protocol::Udp).s(" > ");
+    udp_summary(l.sum(), d, sp, dp, len);
+    l.span = Span::at(start, pend.saturating_sub(start));
+    pkt.layers.push(l);
+    udp_payload(d, pkt, frame, r.pos, pend, sp, dp);
+}
+
+/// The UDP summary (`UDP 700 > 700, length 12`): shared by the layer and the one-line fast
+/// path ([`crate::line`]).
+#[inline]
+pub(crate) fn udp_summary(w: W<'_>, d: &Decoder<'_>, sp: u16, dp: u16, len: u16) {
+    let w = port_text(w.s("UDP "), d, sp, Protocol::Udp).s(" > ");
     port_text(w, d, dp, Protocol::Udp)
         .s(", length ")
         .u(len.saturating_sub(8));
-    l.span = Span::at(start, pend.saturating_sub(start));
-    pkt.layers.push(l);
-    let body = frame.get(r.pos..pend).unwrap_or(&[]);
+}
+
+/// What a UDP datagram carries at `frame[start..end]`: Multinet (by port or header), else data.
+pub(crate) fn udp_payload(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    start: usize,
+    pend: usize,
+    sp: u16,
+    dp: u16,
+) {
+    let body = frame.get(start..pend).unwrap_or(&[]);
     if d.multinet_ports.contains(&sp)
         || d.multinet_ports.contains(&dp)
         || (d.heuristics && crate::decnet::multinet::looks_like_udp(body))
     {
-        crate::decnet::multinet::udp(d, pkt, frame, r.pos, pend);
+        crate::decnet::multinet::udp(d, pkt, frame, start, pend);
     } else {
-        data(pkt, frame, r.pos, pend);
+        data(pkt, frame, start, pend);
     }
 }
 
@@ -864,6 +884,19 @@ fn tcp_option_field(l: &mut Layer, kind: u8, len: u8, body: &[u8], pos: usize) {
 /// (the one-line fast path, [`crate::line`]); false (the line then cut back by the caller)
 /// where the layer would be marked malformed.
 pub(crate) fn tcp_options_line(o: &[u8], out: &mut Vec<u8>) -> bool {
+    // The options Linux sends on every segment after the handshake (nop, nop, time stamps)
+    // in one piece: the text the loop below writes for them.
+    if let [1, 1, 8, 10, ..] = *o {
+        if let Some(ts) = o.get(4..12).filter(|_| o.len() == 12) {
+            W(Some(out))
+                .s(", options [nop,nop,TS val ")
+                .u(be32(ts, 0))
+                .s(" ecr ")
+                .u(be32(ts, 4))
+                .s("]");
+            return true;
+        }
+    }
     let mut r = Rd::new(o, 0, o.len());
     out.extend_from_slice(b", options [");
     let mut first = true;

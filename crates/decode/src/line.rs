@@ -1,10 +1,11 @@
 //! The one-line form straight from the frame: [`Decoder::line_record`].
 //!
-//! Most frames of a DECnet-over-IP capture are Ethernet, IPv4 and TCP. For those the IPv4
-//! and TCP summaries are written by the same writers the layers use
-//! ([`ip::ipv4_summary`], [`ip::tcp_summary`], the options' text), but straight into the
-//! output line: no layers for Ethernet, IPv4 and TCP, no summary text to copy. What the
-//! segment carries is decoded into the packet as usual and its layers' summaries follow.
+//! Most frames of a DECnet-over-IP capture are Ethernet, IPv4 and TCP or UDP. For those the
+//! IPv4 and TCP or UDP summaries are written by the same writers the layers use
+//! ([`ip::ipv4_summary`], [`ip::tcp_summary`], the options' text, [`ip::udp_summary`]), but
+//! straight into the output line: no layers for Ethernet, IPv4 and TCP or UDP, no summary
+//! text to copy. What the segment or datagram carries is decoded into the packet as usual
+//! and its layers' summaries follow.
 //! Anything unusual (a header the layers would mark malformed, a fragment, options that do
 //! not parse, another protocol) takes the general path: decode, then [`render::line_bytes`].
 //! Either way the line is byte for byte what [`render::line_into`] writes for the packet that
@@ -18,16 +19,16 @@ use crate::model::Packet;
 use crate::rd::Rd;
 use crate::{ip, render};
 
-/// Layers the fast path writes to the line instead of the packet: Ethernet, IPv4, TCP.
+/// Layers the fast path writes to the line instead of the packet: Ethernet, IPv4, TCP or UDP.
 const HIDDEN: usize = 3;
 
 impl Decoder<'_> {
     /// Decodes a captured record and appends its one-line form (as [`render::line_bytes`]
     /// writes it, no newline) to `out`: the fast path for `DUMP/READ`.
     ///
-    /// With [`Detail::Summaries`], Ethernet frames carrying IPv4 and TCP have their IPv4
-    /// and TCP summaries written straight into `out`; `pkt` then holds only the layers of
-    /// what the segment carries (none for a bare segment). Every other frame, and every
+    /// With [`Detail::Summaries`], Ethernet frames carrying IPv4 and TCP or UDP have those
+    /// summaries written straight into `out`; `pkt` then holds only the layers of what the
+    /// segment or datagram carries (none for a bare segment). Every other frame, and every
     /// frame at the other levels of detail, is decoded into `pkt` as
     /// [`Decoder::decode_record_into`] does.
     ///
@@ -54,19 +55,22 @@ impl Decoder<'_> {
         let mark = out.len();
         if self.detail == Detail::Summaries
             && rec.link == LinkType::Ethernet
-            && ip4_tcp(self, pkt, rec, out)
+            && ip4_fast(self, pkt, rec, out)
         {
             return;
         }
         out.truncate(mark);
         self.decode_record_into(pkt, rec);
-        render::line_bytes(pkt, out);
+        // `render::line_bytes` with the clock's second remembered.
+        crate::fmtx::push_clock_cached(out, &mut self.clock, rec.ts_sec, rec.ts_nsec);
+        render::layers_bytes(pkt, out, true, None);
     }
 }
 
-/// The fast path for Ethernet, IPv4 and TCP: false (nothing decided, the decoder untouched,
-/// `out` to be cut back) when the frame is anything else or anything the layers would mark.
-fn ip4_tcp(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u8>) -> bool {
+/// The fast path for Ethernet and IPv4 carrying TCP or UDP: false (nothing decided, the
+/// decoder untouched, `out` to be cut back) when the frame is anything else or anything the
+/// layers would mark.
+fn ip4_fast(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u8>) -> bool {
     let f = rec.data;
     // Ethernet II carrying IPv4 (the Ethernet summary is left out of the line).
     let mut r = Rd::new(f, 12, f.len());
@@ -75,38 +79,32 @@ fn ip4_tcp(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u8
     }
     // IPv4 as `ip::ipv4` reads it, with none of its marks: version 4, a header of 20 bytes
     // or more, a total length that covers the header and fits the frame, not a fragment
-    // (nor flagged as one), carrying TCP.
+    // (nor flagged as one), carrying TCP or UDP.
     let start = r.pos;
     let Some((ver, ihl, tot, ff, ttl, p, s, t)) = ip::ipv4_quick(&mut r) else {
         return false;
     };
     let tot = usize::from(tot);
     let pend = start + tot;
-    if ver != 4 || ihl < 20 || tot < ihl || pend > r.end || ff & 0x3fff != 0 || p != 6 {
+    if ver != 4 || ihl < 20 || tot < ihl || pend > r.end || ff & 0x3fff != 0 {
         return false;
     }
-    // TCP as `ip::tcp` reads it, with none of its marks.
-    let mut r = Rd::new(f, r.pos, pend);
-    let Some((sp, dp, seq, ack, off, flags, win)) = ip::tcp_quick(&mut r) else {
+    let r = Rd::new(f, r.pos, pend);
+    let ip = |out: &mut Vec<u8>, d: &mut Decoder, proto: &str| {
+        crate::fmtx::push_clock_cached(out, &mut d.clock, rec.ts_sec, rec.ts_nsec);
+        out.push(b' ');
+        ip::ipv4_summary(W(Some(out)), s, t, ttl, proto, tot, ff);
+        out.extend_from_slice(b": ");
+    };
+    // The payload's layers go to the packet; the line's first three are in `out`.
+    let payload = match p {
+        6 => tcp(d, r, out, ip),
+        17 => udp(d, r, out, ip),
+        _ => return false,
+    };
+    let Some(payload) = payload else {
         return false;
     };
-    if off < 20 || off - 20 > r.left() {
-        return false;
-    }
-    crate::fmtx::push_clock(out, rec.ts_sec, rec.ts_nsec);
-    out.push(b' ');
-    ip::ipv4_summary(W(Some(out)), s, t, ttl, "TCP", tot, ff);
-    out.extend_from_slice(b": ");
-    ip::tcp_summary(W(Some(out)), d, sp, dp, flags, seq, ack, win);
-    if off > 20 {
-        let o = r.take(off - 20).unwrap_or(&[]);
-        if !ip::tcp_options_line(o, out) {
-            return false;
-        }
-    }
-    let plen = r.left();
-    W(Some(out)).s(", length ").u(plen as u64);
-
     // Decided: from here on the decoder moves as `decode_record_into` moves it.
     pkt.clear();
     pkt.set_detail(true, false);
@@ -114,10 +112,76 @@ fn ip4_tcp(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u8
     d.count_frame(pkt, rec);
     d.ip_src = std::net::Ipv4Addr::from(s).to_ipv6_mapped().octets();
     d.ip_dst = std::net::Ipv4Addr::from(t).to_ipv6_mapped().octets();
-    if plen > 0 {
-        ip::tcp_payload(d, pkt, f, r, sp, dp, seq, flags);
-        // IP is in the line: an Ethernet layer in what follows is left out, as there.
-        render::layers_bytes(pkt, out, false, Some(true));
+    match payload {
+        Payload::None => return true,
+        Payload::Tcp(r, sp, dp, seq, flags) => ip::tcp_payload(d, pkt, f, r, sp, dp, seq, flags),
+        Payload::Udp(r, sp, dp) => ip::udp_payload(d, pkt, f, r.pos, r.end, sp, dp),
     }
+    // IP is in the line: an Ethernet layer in what follows is left out, as there.
+    render::layers_bytes(pkt, out, false, Some(true));
     true
+}
+
+/// What follows the summaries written straight to the line.
+enum Payload<'a> {
+    /// Nothing (a bare TCP segment).
+    None,
+    /// A TCP segment's payload (`r` over it), ports, sequence number and flags.
+    Tcp(Rd<'a>, u16, u16, u32, u16),
+    /// A UDP datagram's payload (`r` over it, possibly empty) and ports.
+    Udp(Rd<'a>, u16, u16),
+}
+
+/// TCP as `ip::tcp` reads it, with none of its marks: the IPv4 summary (by `ip`) and the
+/// TCP summary written, what it carries returned; None when the general path must decode.
+fn tcp<'a>(
+    d: &mut Decoder,
+    mut r: Rd<'a>,
+    out: &mut Vec<u8>,
+    ip: impl FnOnce(&mut Vec<u8>, &mut Decoder, &str),
+) -> Option<Payload<'a>> {
+    let (sp, dp, seq, ack, off, flags, win) = ip::tcp_quick(&mut r)?;
+    if off < 20 || off - 20 > r.left() {
+        return None;
+    }
+    ip(out, d, "TCP");
+    ip::tcp_summary(W(Some(out)), d, sp, dp, flags, seq, ack, win);
+    if off > 20 {
+        let o = r.take(off - 20).unwrap_or(&[]);
+        if !ip::tcp_options_line(o, out) {
+            return None;
+        }
+    }
+    W(Some(out)).s(", length ").u(r.left() as u64);
+    Some(if r.left() == 0 {
+        Payload::None
+    } else {
+        Payload::Tcp(r, sp, dp, seq, flags)
+    })
+}
+
+/// UDP as `ip::udp` reads it, with none of its marks (see [`tcp`]).
+fn udp<'a>(
+    d: &mut Decoder,
+    mut r: Rd<'a>,
+    out: &mut Vec<u8>,
+    ip: impl FnOnce(&mut Vec<u8>, &mut Decoder, &str),
+) -> Option<Payload<'a>> {
+    let start = r.pos;
+    let h = r.arr::<8>()?;
+    let (sp, dp) = (
+        u16::from_be_bytes([h[0], h[1]]),
+        u16::from_be_bytes([h[2], h[3]]),
+    );
+    let len = u16::from_be_bytes([h[4], h[5]]);
+    let mut pend = r.end;
+    if len >= 8 {
+        pend = start + usize::from(len);
+        if pend > r.end {
+            return None;
+        }
+    }
+    ip(out, d, "UDP");
+    ip::udp_summary(W(Some(out)), d, sp, dp, len);
+    Some(Payload::Udp(Rd::new(r.frame(), r.pos, pend), sp, dp))
 }

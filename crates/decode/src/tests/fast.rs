@@ -99,10 +99,37 @@ fn tcp_frame(sp: u16, dp: u16, flags: u8, opts: &[u8], payload: &[u8]) -> Vec<u8
     f
 }
 
+/// An Ethernet frame carrying IPv4 and UDP (ports, payload as given).
+fn udp_frame(sp: u16, dp: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![0xaa, 0, 4, 0, 1, 4, 0xaa, 0, 4, 0, 2, 4, 0x08, 0x00];
+    let tot = 28 + payload.len();
+    f.extend_from_slice(&[
+        0x45,
+        0,
+        (tot >> 8) as u8,
+        tot as u8,
+        0,
+        1,
+        0x40,
+        0,
+        64,
+        17,
+        0,
+        0,
+    ]);
+    f.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+    f.extend_from_slice(&sp.to_be_bytes());
+    f.extend_from_slice(&dp.to_be_bytes());
+    f.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(payload);
+    f
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
-    /// Segments on the Multinet port and others, their headers then mangled (bytes set,
+    /// Segments and datagrams on the Multinet port and others, their headers then mangled (bytes set,
     /// frame cut): the fast path writes the plain path's line and leaves the same state
     /// (the next segment of each stream decodes the same too).
     #[test]
@@ -118,7 +145,11 @@ proptest! {
         sets in proptest::collection::vec((0usize..120, any::<u8>()), 0..4),
         cut in 0usize..200,
     ) {
-        let mut f = tcp_frame(1024, port, flags, &opts, &payload);
+        let mut f = if flags & 0x40 != 0 && opts.is_empty() {
+            udp_frame(1024, port, &payload)
+        } else {
+            tcp_frame(1024, port, flags, &opts, &payload)
+        };
         for (i, v) in sets {
             if let Some(b) = f.get_mut(i) {
                 *b = v;
