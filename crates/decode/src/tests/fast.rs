@@ -172,3 +172,46 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Runs of real frames, one of them with bytes changed and cut short: the fast path
+    /// writes the plain path's lines and keeps the same state over the run.
+    #[test]
+    fn line_record_equals_plain_on_mutated_capture_frames(
+        i in any::<prop::sample::Index>(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let frames = super::props::capture_frames();
+        let at = i.index(frames.len());
+        let mut f = frames[at].clone();
+        for (k, b) in &edits {
+            let n = f.len();
+            if n > 0 {
+                f[k.index(n)] = *b;
+            }
+        }
+        f.truncate(cut.index(f.len() + 1).max(f.len() / 2));
+        let run: Vec<&[u8]> = frames[at.saturating_sub(3)..at]
+            .iter()
+            .map(|v| v.as_slice())
+            .chain([f.as_slice()])
+            .chain(frames[at + 1..(at + 4).min(frames.len())].iter().map(|v| v.as_slice()))
+            .collect();
+        let (mut plain, mut fast) = (Decoder::new(), Decoder::new());
+        fast.detail = Detail::Summaries;
+        let (mut p1, mut p2) = (Packet::default(), Packet::default());
+        for (n, frame) in run.into_iter().enumerate() {
+            let rec = Record { ts_sec: 86_000 + n as i64, ts_nsec: 999_999, orig_len: 60, link: LinkType::Ethernet, data: frame };
+            plain.decode_record_into(&mut p1, &rec);
+            let want = render::line(&p1);
+            let mut got = Vec::new();
+            fast.line_record(&mut p2, &rec, &mut got);
+            prop_assert_eq!(String::from_utf8(got).unwrap(), want);
+            prop_assert_eq!(&plain.streams, &fast.streams);
+            prop_assert_eq!(&plain.links, &fast.links);
+        }
+    }
+}
