@@ -53,11 +53,14 @@ impl Decoder<'_> {
     /// ```
     pub fn line_record(&mut self, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u8>) {
         let mark = out.len();
-        if self.detail == Detail::Summaries
-            && rec.link == LinkType::Ethernet
-            && ip4_fast(self, pkt, rec, out)
-        {
-            return;
+        if self.detail == Detail::Summaries && rec.link == LinkType::Ethernet {
+            if ip4_fast(self, pkt, rec, out) {
+                return;
+            }
+            out.truncate(mark);
+            if eth_fast(self, pkt, rec, out) {
+                return;
+            }
         }
         out.truncate(mark);
         self.decode_record_into(pkt, rec);
@@ -119,6 +122,37 @@ fn ip4_fast(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u
     }
     // IP is in the line: an Ethernet layer in what follows is left out, as there.
     render::layers_bytes(pkt, out, false, Some(true));
+    true
+}
+
+/// The fast path for Ethernet II carrying the DECnet family (routing, MOP, LAT, LAVC,
+/// LANbridge, loopback: types whose payload never holds IP, which would leave the Ethernet
+/// summary out of the line): the Ethernet summary written straight to the line, what it
+/// carries decoded into the packet. False (the decoder untouched) for any other frame.
+fn eth_fast(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u8>) -> bool {
+    let f = rec.data;
+    let mut r = Rd::new(f, 0, f.len());
+    let (Some(dst), Some(src), Some(ty)) = (r.arr::<6>(), r.arr::<6>(), r.u16be()) else {
+        return false;
+    };
+    if !matches!(
+        ty,
+        0x6001 | 0x6002 | 0x6003 | 0x6004 | 0x6007 | 0x8038 | 0x9000
+    ) {
+        return false;
+    }
+    crate::fmtx::push_clock_cached(out, &mut d.clock, rec.ts_sec, rec.ts_nsec);
+    out.push(b' ');
+    let name = crate::rd::lookup(crate::link::ETHERTYPES, u64::from(ty));
+    crate::link::eth_summary(W(Some(out)), src, dst, name, ty);
+    pkt.clear();
+    pkt.set_detail(true, false);
+    pkt.hidden = 1;
+    d.count_frame(pkt, rec);
+    d.ip_src = [0; 16];
+    d.ip_dst = [0; 16];
+    d.ethertype(pkt, f, ty, r.pos, r.end);
+    render::layers_bytes(pkt, out, false, None);
     true
 }
 

@@ -256,8 +256,9 @@ impl Layer {
         self.quiet
     }
 
-    /// Adds a field at the current depth.
-    #[inline]
+    /// Adds a field at the current depth. Always inlined: when the layer keeps no fields the
+    /// value is then never built.
+    #[inline(always)]
     pub fn add(&mut self, name: &'static str, value: Value, start: usize, len: usize) {
         if self.quiet {
             return;
