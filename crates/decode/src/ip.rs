@@ -969,16 +969,34 @@ pub(crate) fn gre(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         pkt.layers.push(l);
         return;
     };
-    l.sum()
-        .s("GRE proto ")
+    gre_summary(l.sum(), pt);
+    pkt.layers.push(l);
+    gre_payload(d, pkt, frame, pt, r.pos, r.end);
+}
+
+/// The GRE summary (`GRE proto DECnet Phase IV (0x6003)`): shared by the layer and the
+/// one-line fast path ([`crate::line`]).
+pub(crate) fn gre_summary(w: W<'_>, pt: u16) {
+    w.s("GRE proto ")
         .s(lookup(crate::link::ETHERTYPES, u64::from(pt)))
         .s(" (0x")
         .x(pt, 4)
         .s(")");
-    pkt.layers.push(l);
+}
+
+/// What GRE carries at `frame[start..end]`: Ethernet (transparent bridging) or what the
+/// protocol type names.
+pub(crate) fn gre_payload(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    pt: u16,
+    start: usize,
+    end: usize,
+) {
     if pt == 0x6558 {
-        crate::link::ethernet(d, pkt, frame, r.pos, r.end);
+        crate::link::ethernet(d, pkt, frame, start, end);
     } else {
-        d.ethertype(pkt, frame, pt, r.pos, r.end);
+        d.ethertype(pkt, frame, pt, start, end);
     }
 }

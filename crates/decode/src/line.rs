@@ -1,11 +1,12 @@
 //! The one-line form straight from the frame: [`Decoder::line_record`].
 //!
-//! Most frames of a DECnet-over-IP capture are Ethernet, IPv4 and TCP or UDP. For those the
-//! IPv4 and TCP or UDP summaries are written by the same writers the layers use
-//! ([`ip::ipv4_summary`], [`ip::tcp_summary`], the options' text, [`ip::udp_summary`]), but
-//! straight into the output line: no layers for Ethernet, IPv4 and TCP or UDP, no summary
-//! text to copy. What the segment or datagram carries is decoded into the packet as usual
-//! and its layers' summaries follow.
+//! Most frames of a DECnet capture are Ethernet, IPv4 and TCP, UDP or GRE, or Ethernet and
+//! DECnet. For those the summaries of the outer layers (IPv4 and TCP, UDP or GRE; Ethernet
+//! when no IP follows) are written by the same writers the layers use
+//! ([`ip::ipv4_summary`], [`ip::tcp_summary`] and the options' text, [`ip::udp_summary`],
+//! [`ip::gre_summary`], [`crate::link::eth_summary`]), but straight into the output line: no
+//! layers for them, no summary text to copy. What they carry is decoded into the packet as
+//! usual and its layers' summaries follow.
 //! Anything unusual (a header the layers would mark malformed, a fragment, options that do
 //! not parse, another protocol) takes the general path: decode, then [`render::line_bytes`].
 //! Either way the line is byte for byte what [`render::line_into`] writes for the packet that
@@ -19,16 +20,17 @@ use crate::model::Packet;
 use crate::rd::Rd;
 use crate::{ip, render};
 
-/// Layers the fast path writes to the line instead of the packet: Ethernet, IPv4, TCP or UDP.
+/// Layers the IPv4 fast path writes to the line instead of the packet: Ethernet, IPv4, and
+/// TCP, UDP or GRE.
 const HIDDEN: usize = 3;
 
 impl Decoder<'_> {
     /// Decodes a captured record and appends its one-line form (as [`render::line_bytes`]
     /// writes it, no newline) to `out`: the fast path for `DUMP/READ`.
     ///
-    /// With [`Detail::Summaries`], Ethernet frames carrying IPv4 and TCP or UDP have those
-    /// summaries written straight into `out`; `pkt` then holds only the layers of what the
-    /// segment or datagram carries (none for a bare segment). Every other frame, and every
+    /// With [`Detail::Summaries`], Ethernet frames carrying IPv4 and TCP, UDP or GRE, or
+    /// the DECnet family, have the outer summaries written straight into `out`; `pkt` then
+    /// holds only the layers of what those carry (none for a bare TCP segment). Every other frame, and every
     /// frame at the other levels of detail, is decoded into `pkt` as
     /// [`Decoder::decode_record_into`] does.
     ///
@@ -70,7 +72,7 @@ impl Decoder<'_> {
     }
 }
 
-/// The fast path for Ethernet and IPv4 carrying TCP or UDP: false (nothing decided, the
+/// The fast path for Ethernet and IPv4 carrying TCP, UDP or GRE: false (nothing decided, the
 /// decoder untouched, `out` to be cut back) when the frame is anything else or anything the
 /// layers would mark.
 fn ip4_fast(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u8>) -> bool {
@@ -82,7 +84,7 @@ fn ip4_fast(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u
     }
     // IPv4 as `ip::ipv4` reads it, with none of its marks: version 4, a header of 20 bytes
     // or more, a total length that covers the header and fits the frame, not a fragment
-    // (nor flagged as one), carrying TCP or UDP.
+    // (nor flagged as one), carrying TCP, UDP or GRE.
     let start = r.pos;
     let Some((ver, ihl, tot, ff, ttl, p, s, t)) = ip::ipv4_quick(&mut r) else {
         return false;
@@ -103,6 +105,7 @@ fn ip4_fast(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u
     let payload = match p {
         6 => tcp(d, r, out, ip),
         17 => udp(d, r, out, ip),
+        47 => gre(d, r, out, ip),
         _ => return false,
     };
     let Some(payload) = payload else {
@@ -119,6 +122,7 @@ fn ip4_fast(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u
         Payload::None => return true,
         Payload::Tcp(r, sp, dp, seq, flags) => ip::tcp_payload(d, pkt, f, r, sp, dp, seq, flags),
         Payload::Udp(r, sp, dp) => ip::udp_payload(d, pkt, f, r.pos, r.end, sp, dp),
+        Payload::Gre(r, pt) => ip::gre_payload(d, pkt, f, pt, r.pos, r.end),
     }
     // IP is in the line: an Ethernet layer in what follows is left out, as there.
     render::layers_bytes(pkt, out, false, Some(true));
@@ -164,10 +168,13 @@ enum Payload<'a> {
     Tcp(Rd<'a>, u16, u16, u32, u16),
     /// A UDP datagram's payload (`r` over it, possibly empty) and ports.
     Udp(Rd<'a>, u16, u16),
+    /// What GRE carries (`r` over it) and its protocol type.
+    Gre(Rd<'a>, u16),
 }
 
 /// TCP as `ip::tcp` reads it, with none of its marks: the IPv4 summary (by `ip`) and the
 /// TCP summary written, what it carries returned; None when the general path must decode.
+#[inline(always)]
 fn tcp<'a>(
     d: &mut Decoder,
     mut r: Rd<'a>,
@@ -195,6 +202,7 @@ fn tcp<'a>(
 }
 
 /// UDP as `ip::udp` reads it, with none of its marks (see [`tcp`]).
+#[inline(always)]
 fn udp<'a>(
     d: &mut Decoder,
     mut r: Rd<'a>,
@@ -218,4 +226,25 @@ fn udp<'a>(
     ip(out, d, "UDP");
     ip::udp_summary(W(Some(out)), d, sp, dp, len);
     Some(Payload::Udp(Rd::new(r.frame(), r.pos, pend), sp, dp))
+}
+
+/// GRE as `ip::gre` reads it, with none of its marks (see [`tcp`]): the optional checksum,
+/// key and sequence number skipped.
+#[inline(always)]
+fn gre<'a>(
+    d: &mut Decoder,
+    mut r: Rd<'a>,
+    out: &mut Vec<u8>,
+    ip: impl FnOnce(&mut Vec<u8>, &mut Decoder, &str),
+) -> Option<Payload<'a>> {
+    let fv = r.u16be()?;
+    let pt = r.u16be()?;
+    let opt = 4
+        * (usize::from(fv & 0x8000 != 0)
+            + usize::from(fv & 0x2000 != 0)
+            + usize::from(fv & 0x1000 != 0));
+    r.skip(opt)?;
+    ip(out, d, "GRE");
+    ip::gre_summary(W(Some(out)), pt);
+    Some(Payload::Gre(r, pt))
 }
