@@ -51,7 +51,7 @@ fn push_u32_4(s: &mut Vec<u8>, n: u32) {
 /// are computed zero-padded at fixed places ([`digits8`], no loop), shifted down past the
 /// leading zeros as one word and appended as one fixed-size block cut back to the digits:
 /// no loop, no `memcpy` call.
-#[inline(never)]
+#[inline]
 fn push_u32(s: &mut Vec<u8>, n: u32) {
     debug_assert!(n >= 10_000);
     if n < 100_000_000 {
