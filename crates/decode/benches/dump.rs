@@ -11,9 +11,10 @@
 //! DDCMP, DECnet routing, NSP, SCP, NICE, MIRROR, MOP, loopback) with time stamps 10 µs apart.
 //!
 //! * ours (`dump-decode`): stream the file ([`CaptureStream`], 128 KiB at a time into one
-//!   buffer), decode each frame into one reused [`Packet`] with
-//!   [`Detail::Summaries`] (all the one-line form needs), its line rendered straight into one
-//!   output buffer ([`render::line_bytes`]) written to /dev/null 64 KiB at a time.
+//!   buffer) and decode each frame straight to its line in one output buffer
+//!   ([`Decoder::line_record`] with [`Detail::Summaries`], one reused [`Packet`]: the outer
+//!   layers' summaries written into the line, the rest decoded into the packet), written to
+//!   /dev/null 64 KiB at a time: what `DUMP/READ` does without an expression.
 //! * peer: `tshark -r FILE > /dev/null` (its default one-line output). Ours and the peer
 //!   alternate over [`ROUNDS`] rounds and the medians count; a `tshark -T fields -e
 //!   frame.number` run first checks that tshark reads every frame.
@@ -95,9 +96,9 @@ fn build_capture(path: &Path, n: usize) -> usize {
     frames.len()
 }
 
-/// Ours, as `DUMP/READ` does: stream the file 128 KiB at a time, decode each frame into one
-/// reused packet, render its line straight into the output buffer ([`render::line_bytes`]),
-/// written to /dev/null 64 KiB at a time. Returns (frames, bytes written).
+/// Ours, as `DUMP/READ` does: stream the file 128 KiB at a time, decode each frame straight
+/// to its line in the output buffer ([`Decoder::line_record`], one reused packet), written to
+/// /dev/null 64 KiB at a time. Returns (frames, bytes written).
 fn ours_lines(path: &Path, detail: Detail) -> (u64, u64) {
     let file =
         std::fs::File::open(path).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
@@ -347,8 +348,8 @@ fn main() {
         })
         .collect();
     eprintln!(
-        "bench dump: ours decode-to-line with every field kept too (Detail::Full, as netcu dump \
-         decodes today): median {:.0} frames/s",
+        "bench dump: ours decode-to-line with every field kept too (Detail::Full: the general \
+         path, as DUMP/READ with an expression): median {:.0} frames/s",
         rate(frames, median(&mut full_t))
     );
 

@@ -26,7 +26,7 @@ pub fn line(pkt: &Packet) -> String {
     s
 }
 
-/// [`line`] appended to a buffer (no allocation when the buffer has room).
+/// [`line()`] appended to a buffer (no allocation when the buffer has room).
 pub fn line_into(pkt: &Packet, out: &mut String) {
     thread_local! {
         /// The line as bytes, reused: checked as UTF-8 once, then appended.
@@ -54,7 +54,7 @@ fn push_utf8(out: &mut String, b: &[u8]) {
     }
 }
 
-/// [`line`] appended to a byte buffer, summaries copied straight from the layers: the fast
+/// [`line()`] appended to a byte buffer, summaries copied straight from the layers: the fast
 /// form for writing to an output stream (the bytes are UTF-8).
 pub fn line_bytes(pkt: &Packet, out: &mut Vec<u8>) {
     crate::fmtx::push_clock(out, pkt.ts_sec, pkt.ts_nsec);
