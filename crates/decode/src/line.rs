@@ -95,18 +95,23 @@ fn ip4_fast(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u
         return false;
     }
     let r = Rd::new(f, r.pos, pend);
-    let ip = |out: &mut Vec<u8>, d: &mut Decoder, proto: &str| {
-        crate::fmtx::push_clock_cached(out, &mut d.clock, rec.ts_sec, rec.ts_nsec);
-        out.push(b' ');
-        ip::ipv4_summary(W(Some(out)), s, t, ttl, proto, tot, ff);
-        out.extend_from_slice(b": ");
+    let proto = match p {
+        6 => "TCP",
+        17 => "UDP",
+        47 => "GRE",
+        _ => return false,
     };
+    // The clock and the IPv4 summary first (the line is cut back if the rest turns out to
+    // need the general path).
+    crate::fmtx::push_clock_cached(out, &mut d.clock, rec.ts_sec, rec.ts_nsec);
+    out.push(b' ');
+    ip::ipv4_summary(W(Some(out)), s, t, ttl, proto, tot, ff);
+    out.extend_from_slice(b": ");
     // The payload's layers go to the packet; the line's first three are in `out`.
     let payload = match p {
-        6 => tcp(d, r, out, ip),
-        17 => udp(d, r, out, ip),
-        47 => gre(d, r, out, ip),
-        _ => return false,
+        6 => tcp(d, r, out),
+        17 => udp(d, r, out),
+        _ => gre(r, out),
     };
     let Some(payload) = payload else {
         return false;
@@ -172,20 +177,14 @@ enum Payload<'a> {
     Gre(Rd<'a>, u16),
 }
 
-/// TCP as `ip::tcp` reads it, with none of its marks: the IPv4 summary (by `ip`) and the
-/// TCP summary written, what it carries returned; None when the general path must decode.
+/// TCP as `ip::tcp` reads it, with none of its marks: its summary written after the IPv4
+/// one, what it carries returned; None when the general path must decode.
 #[inline(always)]
-fn tcp<'a>(
-    d: &mut Decoder,
-    mut r: Rd<'a>,
-    out: &mut Vec<u8>,
-    ip: impl FnOnce(&mut Vec<u8>, &mut Decoder, &str),
-) -> Option<Payload<'a>> {
+fn tcp<'a>(d: &mut Decoder, mut r: Rd<'a>, out: &mut Vec<u8>) -> Option<Payload<'a>> {
     let (sp, dp, seq, ack, off, flags, win) = ip::tcp_quick(&mut r)?;
     if off < 20 || off - 20 > r.left() {
         return None;
     }
-    ip(out, d, "TCP");
     ip::tcp_summary(W(Some(out)), d, sp, dp, flags, seq, ack, win);
     if off > 20 {
         let o = r.take(off - 20).unwrap_or(&[]);
@@ -203,12 +202,7 @@ fn tcp<'a>(
 
 /// UDP as `ip::udp` reads it, with none of its marks (see [`tcp`]).
 #[inline(always)]
-fn udp<'a>(
-    d: &mut Decoder,
-    mut r: Rd<'a>,
-    out: &mut Vec<u8>,
-    ip: impl FnOnce(&mut Vec<u8>, &mut Decoder, &str),
-) -> Option<Payload<'a>> {
+fn udp<'a>(d: &mut Decoder, mut r: Rd<'a>, out: &mut Vec<u8>) -> Option<Payload<'a>> {
     let start = r.pos;
     let h = r.arr::<8>()?;
     let (sp, dp) = (
@@ -223,7 +217,6 @@ fn udp<'a>(
             return None;
         }
     }
-    ip(out, d, "UDP");
     ip::udp_summary(W(Some(out)), d, sp, dp, len);
     Some(Payload::Udp(Rd::new(r.frame(), r.pos, pend), sp, dp))
 }
@@ -231,12 +224,7 @@ fn udp<'a>(
 /// GRE as `ip::gre` reads it, with none of its marks (see [`tcp`]): the optional checksum,
 /// key and sequence number skipped.
 #[inline(always)]
-fn gre<'a>(
-    d: &mut Decoder,
-    mut r: Rd<'a>,
-    out: &mut Vec<u8>,
-    ip: impl FnOnce(&mut Vec<u8>, &mut Decoder, &str),
-) -> Option<Payload<'a>> {
+fn gre<'a>(mut r: Rd<'a>, out: &mut Vec<u8>) -> Option<Payload<'a>> {
     let fv = r.u16be()?;
     let pt = r.u16be()?;
     let opt = 4
@@ -244,7 +232,6 @@ fn gre<'a>(
             + usize::from(fv & 0x2000 != 0)
             + usize::from(fv & 0x1000 != 0));
     r.skip(opt)?;
-    ip(out, d, "GRE");
     ip::gre_summary(W(Some(out)), pt);
     Some(Payload::Gre(r, pt))
 }
