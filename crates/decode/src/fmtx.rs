@@ -64,10 +64,14 @@ fn push_u32(s: &mut Vec<u8>, n: u32) {
         s.extend_from_slice(&w.to_le_bytes());
         s.truncate(len + nd);
     } else {
-        let nd = 9 + usize::from(n >= 1_000_000_000);
+        // Nine or ten digits: the first one or two before the eight, no shift.
         let (hi, lo) = (n / 100_000_000, n % 100_000_000);
-        let w = u128::from(pair16(hi)) | u128::from(digits8(lo)) << 16;
-        push_block(s, w >> (8 * (10 - nd)), nd);
+        let low = u128::from(digits8(lo));
+        if hi >= 10 {
+            push_block(s, u128::from(pair16(hi)) | low << 16, 10);
+        } else {
+            push_block(s, u128::from(b'0' + hi as u8) | low << 8, 9);
+        }
     }
 }
 
