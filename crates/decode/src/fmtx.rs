@@ -38,7 +38,7 @@ pub(crate) fn push_u64(s: &mut Vec<u8>, n: u64) {
 }
 
 /// `{n}` of 100 ≤ `n` < 10,000: two pairs in one word, the leading zero shifted out.
-#[inline(never)]
+#[inline(always)]
 fn push_u32_4(s: &mut Vec<u8>, n: u32) {
     let nd = if n < 1000 { 3 } else { 4 };
     let w = (u32::from(pair16(n / 100)) | u32::from(pair16(n % 100)) << 16) >> (8 * (4 - nd));
