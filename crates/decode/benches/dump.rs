@@ -32,8 +32,9 @@ use std::time::{Duration, Instant};
 use decode::{CaptureReader, CaptureStream, Decoder, Detail, LinkType, Packet, PcapWriter};
 
 const CAPTURES: &str = "/work/shared/captures/decnet";
-/// Rounds of ours and the peer, alternating; the medians count (the machine may be shared).
-const ROUNDS: usize = 3;
+/// Rounds of ours and the peer, alternating; the medians count (the machine may be shared:
+/// five rounds keep one disturbed round of either side out of the ratio).
+const ROUNDS: usize = 5;
 /// Lines are rendered into an output buffer written out when it holds this much.
 const OUT_BUF: usize = 1 << 16;
 /// Runs of each decode-only measurement; the median counts.
