@@ -1,5 +1,6 @@
 //! Fast text for summaries and the one-line renderer: numbers and addresses appended to a
-//! byte buffer (a [`crate::Text`] or the line) without `core::fmt` (which costs more than the decoding on the one-line path).
+//! byte buffer (a [`crate::Text`] or the line) without `core::fmt` (which costs more than the
+//! decoding on the one-line path).
 //! Every writer prints exactly what the matching `format!` spec prints; the golden-output test
 //! holds them to it.
 

@@ -73,6 +73,7 @@ mod model;
 mod rd;
 pub mod render;
 mod summary;
+mod tcpopt;
 
 pub use capture::{CaptureError, CaptureReader, CaptureStream, PcapWriter, Record};
 pub use decoder::{Decoder, Detail, LinkType};

@@ -30,19 +30,20 @@ impl Decoder<'_> {
     ///
     /// With [`Detail::Summaries`], Ethernet frames carrying IPv4 and TCP, UDP or GRE, or
     /// the DECnet family, have the outer summaries written straight into `out`; `pkt` then
-    /// holds only the layers of what those carry (none for a bare TCP segment). Every other frame, and every
-    /// frame at the other levels of detail, is decoded into `pkt` as
+    /// holds only the layers of what those carry (none for a bare TCP segment). Every other
+    /// frame, and every frame at the other levels of detail, is decoded into `pkt` as
     /// [`Decoder::decode_record_into`] does.
     ///
     /// ```
-    /// use decode::{render, Decoder, Detail, LinkType, Packet, Record};
+    /// use decode::{Decoder, Detail, LinkType, Packet, Record};
     /// // Ethernet, IPv4 127.0.0.1 > 127.0.0.1, TCP 42686 > 700 with ACK, no options.
     /// let mut f = vec![0u8; 12];
     /// f.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0]);
     /// f.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
     /// f.extend_from_slice(&[0xa6, 0xbe, 0x02, 0xbc, 0, 0, 0, 1, 0, 0, 0, 2, 0x50, 0x10, 0, 64]);
     /// f.extend_from_slice(&[0, 0, 0, 0]);
-    /// let rec = Record { ts_sec: 3600, ts_nsec: 5_000, orig_len: 54, link: LinkType::Ethernet, data: &f };
+    /// let (link, data) = (LinkType::Ethernet, &f[..]);
+    /// let rec = Record { ts_sec: 3600, ts_nsec: 5_000, orig_len: 54, link, data };
     /// let mut d = Decoder::new();
     /// d.detail = Detail::Summaries;
     /// let (mut pkt, mut out) = (Packet::default(), Vec::new());
@@ -188,7 +189,7 @@ fn tcp<'a>(d: &mut Decoder, mut r: Rd<'a>, out: &mut Vec<u8>) -> Option<Payload<
     ip::tcp_summary(W(Some(out)), d, sp, dp, flags, seq, ack, win);
     if off > 20 {
         let o = r.take(off - 20).unwrap_or(&[]);
-        if !ip::tcp_options_line(o, out) {
+        if !crate::tcpopt::tcp_options_line(o, out) {
             return None;
         }
     }
