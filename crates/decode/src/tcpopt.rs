@@ -130,6 +130,7 @@ fn tcp_option_field(l: &mut Layer, kind: u8, len: u8, body: &[u8], pos: usize) {
 /// The TCP options as [`tcp_options`] appends them to the summary, straight into the line
 /// (the one-line fast path, [`crate::line`]); false (the line then cut back by the caller)
 /// where the layer would be marked malformed.
+#[inline]
 pub(crate) fn tcp_options_line(o: &[u8], out: &mut Vec<u8>) -> bool {
     // The options Linux sends on every segment after the handshake (nop, nop, time stamps)
     // in one piece: the text the loop below writes for them.
