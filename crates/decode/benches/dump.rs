@@ -49,7 +49,33 @@ fn fail(msg: &str) -> ! {
 
 /// Writes `n` frames cycling over every frame of the shared captures, time stamps increasing
 /// by 10 µs, to `path`.
+/// An Ethernet/IPv4/TCP frame with its sequence and acknowledgment numbers moved on by
+/// `cycle` times 2^28 (other frames as they are): each cycle of the capture then holds new
+/// streams rather than old segments of the last cycle's (see `DUMP_FRESH_STREAMS`).
+fn shift_tcp(f: &[u8], cycle: u32) -> Vec<u8> {
+    let mut f = f.to_vec();
+    let ihl = usize::from(f.get(14).copied().unwrap_or(0) & 0x0f) * 4;
+    let is_tcp = f.get(12..14) == Some(&[0x08, 0x00][..]) && f.get(23) == Some(&6) && ihl >= 20;
+    let at = 14 + ihl;
+    if !is_tcp || f.len() < at + 14 {
+        return f;
+    }
+    let ack = f[at + 13] & 0x10 != 0;
+    for (k, on) in [(at + 4, true), (at + 8, ack)] {
+        if on {
+            let v = u32::from_be_bytes([f[k], f[k + 1], f[k + 2], f[k + 3]]);
+            f[k..k + 4].copy_from_slice(&v.wrapping_add(cycle << 28).to_be_bytes());
+        }
+    }
+    f
+}
+
 fn build_capture(path: &Path, n: usize) -> usize {
+    // `DUMP_FRESH_STREAMS=1`: every cycle's TCP streams new (sequence numbers moved on), so
+    // that their Multinet records and DDCMP messages decode as in the captures, not as
+    // continuations of the last cycle's streams (which is what a plain cycle gives after the
+    // first: the streams' next-record positions carry over).
+    let fresh_streams = std::env::var_os("DUMP_FRESH_STREAMS").is_some();
     let mut names: Vec<PathBuf> = std::fs::read_dir(CAPTURES)
         .unwrap_or_else(|e| fail(&format!("{CAPTURES}: {e}")))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -84,6 +110,13 @@ fn build_capture(path: &Path, n: usize) -> usize {
     let base: u64 = 1_700_000_000_000_000; // microseconds
     for i in 0..n {
         let f = &frames[i % frames.len()];
+        let fresh;
+        let f = if fresh_streams && i >= frames.len() {
+            fresh = shift_tcp(f, (i / frames.len()) as u32);
+            &fresh
+        } else {
+            f
+        };
         let t = base + 10 * i as u64;
         let sec = i64::try_from(t / 1_000_000).unwrap_or(0);
         let nsec = u32::try_from(t % 1_000_000 * 1000).unwrap_or(0);
