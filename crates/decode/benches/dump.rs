@@ -22,7 +22,10 @@
 //!   layers and fields with [`Detail::Fields`] (no text: text is rendering). The summaries-only
 //!   and full decodes are shown on stderr beside it. Median of [`RUNS`].
 //!
-//! `DUMP_OURS_ONLY=1` repeats our side alone, for profiling.
+//! `DUMP_OURS_ONLY=1` repeats our side alone, for profiling. `DUMP_FRESH_STREAMS=1` moves the
+//! TCP sequence numbers on in each cycle of the capture, so that each cycle's streams are new
+//! (plainly cycled, the later cycles continue the first cycle's streams and their Multinet and
+//! DDCMP payloads show as continuations).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
