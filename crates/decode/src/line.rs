@@ -74,8 +74,8 @@ impl Decoder<'_> {
 }
 
 /// The fast path for Ethernet and IPv4 carrying TCP, UDP or GRE: false (nothing decided, the
-/// decoder untouched, `out` to be cut back) when the frame is anything else or anything the
-/// layers would mark.
+/// decoder untouched but for its clock cache, `out` to be cut back) when the frame is anything
+/// else or anything the layers would mark.
 fn ip4_fast(d: &mut Decoder, pkt: &mut Packet, rec: &Record<'_>, out: &mut Vec<u8>) -> bool {
     let f = rec.data;
     // Ethernet II carrying IPv4 (the Ethernet summary is left out of the line).
