@@ -11,9 +11,10 @@
 //! DDCMP, DECnet routing, NSP, SCP, NICE, MIRROR, MOP, loopback) with time stamps 10 µs apart.
 //!
 //! * ours (`dump-decode`): stream the file ([`CaptureStream`], 128 KiB at a time into one
-//!   buffer), decode each frame into one reused [`Packet`] with
-//!   [`Detail::Summaries`] (all the one-line form needs), its line rendered straight into one
-//!   output buffer ([`render::line_bytes`]) written to /dev/null 64 KiB at a time.
+//!   buffer) and decode each frame straight to its line in one output buffer
+//!   ([`Decoder::line_record`] with [`Detail::Summaries`], one reused [`Packet`]: the outer
+//!   layers' summaries written into the line, the rest decoded into the packet), written to
+//!   /dev/null 64 KiB at a time: what `DUMP/READ` does without an expression.
 //! * peer: `tshark -r FILE > /dev/null` (its default one-line output). Ours and the peer
 //!   alternate over [`ROUNDS`] rounds and the medians count; a `tshark -T fields -e
 //!   frame.number` run first checks that tshark reads every frame.
@@ -21,18 +22,22 @@
 //!   layers and fields with [`Detail::Fields`] (no text: text is rendering). The summaries-only
 //!   and full decodes are shown on stderr beside it. Median of [`RUNS`].
 //!
-//! `DUMP_OURS_ONLY=1` repeats our side alone, for profiling.
+//! `DUMP_OURS_ONLY=1` repeats our side alone, for profiling. `DUMP_FRESH_STREAMS=1` moves the
+//! TCP sequence numbers on in each cycle of the capture, so that each cycle's streams are new
+//! (plainly cycled, the later cycles continue the first cycle's streams and their Multinet and
+//! DDCMP payloads show as continuations).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use decode::{render, CaptureReader, CaptureStream, Decoder, Detail, LinkType, Packet, PcapWriter};
+use decode::{CaptureReader, CaptureStream, Decoder, Detail, LinkType, Packet, PcapWriter};
 
 const CAPTURES: &str = "/work/shared/captures/decnet";
-/// Rounds of ours and the peer, alternating; the medians count (the machine may be shared).
-const ROUNDS: usize = 3;
+/// Rounds of ours and the peer, alternating; the medians count (the machine may be shared:
+/// five rounds keep one disturbed round of either side out of the ratio).
+const ROUNDS: usize = 5;
 /// Lines are rendered into an output buffer written out when it holds this much.
 const OUT_BUF: usize = 1 << 16;
 /// Runs of each decode-only measurement; the median counts.
@@ -47,7 +52,33 @@ fn fail(msg: &str) -> ! {
 
 /// Writes `n` frames cycling over every frame of the shared captures, time stamps increasing
 /// by 10 µs, to `path`.
+/// An Ethernet/IPv4/TCP frame with its sequence and acknowledgment numbers moved on by
+/// `cycle` times 2^28 (other frames as they are): each cycle of the capture then holds new
+/// streams rather than old segments of the last cycle's (see `DUMP_FRESH_STREAMS`).
+fn shift_tcp(f: &[u8], cycle: u32) -> Vec<u8> {
+    let mut f = f.to_vec();
+    let ihl = usize::from(f.get(14).copied().unwrap_or(0) & 0x0f) * 4;
+    let is_tcp = f.get(12..14) == Some(&[0x08, 0x00][..]) && f.get(23) == Some(&6) && ihl >= 20;
+    let at = 14 + ihl;
+    if !is_tcp || f.len() < at + 14 {
+        return f;
+    }
+    let ack = f[at + 13] & 0x10 != 0;
+    for (k, on) in [(at + 4, true), (at + 8, ack)] {
+        if on {
+            let v = u32::from_be_bytes([f[k], f[k + 1], f[k + 2], f[k + 3]]);
+            f[k..k + 4].copy_from_slice(&v.wrapping_add(cycle << 28).to_be_bytes());
+        }
+    }
+    f
+}
+
 fn build_capture(path: &Path, n: usize) -> usize {
+    // `DUMP_FRESH_STREAMS=1`: every cycle's TCP streams new (sequence numbers moved on), so
+    // that their Multinet records and DDCMP messages decode as in the captures, not as
+    // continuations of the last cycle's streams (which is what a plain cycle gives after the
+    // first: the streams' next-record positions carry over).
+    let fresh_streams = std::env::var_os("DUMP_FRESH_STREAMS").is_some();
     let mut names: Vec<PathBuf> = std::fs::read_dir(CAPTURES)
         .unwrap_or_else(|e| fail(&format!("{CAPTURES}: {e}")))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -82,6 +113,13 @@ fn build_capture(path: &Path, n: usize) -> usize {
     let base: u64 = 1_700_000_000_000_000; // microseconds
     for i in 0..n {
         let f = &frames[i % frames.len()];
+        let fresh;
+        let f = if fresh_streams && i >= frames.len() {
+            fresh = shift_tcp(f, (i / frames.len()) as u32);
+            &fresh
+        } else {
+            f
+        };
         let t = base + 10 * i as u64;
         let sec = i64::try_from(t / 1_000_000).unwrap_or(0);
         let nsec = u32::try_from(t % 1_000_000 * 1000).unwrap_or(0);
@@ -95,9 +133,9 @@ fn build_capture(path: &Path, n: usize) -> usize {
     frames.len()
 }
 
-/// Ours, as `DUMP/READ` does: stream the file 128 KiB at a time, decode each frame into one
-/// reused packet, render its line straight into the output buffer ([`render::line_bytes`]),
-/// written to /dev/null 64 KiB at a time. Returns (frames, bytes written).
+/// Ours, as `DUMP/READ` does: stream the file 128 KiB at a time, decode each frame straight
+/// to its line in the output buffer ([`Decoder::line_record`], one reused packet), written to
+/// /dev/null 64 KiB at a time. Returns (frames, bytes written).
 fn ours_lines(path: &Path, detail: Detail) -> (u64, u64) {
     let file =
         std::fs::File::open(path).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
@@ -111,8 +149,7 @@ fn ours_lines(path: &Path, detail: Detail) -> (u64, u64) {
     let (mut n, mut bytes) = (0u64, 0u64);
     while let Some(r) = rd.next_record() {
         let r = r.unwrap_or_else(|e| fail(&format!("{e}")));
-        d.decode_record_into(&mut pkt, &r);
-        render::line_bytes(&pkt, &mut out);
+        d.line_record(&mut pkt, &r, &mut out);
         out.push(b'\n');
         if out.len() >= OUT_BUF {
             bytes += out.len() as u64;
@@ -348,8 +385,8 @@ fn main() {
         })
         .collect();
     eprintln!(
-        "bench dump: ours decode-to-line with every field kept too (Detail::Full, as netcu dump \
-         decodes today): median {:.0} frames/s",
+        "bench dump: ours decode-to-line with every field kept too (Detail::Full: the general \
+         path, as DUMP/READ with an expression): median {:.0} frames/s",
         rate(frames, median(&mut full_t))
     );
 

@@ -551,6 +551,7 @@ impl<R: Read> CaptureStream<R> {
 
     /// The next record, `None` at the end of the file (or after an error). A record borrows
     /// the stream's buffer until the next call.
+    #[inline]
     pub fn next_record(&mut self) -> Option<Result<Record<'_>, CaptureError>> {
         if self.done {
             return None;

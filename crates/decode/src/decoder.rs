@@ -183,7 +183,9 @@ pub struct Decoder<'s> {
     /// Addresses of the innermost IP header decoded in this frame (IPv4 mapped).
     pub(crate) ip_src: [u8; 16],
     pub(crate) ip_dst: [u8; 16],
-    count: u64,
+    pub(crate) count: u64,
+    /// The clock of the last line [`Decoder::line_record`] wrote.
+    pub(crate) clock: crate::fmtx::Clock,
 }
 
 impl Default for Decoder<'_> {
@@ -205,6 +207,7 @@ impl<'s> Decoder<'s> {
             ip_src: [0; 16],
             ip_dst: [0; 16],
             count: 0,
+            clock: crate::fmtx::Clock::default(),
         }
     }
 
@@ -256,6 +259,17 @@ impl<'s> Decoder<'s> {
                 l.summary.clear();
             }
         }
+    }
+
+    /// Counts a frame decoded by the one-line fast path ([`crate::line`]): its number, time
+    /// stamp and lengths into the packet, as [`Decoder::decode_record_into`] sets them.
+    pub(crate) fn count_frame(&mut self, pkt: &mut Packet, rec: &crate::capture::Record<'_>) {
+        self.count += 1;
+        pkt.number = self.count;
+        pkt.cap_len = u32::try_from(rec.data.len()).unwrap_or(u32::MAX);
+        pkt.orig_len = rec.orig_len;
+        pkt.ts_sec = rec.ts_sec;
+        pkt.ts_nsec = rec.ts_nsec;
     }
 
     /// Like [`Decoder::decode_record`] into a reused packet.
@@ -319,7 +333,7 @@ pub(crate) const MAX_DEPTH: usize = 48;
 
 /// True (and the rest shown as marked data) when the packet already nests too deep.
 pub(crate) fn too_deep(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) -> bool {
-    if pkt.layers.len() < MAX_DEPTH {
+    if pkt.layers.len() + pkt.hidden < MAX_DEPTH {
         return false;
     }
     data(pkt, frame, start, end);

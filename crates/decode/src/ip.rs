@@ -5,6 +5,7 @@
 use servicedb::Protocol;
 
 use crate::decoder::{data, Decoder};
+use crate::fmtx::W;
 use crate::model::{Layer, Packet, Span, Value};
 use crate::rd::{lookup, Rd};
 
@@ -67,23 +68,7 @@ pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
     }
     d.ip_src = std::net::Ipv4Addr::from(s).to_ipv6_mapped().octets();
     d.ip_dst = std::net::Ipv4Addr::from(t).to_ipv6_mapped().octets();
-    l.sum()
-        .s("IP ")
-        .ip4(s)
-        .s(" > ")
-        .ip4(t)
-        .s(": ttl ")
-        .u(ttl)
-        .s(" proto ")
-        .s(lookup(IP_PROTOS, u64::from(p)))
-        .s(" length ")
-        .u(tot as u64);
-    if ff & 0x3fff != 0 {
-        l.sum_more()
-            .s(" frag ")
-            .u((ff & 0x1fff) * 8)
-            .s(if ff & 0x2000 != 0 { "+" } else { "" });
-    }
+    ipv4_summary(l.sum(), s, t, ttl, lookup(IP_PROTOS, u64::from(p)), tot, ff);
     l.span = Span::at(start, pend.saturating_sub(start));
     pkt.layers.push(l);
     if frag {
@@ -93,9 +78,39 @@ pub(crate) fn ipv4(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize
     }
 }
 
+/// The IPv4 summary (`IP 10.0.0.1 > 10.0.0.2: ttl 64 proto TCP length 52`), `proto` the
+/// protocol's name: shared by the layer and the one-line fast path ([`crate::line`]).
+#[inline]
+pub(crate) fn ipv4_summary(
+    w: W<'_>,
+    s: [u8; 4],
+    t: [u8; 4],
+    ttl: u8,
+    proto: &str,
+    tot: usize,
+    ff: u16,
+) {
+    let w = w
+        .s("IP ")
+        .ip4(s)
+        .s(" > ")
+        .ip4(t)
+        .s(": ttl ")
+        .u(ttl)
+        .s(" proto ")
+        .s(proto)
+        .s(" length ")
+        .u(tot as u64);
+    if ff & 0x3fff != 0 {
+        w.s(" frag ")
+            .u((ff & 0x1fff) * 8)
+            .s(if ff & 0x2000 != 0 { "+" } else { "" });
+    }
+}
+
 /// The fixed IPv4 header's values: (version, header length, total length, flags and
 /// fragment offset, TTL, protocol, source, destination).
-type Ip4Hdr = (u8, usize, u16, u16, u8, u8, [u8; 4], [u8; 4]);
+pub(crate) type Ip4Hdr = (u8, usize, u16, u16, u8, u8, [u8; 4], [u8; 4]);
 
 /// The IPv4 header with every field kept.
 fn ipv4_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<Ip4Hdr> {
@@ -154,7 +169,7 @@ fn ipv4_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<Ip4Hdr> {
 
 /// The IPv4 header's values alone (a layer that keeps no fields).
 #[inline]
-fn ipv4_quick(r: &mut Rd) -> Option<Ip4Hdr> {
+pub(crate) fn ipv4_quick(r: &mut Rd) -> Option<Ip4Hdr> {
     let h = r.arr::<20>()?;
     let ihl = usize::from(h[0] & 0x0f) * 4;
     if ihl > 20 {
@@ -438,20 +453,40 @@ pub(crate) fn udp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
             pend = want;
         }
     }
-    let w = port_text(l.sum().s("UDP "), d, sp, Protocol::Udp).s(" > ");
+    udp_summary(l.sum(), d, sp, dp, len);
+    l.span = Span::at(start, pend.saturating_sub(start));
+    pkt.layers.push(l);
+    udp_payload(d, pkt, frame, r.pos, pend, sp, dp);
+}
+
+/// The UDP summary (`UDP 700 > 700, length 12`): shared by the layer and the one-line fast
+/// path ([`crate::line`]).
+#[inline]
+pub(crate) fn udp_summary(w: W<'_>, d: &Decoder<'_>, sp: u16, dp: u16, len: u16) {
+    let w = port_text(w.s("UDP "), d, sp, Protocol::Udp).s(" > ");
     port_text(w, d, dp, Protocol::Udp)
         .s(", length ")
         .u(len.saturating_sub(8));
-    l.span = Span::at(start, pend.saturating_sub(start));
-    pkt.layers.push(l);
-    let body = frame.get(r.pos..pend).unwrap_or(&[]);
+}
+
+/// What a UDP datagram carries at `frame[start..end]`: Multinet (by port or header), else data.
+pub(crate) fn udp_payload(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    start: usize,
+    pend: usize,
+    sp: u16,
+    dp: u16,
+) {
+    let body = frame.get(start..pend).unwrap_or(&[]);
     if d.multinet_ports.contains(&sp)
         || d.multinet_ports.contains(&dp)
         || (d.heuristics && crate::decnet::multinet::looks_like_udp(body))
     {
-        crate::decnet::multinet::udp(d, pkt, frame, r.pos, pend);
+        crate::decnet::multinet::udp(d, pkt, frame, start, pend);
     } else {
-        data(pkt, frame, r.pos, pend);
+        data(pkt, frame, start, pend);
     }
 }
 
@@ -468,7 +503,7 @@ const TCP_FLAGS: &[(u16, char, &str)] = &[
 
 /// The fixed TCP header's values: (source port, destination port, sequence, acknowledgment,
 /// header length, flags, window).
-type TcpHdr = (u16, u16, u32, u32, usize, u16, u16);
+pub(crate) type TcpHdr = (u16, u16, u32, u32, usize, u16, u16);
 
 /// The fixed TCP header with every field kept.
 fn tcp_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<TcpHdr> {
@@ -522,7 +557,7 @@ fn tcp_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<TcpHdr> {
 
 /// The fixed TCP header's values alone (a layer that keeps no fields).
 #[inline]
-fn tcp_quick(r: &mut Rd) -> Option<TcpHdr> {
+pub(crate) fn tcp_quick(r: &mut Rd) -> Option<TcpHdr> {
     let h = r.arr::<20>()?;
     let of = u16::from_be_bytes([h[12], h[13]]);
     Some((
@@ -560,6 +595,38 @@ const FLAG_LETTERS: [([u8; 8], usize); 256] = {
     t
 };
 
+/// The TCP summary up to the options (`TCP 1024 > 700: Flags [P.], seq 1, ack 2, win 64`):
+/// shared by the layer and the one-line fast path ([`crate::line`]).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub(crate) fn tcp_summary<'a>(
+    w: W<'a>,
+    d: &Decoder<'_>,
+    sp: u16,
+    dp: u16,
+    flags: u16,
+    seq: u32,
+    ack: u32,
+    win: u16,
+) -> W<'a> {
+    let (f, nf) = FLAG_LETTERS
+        .get(usize::from(flags & 0xff))
+        .copied()
+        .unwrap_or(([0; 8], 0));
+    let w = port_text(w.s("TCP "), d, sp, Protocol::Tcp).s(" > ");
+    let w = port_text(w, d, dp, Protocol::Tcp)
+        .s(": Flags [")
+        .ascii(f.get(..nf).unwrap_or(&[]))
+        .s("], seq ")
+        .u(seq);
+    let w = if flags & 0x10 != 0 {
+        w.s(", ack ").u(ack)
+    } else {
+        w
+    };
+    w.s(", win ").u(win)
+}
+
 /// TCP with its options; payload to Multinet (port 700) or DDCMP (recognised by header CRC).
 pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     let mut r = Rd::new(frame, start, end);
@@ -579,28 +646,13 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         l.mark("bad TCP header length");
     }
     // The summary up to the options, which append to it as they decode.
-    let (f, nf) = FLAG_LETTERS
-        .get(usize::from(flags & 0xff))
-        .copied()
-        .unwrap_or(([0; 8], 0));
-    let w = port_text(l.sum().s("TCP "), d, sp, Protocol::Tcp).s(" > ");
-    let w = port_text(w, d, dp, Protocol::Tcp)
-        .s(": Flags [")
-        .ascii(f.get(..nf).unwrap_or(&[]))
-        .s("], seq ")
-        .u(seq);
-    let w = if flags & 0x10 != 0 {
-        w.s(", ack ").u(ack)
-    } else {
-        w
-    };
-    w.s(", win ").u(win);
+    tcp_summary(l.sum(), d, sp, dp, flags, seq, ack, win);
     if off > 20 {
         let at = r.pos;
         match r.take(off - 20) {
             Some(o) => {
                 l.open("Options", Value::None, at, o.len());
-                tcp_options(&mut l, o, at);
+                crate::tcpopt::tcp_options(&mut l, o, at);
                 l.close();
             }
             None => l.mark("truncated TCP options"),
@@ -612,6 +664,24 @@ pub(crate) fn tcp(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
     if plen == 0 {
         return;
     }
+    tcp_payload(d, pkt, frame, r, sp, dp, seq, flags);
+}
+
+/// What a TCP segment carries (`r` over its payload, not empty): Multinet records or DDCMP
+/// messages by port, by what the stream carried before, or by their headers; else data. The
+/// stream's state follows (where its next record starts).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn tcp_payload(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    r: Rd<'_>,
+    sp: u16,
+    dp: u16,
+    seq: u32,
+    flags: u16,
+) {
+    let plen = r.left();
     let body = r.rest();
     let key = stream_key(d, sp, dp);
     if flags & 0x07 != 0 {
@@ -689,106 +759,6 @@ fn stream_key(d: &Decoder, sp: u16, dp: u16) -> crate::decoder::StreamKey {
     (d.ip_src, d.ip_dst, sp, dp)
 }
 
-/// The TCP options as fields, and appended to the summary as tcpdump shows them
-/// (`, options [nop,nop,TS val 1 ecr 2]`).
-fn tcp_options(l: &mut Layer, o: &[u8], at: usize) {
-    let mut r = Rd::new(o, 0, o.len());
-    l.sum_more().s(", options [");
-    let mut first = true;
-    // The separator before each option but the first.
-    fn sep<'a>(l: &'a mut Layer, first: &mut bool) -> crate::fmtx::W<'a> {
-        let w = l.sum_more();
-        let w = if *first { w } else { w.s(",") };
-        *first = false;
-        w
-    }
-    while let Some(kind) = r.u8() {
-        let pos = at + r.pos - 1;
-        match kind {
-            0 => {
-                l.add("End of options", Value::None, pos, 1);
-                sep(l, &mut first).s("eol");
-                break;
-            }
-            1 => {
-                l.add("No-operation", Value::None, pos, 1);
-                sep(l, &mut first).s("nop");
-                continue;
-            }
-            _ => {}
-        }
-        let Some(len) = r.u8() else {
-            l.mark("truncated TCP option");
-            break;
-        };
-        let Some(body) = r.take(usize::from(len).saturating_sub(2)) else {
-            l.mark("truncated TCP option");
-            break;
-        };
-        if len < 2 {
-            l.mark("bad TCP option length");
-            break;
-        }
-        let be16 = |i: usize| {
-            u16::from_be_bytes([
-                body.get(i).copied().unwrap_or(0),
-                body.get(i + 1).copied().unwrap_or(0),
-            ])
-        };
-        let be32 = |i: usize| (u32::from(be16(i)) << 16) | u32::from(be16(i + 2));
-        let n = usize::from(len);
-        match (kind, len) {
-            (2, 4) => {
-                l.add("MSS", Value::U(u64::from(be16(0))), pos, n);
-                sep(l, &mut first).s("mss ").u(be16(0));
-            }
-            (3, 3) => {
-                let s = body.first().copied().unwrap_or(0);
-                l.add("Window scale", Value::U(u64::from(s)), pos, n);
-                sep(l, &mut first).s("wscale ").u(s);
-            }
-            (4, 2) => {
-                l.add("SACK permitted", Value::None, pos, n);
-                sep(l, &mut first).s("sackOK");
-            }
-            (5, _) => {
-                let mut s = String::new();
-                for i in (0..body.len() / 8).map(|i| i * 8) {
-                    s.push_str(&format!("{{{}:{}}}", be32(i), be32(i + 4)));
-                }
-                sep(l, &mut first).s("sack ").s(&s);
-                l.add("SACK", Value::Text(s), pos, n);
-            }
-            (8, 10) => {
-                sep(l, &mut first)
-                    .s("TS val ")
-                    .u(be32(0))
-                    .s(" ecr ")
-                    .u(be32(4));
-                if !l.quiet() {
-                    let mut t = Vec::with_capacity(28);
-                    crate::fmtx::W(Some(&mut t))
-                        .s("val ")
-                        .u(be32(0))
-                        .s(" ecr ")
-                        .u(be32(4));
-                    l.add(
-                        "Timestamps",
-                        Value::Text(String::from_utf8(t).unwrap_or_default()),
-                        pos,
-                        n,
-                    );
-                }
-            }
-            _ => {
-                l.add("Option", Value::Coded(u64::from(kind), "unknown"), pos, n);
-                sep(l, &mut first).s("opt-").u(kind);
-            }
-        }
-    }
-    l.sum_more().s("]");
-}
-
 /// GRE (RFC 2784 with the RFC 2890 key and sequence); protocol 0x6003 carries DECnet routing
 /// with its 2-byte length prefix as on Ethernet (PyDECnet's "Ethernet over GRE" circuit).
 pub(crate) fn gre(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
@@ -829,16 +799,34 @@ pub(crate) fn gre(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: usize,
         pkt.layers.push(l);
         return;
     };
-    l.sum()
-        .s("GRE proto ")
+    gre_summary(l.sum(), pt);
+    pkt.layers.push(l);
+    gre_payload(d, pkt, frame, pt, r.pos, r.end);
+}
+
+/// The GRE summary (`GRE proto DECnet Phase IV (0x6003)`): shared by the layer and the
+/// one-line fast path ([`crate::line`]).
+pub(crate) fn gre_summary(w: W<'_>, pt: u16) {
+    w.s("GRE proto ")
         .s(lookup(crate::link::ETHERTYPES, u64::from(pt)))
         .s(" (0x")
         .x(pt, 4)
         .s(")");
-    pkt.layers.push(l);
+}
+
+/// What GRE carries at `frame[start..end]`: Ethernet (transparent bridging) or what the
+/// protocol type names.
+pub(crate) fn gre_payload(
+    d: &mut Decoder,
+    pkt: &mut Packet,
+    frame: &[u8],
+    pt: u16,
+    start: usize,
+    end: usize,
+) {
     if pt == 0x6558 {
-        crate::link::ethernet(d, pkt, frame, r.pos, r.end);
+        crate::link::ethernet(d, pkt, frame, start, end);
     } else {
-        d.ethertype(pkt, frame, pt, r.pos, r.end);
+        d.ethertype(pkt, frame, pt, start, end);
     }
 }

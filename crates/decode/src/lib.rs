@@ -67,11 +67,13 @@ mod decoder;
 mod filter;
 mod fmtx;
 mod ip;
+mod line;
 mod link;
 mod model;
 mod rd;
 pub mod render;
 mod summary;
+mod tcpopt;
 
 pub use capture::{CaptureError, CaptureReader, CaptureStream, PcapWriter, Record};
 pub use decoder::{Decoder, Detail, LinkType};

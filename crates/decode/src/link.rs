@@ -5,6 +5,7 @@
 //! RFC 826 (ARP), RFC 903 (RARP), tcpdump.org LINKTYPE_LINUX_SLL and LINKTYPE_NULL.
 
 use crate::decoder::{data, Decoder};
+use crate::fmtx::W;
 use crate::model::{Packet, Span, Text, Value};
 use crate::rd::{lookup, Rd};
 
@@ -53,15 +54,7 @@ pub(crate) fn ethernet(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: u
         };
         l.add("Type", Value::HexCoded(u64::from(ty), name), start + 12, 2);
         if !ip_quiet {
-            l.sum()
-                .mac(src)
-                .s(" > ")
-                .mac(dst)
-                .s(", ethertype ")
-                .s(name)
-                .s(" (0x")
-                .x(ty, 4)
-                .s(")");
+            eth_summary(l.sum(), src, dst, name, ty);
         }
         pkt.layers.push(l);
         d.ethertype(pkt, frame, ty, start + 14, r.end);
@@ -81,6 +74,21 @@ pub(crate) fn ethernet(d: &mut Decoder, pkt: &mut Packet, frame: &[u8], start: u
         pkt.layers.push(l);
         llc(d, pkt, frame, start + 14, body_end);
     }
+}
+
+/// The Ethernet II summary (`aa:00:04:00:01:04 > ab:00:00:03:00:00, ethertype DECnet
+/// (0x6003)`), `name` the type's: shared by the layer and the one-line fast path
+/// ([`crate::line`]).
+#[inline]
+pub(crate) fn eth_summary(w: W<'_>, src: [u8; 6], dst: [u8; 6], name: &str, ty: u16) {
+    w.mac(src)
+        .s(" > ")
+        .mac(dst)
+        .s(", ethertype ")
+        .s(name)
+        .s(" (0x")
+        .x(ty, 4)
+        .s(")");
 }
 
 /// IEEE 802.2 LLC (and SNAP) at `frame[start..end]`.

@@ -256,8 +256,9 @@ impl Layer {
         self.quiet
     }
 
-    /// Adds a field at the current depth.
-    #[inline]
+    /// Adds a field at the current depth. Always inlined: when the layer keeps no fields the
+    /// value is then never built.
+    #[inline(always)]
     pub fn add(&mut self, name: &'static str, value: Value, start: usize, len: usize) {
         if self.quiet {
             return;
@@ -349,6 +350,9 @@ pub struct Packet {
     spare: Spare,
     quiet: bool,
     nosum: bool,
+    /// Layers written straight to the line by the one-line fast path ([`crate::line`]) and
+    /// so not in `layers`: they count towards the nesting limit all the same.
+    pub(crate) hidden: usize,
 }
 
 /// Cleared layers kept for reuse by [`Packet::new_layer`] (their vectors keep their capacity).
@@ -400,6 +404,7 @@ impl Packet {
         }
         // The cleared layers join the spares in one copy; both vectors keep their capacity.
         self.spare.0.append(&mut self.layers);
+        self.hidden = 0;
         self.number = 0;
         self.ts_sec = 0;
         self.ts_nsec = 0;

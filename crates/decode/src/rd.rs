@@ -117,12 +117,17 @@ impl<'a> Rd<'a> {
 
 /// Text of bytes, printable ASCII kept, others as `\xNN`.
 pub(crate) fn text(b: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(b.len());
     for &c in b {
         if (0x20..0x7f).contains(&c) {
             s.push(char::from(c));
         } else {
-            s.push_str(&format!("\\x{c:02x}"));
+            // `\xNN` without `format!` (a string per byte).
+            s.push_str("\\x");
+            for d in [c >> 4, c & 15] {
+                s.push(char::from(HEX.get(usize::from(d)).copied().unwrap_or(b'?')));
+            }
         }
     }
     s

@@ -26,7 +26,7 @@ pub fn line(pkt: &Packet) -> String {
     s
 }
 
-/// [`line`] appended to a buffer (no allocation when the buffer has room).
+/// [`line()`] appended to a buffer (no allocation when the buffer has room).
 pub fn line_into(pkt: &Packet, out: &mut String) {
     thread_local! {
         /// The line as bytes, reused: checked as UTF-8 once, then appended.
@@ -54,14 +54,23 @@ fn push_utf8(out: &mut String, b: &[u8]) {
     }
 }
 
-/// [`line`] appended to a byte buffer, summaries copied straight from the layers: the fast
+/// [`line()`] appended to a byte buffer, summaries copied straight from the layers: the fast
 /// form for writing to an output stream (the bytes are UTF-8).
 pub fn line_bytes(pkt: &Packet, out: &mut Vec<u8>) {
     crate::fmtx::push_clock(out, pkt.ts_sec, pkt.ts_nsec);
     // Looked for only when an Ethernet summary is there to leave out (with summaries only,
     // an Ethernet layer before IP has none).
-    let mut has_ip: Option<bool> = None;
-    let mut first = true;
+    layers_bytes(pkt, out, true, None);
+}
+
+/// The layers' part of [`line_bytes`]: `first` when nothing of the line follows the clock
+/// yet, `has_ip` when it is known whether an IP layer is in the line.
+pub(crate) fn layers_bytes(
+    pkt: &Packet,
+    out: &mut Vec<u8>,
+    mut first: bool,
+    mut has_ip: Option<bool>,
+) {
     for l in &pkt.layers {
         if l.summary.is_empty() {
             continue;

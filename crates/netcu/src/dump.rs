@@ -88,6 +88,15 @@ impl<'a, W: Write> Output<'a, W> {
     }
 
     fn frame(&mut self, record: &Record<'_>) -> Result<Shown, ()> {
+        self.line.clear();
+        if self.filter.is_none() && !self.req.summary && !self.req.json && !self.req.verbose {
+            // The one-line form alone: decoded straight into the line (the packet may then
+            // lack the layers written there, which nothing else here needs).
+            self.decoder
+                .line_record(&mut self.pkt, record, &mut self.line);
+            self.shown += 1;
+            return self.emit(record);
+        }
         self.decoder.decode_record_into(&mut self.pkt, record);
         if self.filter.as_ref().is_some_and(|f| !f.matches(&self.pkt)) {
             return Ok(Shown::More);
@@ -96,7 +105,6 @@ impl<'a, W: Write> Output<'a, W> {
         if self.req.summary {
             self.summary.add(&self.pkt);
         }
-        self.line.clear();
         if self.req.json {
             self.line
                 .extend_from_slice(decode::render::json(&self.pkt).as_bytes());
@@ -107,6 +115,11 @@ impl<'a, W: Write> Output<'a, W> {
             // Straight into the line's bytes: no formatting machinery per frame.
             decode::render::line_bytes(&self.pkt, &mut self.line);
         }
+        self.emit(record)
+    }
+
+    /// Writes the line (trailing white space trimmed) and the frame to the pcap file, if any.
+    fn emit(&mut self, record: &Record<'_>) -> Result<Shown, ()> {
         while self.line.last().is_some_and(|b| b.is_ascii_whitespace()) {
             self.line.pop();
         }

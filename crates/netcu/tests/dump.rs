@@ -43,6 +43,29 @@ fn every_frame_of_the_ethernet_capture_is_one_line() {
     assert!(!text.to_lowercase().contains("malformed"), "{text}");
 }
 
+/// The one-line output (the fast path: no expression, /SUMMARY, /VERBOSE or /JSON) is the
+/// decoder's golden line rendering of every shared capture, byte for byte.
+#[test]
+fn one_line_output_is_the_golden_line_rendering() {
+    let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/../decode/tests/golden");
+    for name in [
+        "dn-ddcmp-tcp-l2routers.pcap",
+        "dn-ethernet-lan-routing-mop.pcap",
+        "dn-gre-l2routers.pcap",
+        "dn-multinet-tcp-l2r-l1r-verify.pcap",
+        "dn-multinet-udp-phase3.pcap",
+    ] {
+        let file = capture(name);
+        let text = stdout_ok(&["dump", &format!("/read={}", file.display())]);
+        let want =
+            std::fs::read_to_string(format!("{golden}/{name}.line.txt")).expect("golden line file");
+        assert!(
+            text == want,
+            "{name}: netcu dump differs from the golden lines"
+        );
+    }
+}
+
 #[test]
 fn expressions_select_and_the_summary_counts_with_seed_names() {
     let file = capture("dn-ethernet-lan-routing-mop.pcap");

@@ -74,12 +74,11 @@ pub(crate) fn decode(
     }
     if !bom {
         let mut l = pkt.new_layer("data", Span::at(start, end - start));
-        summary!(
-            l,
-            "continuation {} bytes{}",
-            end - start,
-            if eom { " (EOM)" } else { "" }
-        );
+        l.sum()
+            .s("continuation ")
+            .u((end - start) as u64)
+            .s(" bytes")
+            .s(if eom { " (EOM)" } else { "" });
         l.add(
             "Continuation",
             Value::U((end - start) as u64),

@@ -241,7 +241,10 @@ pub(crate) fn accept(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     match r.image() {
         Some((at, b)) => {
             l.add_lazy("User data", || Value::Text(text(b)), at, b.len() + 1);
-            summary!(l, "SCP [accept data] {} bytes", b.len());
+            l.sum()
+                .s("SCP [accept data] ")
+                .u(b.len() as u64)
+                .s(" bytes");
         }
         None if r.left() == 0 => {
             summary!(l, "SCP [accept data] none");
@@ -277,12 +280,17 @@ pub(crate) fn disconnect(
         start.saturating_sub(2),
         2,
     );
-    summary!(l, "SCP [{name}] {{{}}}", reason_name(reason));
+    l.sum()
+        .s("SCP [")
+        .s(name)
+        .s("] {")
+        .s(reason_name(reason))
+        .s("}");
     match r.image() {
         Some((at, b)) => {
             l.add_lazy("User data", || Value::Text(text(b)), at, b.len() + 1);
             if !b.is_empty() {
-                l.summary.push_str(&format!(" data \"{}\"", text(b)));
+                l.sum_more().s(" data \"").text(b).s("\"");
             }
         }
         None if r.left() == 0 => {}

@@ -226,3 +226,23 @@ fn shared_capture_round_trips_through_the_writer() {
     let out = w.into_inner().unwrap();
     assert_eq!(out.get(24..), buf.get(24..), "records are byte-identical");
 }
+
+/// Text of frame bytes: printable ASCII as it is, any other byte as `\xNN` (lowercase).
+#[test]
+fn text_of_bytes_escapes_the_unprintable() {
+    let all: Vec<u8> = (0..=255u8).collect();
+    let want: String = all
+        .iter()
+        .map(|&c| {
+            if (0x20..0x7f).contains(&c) {
+                char::from(c).to_string()
+            } else {
+                format!("\\x{c:02x}")
+            }
+        })
+        .collect();
+    assert_eq!(crate::rd::text(&all), want);
+    let mut w = Vec::new();
+    let _ = crate::fmtx::W(Some(&mut w)).text(&all);
+    assert_eq!(String::from_utf8(w).unwrap(), want);
+}

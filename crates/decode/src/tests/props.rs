@@ -161,7 +161,7 @@ fn filter_strategy() -> impl Strategy<Value = Filter> {
     })
 }
 
-fn capture_frames() -> &'static Vec<Vec<u8>> {
+pub(super) fn capture_frames() -> &'static Vec<Vec<u8>> {
     static FRAMES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
     FRAMES.get_or_init(|| {
         let mut out = Vec::new();
@@ -193,5 +193,21 @@ proptest! {
         let mut d = Decoder::new();
         all_renderers(&d.decode(&f, LinkType::Ethernet));
         all_renderers(&d.decode(&f[..keep], LinkType::Ethernet));
+    }
+}
+
+proptest! {
+    /// The routing checksum (summed eight bytes at a time) equals the one's complement sum
+    /// added word by word with end-around carry.
+    #[test]
+    fn routing_checksum_word_by_word(b in proptest::collection::vec(any::<u8>(), 0..2100), init in 0u32..2) {
+        let mut s = init;
+        for c in b.chunks(2) {
+            s += u32::from(c[0]) | u32::from(c.get(1).copied().unwrap_or(0)) << 8;
+            if s > 0xffff {
+                s = (s & 0xffff) + 1;
+            }
+        }
+        prop_assert_eq!(u32::from(crate::decnet::routing::checksum(&b, init)), s);
     }
 }
