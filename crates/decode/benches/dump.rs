@@ -22,10 +22,11 @@
 //!   layers and fields with [`Detail::Fields`] (no text: text is rendering). The summaries-only
 //!   and full decodes are shown on stderr beside it. Median of [`RUNS`].
 //!
-//! `DUMP_OURS_ONLY=1` repeats our side alone, for profiling. `DUMP_FRESH_STREAMS=1` moves the
-//! TCP sequence numbers on in each cycle of the capture, so that each cycle's streams are new
-//! (plainly cycled, the later cycles continue the first cycle's streams and their Multinet and
-//! DDCMP payloads show as continuations).
+//! `DUMP_OURS_ONLY=1` repeats our side alone, for profiling. The TCP sequence numbers move on
+//! in each cycle of the capture, so that each cycle's streams are new and their Multinet and
+//! DDCMP payloads decode in full; `DUMP_PLAIN_CYCLES=1` cycles the frames unchanged instead
+//! (then the later cycles continue the first cycle's streams and those payloads show as
+//! continuations, a lighter load for both sides).
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -54,7 +55,7 @@ fn fail(msg: &str) -> ! {
 /// by 10 µs, to `path`.
 /// An Ethernet/IPv4/TCP frame with its sequence and acknowledgment numbers moved on by
 /// `cycle` times 2^28 (other frames as they are): each cycle of the capture then holds new
-/// streams rather than old segments of the last cycle's (see `DUMP_FRESH_STREAMS`).
+/// streams rather than old segments of the last cycle's (see `DUMP_PLAIN_CYCLES`).
 fn shift_tcp(f: &[u8], cycle: u32) -> Vec<u8> {
     let mut f = f.to_vec();
     let ihl = usize::from(f.get(14).copied().unwrap_or(0) & 0x0f) * 4;
@@ -74,11 +75,11 @@ fn shift_tcp(f: &[u8], cycle: u32) -> Vec<u8> {
 }
 
 fn build_capture(path: &Path, n: usize) -> usize {
-    // `DUMP_FRESH_STREAMS=1`: every cycle's TCP streams new (sequence numbers moved on), so
-    // that their Multinet records and DDCMP messages decode as in the captures, not as
-    // continuations of the last cycle's streams (which is what a plain cycle gives after the
-    // first: the streams' next-record positions carry over).
-    let fresh_streams = std::env::var_os("DUMP_FRESH_STREAMS").is_some();
+    // Every cycle's TCP streams new (sequence numbers moved on), so that their Multinet records
+    // and DDCMP messages decode as in the captures, not as continuations of the last cycle's
+    // streams (which is what a plain cycle gives after the first: the streams' next-record
+    // positions carry over).
+    let fresh_streams = std::env::var_os("DUMP_PLAIN_CYCLES").is_none();
     let mut names: Vec<PathBuf> = std::fs::read_dir(CAPTURES)
         .unwrap_or_else(|e| fail(&format!("{CAPTURES}: {e}")))
         .filter_map(|e| e.ok().map(|e| e.path()))
