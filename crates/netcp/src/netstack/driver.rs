@@ -623,6 +623,9 @@ impl Driver {
         }
         self.stack.set_up(&mut out, id, i.enabled, now).map_err(e)?;
         self.out = out;
+        // The agent records the first state now: a SET INTERFACE /DOWN handled in the same
+        // round of the loop is then a change (linkDown), not the first state it sees.
+        self.rt.snmp.observe_links(self.stack.interfaces());
         Ok(())
     }
 
