@@ -49,7 +49,7 @@ impl Stack {
 
     /// A connection's path: cached for `PATH_TTL` so that a segment does not cost a route
     /// lookup (an ICMP fragmentation-needed refreshes it at once).
-    fn tcp_path_of(&mut self, index: u32, now: Instant) -> Path {
+    pub(super) fn tcp_path_of(&mut self, index: u32, now: Instant) -> Path {
         let Some(c) = self.tcp.conn_at(index) else {
             return Path {
                 mss: 536,
@@ -346,7 +346,7 @@ impl Stack {
         self.tcp_flush(now);
     }
 
-    fn tcp_done<C: LinkContext + ?Sized>(&mut self, ctx: &mut C, now: Instant) {
+    pub(super) fn tcp_done<C: LinkContext + ?Sized>(&mut self, ctx: &mut C, now: Instant) {
         self.tcp_flush(now);
         self.run_loopback(now);
         self.flush(ctx);
@@ -465,7 +465,7 @@ impl Stack {
         Ok(self.tcp.handle_at(i))
     }
 
-    fn tcp_index(&self, h: TcpHandle) -> Result<u32, TcpError> {
+    pub(super) fn tcp_index(&self, h: TcpHandle) -> Result<u32, TcpError> {
         match self.tcp.conn(h) {
             Some(_) => Ok(h.index),
             None if self.tcp.listener(h).is_some() => Err(TcpError::InvalidState),
@@ -531,44 +531,6 @@ impl Stack {
             c.output(env)
         });
         self.tcp_done(ctx, now);
-        Ok(n)
-    }
-
-    /// Ok(n>0) data; Ok(0) end of stream (FIN received, all read); Err(WouldBlock) nothing yet.
-    pub fn tcp_recv<C: LinkContext + ?Sized>(
-        &mut self,
-        ctx: &mut C,
-        h: TcpHandle,
-        buf: &mut [u8],
-        now: Instant,
-    ) -> Result<usize, TcpError> {
-        let i = self.tcp_index(h)?;
-        let c = self.tcp.conn_mut(h).ok_or(TcpError::InvalidHandle)?;
-        if c.rbuf.len() == 0 {
-            if let Some(e) = c.error {
-                return Err(e);
-            }
-            if c.fin_rcvd || (c.state == TcpState::Closed && c.was_connected) {
-                return Ok(0);
-            }
-            if c.state == TcpState::Closed {
-                return Err(TcpError::NotConnected);
-            }
-            return Err(TcpError::WouldBlock);
-        }
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let n = c.rbuf.read(buf);
-        if c.window_update_due()
-            && !matches!(c.state, TcpState::Closed | TcpState::TimeWait)
-            && !c.fin_rcvd
-        {
-            c.ack_now = true;
-            let path = self.tcp_path_of(i, now);
-            self.tcp.drive(i, path, now, |c, env| c.output(env));
-            self.tcp_done(ctx, now);
-        }
         Ok(n)
     }
 

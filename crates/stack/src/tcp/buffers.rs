@@ -228,6 +228,23 @@ impl RecvBuf {
         }
         n
     }
+
+    /// Moves up to `max` bytes to the end of `dst`. An empty `dst` that takes everything trades
+    /// queues with this buffer instead (no copy; this buffer goes on with `dst`'s allocation,
+    /// kept as it is: a busy connection needs it again at once).
+    pub(crate) fn read_into(&mut self, dst: &mut VecDeque<u8>, max: usize) -> usize {
+        let n = max.min(self.data.len());
+        if dst.is_empty() && n == self.data.len() {
+            std::mem::swap(&mut self.data, dst);
+            return n;
+        }
+        let (a, b) = self.data.as_slices();
+        let na = n.min(a.len());
+        dst.extend(&a[..na]);
+        dst.extend(&b[..n - na]);
+        self.data.drain(..n);
+        n
+    }
 }
 
 #[cfg(test)]
@@ -268,5 +285,34 @@ mod tests {
         let mut out = [0u8; 30];
         let n = r.read(&mut out);
         assert_eq!(&out[..n], b"ABCDEFGHIJKLMNOPQRSTUVW");
+    }
+
+    #[test]
+    fn read_into_swaps_or_appends() {
+        let mut r = RecvBuf::new(100);
+        let base = SeqNum(7);
+        assert_eq!(r.insert(base, base, b"hello world"), 11);
+        // A non-empty queue is appended to, up to max.
+        let mut q: VecDeque<u8> = b">".iter().copied().collect();
+        assert_eq!(r.read_into(&mut q, 6), 6);
+        assert_eq!(q.iter().copied().collect::<Vec<u8>>(), b">hello ");
+        assert_eq!(r.len(), 5);
+        // An empty queue that takes all trades places: the bytes, and its own allocation back.
+        let mut empty = VecDeque::with_capacity(4096);
+        assert_eq!(r.read_into(&mut empty, 100), 5);
+        assert_eq!(empty.iter().copied().collect::<Vec<u8>>(), b"world");
+        assert_eq!(r.len(), 0);
+        assert!(r.data.capacity() >= 4096, "the reader's queue came back");
+        // Reception goes on into the traded queue.
+        assert_eq!(r.insert(base + 11, base + 11, b"!!"), 2);
+        let mut out = [0u8; 4];
+        assert_eq!(r.read(&mut out), 2);
+        assert_eq!(&out[..2], b"!!");
+        // An empty queue with too small a max gets a copy of the front only.
+        assert_eq!(r.insert(base + 13, base + 13, b"abc"), 3);
+        let mut q = VecDeque::new();
+        assert_eq!(r.read_into(&mut q, 2), 2);
+        assert_eq!(q.iter().copied().collect::<Vec<u8>>(), b"ab");
+        assert_eq!(r.len(), 1);
     }
 }

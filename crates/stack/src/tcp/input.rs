@@ -308,9 +308,11 @@ impl Conn {
             } else {
                 self.ack_pending += 1;
                 // A GRO'd super-segment counts as the segments it carries.
+                // Both may wait for the end of the driver's batch (`ack_soon`): the ACK then covers
+                // every frame of the batch, and each of them asked for one.
                 let big = data.len() >= 2 * usize::from(self.mss);
                 if !self.delayed_ack || self.ack_pending >= 2 || big {
-                    self.ack_now = true;
+                    self.ack_soon = true;
                 }
             }
             if adv > 0 {

@@ -7,7 +7,8 @@
 //! - [`conn`]: one connection's state and segment output; [`input`]: segment arrival;
 //!   [`timers`]: retransmission, delayed ACK, persist, keepalive, TIME-WAIT;
 //! - [`table`]: sockets, listeners, accept queues, TIME-WAIT table, demultiplexing, timer heap;
-//! - [`api`]: the `Stack::tcp_*` calls and the hooks from IPv4 and ICMP;
+//! - [`api`]: the `Stack::tcp_*` calls and the hooks from IPv4 and ICMP; [`recv_api`]: the
+//!   reading calls and ACKs held over a driver's batch of frames;
 //! - [`offload`]: TSO super-segments and their software segmentation.
 
 pub(crate) mod api;
@@ -18,6 +19,7 @@ pub(crate) mod input;
 pub(crate) mod isn;
 pub(crate) mod offload;
 pub(crate) mod rack;
+pub(crate) mod recv_api;
 pub(crate) mod sack;
 pub(crate) mod seq;
 pub(crate) mod table;
