@@ -13,11 +13,12 @@
 //! receive queue leaves the data in the stack, whose window then closes: flow control reaches
 //! the peer unchanged.
 //!
-//! Received bytes are copied once on their way from the frame to the service: into the stack's
-//! receive buffer. From there whole queues change hands: the driver's pump swaps the stack's
-//! buffer with the shared queue when that is empty (`Stack::tcp_recv_into`), and the stream
-//! swaps the shared queue with its own when it has read all of its own, so a reader takes the
-//! lock once per batch of frames rather than once per read.
+//! Received bytes are not copied on their way from the frame to the service's read: a GRO'd
+//! super-frame's payload stays in the frame's buffer (`stack::RecvQueue`, chunks of frames) and
+//! whole queues or chunks change hands: the driver's pump moves the stack's chunks to the
+//! shared queue (`Stack::tcp_recv_into`, a swap when that is empty), and the stream swaps the
+//! shared queue with its own when it has read all of its own, so a reader takes the lock once
+//! per batch of frames rather than once per read.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -26,7 +27,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use stack::{Instant, Stack, TcpError, TcpHandle};
+use stack::{Instant, RecvQueue, Stack, TcpError, TcpHandle};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc as amsc;
 
@@ -61,7 +62,7 @@ pub fn io_error(e: TcpError) -> io::Error {
 #[derive(Default)]
 struct ConnState {
     /// Received bytes the stream has not taken yet.
-    rx: VecDeque<u8>,
+    rx: RecvQueue,
     /// The peer's FIN has been read from the stack.
     rx_eof: bool,
     /// The pump stopped at `RX_CAP` with bytes perhaps left in the stack: the stream asks for
@@ -161,7 +162,7 @@ impl TcpSockets {
                 caller: caller.clone(),
                 handle: h,
                 shared: shared.clone(),
-                rx: VecDeque::new(),
+                rx: RecvQueue::new(),
             };
             match tx.try_send(Accepted {
                 stream,
@@ -322,7 +323,7 @@ pub struct StackTcpStream {
     handle: TcpHandle,
     shared: Arc<Shared>,
     /// Received bytes taken from the shared queue in one swap, read from without the lock.
-    rx: VecDeque<u8>,
+    rx: RecvQueue,
 }
 
 impl StackTcpStream {
@@ -359,12 +360,15 @@ impl AsyncRead for StackTcpStream {
                 return this.poll_read_end(&mut st, cx);
             }
         }
-        let n = this.rx.len().min(buf.remaining());
-        let (a, b) = this.rx.as_slices();
-        let from_a = n.min(a.len());
-        buf.put_slice(&a[..from_a]);
-        buf.put_slice(&b[..n - from_a]);
-        this.rx.drain(..n);
+        while buf.remaining() > 0 {
+            let f = this.rx.front();
+            if f.is_empty() {
+                break;
+            }
+            let n = f.len().min(buf.remaining());
+            buf.put_slice(&f[..n]);
+            this.rx.consume(n);
+        }
         Poll::Ready(Ok(()))
     }
 }

@@ -254,7 +254,11 @@ impl Stack {
         if cast != Cast::Unicast {
             return;
         }
-        let Some(seg) = buf.as_slice().get(hl..) else {
+        // The frame's buffer, shared so that its payload can stay in it on the way to the
+        // reader (`RecvQueue`) rather than being copied.
+        let (v, head, tail) = buf.into_parts();
+        let frame = std::sync::Arc::new(v);
+        let Some(seg) = frame.get(head + hl..tail) else {
             return;
         };
         let trusted = self.rx_csum_verified
@@ -283,10 +287,12 @@ impl Stack {
         let remote = SocketAddrV4::new(src, repr.src_port);
         if let Some(&i) = self.tcp.conns.get(&(local, remote)) {
             let path = self.tcp_path_of(i, now);
+            self.tcp.frame = Some(frame.clone());
             self.tcp.drive(i, path, now, |c, env| {
                 c.refresh_path(env.path);
                 c.input(env, &repr, payload)
             });
+            self.tcp.frame = None;
         } else {
             let path = self.tcp_path(src, dst, now);
             let off = self.rng.next_u32();

@@ -57,6 +57,9 @@ pub(crate) struct Env<'a> {
     /// The driver reads a batch of frames: the ACKs in-order data asks for wait for its end
     /// (`Stack::tcp_release_acks`), so a batch of GRO'd super-frames gets one ACK, not one each.
     pub(crate) hold_acks: bool,
+    /// The buffer of the frame the segment being processed came in: its in-order data may stay
+    /// there (shared) instead of being copied into the receive buffer.
+    pub(crate) frame: Option<&'a std::sync::Arc<Vec<u8>>>,
 }
 
 /// Loss recovery in progress (RFC 6582 / RFC 6675).

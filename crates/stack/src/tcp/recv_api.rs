@@ -2,11 +2,11 @@
 //! by a swap when it can), the window updates reading opens, and ACKs held over a driver's
 //! batch of frames.
 
+use super::recv_queue::RecvQueue;
 use super::TcpError;
 use super::TcpHandle;
 use super::TcpState;
 use crate::{Instant, LinkContext, Stack};
-use std::collections::VecDeque;
 
 impl Stack {
     /// Holds the ACKs that in-order data asks for (every second full segment, each GRO'd
@@ -65,15 +65,16 @@ impl Stack {
         Ok(n)
     }
 
-    /// [`tcp_recv`](Self::tcp_recv) into a byte queue: appends up to `max` received bytes to
-    /// `dst` and returns how many, with the same end-of-stream and error results. When `dst` is
-    /// empty and takes everything, the two queues are swapped instead of copied: the bytes a
-    /// segment brought are then copied once, from the frame into the queue the reader reads.
+    /// [`tcp_recv`](Self::tcp_recv) into a byte queue: moves up to `max` received bytes to the
+    /// end of `dst` and returns how many, with the same end-of-stream and error results. The
+    /// bytes move as whole chunks (an empty `dst` taking everything trades places with the
+    /// receive buffer's queue), and a GRO'd super-frame's payload stays in the frame's own
+    /// buffer: nothing is copied between the TAP read and the reader's own read.
     pub fn tcp_recv_into<C: LinkContext + ?Sized>(
         &mut self,
         ctx: &mut C,
         h: TcpHandle,
-        dst: &mut VecDeque<u8>,
+        dst: &mut RecvQueue,
         max: usize,
         now: Instant,
     ) -> Result<usize, TcpError> {

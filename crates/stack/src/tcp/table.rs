@@ -82,6 +82,8 @@ pub(crate) struct TcpTable {
     pub(crate) hold_acks: bool,
     /// Connections (slot indexes) with an ACK held for the batch's end.
     pub(crate) held: Vec<u32>,
+    /// The buffer of the frame being processed (`Env::frame`), set around one segment's input.
+    pub(crate) frame: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 impl TcpTable {
@@ -110,6 +112,7 @@ impl TcpTable {
             offloads: FxHashMap::default(),
             hold_acks: false,
             held: Vec::new(),
+            frame: None,
         }
     }
 
@@ -223,6 +226,7 @@ impl TcpTable {
             challenge_budget,
             hold_acks,
             held,
+            frame,
             ..
         } = self;
         let Some(Sock::Conn(c)) = slots.get_mut(index as usize)?.sock.as_mut() else {
@@ -236,6 +240,7 @@ impl TcpTable {
             path,
             challenge_budget,
             hold_acks: *hold_acks,
+            frame: frame.as_ref(),
         };
         let r = f(c, &mut env);
         if *hold_acks && c.ack_soon && !c.ack_listed {
