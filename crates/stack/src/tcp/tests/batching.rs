@@ -76,3 +76,59 @@ fn recv_into_moves_the_bytes_and_reports_the_end() {
     let r = s.call(|st, out, now| st.tcp_recv_into(out, c, &mut q, usize::MAX, now));
     assert_eq!(r, Ok(0), "end of stream");
 }
+
+/// The scaled window field may round up past the buffer's room (so as not to move the right
+/// edge left); the bytes it promised must still be taken, or the peer's SND.NXT ends up past
+/// a zero window where none of its ACKs is acceptable (netcp's echo stalled on that).
+#[test]
+fn data_up_to_the_edge_the_peer_was_told_is_taken() {
+    use super::conformance::SYN;
+    use std::net::{Ipv4Addr, SocketAddrV4};
+    let mut cfg = StackConfig::default();
+    cfg.tcp.recv_buffer = 200_000;
+    cfg.tcp.delayed_ack = false;
+    let mut s = super::script::Script::new(cfg);
+    let l =
+        s.st.tcp_listen(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80), 8)
+            .unwrap();
+    let mut syn = s.seg(SYN, IRS, 0, 65535);
+    syn.max_seg_size = Some(1460);
+    syn.window_scale = Some(2);
+    s.inject(0, syn, &[]);
+    let sa = s.expect(0);
+    assert_eq!(
+        sa.repr.window_scale,
+        Some(2),
+        "200,000 bytes need a shift of 2"
+    );
+    let iss = sa.seq().wrapping_add(1);
+    s.inject(1, s.seg(ACK, IRS + 1, iss, 65535), &[]);
+    let (c, _) = s.st.tcp_accept(l).unwrap();
+    // 4 bytes: the window (199,996) is a multiple of 4, the peer is told the exact edge.
+    s.inject(2, s.seg(ACK, IRS + 1, iss, 65535), b"abcd");
+    let a = s.expect(2);
+    let edge = |a: &super::script::Seg| a.ack() + (u32::from(a.repr.window_len) << 2);
+    assert_eq!(edge(&a), IRS + 1 + 200_000);
+    // One more byte: 199,995 rounds up to 199,996, one byte past the room.
+    s.inject(3, s.seg(ACK, IRS + 5, iss, 65535), b"e");
+    let a = s.expect(3);
+    let told = edge(&a);
+    assert_eq!(told, IRS + 1 + 200_001, "rounded up, not moved left");
+    // The peer fills the window it was told, to the last byte.
+    let mut seq = IRS + 6;
+    while seq < told {
+        let n = (told - seq).min(1000) as usize;
+        s.inject(4, s.seg(ACK, seq, iss, 65535), &vec![1u8; n]);
+        seq += n as u32;
+    }
+    let last = s.drain().pop().expect("ACKs");
+    assert_eq!(last.ack(), told, "every byte inside the told window taken");
+    assert_eq!(last.repr.window_len, 0);
+    assert_eq!(s.st.tcp_info(c).unwrap().recv_queue, 200_001);
+    // The peer's pure ACK at its SND.NXT (now RCV.NXT) is acceptable on a zero window.
+    let r = s.call(|st, out, now| st.tcp_send(out, c, b"reply", now));
+    assert_eq!(r, Ok(5));
+    let d = s.expect(4);
+    s.inject(5, s.seg(ACK, told, d.seq().wrapping_add(5), 65535), &[]);
+    assert_eq!(s.st.tcp_info(c).unwrap().send_queue, 0, "its ACK was taken");
+}
