@@ -4,6 +4,7 @@
 
 use super::conn::{Conn, Path, SegOut};
 use super::offload::{split_segment, IfaceOffloads, TsoMeta};
+use super::recv_queue::SHARE_MIN;
 use super::seq::SeqNum;
 use super::table::{Sock, TcpTable};
 use super::{TcpConfig, TcpError, TcpHandle, TcpInfo, TcpReadiness, TcpState, TcpStats};
@@ -19,6 +20,23 @@ use wire::{
     Encapsulation, EtherType, EthernetFrame, FrameRepr, IpProtocol, Ipv4OptionsBuf, Ipv4Packet,
     Ipv4Repr, PacketBuf,
 };
+
+/// A received segment's frame: shared (its payload may stay in it, in the receive buffer) or
+/// owned as it came.
+enum RxFrame {
+    Owned(PacketBuf),
+    /// The buffer and the frame's bounds in it.
+    Shared(std::sync::Arc<Vec<u8>>, usize, usize),
+}
+
+impl RxFrame {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            RxFrame::Owned(b) => b.as_slice(),
+            RxFrame::Shared(f, head, tail) => f.get(*head..*tail).unwrap_or_default(),
+        }
+    }
+}
 
 impl Stack {
     // ----- internal: paths, output, input -----
@@ -254,11 +272,15 @@ impl Stack {
         if cast != Cast::Unicast {
             return;
         }
-        // The frame's buffer, shared so that its payload can stay in it on the way to the
-        // reader (`RecvQueue`) rather than being copied.
-        let (v, head, tail) = buf.into_parts();
-        let frame = std::sync::Arc::new(v);
-        let Some(seg) = frame.get(head + hl..tail) else {
+        // A big segment's frame is shared so that its payload can stay in it on the way to the
+        // reader (`RecvQueue`) rather than being copied; ACKs and small data stay as they are.
+        let rx = if buf.len().saturating_sub(hl) >= SHARE_MIN {
+            let (v, head, tail) = buf.into_parts();
+            RxFrame::Shared(std::sync::Arc::new(v), head, tail)
+        } else {
+            RxFrame::Owned(buf)
+        };
+        let Some(seg) = rx.bytes().get(hl..) else {
             return;
         };
         let trusted = self.rx_csum_verified
@@ -287,7 +309,10 @@ impl Stack {
         let remote = SocketAddrV4::new(src, repr.src_port);
         if let Some(&i) = self.tcp.conns.get(&(local, remote)) {
             let path = self.tcp_path_of(i, now);
-            self.tcp.frame = Some(frame.clone());
+            self.tcp.frame = match &rx {
+                RxFrame::Shared(f, ..) => Some(f.clone()),
+                RxFrame::Owned(_) => None,
+            };
             self.tcp.drive(i, path, now, |c, env| {
                 c.refresh_path(env.path);
                 c.input(env, &repr, payload)

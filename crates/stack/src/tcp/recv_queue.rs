@@ -9,7 +9,7 @@ use std::sync::Arc;
 /// Data of at least this many bytes is kept in the frame it came in when it fills at least half
 /// of that frame's allocation (so the memory held is at most twice the bytes queued);
 /// anything smaller is copied into an owned chunk.
-const SHARE_MIN: usize = 8 * 1024;
+pub(crate) const SHARE_MIN: usize = 8 * 1024;
 /// The least capacity of an owned chunk, so that a stream of small segments appends into a
 /// few chunks rather than allocating one per segment.
 const OWNED_MIN: usize = 16 * 1024;
