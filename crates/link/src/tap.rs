@@ -279,10 +279,13 @@ impl TapLink {
     }
 
     fn read_one(&mut self) -> io::Result<Option<Frame>> {
-        let mut v = self.pool.take();
+        let mut v = self.pool.take_unfilled();
         let head = self.pool.headroom;
         let mut hdr = [0u8; VNET_HDR_LEN];
-        let data = &mut v[head..];
+        // The read goes into the vector's spare capacity (not initialised, never read before
+        // the kernel writes it); the length is extended below over what the kernel wrote.
+        let room = self.pool.frame_len;
+        let data = &mut v.spare_capacity_mut()[..room];
         let n = if self.vnet_hdr {
             let iov = [
                 libc::iovec {
@@ -324,6 +327,9 @@ impl TapLink {
             self.stats.rx_errors += 1;
             return Ok(None);
         }
+        // SAFETY: the kernel wrote `len` bytes right after the `head` initialised ones (the
+        // frame's part of the read), and `len < frame_len` fits the capacity reserved.
+        unsafe { v.set_len(head + len) };
         let offload = if self.vnet_hdr {
             match VnetHeader::parse(&hdr).and_then(|h| h.to_offload(len)) {
                 Ok(o) => o,

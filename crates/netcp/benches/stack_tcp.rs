@@ -28,6 +28,9 @@
 //!   RST (SO_LINGER 0) on both paths, so its ephemeral ports never run out in TIME-WAIT.
 //!
 //! Each figure is the median of `ROUNDS` runs, ours and the peer alternating.
+//!
+//! For profiling and quick checks, `MAYNARD_BENCH_ROUNDS=N` changes the number of rounds and
+//! `MAYNARD_BENCH_STREAM_ONLY=1` runs only the two stream figures (the others print 0).
 
 mod env;
 mod smol;
@@ -134,8 +137,14 @@ fn run() -> anyhow::Result<()> {
         }
     }
 
+    let rounds = std::env::var("MAYNARD_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse::<usize>().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(ROUNDS);
+    let stream_only = std::env::var_os("MAYNARD_BENCH_STREAM_ONLY").is_some();
     let mut figures: [(Vec<f64>, Vec<f64>); 4] = Default::default();
-    for round in 1..=ROUNDS {
+    for round in 1..=rounds {
         let before = counters(&socket, "discard")?.bytes_in;
         let sent = stream_send(&tap_linux, ours_at(9))?;
         std::thread::sleep(Duration::from_millis(200));
@@ -157,6 +166,9 @@ fn run() -> anyhow::Result<()> {
         eprintln!("  round {round}: stream smoltcp {s:.0} Mbit/s ({smol_sent} sent)");
         figures[3].0.push(o);
         figures[3].1.push(s);
+        if stream_only {
+            continue;
+        }
 
         let o = mbits(stream_receive(&tap_linux, ours_at(19))?);
         let p = mbits(stream_receive(&veth_linux, peer_at(19))?);

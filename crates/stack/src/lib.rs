@@ -65,7 +65,7 @@ pub use iface::{
 pub use route::{NextHop, RouteKind, RouteView};
 pub use stack::tcp::offload::segment_tso;
 pub use stack::tcp::{
-    CongestionAlgorithm, IfaceOffloads, RxMeta, TcpConfig, TcpError, TcpHandle, TcpInfo,
+    CongestionAlgorithm, IfaceOffloads, RecvQueue, RxMeta, TcpConfig, TcpError, TcpHandle, TcpInfo,
     TcpReadiness, TcpState, TcpStats, TsoMeta,
 };
 pub use stack::{LinkSpec, Stack, StackConfig, StackStats};

@@ -883,8 +883,15 @@ fn run(mut d: Driver, rx: mpsc::Receiver<Command>, mut wake: BellReceiver, bell:
             d.transmit();
             break;
         }
+        // The ACKs a batch of frames asks for (and the window updates of the services' reads
+        // that follow) go as one per connection at its end: each ACK is a TAP write, and Linux
+        // runs its whole ACK processing (and the sender's next transmissions) in that write.
+        d.stack.tcp_hold_acks();
         let got = d.receive(&mut frames);
         d.fire_timers();
+        d.log_events();
+        d.with_ctx(|s, out, now| s.tcp_release_acks(out, now));
+        // Releasing may raise events (a connection that became writable).
         d.log_events();
         // SNMP linkUp/linkDown (snmp_agent.rs): the interfaces' states, compared there.
         super::snmp_view::observe(&d.stack, &d.rt.snmp);

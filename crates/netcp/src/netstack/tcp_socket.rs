@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  listener: StackEvent::Tcp(listener) ──driver: tcp_accept──► Accepted ──channel──► accept()
-//!  reading:  StackEvent::Tcp(conn) ──driver: tcp_recv──► Shared.rx ──wake──► poll_read
+//!  reading:  StackEvent::Tcp(conn) ──driver: tcp_recv_into──► Shared.rx ──swap──► stream's own queue ──► poll_read
 //!  writing:  poll_write ──► Shared.tx ──one posted pump──► driver: tcp_send
 //! ```
 //!
@@ -12,6 +12,13 @@
 //! and the stack when the stack says the socket changed or when the service side asks. A full
 //! receive queue leaves the data in the stack, whose window then closes: flow control reaches
 //! the peer unchanged.
+//!
+//! Received bytes are not copied on their way from the frame to the service's read: a GRO'd
+//! super-frame's payload stays in the frame's buffer (`stack::RecvQueue`, chunks of frames) and
+//! whole queues or chunks change hands: the driver's pump moves the stack's chunks to the
+//! shared queue (`Stack::tcp_recv_into`, a swap when that is empty), and the stream swaps the
+//! shared queue with its own when it has read all of its own, so a reader takes the lock once
+//! per batch of frames rather than once per read.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -20,19 +27,18 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use stack::{Instant, Stack, TcpError, TcpHandle};
+use stack::{Instant, RecvQueue, Stack, TcpError, TcpHandle};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc as amsc;
 
 use super::driver::Driver;
 use super::udp_socket::StackCaller;
 
-/// Bytes held for the service's reads beyond what the stack holds.
+/// Bytes the pump appends to a shared queue that still holds some (an empty one takes all the
+/// stack has, its whole receive buffer, by a swap).
 const RX_CAP: usize = 1 << 20;
 /// Bytes a service may write ahead of the stack's send buffer.
 const TX_CAP: usize = 1 << 20;
-/// Bytes read from the stack per call.
-const CHUNK: usize = 64 * 1024;
 
 /// The stack's error as an I/O error a service understands.
 pub fn io_error(e: TcpError) -> io::Error {
@@ -55,10 +61,13 @@ pub fn io_error(e: TcpError) -> io::Error {
 /// What one connection's two sides share.
 #[derive(Default)]
 struct ConnState {
-    /// Received bytes the service has not read.
-    rx: VecDeque<u8>,
+    /// Received bytes the stream has not taken yet.
+    rx: RecvQueue,
     /// The peer's FIN has been read from the stack.
     rx_eof: bool,
+    /// The pump stopped at `RX_CAP` with bytes perhaps left in the stack: the stream asks for
+    /// another pump when it takes the queue.
+    rx_stalled: bool,
     /// Bytes the service wrote that the stack has not taken.
     tx: VecDeque<u8>,
     /// The service shut down its sending side: FIN after `tx`.
@@ -101,18 +110,9 @@ enum Entry {
 }
 
 /// The driver's table of the stack's TCP sockets opened through this module.
+#[derive(Default)]
 pub struct TcpSockets {
     entries: HashMap<TcpHandle, Entry>,
-    scratch: Vec<u8>,
-}
-
-impl Default for TcpSockets {
-    fn default() -> Self {
-        TcpSockets {
-            entries: HashMap::new(),
-            scratch: vec![0; CHUNK],
-        }
-    }
 }
 
 type Out = super::driver::Outbox;
@@ -162,6 +162,7 @@ impl TcpSockets {
                 caller: caller.clone(),
                 handle: h,
                 shared: shared.clone(),
+                rx: RecvQueue::new(),
             };
             match tx.try_send(Accepted {
                 stream,
@@ -198,18 +199,24 @@ impl TcpSockets {
         st.pump_posted = false;
         let mut wake_reader = false;
         let mut wake_writer = false;
-        // Received bytes, as far as the service's queue has room.
-        while !st.rx_eof && st.error.is_none() && st.rx.len() < RX_CAP {
-            let room = (RX_CAP - st.rx.len()).min(CHUNK);
-            match stack.tcp_recv(out, h, &mut self.scratch[..room], now) {
+        // Received bytes: everything into an empty queue (a swap), else as far as it has room.
+        st.rx_stalled = false;
+        while !st.rx_eof && st.error.is_none() {
+            if st.rx.len() >= RX_CAP {
+                st.rx_stalled = true;
+                break;
+            }
+            let room = if st.rx.is_empty() {
+                usize::MAX
+            } else {
+                RX_CAP - st.rx.len()
+            };
+            match stack.tcp_recv_into(out, h, &mut st.rx, room, now) {
                 Ok(0) => {
                     st.rx_eof = true;
                     wake_reader = true;
                 }
-                Ok(n) => {
-                    st.rx.extend(&self.scratch[..n]);
-                    wake_reader = true;
-                }
+                Ok(_) => wake_reader = true,
                 Err(TcpError::WouldBlock) => break,
                 Err(e) => {
                     st.error = Some(e);
@@ -315,6 +322,8 @@ pub struct StackTcpStream {
     caller: StackCaller,
     handle: TcpHandle,
     shared: Arc<Shared>,
+    /// Received bytes taken from the shared queue in one swap, read from without the lock.
+    rx: RecvQueue,
 }
 
 impl StackTcpStream {
@@ -336,22 +345,37 @@ impl AsyncRead for StackTcpStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let shared = this.shared.clone();
-        let mut st = shared.lock();
-        if !st.rx.is_empty() {
-            let was_full = st.rx.len() >= RX_CAP / 2;
-            let n = st.rx.len().min(buf.remaining());
-            let (a, b) = st.rx.as_slices();
-            let from_a = n.min(a.len());
-            buf.put_slice(&a[..from_a]);
-            buf.put_slice(&b[..n - from_a]);
-            st.rx.drain(..n);
-            // The stack may be holding more (its window closed while this queue was full).
-            if was_full && st.rx.len() < RX_CAP / 2 {
-                this.request_pump(&mut st);
+        if this.rx.is_empty() {
+            let shared = this.shared.clone();
+            let mut st = shared.lock();
+            if !st.rx.is_empty() {
+                // Take the whole queue; the pump refills the (empty) one left behind.
+                std::mem::swap(&mut this.rx, &mut st.rx);
+                // The stack may be holding more (the pump stopped at this queue's cap).
+                if st.rx_stalled {
+                    st.rx_stalled = false;
+                    this.request_pump(&mut st);
+                }
+            } else {
+                return this.poll_read_end(&mut st, cx);
             }
-            return Poll::Ready(Ok(()));
         }
+        while buf.remaining() > 0 {
+            let f = this.rx.front();
+            if f.is_empty() {
+                break;
+            }
+            let n = f.len().min(buf.remaining());
+            buf.put_slice(&f[..n]);
+            this.rx.consume(n);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl StackTcpStream {
+    /// Nothing left to read: end of stream, the connection's error, or wait.
+    fn poll_read_end(&self, st: &mut ConnState, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if st.rx_eof {
             return Poll::Ready(Ok(()));
         }

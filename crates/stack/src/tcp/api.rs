@@ -4,6 +4,7 @@
 
 use super::conn::{Conn, Path, SegOut};
 use super::offload::{split_segment, IfaceOffloads, TsoMeta};
+use super::recv_queue::SHARE_MIN;
 use super::seq::SeqNum;
 use super::table::{Sock, TcpTable};
 use super::{TcpConfig, TcpError, TcpHandle, TcpInfo, TcpReadiness, TcpState, TcpStats};
@@ -19,6 +20,23 @@ use wire::{
     Encapsulation, EtherType, EthernetFrame, FrameRepr, IpProtocol, Ipv4OptionsBuf, Ipv4Packet,
     Ipv4Repr, PacketBuf,
 };
+
+/// A received segment's frame: shared (its payload may stay in it, in the receive buffer) or
+/// owned as it came.
+enum RxFrame {
+    Owned(PacketBuf),
+    /// The buffer and the frame's bounds in it.
+    Shared(std::sync::Arc<Vec<u8>>, usize, usize),
+}
+
+impl RxFrame {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            RxFrame::Owned(b) => b.as_slice(),
+            RxFrame::Shared(f, head, tail) => f.get(*head..*tail).unwrap_or_default(),
+        }
+    }
+}
 
 impl Stack {
     // ----- internal: paths, output, input -----
@@ -49,7 +67,7 @@ impl Stack {
 
     /// A connection's path: cached for `PATH_TTL` so that a segment does not cost a route
     /// lookup (an ICMP fragmentation-needed refreshes it at once).
-    fn tcp_path_of(&mut self, index: u32, now: Instant) -> Path {
+    pub(super) fn tcp_path_of(&mut self, index: u32, now: Instant) -> Path {
         let Some(c) = self.tcp.conn_at(index) else {
             return Path {
                 mss: 536,
@@ -254,7 +272,15 @@ impl Stack {
         if cast != Cast::Unicast {
             return;
         }
-        let Some(seg) = buf.as_slice().get(hl..) else {
+        // A big segment's frame is shared so that its payload can stay in it on the way to the
+        // reader (`RecvQueue`) rather than being copied; ACKs and small data stay as they are.
+        let rx = if buf.len().saturating_sub(hl) >= SHARE_MIN {
+            let (v, head, tail) = buf.into_parts();
+            RxFrame::Shared(std::sync::Arc::new(v), head, tail)
+        } else {
+            RxFrame::Owned(buf)
+        };
+        let Some(seg) = rx.bytes().get(hl..) else {
             return;
         };
         let trusted = self.rx_csum_verified
@@ -283,10 +309,15 @@ impl Stack {
         let remote = SocketAddrV4::new(src, repr.src_port);
         if let Some(&i) = self.tcp.conns.get(&(local, remote)) {
             let path = self.tcp_path_of(i, now);
+            self.tcp.frame = match &rx {
+                RxFrame::Shared(f, ..) => Some(f.clone()),
+                RxFrame::Owned(_) => None,
+            };
             self.tcp.drive(i, path, now, |c, env| {
                 c.refresh_path(env.path);
                 c.input(env, &repr, payload)
             });
+            self.tcp.frame = None;
         } else {
             let path = self.tcp_path(src, dst, now);
             let off = self.rng.next_u32();
@@ -346,7 +377,7 @@ impl Stack {
         self.tcp_flush(now);
     }
 
-    fn tcp_done<C: LinkContext + ?Sized>(&mut self, ctx: &mut C, now: Instant) {
+    pub(super) fn tcp_done<C: LinkContext + ?Sized>(&mut self, ctx: &mut C, now: Instant) {
         self.tcp_flush(now);
         self.run_loopback(now);
         self.flush(ctx);
@@ -465,7 +496,7 @@ impl Stack {
         Ok(self.tcp.handle_at(i))
     }
 
-    fn tcp_index(&self, h: TcpHandle) -> Result<u32, TcpError> {
+    pub(super) fn tcp_index(&self, h: TcpHandle) -> Result<u32, TcpError> {
         match self.tcp.conn(h) {
             Some(_) => Ok(h.index),
             None if self.tcp.listener(h).is_some() => Err(TcpError::InvalidState),
@@ -531,44 +562,6 @@ impl Stack {
             c.output(env)
         });
         self.tcp_done(ctx, now);
-        Ok(n)
-    }
-
-    /// Ok(n>0) data; Ok(0) end of stream (FIN received, all read); Err(WouldBlock) nothing yet.
-    pub fn tcp_recv<C: LinkContext + ?Sized>(
-        &mut self,
-        ctx: &mut C,
-        h: TcpHandle,
-        buf: &mut [u8],
-        now: Instant,
-    ) -> Result<usize, TcpError> {
-        let i = self.tcp_index(h)?;
-        let c = self.tcp.conn_mut(h).ok_or(TcpError::InvalidHandle)?;
-        if c.rbuf.len() == 0 {
-            if let Some(e) = c.error {
-                return Err(e);
-            }
-            if c.fin_rcvd || (c.state == TcpState::Closed && c.was_connected) {
-                return Ok(0);
-            }
-            if c.state == TcpState::Closed {
-                return Err(TcpError::NotConnected);
-            }
-            return Err(TcpError::WouldBlock);
-        }
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let n = c.rbuf.read(buf);
-        if c.window_update_due()
-            && !matches!(c.state, TcpState::Closed | TcpState::TimeWait)
-            && !c.fin_rcvd
-        {
-            c.ack_now = true;
-            let path = self.tcp_path_of(i, now);
-            self.tcp.drive(i, path, now, |c, env| c.output(env));
-            self.tcp_done(ctx, now);
-        }
         Ok(n)
     }
 

@@ -2,8 +2,10 @@
 //! and the receive buffer (in-order bytes waiting for the application, plus out-of-order
 //! segments waiting for the gap before them, which SACK reports).
 
+use super::recv_queue::RecvQueue;
 use super::seq::SeqNum;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// Bytes written by the application and not yet acknowledged.
 #[derive(Debug, Default)]
@@ -65,7 +67,7 @@ impl SendBuf {
 /// Received bytes not yet read, and out-of-order segments.
 #[derive(Debug, Default)]
 pub(crate) struct RecvBuf {
-    data: VecDeque<u8>,
+    data: RecvQueue,
     pub(crate) cap: usize,
     /// Out-of-order data: sorted, disjoint, none adjacent to another.
     ooo: Vec<(SeqNum, Vec<u8>)>,
@@ -76,7 +78,7 @@ pub(crate) struct RecvBuf {
 impl RecvBuf {
     pub(crate) fn new(cap: usize) -> Self {
         RecvBuf {
-            data: VecDeque::new(),
+            data: RecvQueue::new(),
             cap,
             ooo: Vec::new(),
             latest: None,
@@ -105,8 +107,15 @@ impl RecvBuf {
     }
 
     /// Takes a segment's data at `seq` (already trimmed to start at or after `rcv_nxt` and to
-    /// end inside the window). Returns how far RCV.NXT moves.
-    pub(crate) fn insert(&mut self, rcv_nxt: SeqNum, seq: SeqNum, payload: &[u8]) -> usize {
+    /// end inside the window). Returns how far RCV.NXT moves. In-order data that lies in
+    /// `frame` (the buffer of the frame it came in) may stay there rather than be copied.
+    pub(crate) fn insert(
+        &mut self,
+        rcv_nxt: SeqNum,
+        seq: SeqNum,
+        payload: &[u8],
+        frame: Option<&Arc<Vec<u8>>>,
+    ) -> usize {
         if payload.is_empty() {
             return 0;
         }
@@ -114,7 +123,7 @@ impl RecvBuf {
             self.insert_ooo(seq, payload);
             return 0;
         }
-        self.data.extend(payload);
+        self.data.push_from(payload, frame);
         let mut nxt = rcv_nxt + payload.len();
         // Pull in the out-of-order segments the new data reaches.
         while let Some((s, _)) = self.ooo.first() {
@@ -124,7 +133,7 @@ impl RecvBuf {
             let (s, d) = self.ooo.remove(0);
             let skip = nxt.since(s);
             if skip < d.len() {
-                self.data.extend(&d[skip..]);
+                self.data.push_slice(&d[skip..]);
                 nxt = s + d.len();
             }
         }
@@ -214,19 +223,13 @@ impl RecvBuf {
 
     /// Reads up to `out.len()` bytes.
     pub(crate) fn read(&mut self, out: &mut [u8]) -> usize {
-        let n = out.len().min(self.data.len());
-        let (a, b) = self.data.as_slices();
-        let na = n.min(a.len());
-        out[..na].copy_from_slice(&a[..na]);
-        if n > na {
-            out[na..n].copy_from_slice(&b[..n - na]);
-        }
-        self.data.drain(..n);
-        if self.data.is_empty() && self.data.capacity() > (1 << 20) {
-            // An idle connection should not keep a large buffer.
-            self.data.shrink_to(64 * 1024);
-        }
-        n
+        self.data.read(out)
+    }
+
+    /// Moves up to `max` bytes to the end of `dst` (whole chunks, no copy; an empty `dst`
+    /// that takes everything trades places with this buffer's queue).
+    pub(crate) fn read_into(&mut self, dst: &mut RecvQueue, max: usize) -> usize {
+        self.data.move_to(dst, max)
     }
 }
 
@@ -252,21 +255,40 @@ mod tests {
     fn reassembly_and_sack_blocks() {
         let mut r = RecvBuf::new(100);
         let base = SeqNum(u32::MAX - 3);
-        assert_eq!(r.insert(base, base + 10, b"KLMNO"), 0);
-        assert_eq!(r.insert(base, base + 20, b"UVW"), 0);
+        assert_eq!(r.insert(base, base + 10, b"KLMNO", None), 0);
+        assert_eq!(r.insert(base, base + 20, b"UVW", None), 0);
         assert_eq!(r.sack_blocks(3)[0], Some(((base + 20).0, (base + 23).0)));
         assert_eq!(r.sack_blocks(3)[1], Some(((base + 10).0, (base + 15).0)));
         // Overlapping the first block and bridging to the second.
-        assert_eq!(r.insert(base, base + 13, b"NOPQRSTU"), 0);
+        assert_eq!(r.insert(base, base + 13, b"NOPQRSTU", None), 0);
         assert_eq!(
             r.sack_blocks(3),
             [Some(((base + 10).0, (base + 23).0)), None, None, None]
         );
         assert_eq!(r.ooo_bytes(), 13);
-        assert_eq!(r.insert(base, base, b"ABCDEFGHIJKL"), 23);
+        assert_eq!(r.insert(base, base, b"ABCDEFGHIJKL", None), 23);
         assert!(!r.has_ooo());
         let mut out = [0u8; 30];
         let n = r.read(&mut out);
         assert_eq!(&out[..n], b"ABCDEFGHIJKLMNOPQRSTUVW");
+    }
+
+    #[test]
+    fn read_into_moves_the_bytes() {
+        let mut r = RecvBuf::new(100);
+        let base = SeqNum(7);
+        assert_eq!(r.insert(base, base, b"hello world", None), 11);
+        let mut q = RecvQueue::new();
+        q.push_slice(b">");
+        assert_eq!(r.read_into(&mut q, 6), 6);
+        assert_eq!(r.len(), 5);
+        assert_eq!(r.window(), 95);
+        let mut out = [0u8; 16];
+        assert_eq!(q.read(&mut out), 7);
+        assert_eq!(&out[..7], b">hello ");
+        assert_eq!(r.read_into(&mut q, 100), 5);
+        assert_eq!(r.len(), 0);
+        assert_eq!(q.read(&mut out), 5);
+        assert_eq!(&out[..5], b"world");
     }
 }

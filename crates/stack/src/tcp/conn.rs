@@ -54,6 +54,12 @@ pub(crate) struct Env<'a> {
     pub(crate) path: Path,
     /// RFC 5961 challenge ACKs allowed this second (shared by all connections).
     pub(crate) challenge_budget: &'a mut u32,
+    /// The driver reads a batch of frames: the ACKs in-order data asks for wait for its end
+    /// (`Stack::tcp_release_acks`), so a batch of GRO'd super-frames gets one ACK, not one each.
+    pub(crate) hold_acks: bool,
+    /// The buffer of the frame the segment being processed came in: its in-order data may stay
+    /// there (shared) instead of being copied into the receive buffer.
+    pub(crate) frame: Option<&'a std::sync::Arc<Vec<u8>>>,
 }
 
 /// Loss recovery in progress (RFC 6582 / RFC 6675).
@@ -163,7 +169,13 @@ pub(crate) struct Conn {
 
     // ACK generation.
     pub(crate) ack_pending: u32,
+    /// An ACK must go now (out of order, duplicate, FIN, window probe ...), whatever batch.
     pub(crate) ack_now: bool,
+    /// In-order data (a second full segment, a GRO'd super-frame) or a window update owes an
+    /// ACK now; while the table holds ACKs for a batch it goes at the batch's end instead.
+    pub(crate) ack_soon: bool,
+    /// Listed in the table's held ACKs (listed once per batch).
+    pub(crate) ack_listed: bool,
 
     // Per-socket switches.
     pub(crate) nagle: bool,
@@ -270,6 +282,8 @@ impl Conn {
             scheduled: None,
             ack_pending: 0,
             ack_now: false,
+            ack_soon: false,
+            ack_listed: false,
             nagle: cfg.nagle,
             delayed_ack: cfg.delayed_ack,
             keepalive: false,
@@ -490,6 +504,7 @@ impl Conn {
         if flags.ack() {
             self.ack_pending = 0;
             self.ack_now = false;
+            self.ack_soon = false;
             self.delack_at = None;
         }
         if repr.segment_len() > 0 {
@@ -600,9 +615,10 @@ impl Conn {
             self.send_retransmissions(env);
             self.send_new_data(env);
         }
-        if self.ack_now {
+        if self.ack_now || (self.ack_soon && !env.hold_acks) {
             self.send_ack(env);
-        } else if self.ack_pending > 0 && self.delack_at.is_none() {
+        } else if (self.ack_pending > 0 || self.ack_soon) && self.delack_at.is_none() {
+            // A held ACK arms the timer too: should the batch never end, it still goes.
             self.delack_at = Some(env.now + env.cfg.delayed_ack_timeout);
         }
         self.arm_persist(env.now);

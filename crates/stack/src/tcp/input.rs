@@ -79,9 +79,11 @@ impl Conn {
                 }
             }
         }
-        // Acceptability (RFC 9293 3.10.7.4, first check).
+        // Acceptability (RFC 9293 3.10.7.4, first check), against the window the peer was told
+        // (the scaled field may round up past the buffer's room: see `window_to_advertise`).
         let wnd = self
             .rcv_adv
+            .max(self.rcv_adv_sent)
             .since(self.rcv_nxt)
             .max(self.rbuf.window().min(1));
         let seg_len = data.len() + usize::from(flags.syn()) + usize::from(flags.fin());
@@ -143,8 +145,16 @@ impl Conn {
             }
         }
         // Past the buffer's room (out-of-order data included): cut, and say so with an ACK
-        // (this answers a zero-window probe too).
-        let max_end = self.rcv_nxt + self.rbuf.window();
+        // (this answers a zero-window probe too). Data inside the window the peer was told is
+        // always taken, even the few bytes a rounded-up window field promised beyond the room:
+        // cut there, it would leave the peer's SND.NXT past a zero window, where none of its
+        // ACKs is acceptable any more, and an echo (both sides full) would stall for good.
+        let room_end = self.rcv_nxt + self.rbuf.window();
+        let max_end = if self.rcv_adv_sent > room_end {
+            self.rcv_adv_sent
+        } else {
+            room_end
+        };
         if seq + data.len() > max_end {
             let keep = if seq < max_end { max_end.since(seq) } else { 0 };
             data = &data[..keep.min(data.len())];
@@ -299,7 +309,7 @@ impl Conn {
         );
         if takes_data && !data.is_empty() {
             let had_ooo = self.rbuf.has_ooo();
-            let adv = self.rbuf.insert(self.rcv_nxt, seq, data);
+            let adv = self.rbuf.insert(self.rcv_nxt, seq, data, env.frame);
             self.rcv_nxt = self.rcv_nxt + adv;
             self.bytes_received += adv as u64;
             if adv == 0 || had_ooo {
@@ -308,9 +318,11 @@ impl Conn {
             } else {
                 self.ack_pending += 1;
                 // A GRO'd super-segment counts as the segments it carries.
+                // Both may wait for the end of the driver's batch (`ack_soon`): the ACK then covers
+                // every frame of the batch, and each of them asked for one.
                 let big = data.len() >= 2 * usize::from(self.mss);
                 if !self.delayed_ack || self.ack_pending >= 2 || big {
-                    self.ack_now = true;
+                    self.ack_soon = true;
                 }
             }
             if adv > 0 {

@@ -2,12 +2,13 @@
 //!
 //! - [`seq`]: sequence arithmetic; [`isn`]: RFC 6528 ISNs and SYN cookies;
 //! - [`buffers`]: send buffer and receive reassembly (SACK blocks come from it); [`sack`]: the
-//!   sender's scoreboard;
+//!   sender's scoreboard; [`recv_queue`]: received bytes as chunks of the frames they came in;
 //! - [`cc`]: NewReno, CUBIC and the RTO estimator; [`rack`]: RACK-TLP loss detection;
 //! - [`conn`]: one connection's state and segment output; [`input`]: segment arrival;
 //!   [`timers`]: retransmission, delayed ACK, persist, keepalive, TIME-WAIT;
 //! - [`table`]: sockets, listeners, accept queues, TIME-WAIT table, demultiplexing, timer heap;
-//! - [`api`]: the `Stack::tcp_*` calls and the hooks from IPv4 and ICMP;
+//! - [`api`]: the `Stack::tcp_*` calls and the hooks from IPv4 and ICMP; [`recv_api`]: the
+//!   reading calls and ACKs held over a driver's batch of frames;
 //! - [`offload`]: TSO super-segments and their software segmentation.
 
 pub(crate) mod api;
@@ -18,6 +19,8 @@ pub(crate) mod input;
 pub(crate) mod isn;
 pub(crate) mod offload;
 pub(crate) mod rack;
+pub(crate) mod recv_api;
+pub(crate) mod recv_queue;
 pub(crate) mod sack;
 pub(crate) mod seq;
 pub(crate) mod table;
@@ -27,6 +30,7 @@ pub(crate) mod timers;
 mod tests;
 
 pub use offload::{IfaceOffloads, RxMeta, TsoMeta};
+pub use recv_queue::RecvQueue;
 
 use std::fmt;
 use std::net::SocketAddrV4;

@@ -78,6 +78,12 @@ pub(crate) struct TcpTable {
     /// Handles with a `StackEvent::Tcp` not yet taken (one event per handle is enough).
     pub(crate) evented: crate::fx::FxHashSet<TcpHandle>,
     pub(crate) offloads: FxHashMap<IfaceId, IfaceOffloads>,
+    /// ACKs of in-order data wait for `Stack::tcp_release_acks` (the driver reads a batch).
+    pub(crate) hold_acks: bool,
+    /// Connections (slot indexes) with an ACK held for the batch's end.
+    pub(crate) held: Vec<u32>,
+    /// The buffer of the frame being processed (`Env::frame`), set around one segment's input.
+    pub(crate) frame: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 impl TcpTable {
@@ -104,6 +110,9 @@ impl TcpTable {
             events: Vec::new(),
             evented: Default::default(),
             offloads: FxHashMap::default(),
+            hold_acks: false,
+            held: Vec::new(),
+            frame: None,
         }
     }
 
@@ -215,6 +224,9 @@ impl TcpTable {
             out,
             stats,
             challenge_budget,
+            hold_acks,
+            held,
+            frame,
             ..
         } = self;
         let Some(Sock::Conn(c)) = slots.get_mut(index as usize)?.sock.as_mut() else {
@@ -227,8 +239,14 @@ impl TcpTable {
             stats,
             path,
             challenge_budget,
+            hold_acks: *hold_acks,
+            frame: frame.as_ref(),
         };
         let r = f(c, &mut env);
+        if *hold_acks && c.ack_soon && !c.ack_listed {
+            c.ack_listed = true;
+            held.push(index);
+        }
         self.settle(index, now);
         Some(r)
     }

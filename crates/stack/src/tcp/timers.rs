@@ -60,7 +60,7 @@ impl Conn {
         }
         if due(self.delack_at) {
             self.delack_at = None;
-            if self.ack_pending > 0 {
+            if self.ack_pending > 0 || self.ack_soon {
                 self.ack_now = true;
                 self.output(env);
             }

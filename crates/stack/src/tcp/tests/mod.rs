@@ -1,6 +1,7 @@
 //! TCP tests: simulated networks (two stacks on a hub with loss, reordering, duplication and
 //! delay, on virtual time) and packetdrill-style scripts against one stack ([`script`]).
 
+mod batching;
 mod closing;
 mod conformance;
 mod script;
