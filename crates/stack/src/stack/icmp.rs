@@ -117,21 +117,7 @@ impl Stack {
                 } else {
                     None
                 };
-                self.stats.icmp_out_msgs += 1;
-                if let Ok(route) = self.route_out(src, from, None, now) {
-                    let ttl = self.config.default_ttl;
-                    let _ = self.ip_send_routed(
-                        route,
-                        src,
-                        buf,
-                        IpProtocol::Icmp,
-                        ttl,
-                        0,
-                        false,
-                        Ipv4OptionsBuf::new(),
-                        now,
-                    );
-                }
+                self.icmp_send(src, from, buf, now);
             }
             Msg::EchoReply(ident, seq_no, len) => self.event(StackEvent::EchoReply {
                 from: src,
@@ -302,12 +288,18 @@ impl Stack {
         };
         let mut buf = PacketBuf::with_headroom(PacketBuf::DEFAULT_HEADROOM, repr.buffer_len());
         repr.emit(&mut Icmpv4Packet::new_unchecked(buf.as_mut_slice()));
+        self.icmp_send(src, None, buf, now);
+    }
+
+    /// Sends an ICMP message to `dst` (from `from`, or the address the route chooses) with the
+    /// default TTL; one that has no route is dropped, as ICMP is best effort.
+    fn icmp_send(&mut self, dst: Ipv4Addr, from: Option<Ipv4Addr>, buf: PacketBuf, now: Instant) {
         self.stats.icmp_out_msgs += 1;
-        if let Ok(route) = self.route_out(src, None, None, now) {
+        if let Ok(route) = self.route_out(dst, from, None, now) {
             let ttl = self.config.default_ttl;
             let _ = self.ip_send_routed(
                 route,
-                src,
+                dst,
                 buf,
                 IpProtocol::Icmp,
                 ttl,
