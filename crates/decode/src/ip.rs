@@ -162,7 +162,7 @@ fn ipv4_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<Ip4Hdr> {
     if ihl > 20 {
         let at = r.pos;
         let o = r.take(ihl - 20)?;
-        l.add_lazy("Options", || Value::Bytes(o.to_vec()), at, o.len());
+        l.add_bytes("Options", o, at, o.len());
     }
     Some((vi >> 4, ihl, tot, ff, ttl, p, s, t))
 }
@@ -526,25 +526,19 @@ fn tcp_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<TcpHdr> {
     let flags = of & 0x1ff;
     if !l.quiet() {
         // `0x{flags:03x} {names}`, names joined by `,`.
-        let mut t = Vec::with_capacity(32);
-        let mut w = crate::fmtx::W(Some(&mut t)).s("0x").x(flags, 3).s(" ");
-        let mut first = true;
-        for (m, _, n) in TCP_FLAGS {
-            if flags & m != 0 {
-                if !first {
-                    w = w.s(",");
+        l.add_text("Flags", start + 12, 2, |w| {
+            let mut w = w.s("0x").x(flags, 3).s(" ");
+            let mut first = true;
+            for (m, _, n) in TCP_FLAGS {
+                if flags & m != 0 {
+                    if !first {
+                        w = w.s(",");
+                    }
+                    first = false;
+                    w = w.s(n);
                 }
-                first = false;
-                w = w.s(n);
             }
-        }
-        let _ = w;
-        l.add(
-            "Flags",
-            Value::Text(String::from_utf8(t).unwrap_or_default()),
-            start + 12,
-            2,
-        );
+        });
     }
     let win = r.u16be()?;
     l.add("Window", Value::U(u64::from(win)), start + 14, 2);

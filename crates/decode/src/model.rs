@@ -220,6 +220,37 @@ pub struct Layer {
     quiet: bool,
     /// No summary text is written (see [`crate::Detail`]).
     pub(crate) nosum: bool,
+    /// Fields added by [`Layer::add_text`] or [`Layer::add_bytes`] since the last clear: when
+    /// none, [`Packet::clear`] has no buffers to take back.
+    pooled: bool,
+    /// Buffers of text and byte values cleared from this layer's fields, reused by the next
+    /// ones: a field's text then costs no allocation once the layer has been used a while.
+    pool: Pool,
+}
+
+/// The most buffers a layer keeps for reuse (a frame's layer rarely holds more text fields).
+const POOL_MAX: usize = 32;
+
+/// Cleared buffers of a layer (see [`Layer::add_text`]); not part of what the layer is, so
+/// equal whatever they hold. Boxed so that the layer stays small enough to move without a
+/// `memcpy` call (layers move into and out of the packet's vectors for every frame).
+/// (One pointer in the layer instead of a vector's three words is the point of the box.)
+#[allow(clippy::box_collection)]
+#[derive(Clone, Debug, Default)]
+struct Pool(Option<Box<Vec<Vec<u8>>>>);
+
+impl Pool {
+    /// A cleared buffer, or a new one.
+    #[inline]
+    fn take(&mut self) -> Vec<u8> {
+        self.0.as_mut().and_then(|p| p.pop()).unwrap_or_default()
+    }
+}
+
+impl PartialEq for Pool {
+    fn eq(&self, _: &Pool) -> bool {
+        true
+    }
 }
 
 impl Layer {
@@ -292,9 +323,114 @@ impl Layer {
         });
     }
 
+    /// Adds a field whose value is text written by `f` (as [`crate::fmtx::W`] writes it),
+    /// into a buffer reused from an earlier frame: no allocation and no `core::fmt` once the
+    /// layer has been used a while. Nothing is written when the layer keeps no fields.
+    #[inline]
+    pub(crate) fn add_text(
+        &mut self,
+        name: &'static str,
+        start: usize,
+        len: usize,
+        f: impl FnOnce(crate::fmtx::W<'_>),
+    ) {
+        if self.quiet {
+            return;
+        }
+        let mut b = self.pool.take();
+        f(crate::fmtx::W(Some(&mut b)));
+        // The writers append only `str` pieces and ASCII, so this is always `Ok`.
+        let value = match String::from_utf8(b) {
+            Ok(t) => Value::Text(t),
+            Err(e) => Value::Text(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        };
+        self.pooled = true;
+        self.fields.push(Field {
+            name,
+            value,
+            span: Span::at(start, len),
+            depth: self.depth,
+        });
+    }
+
+    /// Adds a field of raw bytes copied from `b`, into a reused buffer (see
+    /// [`Layer::add_text`]).
+    #[inline]
+    pub(crate) fn add_bytes(&mut self, name: &'static str, b: &[u8], start: usize, len: usize) {
+        if self.quiet {
+            return;
+        }
+        let mut v = self.pool.take();
+        v.extend_from_slice(b);
+        self.pooled = true;
+        self.fields.push(Field {
+            name,
+            value: Value::Bytes(v),
+            span: Span::at(start, len),
+            depth: self.depth,
+        });
+    }
+
+    /// A `Routing entry` field ([`Value::Route`]) for each little-endian word of `words`
+    /// (an odd last byte is left out), at `at` onwards, the ids counting up from `first`
+    /// (at most `u16::MAX`): the routing messages' hundreds of entries in one extension of
+    /// the vector rather than a push each.
+    pub(crate) fn add_routes(&mut self, first: u32, words: &[u8], at: usize) {
+        if self.quiet {
+            return;
+        }
+        let depth = self.depth;
+        self.fields
+            .extend(words.chunks_exact(2).enumerate().map(|(i, c)| {
+                let id = first.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
+                let w = <[u8; 2]>::try_from(c).map_or(0, u16::from_le_bytes);
+                Field {
+                    name: "Routing entry",
+                    value: Value::Route(u16::try_from(id).unwrap_or(u16::MAX), w),
+                    span: Span::at(at + 2 * i, 2),
+                    depth,
+                }
+            }));
+    }
+
+    /// Empties the fields, keeping the buffers of text and byte values for reuse.
+    fn clear_fields(&mut self) {
+        if !self.pooled {
+            self.fields.clear();
+            return;
+        }
+        self.pooled = false;
+        let pool = self.pool.0.get_or_insert_with(Box::default);
+        for f in self.fields.drain(..) {
+            let mut b = match f.value {
+                Value::Text(t) => t.into_bytes(),
+                Value::Bytes(b) => b,
+                _ => continue,
+            };
+            if pool.len() < POOL_MAX && b.capacity() <= 4096 {
+                b.clear();
+                pool.push(b);
+            }
+        }
+    }
+
     /// Adds a field and makes the following fields its children until [`Layer::close`].
     pub fn open(&mut self, name: &'static str, value: Value, start: usize, len: usize) {
         self.add(name, value, start, len);
+        self.depth = self.depth.saturating_add(1);
+    }
+
+    /// [`Layer::add_text`], then makes the following fields its children until
+    /// [`Layer::close`].
+    #[inline]
+    pub(crate) fn open_text(
+        &mut self,
+        name: &'static str,
+        start: usize,
+        len: usize,
+        f: impl FnOnce(crate::fmtx::W<'_>),
+    ) {
+        self.add_text(name, start, len, f);
         self.depth = self.depth.saturating_add(1);
     }
 
@@ -396,7 +532,7 @@ impl Packet {
     /// Empties the packet for reuse, keeping its layers' storage.
     pub fn clear(&mut self) {
         for l in &mut self.layers {
-            l.fields.clear();
+            l.clear_fields();
             l.summary.clear();
             l.msg = None;
             l.malformed = None;

@@ -102,11 +102,6 @@ fn sack_blocks(mut w: W<'_>, body: &[u8]) {
 /// One TCP option's field (see [`tcp_option_text`]), at `pos` in the frame.
 fn tcp_option_field(l: &mut Layer, kind: u8, len: u8, body: &[u8], pos: usize) {
     let n = usize::from(len);
-    let text = |f: fn(W<'_>, &[u8])| {
-        let mut t = Vec::with_capacity(32);
-        f(W(Some(&mut t)), body);
-        Value::Text(String::from_utf8(t).unwrap_or_default())
-    };
     match (kind, len) {
         (2, 4) => l.add("MSS", Value::U(u64::from(be16(body, 0))), pos, n),
         (3, 3) => {
@@ -114,15 +109,10 @@ fn tcp_option_field(l: &mut Layer, kind: u8, len: u8, body: &[u8], pos: usize) {
             l.add("Window scale", Value::U(u64::from(s)), pos, n);
         }
         (4, 2) => l.add("SACK permitted", Value::None, pos, n),
-        (5, _) => l.add("SACK", text(sack_blocks), pos, n),
-        (8, 10) => l.add(
-            "Timestamps",
-            text(|w, b| {
-                w.s("val ").u(be32(b, 0)).s(" ecr ").u(be32(b, 4));
-            }),
-            pos,
-            n,
-        ),
+        (5, _) => l.add_text("SACK", pos, n, |w| sack_blocks(w, body)),
+        (8, 10) => l.add_text("Timestamps", pos, n, |w| {
+            w.s("val ").u(be32(body, 0)).s(" ecr ").u(be32(body, 4));
+        }),
         _ => l.add("Option", Value::Coded(u64::from(kind), "unknown"), pos, n),
     }
 }

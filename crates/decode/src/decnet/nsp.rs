@@ -229,12 +229,10 @@ fn message(
                 .u(r.left() as u64);
             if r.left() > 0 {
                 let at = r.pos;
-                l.add_lazy(
-                    "Interrupt data",
-                    || Value::Text(crate::rd::text(r.rest())),
-                    at,
-                    r.left(),
-                );
+                let (rest, n) = (r.rest(), r.left());
+                l.add_text("Interrupt data", at, n, |w| {
+                    w.text(rest);
+                });
                 r.pos = r.end;
             }
         }
@@ -263,12 +261,9 @@ fn message(
             );
             l.close();
             let v = r.u8()? as i8;
-            l.add_lazy(
-                "Flow control value",
-                || Value::Text(v.to_string()),
-                at + 1,
-                1,
-            );
+            l.add_text("Flow control value", at + 1, 1, |w| {
+                w.i(i64::from(v));
+            });
             let w = l
                 .sum()
                 .s("NSP [")
@@ -351,7 +346,9 @@ fn message(
             l.close();
             let inf = r.u8()?;
             let ver = lookup(NSP_VERS, u64::from(inf & 3));
-            l.add_lazy("NSP version", || Value::Text(ver.to_string()), at + 1, 1);
+            l.add_text("NSP version", at + 1, 1, |w| {
+                w.s(ver);
+            });
             let ss = r.u16le()?;
             l.add("Segment size", Value::U(u64::from(ss)), at + 2, 2);
             l.sum()
