@@ -380,17 +380,55 @@ impl Layer {
             return;
         }
         let depth = self.depth;
-        self.fields
-            .extend(words.chunks_exact(2).enumerate().map(|(i, c)| {
-                let id = first.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
-                let w = <[u8; 2]>::try_from(c).map_or(0, u16::from_le_bytes);
-                Field {
-                    name: "Routing entry",
-                    value: Value::Route(u16::try_from(id).unwrap_or(u16::MAX), w),
-                    span: Span::at(at + 2 * i, 2),
-                    depth,
-                }
-            }));
+        let n = words.len() / 2;
+        // The usual case, ids and offsets far from their limits: plain counting.
+        let first16 = u16::try_from(first).ok();
+        let at32 = u32::try_from(at).ok();
+        if let (Some(id0), Some(s0)) = (first16, at32) {
+            let fits_ids = usize::from(id0) + n <= usize::from(u16::MAX);
+            let fits_span = (s0 as usize) + 2 * n + 2 <= u32::MAX as usize;
+            if fits_ids && fits_span {
+                self.fields
+                    .extend(words.chunks_exact(2).zip(0u16..).map(move |(c, i)| {
+                        let s = s0.wrapping_add(2 * u32::from(i));
+                        Field {
+                            name: "Routing entry",
+                            value: Value::Route(
+                                id0.wrapping_add(i),
+                                u16::from_le_bytes([
+                                    c.first().copied().unwrap_or(0),
+                                    c.get(1).copied().unwrap_or(0),
+                                ]),
+                            ),
+                            span: Span {
+                                start: s,
+                                end: s.wrapping_add(2),
+                            },
+                            depth,
+                        }
+                    }));
+                return;
+            }
+        }
+        // Ids and offsets counted in 32 bits, saturating as `Span::at` and the `u16` id do.
+        let (mut id, mut s) = (first, at32.unwrap_or(u32::MAX));
+        self.fields.extend(words.chunks_exact(2).map(|c| {
+            let f = Field {
+                name: "Routing entry",
+                value: Value::Route(
+                    u16::try_from(id).unwrap_or(u16::MAX),
+                    <[u8; 2]>::try_from(c).map_or(0, u16::from_le_bytes),
+                ),
+                span: Span {
+                    start: s,
+                    end: s.saturating_add(2),
+                },
+                depth,
+            };
+            id = id.saturating_add(1);
+            s = s.saturating_add(2);
+            f
+        }));
     }
 
     /// Empties the fields, keeping the buffers of text and byte values for reuse.
