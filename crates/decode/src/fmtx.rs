@@ -471,14 +471,6 @@ impl W<'_> {
     }
 }
 
-/// A checksum or CRC field's text: `0x{v:04x} [correct]` or `[incorrect]`.
-#[inline]
-pub(crate) fn check(w: W<'_>, v: u16, good: bool) {
-    w.s("0x")
-        .x(v, 4)
-        .s(if good { " [correct]" } else { " [incorrect]" });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -490,7 +490,7 @@ pub(crate) fn udp_payload(
     }
 }
 
-const TCP_FLAGS: &[(u16, char, &str)] = &[
+pub(crate) const TCP_FLAGS: &[(u16, char, &str)] = &[
     (0x02, 'S', "SYN"),
     (0x01, 'F', "FIN"),
     (0x04, 'R', "RST"),
@@ -525,20 +525,7 @@ fn tcp_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<TcpHdr> {
     l.add("Header length", Value::U(off as u64), start + 12, 1);
     let flags = of & 0x1ff;
     if !l.quiet() {
-        // `0x{flags:03x} {names}`, names joined by `,`.
-        l.add_text("Flags", start + 12, 2, |w| {
-            let mut w = w.s("0x").x(flags, 3).s(" ");
-            let mut first = true;
-            for (m, _, n) in TCP_FLAGS {
-                if flags & m != 0 {
-                    if !first {
-                        w = w.s(",");
-                    }
-                    first = false;
-                    w = w.s(n);
-                }
-            }
-        });
+        l.add("Flags", Value::TcpFlags(flags), start + 12, 2);
     }
     let win = r.u16be()?;
     l.add("Window", Value::U(u64::from(win)), start + 14, 2);

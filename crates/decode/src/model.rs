@@ -145,7 +145,21 @@ pub enum Value {
     /// A DECnet routing entry: node or area id and the routing word (cost in bits 0-9, hops in
     /// bits 10-14), shown as `id: cost C hops H`.
     Route(u16, u16),
+    /// A signed number (shown as text, as [`Value::Text`] would hold it).
+    Int(i64),
+    /// A checksum or CRC and whether it is right, shown as `0x1234 [correct]` or
+    /// `[incorrect]`.
+    Check(u16, bool),
+    /// TCP flags, shown as `0x018 PSH,ACK` (the bits, then the names of those set).
+    TcpFlags(u16),
+    /// A TCP time stamps option's values, shown as `val V ecr E`.
+    Stamps(u32, u32),
+    /// A version number of three parts, shown as `4.0.0`.
+    Version([u8; 3]),
 }
+
+// The kinds below are shown as text; they are kept typed so that decoding builds no string
+// (rendering builds it when asked).
 
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -183,6 +197,28 @@ impl fmt::Display for Value {
             Value::Ip6(a) => write!(f, "{}", std::net::Ipv6Addr::from(*a)),
             Value::Dn(a) => write!(f, "{}.{}", a >> 10, a & 0x3ff),
             Value::Route(id, w) => write!(f, "{id}: cost {} hops {}", w & 0x3ff, (w >> 10) & 0x1f),
+            Value::Int(n) => write!(f, "{n}"),
+            Value::Check(v, good) => write!(
+                f,
+                "0x{v:04x} [{}]",
+                if *good { "correct" } else { "incorrect" }
+            ),
+            Value::TcpFlags(flags) => {
+                write!(f, "0x{flags:03x} ")?;
+                let mut first = true;
+                for (m, _, n) in crate::ip::TCP_FLAGS {
+                    if flags & m != 0 {
+                        if !first {
+                            f.write_str(",")?;
+                        }
+                        first = false;
+                        f.write_str(n)?;
+                    }
+                }
+                Ok(())
+            }
+            Value::Stamps(v, e) => write!(f, "val {v} ecr {e}"),
+            Value::Version(v) => write!(f, "{}.{}.{}", v[0], v[1], v[2]),
         }
     }
 }

@@ -110,9 +110,12 @@ fn tcp_option_field(l: &mut Layer, kind: u8, len: u8, body: &[u8], pos: usize) {
         }
         (4, 2) => l.add("SACK permitted", Value::None, pos, n),
         (5, _) => l.add_text("SACK", pos, n, |w| sack_blocks(w, body)),
-        (8, 10) => l.add_text("Timestamps", pos, n, |w| {
-            w.s("val ").u(be32(body, 0)).s(" ecr ").u(be32(body, 4));
-        }),
+        (8, 10) => l.add(
+            "Timestamps",
+            Value::Stamps(be32(body, 0), be32(body, 4)),
+            pos,
+            n,
+        ),
         _ => l.add("Option", Value::Coded(u64::from(kind), "unknown"), pos, n),
     }
 }

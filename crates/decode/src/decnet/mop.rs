@@ -428,7 +428,7 @@ fn info_fields(l: &mut Layer, r: &mut Rd) -> Option<()> {
         let g = |i: usize| v.get(i).copied().unwrap_or(0);
         let name = lookup(INFO_TYPES, u64::from(t));
         let val = match (t, v.len()) {
-            (1, 3) => Value::Text(format!("{}.{}.{}", g(0), g(1), g(2))),
+            (1, 3) => Value::Version([g(0), g(1), g(2)]),
             (2, 1 | 2) => {
                 let f = u64::from(g(0)) | (u64::from(g(1)) << 8);
                 Value::Text(format!("0x{f:x} {}", bits(FUNCTIONS, f)))

@@ -261,9 +261,7 @@ fn message(
             );
             l.close();
             let v = r.u8()? as i8;
-            l.add_text("Flow control value", at + 1, 1, |w| {
-                w.i(i64::from(v));
-            });
+            l.add("Flow control value", Value::Int(i64::from(v)), at + 1, 1);
             let w = l
                 .sum()
                 .s("NSP [")
@@ -346,9 +344,7 @@ fn message(
             l.close();
             let inf = r.u8()?;
             let ver = lookup(NSP_VERS, u64::from(inf & 3));
-            l.add_text("NSP version", at + 1, 1, |w| {
-                w.s(ver);
-            });
+            l.add("NSP version", Value::Name(ver), at + 1, 1);
             let ss = r.u16le()?;
             l.add("Segment size", Value::U(u64::from(ss)), at + 2, 2);
             l.sum()

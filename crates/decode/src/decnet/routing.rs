@@ -259,9 +259,7 @@ fn tiver(l: &mut Layer, r: &mut Rd) -> Option<[u8; 3]> {
     let at = r.pos;
     let v = r.arr::<3>()?;
     if !l.quiet() {
-        l.add_text("Version", at, 3, |w| {
-            w.u(v[0]).s(".").u(v[1]).s(".").u(v[2]);
-        });
+        l.add("Version", Value::Version(v), at, 3);
     }
     Some(v)
 }
@@ -504,7 +502,7 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
     );
     let want = if phase3 { ck } else { sum4 };
     let good = want == ck;
-    l.add_text("Checksum", ck_at, 2, |w| crate::fmtx::check(w, ck, good));
+    l.add("Checksum", Value::Check(ck, good), ck_at, 2);
     r.skip(2)?;
     l.sum_more()
         .s(if phase3 { " (Phase III)" } else { "" })
