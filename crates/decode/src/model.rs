@@ -156,6 +156,9 @@ pub enum Value {
     Stamps(u32, u32),
     /// A version number of three parts, shown as `4.0.0`.
     Version([u8; 3]),
+    /// A range of DECnet node or area ids (a routing message's segment), first and last,
+    /// shown as `ids 1-1023`.
+    Ids(u16, u32),
 }
 
 // The kinds below are shown as text; they are kept typed so that decoding builds no string
@@ -219,6 +222,7 @@ impl fmt::Display for Value {
             }
             Value::Stamps(v, e) => write!(f, "val {v} ecr {e}"),
             Value::Version(v) => write!(f, "{}.{}.{}", v[0], v[1], v[2]),
+            Value::Ids(a, b) => write!(f, "ids {a}-{b}"),
         }
     }
 }
@@ -491,20 +495,6 @@ impl Layer {
     /// Adds a field and makes the following fields its children until [`Layer::close`].
     pub fn open(&mut self, name: &'static str, value: Value, start: usize, len: usize) {
         self.add(name, value, start, len);
-        self.depth = self.depth.saturating_add(1);
-    }
-
-    /// [`Layer::add_text`], then makes the following fields its children until
-    /// [`Layer::close`].
-    #[inline]
-    pub(crate) fn open_text(
-        &mut self,
-        name: &'static str,
-        start: usize,
-        len: usize,
-        f: impl FnOnce(crate::fmtx::W<'_>),
-    ) {
-        self.add_text(name, start, len, f);
         self.depth = self.depth.saturating_add(1);
     }
 

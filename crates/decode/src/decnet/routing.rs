@@ -465,9 +465,7 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
             let seg_words = seg.take(n);
             let last = u32::from(start) + u32::from(count).saturating_sub(1);
             if !l.quiet() {
-                l.open_text("Segment", at, 4 + n, |w| {
-                    w.s("ids ").u(start).s("-").u(last);
-                });
+                l.open("Segment", Value::Ids(start, last), at, 4 + n);
             }
             l.add("Count", Value::U(u64::from(count)), at, 2);
             l.add("Start", Value::U(u64::from(start)), at + 2, 2);

@@ -271,6 +271,8 @@ fn typed_values_show_as_their_text() {
             "val 4294967295 ecr 0".to_string(),
         ),
         (Value::Version([2, 0, 10]), "2.0.10".to_string()),
+        (Value::Ids(1, 1023), "ids 1-1023".to_string()),
+        (Value::Ids(65535, 65536), "ids 65535-65536".to_string()),
     ];
     for (v, want) in cases {
         assert_eq!(v.to_string(), want, "{v:?}");
