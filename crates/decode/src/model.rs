@@ -342,6 +342,27 @@ impl Layer {
         });
     }
 
+    /// A field at the current depth, for [`Layer::add_all`].
+    #[inline(always)]
+    pub(crate) fn make(&self, name: &'static str, value: Value, start: usize, len: usize) -> Field {
+        Field {
+            name,
+            value,
+            span: Span::at(start, len),
+            depth: self.depth,
+        }
+    }
+
+    /// Adds the fields of a fixed header in one extension of the vector (one check for room
+    /// rather than a push each). Callers skip building them when [`Layer::quiet`].
+    #[inline(always)]
+    pub(crate) fn add_all<const N: usize>(&mut self, fields: [Field; N]) {
+        if self.quiet {
+            return;
+        }
+        self.fields.extend(fields);
+    }
+
     /// Adds a field whose value costs something to build (text, bytes): built only when the
     /// layer keeps fields.
     #[inline]
