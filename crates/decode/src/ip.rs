@@ -118,11 +118,12 @@ fn ipv4_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<Ip4Hdr> {
         // The whole fixed header is there: its fields in one piece (the same fields as the
         // reads below, which stop where a truncated header ends).
         let h = r.arr::<20>()?;
-        let w16 = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
-        let (vi, tos, tot, ff, ttl, p) = (h[0], h[1], w16(2), w16(6), h[8], h[9]);
+        let b = |i: usize| h.get(i).copied().unwrap_or(0);
+        let w16 = |i: usize| u16::from_be_bytes([b(i), b(i + 1)]);
+        let (vi, tos, tot, ff, ttl, p) = (b(0), b(1), w16(2), w16(6), b(8), b(9));
         let ihl = usize::from(vi & 0x0f) * 4;
-        let s = [h[12], h[13], h[14], h[15]];
-        let t = [h[16], h[17], h[18], h[19]];
+        let s = [b(12), b(13), b(14), b(15)];
+        let t = [b(16), b(17), b(18), b(19)];
         let f = [
             l.make("Version", Value::U(u64::from(vi >> 4)), start, 1),
             l.make("Header length", Value::U(ihl as u64), start, 1),
@@ -569,8 +570,9 @@ fn tcp_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<TcpHdr> {
         // The whole fixed header is there: its fields in one piece (the same fields as the
         // reads below, which stop where a truncated header ends).
         let h = r.arr::<20>()?;
-        let w16 = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
-        let w32 = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+        let b = |i: usize| h.get(i).copied().unwrap_or(0);
+        let w16 = |i: usize| u16::from_be_bytes([b(i), b(i + 1)]);
+        let w32 = |i: usize| u32::from_be_bytes([b(i), b(i + 1), b(i + 2), b(i + 3)]);
         let (sp, dp, seq, ack, of) = (w16(0), w16(2), w32(4), w32(8), w16(12));
         let off = usize::from(of >> 12) * 4;
         let flags = of & 0x1ff;
