@@ -9,6 +9,28 @@ use crate::rd::Rd;
 /// The TCP options as fields, and appended to the summary as tcpdump shows them
 /// (`, options [nop,nop,TS val 1 ecr 2]`).
 pub(crate) fn tcp_options(l: &mut Layer, o: &[u8], at: usize) {
+    // Linux's `nop, nop, time stamps` (nearly every segment after the handshake) in one
+    // piece: the fields and text the loop below gives them.
+    if let [1, 1, 8, 10, ..] = *o {
+        if let Some(ts) = o.get(4..12).filter(|_| o.len() == 12) {
+            let (v, e) = (be32(ts, 0), be32(ts, 4));
+            if !l.quiet() {
+                let f = [
+                    l.make("No-operation", Value::None, at, 1),
+                    l.make("No-operation", Value::None, at + 1, 1),
+                    l.make("Timestamps", Value::Stamps(v, e), at + 2, 10),
+                ];
+                l.add_all(f);
+            }
+            l.sum_more()
+                .s(", options [nop,nop,TS val ")
+                .u(v)
+                .s(" ecr ")
+                .u(e)
+                .s("]");
+            return;
+        }
+    }
     let mut r = Rd::new(o, 0, o.len());
     l.sum_more().s(", options [");
     let mut first = true;
