@@ -72,7 +72,8 @@ fn acks(l: &mut Layer, r: &mut Rd, names: [&'static str; 2], max: usize) -> Acks
         l.open(name, Value::U(u64::from(v & 0xfff)), at, 2);
         l.add("Qualifier", Value::Coded(u64::from(q), qn), at, 2);
         l.close();
-        let tag = if name.contains("other") {
+        // (The names are "Acknowledge number" and "Acknowledge other".)
+        let tag = if name.ends_with("other") {
             "ackoth"
         } else {
             "ack"
