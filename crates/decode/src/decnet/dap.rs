@@ -535,7 +535,7 @@ fn message(l: &mut Layer, r: &mut Rd, eom: bool) -> Option<()> {
     }
     if b.left() > 0 && res.is_some() {
         let at = b.pos;
-        l.add_lazy("Extra", || Value::Bytes(b.rest().to_vec()), at, b.left());
+        l.add_bytes("Extra", b.rest(), at, b.left());
     }
     Some(())
 }
@@ -832,12 +832,7 @@ fn body(l: &mut Layer, r: &mut Rd, ty: u8) -> Option<()> {
                 *r = t;
             } else if r.left() > 0 {
                 let at = r.pos;
-                l.add_lazy(
-                    "Fields (undecoded)",
-                    || Value::Bytes(r.rest().to_vec()),
-                    at,
-                    r.left(),
-                );
+                l.add_bytes("Fields (undecoded)", r.rest(), at, r.left());
                 r.pos = r.end;
             }
         }

@@ -246,7 +246,9 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
                 );
                 if r.left() > 0 {
                     let (at, dev) = r.image()?;
-                    l.add_lazy("Device ID", || Value::Text(text(dev)), at, dev.len() + 1);
+                    l.add_text("Device ID", at, dev.len() + 1, |w| {
+                        w.text(dev);
+                    });
                 }
                 if r.left() > 0 {
                     software_id(l, r)?;
@@ -413,7 +415,7 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
     }
     if r.left() > 0 {
         let at = r.pos;
-        l.add_lazy("Extra", || Value::Bytes(r.rest().to_vec()), at, r.left());
+        l.add_bytes("Extra", r.rest(), at, r.left());
     }
     Some(())
 }

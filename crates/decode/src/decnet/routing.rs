@@ -617,7 +617,7 @@ fn endnode_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
     let at = r.pos;
     let seed = r.take(8)?;
     if !l.quiet() {
-        l.add_lazy("Verification seed", || Value::Bytes(seed.to_vec()), at, 8);
+        l.add_bytes("Verification seed", seed, at, 8);
     }
     let at = r.pos;
     let nb = r.arr::<6>()?;
