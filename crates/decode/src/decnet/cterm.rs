@@ -72,9 +72,12 @@ pub(crate) fn decode(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
                 }
                 if r.left() > 0 {
                     let at = r.pos;
-                    l.add_text("Software revision", at, r.left(), |w| {
-                        w.text(r.rest());
-                    });
+                    l.add_lazy(
+                        "Software revision",
+                        || Value::Text(text(r.rest())),
+                        at,
+                        r.left(),
+                    );
                     r.pos = r.end;
                 }
             }
@@ -173,7 +176,12 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                 u16f(&mut l, &mut r, "Low water mark")?;
                 if r.left() > 0 {
                     let (at, ts) = r.image()?;
-                    l.add_bytes("Termination", ts, at, ts.len() + 1);
+                    l.add_lazy(
+                        "Termination",
+                        || Value::Bytes(ts.to_vec()),
+                        at,
+                        ts.len() + 1,
+                    );
                 }
                 summary!(l, "CTERM [start read] max {m} timeout {to}");
             }
@@ -184,9 +192,7 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                 u8f(&mut l, &mut r, "Horizontal position change")?;
                 u16f(&mut l, &mut r, "Termination")?;
                 let at = r.pos;
-                l.add_text("Data", at, r.left(), |w| {
-                    w.text(r.rest());
-                });
+                l.add_lazy("Data", || Value::Text(text(r.rest())), at, r.left());
                 summary!(l, "CTERM [read data] {} bytes", r.left());
                 r.pos = r.end;
             }
@@ -223,7 +229,12 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                 }
                 if r.left() > 0 {
                     let at = r.pos;
-                    l.add_bytes("Selectors", r.rest(), at, r.left());
+                    l.add_lazy(
+                        "Selectors",
+                        || Value::Bytes(r.rest().to_vec()),
+                        at,
+                        r.left(),
+                    );
                     r.pos = r.end;
                 }
             }
@@ -232,9 +243,7 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                 u8f(&mut l, &mut r, "Prefix")?;
                 u8f(&mut l, &mut r, "Postfix")?;
                 let at = r.pos;
-                l.add_text("Data", at, r.left(), |w| {
-                    w.text(r.rest());
-                });
+                l.add_lazy("Data", || Value::Text(text(r.rest())), at, r.left());
                 summary!(l, "CTERM [write data] {} bytes", r.left());
                 r.pos = r.end;
             }
@@ -267,7 +276,7 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                     // Each characteristic's value length depends on its selector; show the rest.
                     l.add("Characteristic", Value::Hex(u64::from(sel)), at, 2);
                     let at = r.pos;
-                    l.add_bytes("Values", r.rest(), at, rest);
+                    l.add_lazy("Values", || Value::Bytes(r.rest().to_vec()), at, rest);
                     r.pos = r.end;
                 }
             }

@@ -138,7 +138,7 @@ fn params(l: &mut Layer, r: &mut Rd) -> Option<()> {
         }
         let (_, v) = r.image()?;
         l.open("Parameter", Value::U(u64::from(code)), at, v.len() + 2);
-        l.add_bytes("Value", v, at + 2, v.len());
+        l.add_lazy("Value", || Value::Bytes(v.to_vec()), at + 2, v.len());
         l.close();
     }
     Some(())
@@ -222,9 +222,7 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
                     // An optional reason text; anything else is Ethernet padding.
                     let mut t = *r;
                     if let Some((at, b)) = t.image() {
-                        l.add_text("Reason text", at, b.len() + 1, |w| {
-                            w.text(b);
-                        });
+                        l.add_lazy("Reason text", || Value::Text(text(b)), at, b.len() + 1);
                         *r = t;
                     }
                     summary!(l, "LAT [stop] circuit {sc:04x}>{dc:04x} {{{rn}}}");
@@ -246,7 +244,7 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
             let st = r.u8()?;
             l.add("Node status", Value::Hex(u64::from(st)), at, 1);
             let (at, g) = r.image()?;
-            l.add_bytes("Groups", g, at, g.len() + 1);
+            l.add_lazy("Groups", || Value::Bytes(g.to_vec()), at, g.len() + 1);
             let node = string(l, r, "Node name")?;
             string(l, r, "Node description")?;
             let n = u8f(l, r, "Services")?;
@@ -258,15 +256,18 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
                 let (dat, sd) = r.image()?;
                 l.open("Service", Value::Text(text(sn)), at, r.pos - at);
                 l.add("Rating", Value::U(u64::from(rating)), at, 1);
-                l.add_text("Description", dat, sd.len() + 1, |w| {
-                    w.text(sd);
-                });
+                l.add_lazy("Description", || Value::Text(text(sd)), dat, sd.len() + 1);
                 l.close();
                 names.push(text(sn));
             }
             if r.left() > 0 {
                 let (at, c) = r.image()?;
-                l.add_bytes("Service classes", c, at, c.len() + 1);
+                l.add_lazy(
+                    "Service classes",
+                    || Value::Bytes(c.to_vec()),
+                    at,
+                    c.len() + 1,
+                );
             }
             summary!(l, "LAT [{name}] node {node} services {}", names.join(","));
         }
@@ -281,7 +282,12 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
             u8f(l, r, "Command modifier")?;
             let obj = string(l, r, "Object node name")?;
             let (at, g) = r.image()?;
-            l.add_bytes("Subject groups", g, at, g.len() + 1);
+            l.add_lazy(
+                "Subject groups",
+                || Value::Bytes(g.to_vec()),
+                at,
+                g.len() + 1,
+            );
             string(l, r, "Subject node name")?;
             string(l, r, "Subject port name")?;
             string(l, r, "Subject description")?;
@@ -298,7 +304,12 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
             summary!(l, "LAT [status] node {node} entries {n}");
             if r.left() > 0 {
                 let at = r.pos;
-                l.add_bytes("Entries data", r.rest(), at, r.left());
+                l.add_lazy(
+                    "Entries data",
+                    || Value::Bytes(r.rest().to_vec()),
+                    at,
+                    r.left(),
+                );
                 r.pos = r.end;
             }
         }
@@ -308,7 +319,12 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
             u16f(l, r, "Response timer")?;
             let dst = string(l, r, "Destination node name")?;
             let (at, g) = r.image()?;
-            l.add_bytes("Source node groups", g, at, g.len() + 1);
+            l.add_lazy(
+                "Source node groups",
+                || Value::Bytes(g.to_vec()),
+                at,
+                g.len() + 1,
+            );
             let src = string(l, r, "Source node name")?;
             let svc = string(l, r, "Destination service name")?;
             params(l, r)?;
@@ -334,7 +350,12 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
             u16f(l, r, "Multicast timer")?;
             string(l, r, "Destination node name")?;
             let (at, g) = r.image()?;
-            l.add_bytes("Source node groups", g, at, g.len() + 1);
+            l.add_lazy(
+                "Source node groups",
+                || Value::Bytes(g.to_vec()),
+                at,
+                g.len() + 1,
+            );
             let src = string(l, r, "Source node name")?;
             string(l, r, "Source node description")?;
             let n = u8f(l, r, "Services")?;
@@ -349,14 +370,22 @@ fn message(l: &mut Layer, r: &mut Rd, start: usize) -> Option<()> {
                 let (_, groups) = e.image()?;
                 let (_, sn) = e.image()?;
                 l.open("Service", Value::Text(text(sn)), at, len + 1);
-                l.add_bytes("Classes", classes, at + 1, classes.len() + 1);
+                l.add_lazy(
+                    "Classes",
+                    || Value::Bytes(classes.to_vec()),
+                    at + 1,
+                    classes.len() + 1,
+                );
                 l.add("Status", Value::Hex(u64::from(st)), at, 1);
                 l.add("Rating", Value::U(u64::from(rating)), at, 1);
-                l.add_bytes("Groups", groups, at, groups.len() + 1);
+                l.add_lazy(
+                    "Groups",
+                    || Value::Bytes(groups.to_vec()),
+                    at,
+                    groups.len() + 1,
+                );
                 if let Some((dat, sd)) = e.image() {
-                    l.add_text("Description", dat, sd.len() + 1, |w| {
-                        w.text(sd);
-                    });
+                    l.add_lazy("Description", || Value::Text(text(sd)), dat, sd.len() + 1);
                 }
                 l.close();
             }
@@ -411,13 +440,14 @@ fn slot(l: &mut Layer, r: &mut Rd) -> Option<()> {
                     1,
                 );
                 let (a, sv) = s.image()?;
-                l.add_text("Service name", a, sv.len() + 1, |w| {
-                    w.text(sv);
-                });
+                l.add_lazy("Service name", || Value::Text(text(sv)), a, sv.len() + 1);
                 let (a, sd) = s.image()?;
-                l.add_text("Subject description", a, sd.len() + 1, |w| {
-                    w.text(sd);
-                });
+                l.add_lazy(
+                    "Subject description",
+                    || Value::Text(text(sd)),
+                    a,
+                    sd.len() + 1,
+                );
                 Some(())
             })();
             if res.is_none() {
@@ -430,9 +460,7 @@ fn slot(l: &mut Layer, r: &mut Rd) -> Option<()> {
     }
     if s.left() > 0 && kind != 9 {
         let at = s.pos;
-        l.add_text("Data", at, s.left(), |w| {
-            w.text(s.rest());
-        });
+        l.add_lazy("Data", || Value::Text(text(s.rest())), at, s.left());
     }
     l.close();
     if n % 2 == 1 && r.left() > 0 {
