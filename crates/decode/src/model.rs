@@ -145,6 +145,8 @@ pub enum Value {
     /// A DECnet routing entry: node or area id and the routing word (cost in bits 0-9, hops in
     /// bits 10-14), shown as `id: cost C hops H`.
     Route(u16, u16),
+    // The kinds below are shown as text (JSON too); they are kept typed so that decoding
+    // builds no string: rendering builds it when asked.
     /// A signed number (shown as text, as [`Value::Text`] would hold it).
     Int(i64),
     /// A checksum or CRC and whether it is right, shown as `0x1234 [correct]` or
@@ -160,9 +162,6 @@ pub enum Value {
     /// shown as `ids 1-1023`.
     Ids(u16, u32),
 }
-
-// The kinds below are shown as text; they are kept typed so that decoding builds no string
-// (rendering builds it when asked).
 
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
