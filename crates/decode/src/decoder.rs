@@ -353,13 +353,6 @@ pub(crate) fn data(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     l.sum().u((end - start) as u64).s(" bytes");
     let b = frame.get(start..end).unwrap_or(&[]);
     // The first 64 bytes are kept as the value; the span covers them all.
-    if !l.quiet() {
-        l.add_lazy(
-            "Data",
-            || crate::model::Value::Bytes(b.get(..64).unwrap_or(b).to_vec()),
-            start,
-            b.len(),
-        );
-    }
+    l.add_bytes("Data", b.get(..64).unwrap_or(b), start, b.len());
     pkt.layers.push(l);
 }

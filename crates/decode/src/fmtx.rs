@@ -413,6 +413,26 @@ impl W<'_> {
         self
     }
 
+    /// The names of the bits of `v` set in `table`, joined by `,`; `none` when none is
+    /// (what [`crate::rd::bits`] returns).
+    pub(crate) fn bits(mut self, table: &[(u64, &'static str)], v: u64) -> Self {
+        if let Some(o) = self.0.as_deref_mut() {
+            let len = o.len();
+            for (m, n) in table {
+                if v & m != 0 {
+                    if o.len() > len {
+                        o.push(b',');
+                    }
+                    o.extend_from_slice(n.as_bytes());
+                }
+            }
+            if o.len() == len {
+                o.extend_from_slice(b"none");
+            }
+        }
+        self
+    }
+
     /// A decimal number.
     #[inline]
     pub(crate) fn u(mut self, n: impl Into<u64>) -> Self {

@@ -114,6 +114,65 @@ pub(crate) type Ip4Hdr = (u8, usize, u16, u16, u8, u8, [u8; 4], [u8; 4]);
 
 /// The IPv4 header with every field kept.
 fn ipv4_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<Ip4Hdr> {
+    if r.left() >= 20 {
+        // The whole fixed header is there: its fields in one piece (the same fields as the
+        // reads below, which stop where a truncated header ends).
+        let h = r.arr::<20>()?;
+        let b = |i: usize| h.get(i).copied().unwrap_or(0);
+        let w16 = |i: usize| u16::from_be_bytes([b(i), b(i + 1)]);
+        let (vi, tos, tot, ff, ttl, p) = (b(0), b(1), w16(2), w16(6), b(8), b(9));
+        let ihl = usize::from(vi & 0x0f) * 4;
+        let s = [b(12), b(13), b(14), b(15)];
+        let t = [b(16), b(17), b(18), b(19)];
+        let f = [
+            l.make("Version", Value::U(u64::from(vi >> 4)), start, 1),
+            l.make("Header length", Value::U(ihl as u64), start, 1),
+            l.make("DSCP", Value::U(u64::from(tos >> 2)), start + 1, 1),
+            l.make("ECN", Value::U(u64::from(tos & 3)), start + 1, 1),
+            l.make("Total length", Value::U(u64::from(tot)), start + 2, 2),
+            l.make(
+                "Identification",
+                Value::Hex(u64::from(w16(4))),
+                start + 4,
+                2,
+            ),
+            l.make(
+                "Don't fragment",
+                Value::Bool(ff & 0x4000 != 0),
+                start + 6,
+                1,
+            ),
+            l.make(
+                "More fragments",
+                Value::Bool(ff & 0x2000 != 0),
+                start + 6,
+                1,
+            ),
+            l.make(
+                "Fragment offset",
+                Value::U(u64::from(ff & 0x1fff) * 8),
+                start + 6,
+                2,
+            ),
+            l.make("TTL", Value::U(u64::from(ttl)), start + 8, 1),
+            l.make(
+                "Protocol",
+                Value::Coded(u64::from(p), lookup(IP_PROTOS, u64::from(p))),
+                start + 9,
+                1,
+            ),
+            l.make("Checksum", Value::Hex(u64::from(w16(10))), start + 10, 2),
+            l.make("Source", Value::Ip4(s), start + 12, 4),
+            l.make("Destination", Value::Ip4(t), start + 16, 4),
+        ];
+        l.add_all(f);
+        if ihl > 20 {
+            let at = r.pos;
+            let o = r.take(ihl - 20)?;
+            l.add_bytes("Options", o, at, o.len());
+        }
+        return Some((vi >> 4, ihl, tot, ff, ttl, p, s, t));
+    }
     let vi = r.u8()?;
     let ihl = usize::from(vi & 0x0f) * 4;
     l.add("Version", Value::U(u64::from(vi >> 4)), start, 1);
@@ -162,7 +221,7 @@ fn ipv4_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<Ip4Hdr> {
     if ihl > 20 {
         let at = r.pos;
         let o = r.take(ihl - 20)?;
-        l.add_lazy("Options", || Value::Bytes(o.to_vec()), at, o.len());
+        l.add_bytes("Options", o, at, o.len());
     }
     Some((vi >> 4, ihl, tot, ff, ttl, p, s, t))
 }
@@ -490,7 +549,7 @@ pub(crate) fn udp_payload(
     }
 }
 
-const TCP_FLAGS: &[(u16, char, &str)] = &[
+pub(crate) const TCP_FLAGS: &[(u16, char, &str)] = &[
     (0x02, 'S', "SYN"),
     (0x01, 'F', "FIN"),
     (0x04, 'R', "RST"),
@@ -507,6 +566,41 @@ pub(crate) type TcpHdr = (u16, u16, u32, u32, usize, u16, u16);
 
 /// The fixed TCP header with every field kept.
 fn tcp_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<TcpHdr> {
+    if r.left() >= 20 {
+        // The whole fixed header is there: its fields in one piece (the same fields as the
+        // reads below, which stop where a truncated header ends).
+        let h = r.arr::<20>()?;
+        let b = |i: usize| h.get(i).copied().unwrap_or(0);
+        let w16 = |i: usize| u16::from_be_bytes([b(i), b(i + 1)]);
+        let w32 = |i: usize| u32::from_be_bytes([b(i), b(i + 1), b(i + 2), b(i + 3)]);
+        let (sp, dp, seq, ack, of) = (w16(0), w16(2), w32(4), w32(8), w16(12));
+        let off = usize::from(of >> 12) * 4;
+        let flags = of & 0x1ff;
+        let win = w16(14);
+        let f = [
+            l.make("Source port", Value::U(u64::from(sp)), start, 2),
+            l.make("Destination port", Value::U(u64::from(dp)), start + 2, 2),
+            l.make("Sequence number", Value::U(u64::from(seq)), start + 4, 4),
+            l.make(
+                "Acknowledgment number",
+                Value::U(u64::from(ack)),
+                start + 8,
+                4,
+            ),
+            l.make("Header length", Value::U(off as u64), start + 12, 1),
+            l.make("Flags", Value::TcpFlags(flags), start + 12, 2),
+            l.make("Window", Value::U(u64::from(win)), start + 14, 2),
+            l.make("Checksum", Value::Hex(u64::from(w16(16))), start + 16, 2),
+            l.make(
+                "Urgent pointer",
+                Value::U(u64::from(w16(18))),
+                start + 18,
+                2,
+            ),
+        ];
+        l.add_all(f);
+        return Some((sp, dp, seq, ack, off, flags, win));
+    }
     let sp = r.u16be()?;
     l.add("Source port", Value::U(u64::from(sp)), start, 2);
     let dp = r.u16be()?;
@@ -525,26 +619,7 @@ fn tcp_fields(l: &mut Layer, r: &mut Rd, start: usize) -> Option<TcpHdr> {
     l.add("Header length", Value::U(off as u64), start + 12, 1);
     let flags = of & 0x1ff;
     if !l.quiet() {
-        // `0x{flags:03x} {names}`, names joined by `,`.
-        let mut t = Vec::with_capacity(32);
-        let mut w = crate::fmtx::W(Some(&mut t)).s("0x").x(flags, 3).s(" ");
-        let mut first = true;
-        for (m, _, n) in TCP_FLAGS {
-            if flags & m != 0 {
-                if !first {
-                    w = w.s(",");
-                }
-                first = false;
-                w = w.s(n);
-            }
-        }
-        let _ = w;
-        l.add(
-            "Flags",
-            Value::Text(String::from_utf8(t).unwrap_or_default()),
-            start + 12,
-            2,
-        );
+        l.add("Flags", Value::TcpFlags(flags), start + 12, 2);
     }
     let win = r.u16be()?;
     l.add("Window", Value::U(u64::from(win)), start + 14, 2);

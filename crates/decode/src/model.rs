@@ -145,6 +145,22 @@ pub enum Value {
     /// A DECnet routing entry: node or area id and the routing word (cost in bits 0-9, hops in
     /// bits 10-14), shown as `id: cost C hops H`.
     Route(u16, u16),
+    // The kinds below are shown as text (JSON too); they are kept typed so that decoding
+    // builds no string: rendering builds it when asked.
+    /// A signed number (shown as text, as [`Value::Text`] would hold it).
+    Int(i64),
+    /// A checksum or CRC and whether it is right, shown as `0x1234 [correct]` or
+    /// `[incorrect]`.
+    Check(u16, bool),
+    /// TCP flags, shown as `0x018 PSH,ACK` (the bits, then the names of those set).
+    TcpFlags(u16),
+    /// A TCP time stamps option's values, shown as `val V ecr E`.
+    Stamps(u32, u32),
+    /// A version number of three parts, shown as `4.0.0`.
+    Version([u8; 3]),
+    /// A range of DECnet node or area ids (a routing message's segment), first and last,
+    /// shown as `ids 1-1023`.
+    Ids(u16, u32),
 }
 
 impl fmt::Display for Value {
@@ -183,6 +199,29 @@ impl fmt::Display for Value {
             Value::Ip6(a) => write!(f, "{}", std::net::Ipv6Addr::from(*a)),
             Value::Dn(a) => write!(f, "{}.{}", a >> 10, a & 0x3ff),
             Value::Route(id, w) => write!(f, "{id}: cost {} hops {}", w & 0x3ff, (w >> 10) & 0x1f),
+            Value::Int(n) => write!(f, "{n}"),
+            Value::Check(v, good) => write!(
+                f,
+                "0x{v:04x} [{}]",
+                if *good { "correct" } else { "incorrect" }
+            ),
+            Value::TcpFlags(flags) => {
+                write!(f, "0x{flags:03x} ")?;
+                let mut first = true;
+                for (m, _, n) in crate::ip::TCP_FLAGS {
+                    if flags & m != 0 {
+                        if !first {
+                            f.write_str(",")?;
+                        }
+                        first = false;
+                        f.write_str(n)?;
+                    }
+                }
+                Ok(())
+            }
+            Value::Stamps(v, e) => write!(f, "val {v} ecr {e}"),
+            Value::Version(v) => write!(f, "{}.{}.{}", v[0], v[1], v[2]),
+            Value::Ids(a, b) => write!(f, "ids {a}-{b}"),
         }
     }
 }
@@ -220,6 +259,37 @@ pub struct Layer {
     quiet: bool,
     /// No summary text is written (see [`crate::Detail`]).
     pub(crate) nosum: bool,
+    /// Fields added by [`Layer::add_text`] or [`Layer::add_bytes`] since the last clear: when
+    /// none, [`Packet::clear`] has no buffers to take back.
+    pooled: bool,
+    /// Buffers of text and byte values cleared from this layer's fields, reused by the next
+    /// ones: a field's text then costs no allocation once the layer has been used a while.
+    pool: Pool,
+}
+
+/// The most buffers a layer keeps for reuse (a frame's layer rarely holds more text fields).
+const POOL_MAX: usize = 32;
+
+/// Cleared buffers of a layer (see [`Layer::add_text`]); not part of what the layer is, so
+/// equal whatever they hold. Boxed so that the layer stays small enough to move without a
+/// `memcpy` call (layers move into and out of the packet's vectors for every frame).
+/// (One pointer in the layer instead of a vector's three words is the point of the box.)
+#[allow(clippy::box_collection)]
+#[derive(Clone, Debug, Default)]
+struct Pool(Option<Box<Vec<Vec<u8>>>>);
+
+impl Pool {
+    /// A cleared buffer, or a new one.
+    #[inline]
+    fn take(&mut self) -> Vec<u8> {
+        self.0.as_mut().and_then(|p| p.pop()).unwrap_or_default()
+    }
+}
+
+impl PartialEq for Pool {
+    fn eq(&self, _: &Pool) -> bool {
+        true
+    }
 }
 
 impl Layer {
@@ -271,6 +341,27 @@ impl Layer {
         });
     }
 
+    /// A field at the current depth, for [`Layer::add_all`].
+    #[inline(always)]
+    pub(crate) fn make(&self, name: &'static str, value: Value, start: usize, len: usize) -> Field {
+        Field {
+            name,
+            value,
+            span: Span::at(start, len),
+            depth: self.depth,
+        }
+    }
+
+    /// Adds the fields of a fixed header in one extension of the vector (one check for room
+    /// rather than a push each). Callers skip building them when [`Layer::quiet`].
+    #[inline(always)]
+    pub(crate) fn add_all<const N: usize>(&mut self, fields: [Field; N]) {
+        if self.quiet {
+            return;
+        }
+        self.fields.extend(fields);
+    }
+
     /// Adds a field whose value costs something to build (text, bytes): built only when the
     /// layer keeps fields.
     #[inline]
@@ -290,6 +381,135 @@ impl Layer {
             span: Span::at(start, len),
             depth: self.depth,
         });
+    }
+
+    /// Adds a field whose value is text written by `f` (as [`crate::fmtx::W`] writes it),
+    /// into a buffer reused from an earlier frame: no allocation and no `core::fmt` once the
+    /// layer has been used a while. Nothing is written when the layer keeps no fields.
+    #[inline]
+    pub(crate) fn add_text(
+        &mut self,
+        name: &'static str,
+        start: usize,
+        len: usize,
+        f: impl FnOnce(crate::fmtx::W<'_>),
+    ) {
+        if self.quiet {
+            return;
+        }
+        let mut b = self.pool.take();
+        f(crate::fmtx::W(Some(&mut b)));
+        // The writers append only `str` pieces and ASCII, so this is always `Ok`.
+        let value = match String::from_utf8(b) {
+            Ok(t) => Value::Text(t),
+            Err(e) => Value::Text(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        };
+        self.pooled = true;
+        self.fields.push(Field {
+            name,
+            value,
+            span: Span::at(start, len),
+            depth: self.depth,
+        });
+    }
+
+    /// Adds a field of raw bytes copied from `b`, into a reused buffer (see
+    /// [`Layer::add_text`]).
+    #[inline]
+    pub(crate) fn add_bytes(&mut self, name: &'static str, b: &[u8], start: usize, len: usize) {
+        if self.quiet {
+            return;
+        }
+        let mut v = self.pool.take();
+        v.extend_from_slice(b);
+        self.pooled = true;
+        self.fields.push(Field {
+            name,
+            value: Value::Bytes(v),
+            span: Span::at(start, len),
+            depth: self.depth,
+        });
+    }
+
+    /// A `Routing entry` field ([`Value::Route`]) for each little-endian word of `words`
+    /// (an odd last byte is left out), at `at` onwards, the ids counting up from `first`
+    /// (at most `u16::MAX`): the routing messages' hundreds of entries in one extension of
+    /// the vector rather than a push each.
+    pub(crate) fn add_routes(&mut self, first: u32, words: &[u8], at: usize) {
+        if self.quiet {
+            return;
+        }
+        let depth = self.depth;
+        let n = words.len() / 2;
+        // The usual case, ids and offsets far from their limits: plain counting.
+        let first16 = u16::try_from(first).ok();
+        let at32 = u32::try_from(at).ok();
+        if let (Some(id0), Some(s0)) = (first16, at32) {
+            let fits_ids = usize::from(id0) + n <= usize::from(u16::MAX);
+            let fits_span = (s0 as usize) + 2 * n + 2 <= u32::MAX as usize;
+            if fits_ids && fits_span {
+                self.fields
+                    .extend(words.chunks_exact(2).zip(0u16..).map(move |(c, i)| {
+                        let s = s0.wrapping_add(2 * u32::from(i));
+                        Field {
+                            name: "Routing entry",
+                            value: Value::Route(
+                                id0.wrapping_add(i),
+                                u16::from_le_bytes([
+                                    c.first().copied().unwrap_or(0),
+                                    c.get(1).copied().unwrap_or(0),
+                                ]),
+                            ),
+                            span: Span {
+                                start: s,
+                                end: s.wrapping_add(2),
+                            },
+                            depth,
+                        }
+                    }));
+                return;
+            }
+        }
+        // Ids and offsets counted in 32 bits, saturating as `Span::at` and the `u16` id do.
+        let (mut id, mut s) = (first, at32.unwrap_or(u32::MAX));
+        self.fields.extend(words.chunks_exact(2).map(|c| {
+            let f = Field {
+                name: "Routing entry",
+                value: Value::Route(
+                    u16::try_from(id).unwrap_or(u16::MAX),
+                    <[u8; 2]>::try_from(c).map_or(0, u16::from_le_bytes),
+                ),
+                span: Span {
+                    start: s,
+                    end: s.saturating_add(2),
+                },
+                depth,
+            };
+            id = id.saturating_add(1);
+            s = s.saturating_add(2);
+            f
+        }));
+    }
+
+    /// Empties the fields, keeping the buffers of text and byte values for reuse.
+    fn clear_fields(&mut self) {
+        if !self.pooled {
+            self.fields.clear();
+            return;
+        }
+        self.pooled = false;
+        let pool = self.pool.0.get_or_insert_with(Box::default);
+        for f in self.fields.drain(..) {
+            let mut b = match f.value {
+                Value::Text(t) => t.into_bytes(),
+                Value::Bytes(b) => b,
+                _ => continue,
+            };
+            if pool.len() < POOL_MAX && b.capacity() <= 4096 {
+                b.clear();
+                pool.push(b);
+            }
+        }
     }
 
     /// Adds a field and makes the following fields its children until [`Layer::close`].
@@ -396,7 +616,7 @@ impl Packet {
     /// Empties the packet for reuse, keeping its layers' storage.
     pub fn clear(&mut self) {
         for l in &mut self.layers {
-            l.fields.clear();
+            l.clear_fields();
             l.summary.clear();
             l.msg = None;
             l.malformed = None;

@@ -9,6 +9,28 @@ use crate::rd::Rd;
 /// The TCP options as fields, and appended to the summary as tcpdump shows them
 /// (`, options [nop,nop,TS val 1 ecr 2]`).
 pub(crate) fn tcp_options(l: &mut Layer, o: &[u8], at: usize) {
+    // Linux's `nop, nop, time stamps` (nearly every segment after the handshake) in one
+    // piece: the fields and text the loop below gives them.
+    if let [1, 1, 8, 10, ..] = *o {
+        if let Some(ts) = o.get(4..12).filter(|_| o.len() == 12) {
+            let (v, e) = (be32(ts, 0), be32(ts, 4));
+            if !l.quiet() {
+                let f = [
+                    l.make("No-operation", Value::None, at, 1),
+                    l.make("No-operation", Value::None, at + 1, 1),
+                    l.make("Timestamps", Value::Stamps(v, e), at + 2, 10),
+                ];
+                l.add_all(f);
+            }
+            l.sum_more()
+                .s(", options [nop,nop,TS val ")
+                .u(v)
+                .s(" ecr ")
+                .u(e)
+                .s("]");
+            return;
+        }
+    }
     let mut r = Rd::new(o, 0, o.len());
     l.sum_more().s(", options [");
     let mut first = true;
@@ -102,11 +124,6 @@ fn sack_blocks(mut w: W<'_>, body: &[u8]) {
 /// One TCP option's field (see [`tcp_option_text`]), at `pos` in the frame.
 fn tcp_option_field(l: &mut Layer, kind: u8, len: u8, body: &[u8], pos: usize) {
     let n = usize::from(len);
-    let text = |f: fn(W<'_>, &[u8])| {
-        let mut t = Vec::with_capacity(32);
-        f(W(Some(&mut t)), body);
-        Value::Text(String::from_utf8(t).unwrap_or_default())
-    };
     match (kind, len) {
         (2, 4) => l.add("MSS", Value::U(u64::from(be16(body, 0))), pos, n),
         (3, 3) => {
@@ -114,12 +131,10 @@ fn tcp_option_field(l: &mut Layer, kind: u8, len: u8, body: &[u8], pos: usize) {
             l.add("Window scale", Value::U(u64::from(s)), pos, n);
         }
         (4, 2) => l.add("SACK permitted", Value::None, pos, n),
-        (5, _) => l.add("SACK", text(sack_blocks), pos, n),
+        (5, _) => l.add_text("SACK", pos, n, |w| sack_blocks(w, body)),
         (8, 10) => l.add(
             "Timestamps",
-            text(|w, b| {
-                w.s("val ").u(be32(b, 0)).s(" ecr ").u(be32(b, 4));
-            }),
+            Value::Stamps(be32(body, 0), be32(body, 4)),
             pos,
             n,
         ),

@@ -136,12 +136,9 @@ fn nice(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
             let name = lookup(NICE_STATUS, u64::from(f));
             l.msg = Some(if f <= 0x80 { name } else { "error" });
             if !l.quiet() {
-                l.add_lazy(
-                    "Return code",
-                    || Value::Text(format!("{} {name}", f as i8)),
-                    start,
-                    1,
-                );
+                l.add_text("Return code", start, 1, |w| {
+                    w.i(i64::from(f as i8)).s(" ").s(name);
+                });
             }
             l.sum()
                 .s("NICE [response] ")

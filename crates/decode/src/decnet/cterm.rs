@@ -62,12 +62,7 @@ pub(crate) fn decode(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
             1 | 4 => {
                 let at = r.pos;
                 let v = r.arr::<3>()?;
-                l.add_lazy(
-                    "Version",
-                    || Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
-                    at,
-                    3,
-                );
+                l.add("Version", Value::Version(v), at, 3);
                 let at = r.pos;
                 let os = r.u16le()?;
                 l.add("Operating system", Value::U(u64::from(os)), at, 2);
@@ -143,12 +138,7 @@ fn command(pkt: &mut Packet, frame: &[u8], at: usize, start: usize, end: usize) 
                 u8f(&mut l, &mut r, "Flags")?;
                 let at = r.pos;
                 let v = r.arr::<3>()?;
-                l.add_lazy(
-                    "Version",
-                    || Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
-                    at,
-                    3,
-                );
+                l.add("Version", Value::Version(v), at, 3);
                 let at = r.pos;
                 l.add("Software revision", Value::Text(text(r.take(8)?)), at, 8);
                 while r.left() > 0 {

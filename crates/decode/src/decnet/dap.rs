@@ -12,7 +12,7 @@
 //! does not fit the menu's layout its fields are shown undecoded rather than marked malformed.
 
 use crate::model::{Layer, Packet, Span, Value};
-use crate::rd::{bits, lookup, text, Rd};
+use crate::rd::{lookup, text, Rd};
 
 const TYPES: &[(u64, &str)] = &[
     (1, "configuration"),
@@ -430,12 +430,9 @@ fn ex(
 ) -> Option<u64> {
     let at = r.pos;
     let (v, n) = r.ex(max)?;
-    l.add_lazy(
-        name,
-        || Value::Text(format!("0x{v:x} {}", bits(table, v))),
-        at,
-        n,
-    );
+    l.add_text(name, at, n, |w| {
+        w.s("0x").x(v, 0).s(" ").bits(table, v);
+    });
     Some(v)
 }
 
@@ -483,27 +480,19 @@ fn message(l: &mut Layer, r: &mut Rd, eom: bool) -> Option<()> {
     }
     l.msg = Some(tn);
     let flags = r.u8()?;
-    l.add_lazy(
-        "Flags",
-        || {
-            Value::Text(format!(
-                "0x{flags:02x} {}",
-                bits(
-                    &[
-                        (1, "STREAMID"),
-                        (2, "LENGTH"),
-                        (4, "LEN256"),
-                        (8, "BITCNT"),
-                        (32, "SYSPEC"),
-                        (64, "SEGMENTED")
-                    ],
-                    u64::from(flags)
-                )
-            ))
-        },
-        at + 1,
-        1,
-    );
+    l.add_text("Flags", at + 1, 1, |w| {
+        w.s("0x").x(flags, 2).s(" ").bits(
+            &[
+                (1, "STREAMID"),
+                (2, "LENGTH"),
+                (4, "LEN256"),
+                (8, "BITCNT"),
+                (32, "SYSPEC"),
+                (64, "SEGMENTED"),
+            ],
+            u64::from(flags),
+        );
+    });
     if flags & 1 != 0 {
         byte(l, r, "Stream ID")?;
     }
@@ -546,7 +535,7 @@ fn message(l: &mut Layer, r: &mut Rd, eom: bool) -> Option<()> {
     }
     if b.left() > 0 && res.is_some() {
         let at = b.pos;
-        l.add_lazy("Extra", || Value::Bytes(b.rest().to_vec()), at, b.left());
+        l.add_bytes("Extra", b.rest(), at, b.left());
     }
     Some(())
 }
@@ -569,12 +558,18 @@ fn body(l: &mut Layer, r: &mut Rd, ty: u8) -> Option<()> {
             l.add("FilSys", Value::Coded(u64::from(fs), fsn), at + 1, 1);
             let v = r.take(5)?;
             let g = |i: usize| v.get(i).copied().unwrap_or(0);
-            l.add_lazy(
-                "Ver",
-                || Value::Text(format!("{}.{}.{}.{}({})", g(0), g(1), g(2), g(3), g(4))),
-                at + 2,
-                5,
-            );
+            l.add_text("Ver", at + 2, 5, |w| {
+                w.u(g(0))
+                    .s(".")
+                    .u(g(1))
+                    .s(".")
+                    .u(g(2))
+                    .s(".")
+                    .u(g(3))
+                    .s("(")
+                    .u(g(4))
+                    .s(")");
+            });
             let caps = if r.left() > 0 {
                 ex(l, r, "System capabilities", 12, SYSCAP)?
             } else {
@@ -837,12 +832,7 @@ fn body(l: &mut Layer, r: &mut Rd, ty: u8) -> Option<()> {
                 *r = t;
             } else if r.left() > 0 {
                 let at = r.pos;
-                l.add_lazy(
-                    "Fields (undecoded)",
-                    || Value::Bytes(r.rest().to_vec()),
-                    at,
-                    r.left(),
-                );
+                l.add_bytes("Fields (undecoded)", r.rest(), at, r.left());
                 r.pos = r.end;
             }
         }

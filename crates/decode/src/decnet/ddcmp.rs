@@ -95,17 +95,7 @@ pub(crate) fn stream(
                 l.add("RESP", Value::U(u64::from(g(3))), at + 3, 1);
                 l.add("NUM", Value::U(u64::from(g(4))), at + 4, 1);
                 l.add("Address", Value::U(u64::from(g(5))), at + 5, 1);
-                l.add_lazy(
-                    "Header CRC",
-                    || {
-                        Value::Text(format!(
-                            "0x{hcrc:04x} [{}]",
-                            if good { "correct" } else { "incorrect" }
-                        ))
-                    },
-                    at + 6,
-                    2,
-                );
+                l.add("Header CRC", Value::Check(hcrc, good), at + 6, 2);
                 l.sum()
                     .s("DDCMP ")
                     .s(name)
@@ -134,17 +124,7 @@ pub(crate) fn stream(
                 l.add("RESP", Value::U(u64::from(g(3))), at + 3, 1);
                 l.add("NUM", Value::U(u64::from(g(4))), at + 4, 1);
                 l.add("Address", Value::U(u64::from(g(5))), at + 5, 1);
-                l.add_lazy(
-                    "Header CRC",
-                    || {
-                        Value::Text(format!(
-                            "0x{hcrc:04x} [{}]",
-                            if good { "correct" } else { "incorrect" }
-                        ))
-                    },
-                    at + 6,
-                    2,
-                );
+                l.add("Header CRC", Value::Check(hcrc, good), at + 6, 2);
                 l.sum()
                     .s("DDCMP ")
                     .s(if maint { "MAINT" } else { "DATA" })
@@ -170,17 +150,7 @@ pub(crate) fn stream(
                 match dcrc {
                     Some(c) => {
                         let ok = crc16(body) == c;
-                        l.add_lazy(
-                            "Data CRC",
-                            || {
-                                Value::Text(format!(
-                                    "0x{c:04x} [{}]",
-                                    if ok { "correct" } else { "incorrect" }
-                                ))
-                            },
-                            crc_at,
-                            2,
-                        );
+                        l.add("Data CRC", Value::Check(c, ok), crc_at, 2);
                         if !ok {
                             l.mark("bad DDCMP data CRC");
                         }

@@ -246,7 +246,9 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
                 );
                 if r.left() > 0 {
                     let (at, dev) = r.image()?;
-                    l.add_lazy("Device ID", || Value::Text(text(dev)), at, dev.len() + 1);
+                    l.add_text("Device ID", at, dev.len() + 1, |w| {
+                        w.text(dev);
+                    });
                 }
                 if r.left() > 0 {
                     software_id(l, r)?;
@@ -413,7 +415,7 @@ fn message(l: &mut Layer, r: &mut Rd, ethertype: u16) -> Option<()> {
     }
     if r.left() > 0 {
         let at = r.pos;
-        l.add_lazy("Extra", || Value::Bytes(r.rest().to_vec()), at, r.left());
+        l.add_bytes("Extra", r.rest(), at, r.left());
     }
     Some(())
 }
@@ -428,7 +430,7 @@ fn info_fields(l: &mut Layer, r: &mut Rd) -> Option<()> {
         let g = |i: usize| v.get(i).copied().unwrap_or(0);
         let name = lookup(INFO_TYPES, u64::from(t));
         let val = match (t, v.len()) {
-            (1, 3) => Value::Text(format!("{}.{}.{}", g(0), g(1), g(2))),
+            (1, 3) => Value::Version([g(0), g(1), g(2)]),
             (2, 1 | 2) => {
                 let f = u64::from(g(0)) | (u64::from(g(1)) << 8);
                 Value::Text(format!("0x{f:x} {}", bits(FUNCTIONS, f)))

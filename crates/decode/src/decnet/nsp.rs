@@ -72,7 +72,8 @@ fn acks(l: &mut Layer, r: &mut Rd, names: [&'static str; 2], max: usize) -> Acks
         l.open(name, Value::U(u64::from(v & 0xfff)), at, 2);
         l.add("Qualifier", Value::Coded(u64::from(q), qn), at, 2);
         l.close();
-        let tag = if name.contains("other") {
+        // (The names are "Acknowledge number" and "Acknowledge other".)
+        let tag = if name.ends_with("other") {
             "ackoth"
         } else {
             "ack"
@@ -229,12 +230,10 @@ fn message(
                 .u(r.left() as u64);
             if r.left() > 0 {
                 let at = r.pos;
-                l.add_lazy(
-                    "Interrupt data",
-                    || Value::Text(crate::rd::text(r.rest())),
-                    at,
-                    r.left(),
-                );
+                let (rest, n) = (r.rest(), r.left());
+                l.add_text("Interrupt data", at, n, |w| {
+                    w.text(rest);
+                });
                 r.pos = r.end;
             }
         }
@@ -263,12 +262,7 @@ fn message(
             );
             l.close();
             let v = r.u8()? as i8;
-            l.add_lazy(
-                "Flow control value",
-                || Value::Text(v.to_string()),
-                at + 1,
-                1,
-            );
+            l.add("Flow control value", Value::Int(i64::from(v)), at + 1, 1);
             let w = l
                 .sum()
                 .s("NSP [")
@@ -351,7 +345,7 @@ fn message(
             l.close();
             let inf = r.u8()?;
             let ver = lookup(NSP_VERS, u64::from(inf & 3));
-            l.add_lazy("NSP version", || Value::Text(ver.to_string()), at + 1, 1);
+            l.add("NSP version", Value::Name(ver), at + 1, 1);
             let ss = r.u16le()?;
             l.add("Segment size", Value::U(u64::from(ss)), at + 2, 2);
             l.sum()

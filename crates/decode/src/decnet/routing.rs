@@ -259,12 +259,7 @@ fn tiver(l: &mut Layer, r: &mut Rd) -> Option<[u8; 3]> {
     let at = r.pos;
     let v = r.arr::<3>()?;
     if !l.quiet() {
-        l.add_lazy(
-            "Version",
-            || Value::Text(format!("{}.{}.{}", v[0], v[1], v[2])),
-            at,
-            3,
-        );
+        l.add("Version", Value::Version(v), at, 3);
     }
     Some(v)
 }
@@ -333,12 +328,9 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
             let src = r.u16le()?;
             l.add("Node address", Value::Dn(src), at, 2);
             let (at, v) = r.image()?;
-            l.add_lazy(
-                "Function value",
-                || Value::Text(crate::rd::text(v)),
-                at,
-                v.len() + 1,
-            );
+            l.add_text("Function value", at, v.len() + 1, |w| {
+                w.text(v);
+            });
             l.sum()
                 .s("RP [verification] src ")
                 .dn(src)
@@ -353,7 +345,7 @@ fn control(l: &mut Layer, r: &mut Rd, flags: u8, fpos: usize) -> Option<()> {
             let src = r.u16le()?;
             l.add("Node address", Value::Dn(src), at, 2);
             let (at, v) = r.image()?;
-            l.add_lazy("Test data", || Value::Bytes(v.to_vec()), at, v.len() + 1);
+            l.add_bytes("Test data", v, at, v.len() + 1);
             l.sum()
                 .s("RP [hello and test] src ")
                 .dn(src)
@@ -453,15 +445,8 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
             p3.len(),
         );
         // The routing words are fields only.
-        if !l.quiet() {
-            for (i, w) in p3.chunks(2).enumerate() {
-                let v = u16::from_le_bytes([
-                    w.first().copied().unwrap_or(0),
-                    w.get(1).copied().unwrap_or(0),
-                ]);
-                routing_word(l, i as u64 + 1, v, body_start + 1 + 2 * i);
-            }
-        }
+        // (`p3` is of even length here.)
+        l.add_routes(1, p3, body_start + 1);
         l.close();
         r.pos = ck_at;
     } else {
@@ -480,35 +465,14 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
             let seg_words = seg.take(n);
             let last = u32::from(start) + u32::from(count).saturating_sub(1);
             if !l.quiet() {
-                l.open(
-                    "Segment",
-                    Value::Text({
-                        let mut t = Vec::with_capacity(16);
-                        crate::fmtx::W(Some(&mut t))
-                            .s("ids ")
-                            .u(start)
-                            .s("-")
-                            .u(last);
-                        String::from_utf8(t).unwrap_or_default()
-                    }),
-                    at,
-                    4 + n,
-                );
+                l.open("Segment", Value::Ids(start, last), at, 4 + n);
             }
             l.add("Count", Value::U(u64::from(count)), at, 2);
             l.add("Start", Value::U(u64::from(start)), at + 2, 2);
             match seg_words {
                 // The routing words are fields only.
-                Some(_) if l.quiet() => {}
-                Some(w) => {
-                    for (i, c) in w.chunks(2).enumerate() {
-                        let v = u16::from_le_bytes([
-                            c.first().copied().unwrap_or(0),
-                            c.get(1).copied().unwrap_or(0),
-                        ]);
-                        routing_word(l, u64::from(start) + i as u64, v, at + 4 + 2 * i);
-                    }
-                }
+                // (`w` holds `count` whole words.)
+                Some(w) => l.add_routes(u32::from(start), w, at + 4),
                 None => l.mark("routing segment exceeds message"),
             }
             if !l.quiet() {
@@ -536,33 +500,12 @@ fn routing_msg(l: &mut Layer, r: &mut Rd, level2: bool) -> Option<()> {
     );
     let want = if phase3 { ck } else { sum4 };
     let good = want == ck;
-    if !l.quiet() {
-        l.add_lazy(
-            "Checksum",
-            || {
-                Value::Text(format!(
-                    "0x{ck:04x} [{}]",
-                    if good { "correct" } else { "incorrect" }
-                ))
-            },
-            ck_at,
-            2,
-        );
-    }
+    l.add("Checksum", Value::Check(ck, good), ck_at, 2);
     r.skip(2)?;
     l.sum_more()
         .s(if phase3 { " (Phase III)" } else { "" })
         .s(if good { "" } else { " bad checksum" });
     Some(())
-}
-
-fn routing_word(l: &mut Layer, id: u64, v: u16, at: usize) {
-    l.add(
-        "Routing entry",
-        Value::Route(u16::try_from(id).unwrap_or(u16::MAX), v),
-        at,
-        2,
-    );
 }
 
 fn router_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
@@ -674,7 +617,7 @@ fn endnode_hello(l: &mut Layer, r: &mut Rd) -> Option<()> {
     let at = r.pos;
     let seed = r.take(8)?;
     if !l.quiet() {
-        l.add_lazy("Verification seed", || Value::Bytes(seed.to_vec()), at, 8);
+        l.add_bytes("Verification seed", seed, at, 8);
     }
     let at = r.pos;
     let nb = r.arr::<6>()?;

@@ -10,7 +10,7 @@
 
 use crate::decoder::{Decoder, LinkInfo};
 use crate::model::{Layer, Packet, Span, Value};
-use crate::rd::{text, Rd};
+use crate::rd::Rd;
 
 /// DECnet object types, in seed 002's words (numbers 0-28), then well-known later ones.
 pub(crate) const OBJECTS: &[(u64, &str)] = &[
@@ -131,7 +131,9 @@ fn end_user(l: &mut Layer, r: &mut Rd, label: &'static str) -> Option<u8> {
                 l.sum_more().s(" [").u(g).s(",").u(u).s("]");
             }
             let (at, desc) = r.image()?;
-            l.add_lazy("Descriptor", || Value::Text(text(desc)), at, desc.len() + 1);
+            l.add_text("Descriptor", at, desc.len() + 1, |w| {
+                w.text(desc);
+            });
             if desc.len() > if fmt == 1 { 16 } else { 12 } {
                 l.mark("end-user descriptor too long");
             }
@@ -195,7 +197,9 @@ pub(crate) fn connect_data(
         l.add("User data present", Value::Bool(mv & 2 != 0), at, 1);
         l.add("Proxy", Value::Bool(mv & 4 != 0), at, 1);
         let v = (mv >> 5) & 3;
-        l.add_lazy("Version", || Value::Text(format!("SCP {}.0", v + 1)), at, 1);
+        l.add_text("Version", at, 1, |w| {
+            w.s("SCP ").u(v + 1).s(".0");
+        });
         l.close();
         l.sum_more().s(" {SCP ").u(v + 1).s(".0}");
         if mv & 1 != 0 {
@@ -205,7 +209,9 @@ pub(crate) fn connect_data(
                 ("Account", "account"),
             ] {
                 let (at, b) = r.image()?;
-                l.add_lazy(name, || Value::Text(text(b)), at, b.len() + 1);
+                l.add_text(name, at, b.len() + 1, |w| {
+                    w.text(b);
+                });
                 if !b.is_empty() {
                     if key == "password" {
                         l.sum_more().s(" password ****");
@@ -217,7 +223,9 @@ pub(crate) fn connect_data(
         }
         if mv & 2 != 0 {
             let (at, b) = r.image()?;
-            l.add_lazy("User data", || Value::Text(text(b)), at, b.len() + 1);
+            l.add_text("User data", at, b.len() + 1, |w| {
+                w.text(b);
+            });
             l.sum_more().s(" data ").u(b.len() as u64);
         }
         Some(())
@@ -228,7 +236,7 @@ pub(crate) fn connect_data(
     }
     if r.left() > 0 {
         let at = r.pos;
-        l.add_lazy("Extra", || Value::Bytes(r.rest().to_vec()), at, r.left());
+        l.add_bytes("Extra", r.rest(), at, r.left());
     }
     pkt.layers.push(l);
 }
@@ -240,7 +248,9 @@ pub(crate) fn accept(pkt: &mut Packet, frame: &[u8], start: usize, end: usize) {
     l.msg = Some("accept data");
     match r.image() {
         Some((at, b)) => {
-            l.add_lazy("User data", || Value::Text(text(b)), at, b.len() + 1);
+            l.add_text("User data", at, b.len() + 1, |w| {
+                w.text(b);
+            });
             l.sum()
                 .s("SCP [accept data] ")
                 .u(b.len() as u64)
@@ -288,7 +298,9 @@ pub(crate) fn disconnect(
         .s("}");
     match r.image() {
         Some((at, b)) => {
-            l.add_lazy("User data", || Value::Text(text(b)), at, b.len() + 1);
+            l.add_text("User data", at, b.len() + 1, |w| {
+                w.text(b);
+            });
             if !b.is_empty() {
                 l.sum_more().s(" data \"").text(b).s("\"");
             }

@@ -246,3 +246,35 @@ fn text_of_bytes_escapes_the_unprintable() {
     let _ = crate::fmtx::W(Some(&mut w)).text(&all);
     assert_eq!(String::from_utf8(w).unwrap(), want);
 }
+
+/// The typed values kept instead of text show exactly the text the decoders formatted.
+#[test]
+fn typed_values_show_as_their_text() {
+    use crate::Value;
+    let cases: Vec<(Value, String)> = vec![
+        (Value::Int(-3), (-3i8).to_string()),
+        (Value::Int(127), 127i8.to_string()),
+        (
+            Value::Check(0x1a, true),
+            format!("0x{:04x} [correct]", 0x1a),
+        ),
+        (
+            Value::Check(0xbeef, false),
+            "0xbeef [incorrect]".to_string(),
+        ),
+        (Value::TcpFlags(0x018), "0x018 PSH,ACK".to_string()),
+        (Value::TcpFlags(0x012), "0x012 SYN,ACK".to_string()),
+        (Value::TcpFlags(0x1c3), "0x1c3 SYN,FIN,ECE,CWR".to_string()),
+        (Value::TcpFlags(0x100), "0x100 ".to_string()),
+        (
+            Value::Stamps(4_294_967_295, 0),
+            "val 4294967295 ecr 0".to_string(),
+        ),
+        (Value::Version([2, 0, 10]), "2.0.10".to_string()),
+        (Value::Ids(1, 1023), "ids 1-1023".to_string()),
+        (Value::Ids(65535, 65536), "ids 65535-65536".to_string()),
+    ];
+    for (v, want) in cases {
+        assert_eq!(v.to_string(), want, "{v:?}");
+    }
+}
