@@ -63,8 +63,24 @@ impl RecvBatch {
 /// sender is not an IP address is dropped.
 pub fn recv(sock: &UdpSocket, batch: &mut RecvBatch) -> io::Result<usize> {
     batch.got.clear();
-    sock.try_io(Interest::READABLE, || sys::recv(sock, batch))?;
-    Ok(batch.got.len())
+    let drained = sock.try_io(Interest::READABLE, || {
+        let n = sys::recv(sock, batch)?;
+        if n < BATCH {
+            // Fewer than asked: the queue was empty before the call returned. Saying "would
+            // block" makes tokio clear the readiness now, which saves the next call (and its
+            // EAGAIN). No wake-up is lost: tokio clears only the readiness it saw before this
+            // call, and a datagram arriving after the queue emptied raises a new one.
+            return Err(io::Error::from(io::ErrorKind::WouldBlock));
+        }
+        Ok(())
+    });
+    match drained {
+        Ok(()) => Ok(batch.got.len()),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock && !batch.got.is_empty() => {
+            Ok(batch.got.len())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Sends `msgs` (answer, destination) from `sock` in as few calls as the kernel allows,
@@ -115,8 +131,9 @@ mod sys {
 
     use super::{RecvBatch, BATCH, DATAGRAM};
 
-    /// One `recvmmsg` call into `batch` (its `got` is empty on entry).
-    pub fn recv(sock: &UdpSocket, batch: &mut RecvBatch) -> io::Result<()> {
+    /// One `recvmmsg` call into `batch` (its `got` is empty on entry); how many datagrams
+    /// it took, kept or not.
+    pub fn recv(sock: &UdpSocket, batch: &mut RecvBatch) -> io::Result<usize> {
         // SAFETY: these are plain C structs for which all-zero bytes are a valid value.
         let mut addrs: [libc::sockaddr_storage; BATCH] = unsafe { zeroed() };
         // SAFETY: as above.
@@ -167,9 +184,9 @@ mod sys {
         // Keep the buffers of dropped datagrams aligned with their index: move kept ones
         // down only when one was dropped (rare: a sender that is not an IP address).
         if batch.got.len() != n {
-            return compact(batch, &addrs, &hdrs, n);
+            compact(batch, &addrs, &hdrs, n);
         }
-        Ok(())
+        Ok(n)
     }
 
     /// Rebuilds `batch` when some datagrams of `n` were dropped, moving kept data to the
@@ -179,7 +196,7 @@ mod sys {
         addrs: &[libc::sockaddr_storage; BATCH],
         hdrs: &[libc::mmsghdr; BATCH],
         n: usize,
-    ) -> io::Result<()> {
+    ) {
         batch.got.clear();
         for i in 0..n {
             let Some(peer) = from_storage(&addrs[i], hdrs[i].msg_hdr.msg_namelen) else {
@@ -194,7 +211,6 @@ mod sys {
             }
             batch.got.push((len, peer));
         }
-        Ok(())
     }
 
     /// One `sendmmsg` call for up to [`BATCH`] of `msgs`; how many the kernel took.
@@ -312,7 +328,7 @@ mod sys {
     use super::RecvBatch;
 
     /// Never called: [`super::supported`] is false here.
-    pub fn recv(_: &UdpSocket, _: &mut RecvBatch) -> io::Result<()> {
+    pub fn recv(_: &UdpSocket, _: &mut RecvBatch) -> io::Result<usize> {
         Err(io::ErrorKind::Unsupported.into())
     }
 
