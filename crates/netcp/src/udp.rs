@@ -33,7 +33,7 @@ pub async fn serve(rt: Arc<Runtime>, service: Arc<ServiceShared>, socket: UdpSoc
 }
 
 /// Answers datagrams with a built-in server, written against [`DatagramSocket`] so it serves
-/// on Maynard's own stack unchanged. On a kernel socket it receives with `recvmmsg(2)`
+/// on Maynard's own stack unchanged. For SNMP on a kernel socket it receives with `recvmmsg(2)`
 /// (every waiting datagram in one call) and SNMP answers finished by a subagent connection's
 /// reader go out with `sendmmsg(2)` ([`ReplyBatch`]).
 pub async fn builtin_loop<S: DatagramSocket + 'static>(
@@ -44,7 +44,13 @@ pub async fn builtin_loop<S: DatagramSocket + 'static>(
 ) {
     // Shared with the tasks that answer SNMP requests waiting for subagents.
     let socket = Arc::new(socket);
-    let kernel = kernel_socket(&socket);
+    // Only the SNMP agent's socket, where many requests are outstanding at once (the other
+    // small servers see a datagram at a time and keep their single calls).
+    let snmp = matches!(
+        service.settings().server,
+        Server::Builtin(services::Builtin::Snmp)
+    );
+    let kernel = if snmp { kernel_socket(&socket) } else { None };
     let Some(kernel) = kernel else {
         let mut buf = vec![0u8; 65536];
         loop {

@@ -131,3 +131,65 @@ fn send_all(mut held: Vec<Held>) {
         held = rest;
     }
 }
+
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering::Relaxed;
+
+    fn service() -> Arc<ServiceShared> {
+        ServiceShared::new(control::config::ResolvedService {
+            name: "snmp".into(),
+            enabled: true,
+            server: control::config::Server::Builtin(services::Builtin::Snmp),
+            endpoints: Vec::new(),
+            listen: Vec::new(),
+            max_connections: 0,
+            max_per_source: 0,
+            rate_per_source: 0,
+            access: Default::default(),
+            multicast: Vec::new(),
+        })
+    }
+
+    /// Answers finished while a batch is open wait for its end, then all arrive, in order,
+    /// and are counted; with no batch open an answer leaves at once.
+    #[tokio::test]
+    async fn holds_answers_until_the_batch_closes() {
+        let server = Arc::new(UdpSocket::bind("127.0.0.1:0").await.expect("bind"));
+        server.writable().await.expect("writable");
+        let client = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let to = client.local_addr().expect("address");
+        let svc = service();
+        let batch = ReplyBatch::open();
+        let inner = ReplyBatch::open();
+        for i in 0..40u8 {
+            defer_or_send(
+                server.clone(),
+                svc.clone(),
+                vec![i; 10 + usize::from(i)],
+                to,
+                100,
+            );
+        }
+        // Closing the inner (nested) batch sends nothing.
+        drop(inner);
+        let mut buf = [0u8; 256];
+        assert!(
+            client.try_recv_from(&mut buf).is_err(),
+            "held until the batch ends"
+        );
+        drop(batch);
+        for i in 0..40u8 {
+            let (n, _) = client.recv_from(&mut buf).await.expect("answer");
+            assert_eq!(&buf[..n], &vec![i; 10 + usize::from(i)][..]);
+        }
+        assert_eq!(svc.meter.msgs_out_centi.load(Relaxed), 40 * 100);
+        let bytes: u64 = (0..40u64).map(|i| 10 + i).sum();
+        assert_eq!(svc.meter.bytes_out.load(Relaxed), bytes);
+        // No batch open: sent at once.
+        defer_or_send(server.clone(), svc.clone(), b"now".to_vec(), to, 100);
+        let (n, _) = client.recv_from(&mut buf).await.expect("answer");
+        assert_eq!(&buf[..n], b"now");
+    }
+}
