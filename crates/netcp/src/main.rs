@@ -6,6 +6,7 @@ mod daemon;
 mod external;
 mod filters;
 mod log;
+mod mmsg;
 mod multicast;
 mod netstack;
 mod runtime;

@@ -1,6 +1,11 @@
 //! UDP services: built-in servers answer each datagram in netcp; external servers run in inetd's
 //! `wait` style.
 
+mod batch;
+
+use batch::defer_or_send;
+pub use batch::ReplyBatch;
+
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -11,6 +16,7 @@ use servicedb::Protocol;
 use services::{DatagramSocket, PeerInfo};
 use tokio::net::UdpSocket;
 
+use crate::mmsg;
 use crate::runtime::{show_peer, ConnGuard, Runtime};
 use crate::service::{Refusal, ServiceShared};
 
@@ -27,7 +33,9 @@ pub async fn serve(rt: Arc<Runtime>, service: Arc<ServiceShared>, socket: UdpSoc
 }
 
 /// Answers datagrams with a built-in server, written against [`DatagramSocket`] so it serves
-/// on Maynard's own stack unchanged.
+/// on Maynard's own stack unchanged. For SNMP on a kernel socket it receives with `recvmmsg(2)`
+/// (every waiting datagram in one call) and SNMP answers finished by a subagent connection's
+/// reader go out with `sendmmsg(2)` ([`ReplyBatch`]).
 pub async fn builtin_loop<S: DatagramSocket + 'static>(
     rt: Arc<Runtime>,
     service: Arc<ServiceShared>,
@@ -36,86 +44,150 @@ pub async fn builtin_loop<S: DatagramSocket + 'static>(
 ) {
     // Shared with the tasks that answer SNMP requests waiting for subagents.
     let socket = Arc::new(socket);
-    let mut buf = vec![0u8; 65536];
-    loop {
-        // Every datagram already waiting is taken without a wake-up; once none is left, the
-        // AgentX PDUs they produced go to the subagents in one write each.
-        let received = match crate::snmp_agent::poll_now(socket.recv_from(&mut buf)) {
-            Some(r) => r,
-            None => {
-                crate::snmp_agent::flush(&rt);
-                socket.recv_from(&mut buf).await
-            }
-        };
-        let (n, peer) = match received {
-            Ok(x) => x,
-            Err(_) => {
-                // ICMP errors of earlier replies surface here (ECONNREFUSED); they are not ours.
-                continue;
-            }
-        };
-        let settings = service.settings();
-        let Server::Builtin(builtin) = settings.server else {
-            // Reconfigured to an external server: the daemon restarts this listener.
-            return;
-        };
-        // A forged datagram from another small server's port would start an endless exchange.
-        if services::Builtin::is_reflection_port(peer.port()) {
-            service.refused(&rt, Protocol::Udp, peer, local, Refusal::Loop);
-            continue;
-        }
-        let permit = match service.admit(peer.ip(), false) {
-            Ok(p) => p,
-            Err(why) => {
-                service.refused(&rt, Protocol::Udp, peer, local, why);
-                continue;
-            }
-        };
-        let weight = u64::from(udp_weight(&settings));
-        let meter = &service.meter;
-        meter.accepted.fetch_add(1, Relaxed);
-        meter.bytes_in.fetch_add(n as u64, Relaxed);
-        meter.msgs_in_centi.fetch_add(weight, Relaxed);
-        let info = PeerInfo { peer, local };
-        let mut permit = Some(permit);
-        let reply = if builtin == services::Builtin::Snmp {
-            let later = || -> crate::snmp_agent::ReplyFn {
-                // A subagent's subtree: answered from whichever task gets its answer.
-                let (socket, service, permit) = (socket.clone(), service.clone(), permit.take());
-                Box::new(move |reply| {
-                    if let Some(reply) = reply {
-                        send_later(socket, service, reply, peer, weight);
-                    }
-                    drop(permit);
-                })
+    // Only the SNMP agent's socket, where many requests are outstanding at once (the other
+    // small servers see a datagram at a time and keep their single calls).
+    let snmp = matches!(
+        service.settings().server,
+        Server::Builtin(services::Builtin::Snmp)
+    );
+    let kernel = if snmp { kernel_socket(&socket) } else { None };
+    let Some(kernel) = kernel else {
+        let mut buf = vec![0u8; 65536];
+        loop {
+            // Every datagram already waiting is taken without a wake-up; once none is left,
+            // the AgentX PDUs they produced go to the subagents in one write each.
+            let received = match crate::snmp_agent::poll_now(socket.recv_from(&mut buf)) {
+                Some(r) => r,
+                None => {
+                    crate::snmp_agent::flush(&rt);
+                    socket.recv_from(&mut buf).await
+                }
             };
-            match crate::snmp_agent::answer(&rt, &buf[..n], peer, later) {
-                crate::snmp_agent::SnmpAnswer::Now(r) => r,
-                crate::snmp_agent::SnmpAnswer::Later => continue,
-            }
-        } else {
-            builtin.answer_datagram(&rt.builtin_context(), &buf[..n], &info)
-        };
-        let mut sent = 0;
-        if let Some(reply) = reply {
-            if let Ok(m) = socket.send_to(&reply, peer).await {
-                sent = m;
-                meter.bytes_out.fetch_add(m as u64, Relaxed);
-                meter.msgs_out_centi.fetch_add(weight, Relaxed);
+            // Errors are ICMP errors of earlier replies (ECONNREFUSED): they are not ours.
+            if let Ok((n, peer)) = received {
+                if !dispatch(&rt, &service, &socket, None, local, &buf[..n], peer).await {
+                    return;
+                }
             }
         }
-        drop(permit);
-        rt.log.emit(
-            rt.log
-                .line("datagram")
-                .kv("service", &service.name)
-                .kv("proto", "udp")
-                .kv("peer", show_peer(peer))
-                .kv("local", show_peer(local))
-                .kv("bytes_in", n)
-                .kv("bytes_out", sent),
-        );
+    };
+    let mut batch = mmsg::RecvBatch::default();
+    loop {
+        match mmsg::recv(&kernel, &mut batch) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                // None left: the AgentX PDUs of what was dispatched go out, one write per
+                // subagent, before waiting for more.
+                crate::snmp_agent::flush(&rt);
+                if kernel.readable().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            // An ICMP error of an earlier reply (ECONNREFUSED), consumed by the call.
+            Err(_) => continue,
+        }
+        for i in 0..batch.len() {
+            let Some((data, peer)) = batch.get(i) else {
+                break;
+            };
+            if !dispatch(&rt, &service, &socket, Some(&kernel), local, data, peer).await {
+                return;
+            }
+        }
     }
+}
+
+/// The kernel socket under `socket`, when it is one and the batched calls exist here.
+fn kernel_socket<S: DatagramSocket + 'static>(socket: &Arc<S>) -> Option<Arc<UdpSocket>> {
+    if !mmsg::supported() {
+        return None;
+    }
+    // The loop is generic so that it also serves Maynard's own stack; only a tokio socket
+    // has a file descriptor for recvmmsg/sendmmsg.
+    let any: Arc<dyn std::any::Any + Send + Sync> = socket.clone();
+    any.downcast::<UdpSocket>().ok()
+}
+
+/// Answers one datagram; false when the loop must end (reconfigured to an external server).
+/// `kernel`: the same socket as `socket` when it is a kernel one (late SNMP answers may then
+/// be batched).
+async fn dispatch<S: DatagramSocket + 'static>(
+    rt: &Arc<Runtime>,
+    service: &Arc<ServiceShared>,
+    socket: &Arc<S>,
+    kernel: Option<&Arc<UdpSocket>>,
+    local: SocketAddr,
+    data: &[u8],
+    peer: SocketAddr,
+) -> bool {
+    let n = data.len();
+    let settings = service.settings();
+    let Server::Builtin(builtin) = settings.server else {
+        // Reconfigured to an external server: the daemon restarts this listener.
+        return false;
+    };
+    // A forged datagram from another small server's port would start an endless exchange.
+    if services::Builtin::is_reflection_port(peer.port()) {
+        service.refused(rt, Protocol::Udp, peer, local, Refusal::Loop);
+        return true;
+    }
+    let permit = match service.admit(peer.ip(), false) {
+        Ok(p) => p,
+        Err(why) => {
+            service.refused(rt, Protocol::Udp, peer, local, why);
+            return true;
+        }
+    };
+    let weight = u64::from(udp_weight(&settings));
+    let meter = &service.meter;
+    meter.accepted.fetch_add(1, Relaxed);
+    meter.bytes_in.fetch_add(n as u64, Relaxed);
+    meter.msgs_in_centi.fetch_add(weight, Relaxed);
+    let info = PeerInfo { peer, local };
+    let mut permit = Some(permit);
+    let reply = if builtin == services::Builtin::Snmp {
+        let later = || -> crate::snmp_agent::ReplyFn {
+            // A subagent's subtree: answered from whichever task gets its answer.
+            let (socket, service, permit) = (socket.clone(), service.clone(), permit.take());
+            let kernel = kernel.cloned();
+            Box::new(move |reply| {
+                if let Some(reply) = reply {
+                    match kernel {
+                        Some(k) => defer_or_send(k, service, reply, peer, weight),
+                        None => send_later(socket, service, reply, peer, weight),
+                    }
+                }
+                drop(permit);
+            })
+        };
+        match crate::snmp_agent::answer(rt, data, peer, later) {
+            crate::snmp_agent::SnmpAnswer::Now(r) => r,
+            crate::snmp_agent::SnmpAnswer::Later => return true,
+        }
+    } else {
+        builtin.answer_datagram(&rt.builtin_context(), data, &info)
+    };
+    let mut sent = 0;
+    if let Some(reply) = reply {
+        if let Ok(m) = socket.send_to(&reply, peer).await {
+            sent = m;
+            meter.bytes_out.fetch_add(m as u64, Relaxed);
+            meter.msgs_out_centi.fetch_add(weight, Relaxed);
+        }
+    }
+    drop(permit);
+    rt.log.emit(
+        rt.log
+            .line("datagram")
+            .kv("service", &service.name)
+            .kv("proto", "udp")
+            .kv("peer", show_peer(peer))
+            .kv("local", show_peer(local))
+            .kv("bytes_in", n)
+            .kv("bytes_out", sent),
+    );
+    true
 }
 
 /// Sends a late SNMP answer without waiting when the socket takes it at once (the usual
@@ -127,21 +199,22 @@ fn send_later<S: DatagramSocket + 'static>(
     peer: SocketAddr,
     weight: u64,
 ) {
-    let count = move |service: &ServiceShared, m: usize| {
-        service.meter.bytes_out.fetch_add(m as u64, Relaxed);
-        service.meter.msgs_out_centi.fetch_add(weight, Relaxed);
-    };
     match crate::snmp_agent::poll_now(socket.send_to(&reply, peer)) {
-        Some(Ok(m)) => count(&service, m),
+        Some(Ok(m)) => count_out(&service, m, weight),
         Some(Err(_)) => {}
         None => {
             tokio::spawn(async move {
                 if let Ok(m) = socket.send_to(&reply, peer).await {
-                    count(&service, m);
+                    count_out(&service, m, weight);
                 }
             });
         }
     }
+}
+
+fn count_out(service: &ServiceShared, m: usize, weight: u64) {
+    service.meter.bytes_out.fetch_add(m as u64, Relaxed);
+    service.meter.msgs_out_centi.fetch_add(weight, Relaxed);
 }
 
 fn udp_weight(s: &control::config::ResolvedService) -> u16 {

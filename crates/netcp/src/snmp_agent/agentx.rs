@@ -396,6 +396,9 @@ where
         // (the SNMP answer leaves from this task); PDUs of next rounds go out in one write.
         let mut at = 0;
         let mut fatal = false;
+        // The SNMP answers finished in this pass leave in one sendmmsg when it closes (no
+        // await until then).
+        let answers = crate::udp::ReplyBatch::open();
         loop {
             let rest = &buf[at..];
             let len = match agentx::pdu::frame_len(rest) {
@@ -419,6 +422,7 @@ where
         }
         buf.drain(..at);
         host.flush();
+        drop(answers);
         if fatal {
             break 'read;
         }
