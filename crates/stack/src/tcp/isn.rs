@@ -117,10 +117,60 @@ pub(crate) fn check_cookie(
     None
 }
 
+/// The low bits of a cookie SYN-ACK's TSval that carry the client's SYN options, as Linux
+/// does: four bits of its window scale (15: none offered) and one of SACK-permitted. The
+/// client echoes them in the handshake's ACK, so a cookie connection keeps those options.
+const TS_OPTION_BITS: u32 = 5;
+const NO_WSCALE: u32 = 0xf;
+
+/// A cookie SYN-ACK's TSval: the clock `ts` with its low bits replaced by the options (never
+/// later than `ts`, so the connection's later TSvals still grow).
+pub(crate) fn cookie_tsval(ts: u32, wscale: Option<u8>, sack: bool) -> u32 {
+    let ws = wscale.map_or(NO_WSCALE, |s| u32::from(s.min(14)));
+    let opts = ws | (u32::from(sack) << 4);
+    let mask = (1 << TS_OPTION_BITS) - 1;
+    let base = ts & !mask;
+    // Keep the value at or below `ts`: step back one period if the options would pass it.
+    if base | opts > ts {
+        base.wrapping_sub(1 << TS_OPTION_BITS) | opts
+    } else {
+        base | opts
+    }
+}
+
+/// The options a cookie SYN-ACK's TSval carried, from the TSecr the client echoed: window
+/// scale (None: not offered) and SACK-permitted.
+pub(crate) fn cookie_ts_options(tsecr: u32) -> (Option<u8>, bool) {
+    let ws = tsecr & 0xf;
+    (
+        (ws != NO_WSCALE).then_some(ws.min(14) as u8),
+        tsecr & 0x10 != 0,
+    )
+}
+
+/// The timestamp clock offset of a connection made from a SYN cookie: keyed by the 4-tuple,
+/// so that the SYN-ACK (sent with no state kept) and the connection made at the ACK agree.
+pub(crate) fn cookie_ts_offset(key: [u64; 2], local: SocketAddrV4, remote: SocketAddrV4) -> u32 {
+    siphash24(key, &tuple_bytes(local, remote, 0x5453_4f46)) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
+
+    #[test]
+    fn cookie_timestamps_carry_the_options_and_never_run_ahead() {
+        for ts in [0u32, 31, 32, 1000, 1_000_031, u32::MAX] {
+            for ws in [None, Some(0), Some(7), Some(14)] {
+                for sack in [false, true] {
+                    let v = cookie_tsval(ts, ws, sack);
+                    assert_eq!(cookie_ts_options(v), (ws, sack), "{ts} {ws:?} {sack}");
+                    assert!(ts.wrapping_sub(v) < 64, "{ts} -> {v}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn siphash_reference_vector() {

@@ -699,7 +699,7 @@ impl TcpTable {
     ) {
         let mss = seg.max_seg_size.unwrap_or(536).min(path.mss);
         let c = isn::cookie(self.key, local, remote, seg.seq_number, now.as_nanos(), mss);
-        let repr = TcpRepr {
+        let mut repr = TcpRepr {
             src_port: local.port(),
             dst_port: remote.port(),
             seq_number: c,
@@ -709,6 +709,17 @@ impl TcpTable {
             max_seg_size: Some(path.mss),
             ..TcpRepr::default()
         };
+        // With timestamps, the client's window scale and SACK-permitted travel in our TSval
+        // and come back in its ACK's TSecr; without, the cookie connection has neither.
+        if let Some((tsval, _)) = seg.timestamp.filter(|_| self.cfg.timestamps) {
+            let wscale = seg.window_scale.filter(|_| self.cfg.window_scaling);
+            let sack = seg.sack_permitted && self.cfg.sack;
+            let off = isn::cookie_ts_offset(self.key, local, remote);
+            let clock = ((now.as_nanos() / 1_000_000) as u32).wrapping_add(off);
+            repr.timestamp = Some((isn::cookie_tsval(clock, wscale, sack), tsval));
+            repr.window_scale = wscale.map(|_| super::conn::wscale_for(self.cfg.recv_buffer));
+            repr.sack_permitted = sack;
+        }
         self.stats.syn_cookies_sent += 1;
         self.stats.out_segs += 1;
         self.out.push(seg_from_repr(local, remote, &repr));
@@ -733,12 +744,38 @@ impl TcpTable {
             Sock::Listener(l) if l.accept.len() < l.backlog => l.id,
             _ => return None,
         };
+        // The options the SYN-ACK granted come back in the TSecr (see send_cookie).
+        let ts_options = match seg.timestamp.filter(|_| self.cfg.timestamps) {
+            Some((tsval, tsecr)) => {
+                let off = isn::cookie_ts_offset(self.key, local, remote);
+                let clock = ((now.as_nanos() / 1_000_000) as u32).wrapping_add(off);
+                // An echo from the future or older than a cookie lives is not ours.
+                if clock.wrapping_sub(tsecr) > 130_000 {
+                    return None;
+                }
+                Some((tsval, off, isn::cookie_ts_options(tsecr)))
+            }
+            None => None,
+        };
         let id = self.new_id();
+        let ts_offset = ts_options.map_or(ts_offset, |(_, off, _)| off);
         let mut c = Conn::new(&self.cfg, id, local, remote, cookie, ts_offset, path, now);
-        // What the SYN-ACK said: no window scaling, SACK or timestamps, the encoded MSS.
         c.state = TcpState::SynReceived;
+        // What the SYN-ACK said: the encoded MSS, and the options the TSecr carries (none
+        // without timestamps).
         c.ws_ok = false;
         c.rcv_wscale = 0;
+        if let Some((tsval, _, (wscale, sack))) = ts_options {
+            c.ts_ok = true;
+            c.ts_recent = tsval;
+            c.ts_recent_at = now;
+            c.sack_ok = sack;
+            if let Some(s) = wscale {
+                c.ws_ok = true;
+                c.snd_wscale = s;
+                c.rcv_wscale = super::conn::wscale_for(self.cfg.recv_buffer);
+            }
+        }
         c.irs = SeqNum(client_isn);
         c.rcv_nxt = SeqNum(seg.seq_number);
         c.rcv_adv = c.rcv_nxt + self.cfg.recv_buffer.min(65535);

@@ -438,6 +438,59 @@ fn reset_for_closed_port_and_stray_ack() {
     assert_eq!(s.st.tcp_stats().out_rsts, 2);
 }
 
+/// With timestamps, a cookie connection keeps the client's window scale and SACK-permitted:
+/// they travel in the SYN-ACK's TSval and come back in the ACK's TSecr (as Linux does).
+#[test]
+fn syn_cookies_keep_window_scale_and_sack_through_timestamps() {
+    let mut s = Script::new(no_delack());
+    let l =
+        s.st.tcp_listen(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80), 1)
+            .unwrap();
+    s.inject(0, s.seg(SYN, IRS, 0, 65535), &[]);
+    s.expect(0);
+    s.peer = SocketAddrV4::new(PEER, 5002);
+    let mut syn = s.seg(SYN, 9000, 0, 65535);
+    syn.max_seg_size = Some(1460);
+    syn.window_scale = Some(3);
+    syn.sack_permitted = true;
+    syn.timestamp = Some((700, 0));
+    s.inject(1, syn, &[]);
+    let ck = s.expect(1);
+    assert_eq!(ck.flags(), SYN | ACK);
+    assert_eq!(s.st.tcp_stats().syn_cookies_sent, 1);
+    assert_eq!(ck.repr.window_scale, Some(7));
+    assert!(ck.repr.sack_permitted);
+    let (tsval, tsecr) = ck.repr.timestamp.expect("timestamps echoed");
+    assert_eq!(tsecr, 700);
+    // An ACK whose echo is far from anything we sent is not taken.
+    let mut bad = s.seg(ACK, 9001, ck.seq().wrapping_add(1), 100);
+    bad.timestamp = Some((701, tsval.wrapping_add(1_000_000)));
+    s.inject(2, bad, &[]);
+    assert_eq!(s.expect(2).flags(), RST);
+    assert_eq!(s.st.tcp_stats().syn_cookies_accepted, 0);
+    // The real ACK: a window of 100 scaled by 2^3 is 800 bytes.
+    let mut ack = s.seg(ACK, 9001, ck.seq().wrapping_add(1), 100);
+    ack.timestamp = Some((701, tsval));
+    s.inject(3, ack, &[]);
+    assert_eq!(s.st.tcp_stats().syn_cookies_accepted, 1);
+    let (c, _) = s.st.tcp_accept(l).unwrap();
+    s.call(|st, out, now| st.tcp_send(out, c, &[7u8; 3000], now))
+        .unwrap();
+    let first = s.expect(4);
+    assert_eq!(
+        first.payload.len(),
+        800,
+        "the peer's window is scaled: 100 << 3"
+    );
+    assert_eq!(
+        first.repr.timestamp.map(|t| t.1),
+        Some(701),
+        "timestamps stay on, echoing the peer"
+    );
+    assert!(first.repr.timestamp.unwrap().0 >= tsval);
+    s.expect_none(5);
+}
+
 #[test]
 fn syn_cookies_when_the_backlog_is_full() {
     let mut s = Script::new(no_delack());
