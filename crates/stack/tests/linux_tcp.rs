@@ -511,3 +511,122 @@ fn many_short_connections_to_linux() {
     let st = rig.st.tcp_stats();
     assert_eq!((st.active_opens, st.attempt_fails), (200, 0), "{st:?}");
 }
+
+/// A Linux client that gets a SYN cookie keeps window scaling (carried, with SACK-permitted, in
+/// the timestamp echo): a spoofed SYN (hping3, from an address nobody answers ARP for) holds
+/// the listener's only backlog slot half open, so Linux's connect is answered with a cookie;
+/// `ss -ti` on the Linux side then shows the scaled window, and 256 KiB arrive.
+#[test]
+fn a_syn_cookie_connection_keeps_its_options_with_linux() {
+    let mut rig = Rig::new(false, 0);
+    let l = rig.st.tcp_listen(SocketAddrV4::new(OUR_IP, 7), 1).unwrap();
+    // The spoofed SYN: its SYN-ACK waits for an ARP answer that never comes. hping3 runs in
+    // the background (it waits for answers that cannot come) while the stack answers Linux's
+    // ARP for 192.0.2.2, which lets the SYN out.
+    let mut hping = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &rig.ns.name,
+            "hping3",
+            "-q",
+            "-S",
+            "-p",
+            "7",
+            "-c",
+            "1",
+        ])
+        .args(["-a", "192.0.2.77", "192.0.2.2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("hping3 (scripts/test installs it)");
+    let held = std::time::Instant::now() + Duration::from_secs(10);
+    let half_open = |st: &Stack| {
+        st.tcp_connections()
+            .iter()
+            .any(|i| i.state == stack::TcpState::SynReceived)
+    };
+    while !half_open(&rig.st) && std::time::Instant::now() < held {
+        rig.pump();
+    }
+    assert!(half_open(&rig.st), "the spoofed SYN never arrived");
+    let _ = hping.kill();
+    let _ = hping.wait();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = format!("/var/run/netns/{}", rig.ns.name);
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).unwrap();
+        use std::os::fd::AsRawFd;
+        // SAFETY: setns on a namespace descriptor; affects only this thread.
+        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0);
+        let r = TcpStream::connect("192.0.2.2:7").and_then(|mut s| {
+            s.write_all(&pattern(256 << 10))?;
+            Ok(s)
+        });
+        tx.send(r).unwrap();
+    });
+    let mut client = None;
+    let mut conn = None;
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 65536];
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while got < 256 << 10 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {got} bytes arrived"
+        );
+        rig.pump();
+        if client.is_none() {
+            if let Ok(r) = rx.try_recv() {
+                client = Some(r.expect("connect to the stack and write"));
+            }
+        }
+        if conn.is_none() {
+            conn = rig.st.tcp_accept(l).ok().map(|(c, _)| c);
+        }
+        if let Some(c) = conn {
+            let now = rig.now();
+            while let Ok(n) = rig.st.tcp_recv(&mut rig.out, c, &mut buf, now) {
+                if n == 0 {
+                    break;
+                }
+                got += n;
+            }
+        }
+    }
+    assert_eq!(
+        rig.st.tcp_stats().syn_cookies_accepted,
+        1,
+        "the cookie path was taken"
+    );
+    let ss = common::run(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            &rig.ns.name,
+            "ss",
+            "-tin",
+            "dst",
+            "192.0.2.2:7",
+        ],
+    );
+    assert!(ss.contains("ESTAB"), "{ss}");
+    // Linux's view: our window scale (7 for the default 4 MiB buffer) as its send scale, and a
+    // send window past 64 KiB, which only a scaled window can be. (The window scale reaches a
+    // cookie connection only through the timestamp echo, so this also shows timestamps on;
+    // this `ss` does not print the ts and sack flags, even for Linux to Linux.)
+    assert!(
+        ss.contains("wscale:7,"),
+        "no window scaling on the cookie connection:\n{ss}"
+    );
+    let snd_wnd: u64 = ss
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("snd_wnd:"))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no snd_wnd in:\n{ss}"));
+    assert!(snd_wnd > 65535, "an unscaled window of {snd_wnd}:\n{ss}");
+    drop(client);
+}
