@@ -255,15 +255,8 @@ fn linux_to_stack_echo(offloads: bool, loss: u32) {
         // Connect from inside the namespace while the stack answers: the connect blocks, so it
         // runs on its own thread, which returns the connected socket.
         let (tx, rx) = std::sync::mpsc::channel();
-        let path = format!("/var/run/netns/{}", rig.ns.name);
-        std::thread::spawn(move || {
-            let file = std::fs::File::open(&path).unwrap();
-            use std::os::fd::AsRawFd;
-            // SAFETY: setns on a namespace descriptor; affects only this thread.
-            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0);
-            tx.send(TcpStream::connect("192.0.2.2:7")).unwrap();
-        });
+        rig.ns
+            .spawn(move || tx.send(TcpStream::connect("192.0.2.2:7")).unwrap());
         let mut s = None;
         for _ in 0..5000 {
             rig.pump();
@@ -372,13 +365,7 @@ fn many_short_connections_from_linux() {
     // ports and the accept queue are reused; Linux closes first half the time.
     let mut rig = Rig::new(false, 0);
     let l = rig.st.tcp_listen(SocketAddrV4::new(OUR_IP, 7), 64).unwrap();
-    let path = format!("/var/run/netns/{}", rig.ns.name);
-    let client = std::thread::spawn(move || {
-        let file = std::fs::File::open(&path).unwrap();
-        use std::os::fd::AsRawFd;
-        // SAFETY: setns on a namespace descriptor; affects only this thread.
-        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0);
+    let client = rig.ns.spawn(move || {
         std::thread::scope(|sc| {
             for t in 0..8 {
                 sc.spawn(move || {
@@ -554,13 +541,7 @@ fn a_syn_cookie_connection_keeps_its_options_with_linux() {
     let _ = hping.kill();
     let _ = hping.wait();
     let (tx, rx) = std::sync::mpsc::channel();
-    let path = format!("/var/run/netns/{}", rig.ns.name);
-    std::thread::spawn(move || {
-        let file = std::fs::File::open(&path).unwrap();
-        use std::os::fd::AsRawFd;
-        // SAFETY: setns on a namespace descriptor; affects only this thread.
-        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0);
+    rig.ns.spawn(move || {
         let r = TcpStream::connect("192.0.2.2:7").and_then(|mut s| {
             s.write_all(&pattern(256 << 10))?;
             Ok(s)
