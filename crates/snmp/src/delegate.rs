@@ -16,7 +16,7 @@
 //! anything fails after a commit, CleanupSet to every subagent tested (queued for the host by
 //! [`Agent::drain_notices`], no answer awaited).
 
-use crate::agent::{lock, Access, Agent, Community};
+use crate::agent::{lock, response_to, Access, Agent, Community};
 use crate::oid::Oid;
 use crate::pdu::{ErrorStatus, Pdu, PduType, Version};
 use crate::registry::{Ctx, Handler, RegistrationId, RegistryError};
@@ -630,16 +630,6 @@ fn status_or_gen(s: ErrorStatus) -> ErrorStatus {
         ErrorStatus::GenErr
     } else {
         s
-    }
-}
-
-fn response_to(pdu: &Pdu, varbinds: Vec<VarBind>) -> Pdu {
-    Pdu {
-        pdu_type: PduType::Response,
-        request_id: pdu.request_id,
-        error_status: 0,
-        error_index: 0,
-        varbinds,
     }
 }
 

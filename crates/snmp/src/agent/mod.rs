@@ -817,7 +817,8 @@ fn bulk_error(pdu: &Pdu, e: ErrorStatus, index: usize) -> Pdu {
     r
 }
 
-fn response_to(pdu: &Pdu, varbinds: Vec<VarBind>) -> Pdu {
+/// An empty Response to `pdu` carrying `varbinds`.
+pub(crate) fn response_to(pdu: &Pdu, varbinds: Vec<VarBind>) -> Pdu {
     Pdu {
         pdu_type: PduType::Response,
         request_id: pdu.request_id,
