@@ -355,7 +355,7 @@ impl Conn {
 
     /// The TSval to send now (1 ms ticks).
     pub(crate) fn ts_now(&self, now: Instant) -> u32 {
-        ((now.as_nanos() / 1_000_000) as u32).wrapping_add(self.ts_offset)
+        ts_clock(now, self.ts_offset)
     }
 
     /// The window field to send, moving the advertised right edge forward only when it grows
@@ -931,6 +931,11 @@ pub(crate) fn bare_segment(
 }
 
 /// A finished segment from a header (no data).
+/// A connection's timestamp clock: 1 ms ticks from `now`, moved by the connection's `offset`.
+pub(crate) fn ts_clock(now: Instant, offset: u32) -> u32 {
+    ((now.as_nanos() / 1_000_000) as u32).wrapping_add(offset)
+}
+
 pub(crate) fn seg_from_repr(local: SocketAddrV4, remote: SocketAddrV4, repr: &TcpRepr) -> SegOut {
     let mut buf = PacketBuf::with_headroom(PacketBuf::DEFAULT_HEADROOM, repr.header_len());
     repr.emit(

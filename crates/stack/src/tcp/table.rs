@@ -3,7 +3,7 @@
 //! bounded TIME-WAIT table for orphaned connections, ephemeral ports, and the timer heap
 //! (lazy deletion: stale entries are recognized by the connection's id and schedule).
 
-use super::conn::{bare_segment, reset_for, seg_from_repr, Conn, Env, Path, SegOut};
+use super::conn::{bare_segment, reset_for, seg_from_repr, ts_clock, Conn, Env, Path, SegOut};
 use super::isn;
 use super::seq::SeqNum;
 use super::{IfaceOffloads, TcpConfig, TcpHandle, TcpState, TcpStats};
@@ -664,7 +664,7 @@ impl TcpTable {
             ..TcpRepr::default()
         };
         if let Some((recent, off)) = e.ts {
-            let now_ts = ((now.as_nanos() / 1_000_000) as u32).wrapping_add(off);
+            let now_ts = ts_clock(now, off);
             repr.timestamp = Some((now_ts, recent));
         }
         if f.fin() {
@@ -715,7 +715,7 @@ impl TcpTable {
             let wscale = seg.window_scale.filter(|_| self.cfg.window_scaling);
             let sack = seg.sack_permitted && self.cfg.sack;
             let off = isn::cookie_ts_offset(self.key, local, remote);
-            let clock = ((now.as_nanos() / 1_000_000) as u32).wrapping_add(off);
+            let clock = ts_clock(now, off);
             repr.timestamp = Some((isn::cookie_tsval(clock, wscale, sack), tsval));
             repr.window_scale = wscale.map(|_| super::conn::wscale_for(self.cfg.recv_buffer));
             repr.sack_permitted = sack;
@@ -748,7 +748,7 @@ impl TcpTable {
         let ts_options = match seg.timestamp.filter(|_| self.cfg.timestamps) {
             Some((tsval, tsecr)) => {
                 let off = isn::cookie_ts_offset(self.key, local, remote);
-                let clock = ((now.as_nanos() / 1_000_000) as u32).wrapping_add(off);
+                let clock = ts_clock(now, off);
                 // An echo from the future or older than a cookie lives is not ours.
                 if clock.wrapping_sub(tsecr) > 130_000 {
                     return None;
