@@ -75,10 +75,11 @@ fn line_record_equals_string_lines() {
     assert_eq!(frames, 1227);
 }
 
-/// An Ethernet frame carrying IPv4 and TCP (ports, flags, options, payload as given).
-fn tcp_frame(sp: u16, dp: u16, flags: u8, opts: &[u8], payload: &[u8]) -> Vec<u8> {
+/// Ethernet and IPv4 headers (10.0.0.1 to 10.0.0.2, DF, TTL 64, no checksum) for a transport
+/// header and payload of `l4_len` bytes of `protocol`.
+fn eth_ipv4(protocol: u8, l4_len: usize) -> Vec<u8> {
     let mut f = vec![0xaa, 0, 4, 0, 1, 4, 0xaa, 0, 4, 0, 2, 4, 0x08, 0x00];
-    let tot = 40 + opts.len() + payload.len();
+    let tot = 20 + l4_len;
     f.extend_from_slice(&[
         0x45,
         0,
@@ -89,11 +90,17 @@ fn tcp_frame(sp: u16, dp: u16, flags: u8, opts: &[u8], payload: &[u8]) -> Vec<u8
         0x40,
         0,
         64,
-        6,
+        protocol,
         0,
         0,
     ]);
     f.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+    f
+}
+
+/// An Ethernet frame carrying IPv4 and TCP (ports, flags, options, payload as given).
+fn tcp_frame(sp: u16, dp: u16, flags: u8, opts: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut f = eth_ipv4(6, 20 + opts.len() + payload.len());
     f.extend_from_slice(&sp.to_be_bytes());
     f.extend_from_slice(&dp.to_be_bytes());
     f.extend_from_slice(&[0, 0, 0x10, 0, 0, 0, 0x20, 0]);
@@ -106,23 +113,7 @@ fn tcp_frame(sp: u16, dp: u16, flags: u8, opts: &[u8], payload: &[u8]) -> Vec<u8
 
 /// An Ethernet frame carrying IPv4 and UDP (ports, payload as given).
 fn udp_frame(sp: u16, dp: u16, payload: &[u8]) -> Vec<u8> {
-    let mut f = vec![0xaa, 0, 4, 0, 1, 4, 0xaa, 0, 4, 0, 2, 4, 0x08, 0x00];
-    let tot = 28 + payload.len();
-    f.extend_from_slice(&[
-        0x45,
-        0,
-        (tot >> 8) as u8,
-        tot as u8,
-        0,
-        1,
-        0x40,
-        0,
-        64,
-        17,
-        0,
-        0,
-    ]);
-    f.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+    let mut f = eth_ipv4(17, 8 + payload.len());
     f.extend_from_slice(&sp.to_be_bytes());
     f.extend_from_slice(&dp.to_be_bytes());
     f.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
