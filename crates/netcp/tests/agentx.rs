@@ -11,18 +11,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn tool(name: &str, args: &[&str]) -> std::process::Output {
-    run(Command::new(name).args(args))
-}
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// netcp serving SNMP on a free port with the AgentX master on `socket`.
 pub fn start_master(tag: &str, socket: &Path) -> (Netcp, String) {
     start_master_with(tag, socket, "")

@@ -8,7 +8,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,18 +15,6 @@ use common::*;
 use snmp::pdu::{Pdu, PduType, TrapV1};
 use snmp::smux::{frame_len, SmuxPdu};
 use snmp::{Oid, Value, VarBind};
-
-fn tool(name: &str, args: &[&str]) -> std::process::Output {
-    run(Command::new(name).args(args))
-}
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn oid(s: &str) -> Oid {
     s.parse().unwrap()

@@ -8,18 +8,6 @@ use std::process::Command;
 
 use common::*;
 
-fn tool(name: &str, args: &[&str]) -> std::process::Output {
-    run(Command::new(name).args(args))
-}
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[test]
 fn net_snmp_tools_work_against_netcp_agent() {
     let port = free_port();

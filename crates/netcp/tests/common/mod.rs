@@ -309,3 +309,17 @@ pub fn run(cmd: &mut Command) -> Output {
     cmd.output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (scripts/test installs it)"))
 }
+
+/// Runs the tool `name` (net-snmp's snmpget, snmpwalk ...) with `args`.
+pub fn tool(name: &str, args: &[&str]) -> Output {
+    run(Command::new(name).args(args))
+}
+
+/// A finished command's standard output followed by its standard error.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
