@@ -31,6 +31,9 @@ const RX_BATCH: usize = 64;
 const RX_ROUNDS: usize = 8;
 /// How long the loop keeps looking for frames after the last ones came before it sleeps.
 const RX_SPIN: Duration = Duration::from_micros(30);
+/// A round that read this many bytes of frames is a bulk transfer: the loop does not spin after
+/// it (see `run`).
+const RX_BULK_BYTES: usize = 32 * 1024;
 /// Frames waiting for a link that will not take them; the oldest are dropped beyond this.
 const TX_QUEUE_LIMIT: usize = 4096;
 /// Echo replies kept for PING before the oldest are forgotten.
@@ -296,8 +299,8 @@ impl Driver {
     }
 
     /// Reads and handles what the links have; returns how many frames came.
-    fn receive(&mut self, frames: &mut Vec<Frame>) -> usize {
-        let mut total = 0;
+    fn receive(&mut self, frames: &mut Vec<Frame>) -> Received {
+        let mut total = Received::default();
         for i in 0..self.links.len() {
             for _ in 0..RX_ROUNDS {
                 let Some(slot) = self.links.get_mut(i) else {
@@ -328,7 +331,8 @@ impl Driver {
                 if n == 0 {
                     break;
                 }
-                total += n;
+                total.frames += n;
+                total.bytes += frames.iter().map(|f| f.buf.len()).sum::<usize>();
                 let iface = slot.iface;
                 let now = self.now();
                 if frames
@@ -388,6 +392,13 @@ impl Driver {
             }
         }
     }
+}
+
+/// What one round read from the links.
+#[derive(Default, Clone, Copy)]
+struct Received {
+    frames: usize,
+    bytes: usize,
 }
 
 /// netcp's handle on the stack's thread.
@@ -902,10 +913,15 @@ fn run(mut d: Driver, rx: mpsc::Receiver<Command>, mut wake: BellReceiver, bell:
             cmd(&mut d);
             continue;
         }
-        // Frames are flowing (a TCP stream): the next ones usually come within tens of
-        // microseconds, sooner than a sleep in poll(2) and the wake-up after it cost.
+        // Small frames came (a request and its answer, a handshake, the ACKs of what we send):
+        // the next ones usually come within tens of microseconds, sooner than a sleep in poll(2)
+        // and the wake-up after it cost. Not after a bulk round (a stream coming in): its sender
+        // needs the CPU more than we need the head start, and every empty look is a system call
+        // (on two cores the spin cost a stream a quarter of netcp's CPU per byte and its speed).
         let now = std::time::Instant::now();
-        if got > 0 {
+        if got.bytes >= RX_BULK_BYTES {
+            busy_until = None;
+        } else if got.frames > 0 {
             busy_until = Some(now + RX_SPIN);
         }
         if busy_until.is_some_and(|t| now < t) {
