@@ -63,6 +63,10 @@ pub enum RemoteOpKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteOp {
     pub delegate: DelegateId,
+    /// The SNMP context of the request (empty: the default context). AgentX carries it in
+    /// Get/GetNext/GetBulk/TestSet (NON_DEFAULT_CONTEXT); CommitSet, UndoSet and CleanupSet
+    /// have no context field (the subagent knows it from the TestSet).
+    pub context: Vec<u8>,
     pub kind: RemoteOpKind,
 }
 
@@ -152,6 +156,15 @@ impl Job {
             Wire::V3 { .. } => Version::V2c,
         }
     }
+
+    /// The request's context: the scoped PDU's contextName (v3), the default context
+    /// (empty) for v1/v2c.
+    pub(crate) fn context(&self) -> &[u8] {
+        match &self.wire {
+            Wire::V2 { .. } => &[],
+            Wire::V3 { context_name, .. } => context_name,
+        }
+    }
 }
 
 type Answer<T> = Result<T, ErrorStatus>;
@@ -176,10 +189,12 @@ pub(crate) struct Delegation {
 }
 
 /// The handler registered for a remote subtree.
-struct RemoteHandler {
-    delegate: DelegateId,
-    subtree: Oid,
-    state: Arc<Mutex<Delegation>>,
+pub(crate) struct RemoteHandler {
+    pub(crate) delegate: DelegateId,
+    /// The context it is registered in (empty: default).
+    pub(crate) context: Vec<u8>,
+    pub(crate) subtree: Oid,
+    pub(crate) state: Arc<Mutex<Delegation>>,
 }
 
 /// The first OID after every OID of `subtree` (AgentX's exclusive range end).
@@ -218,6 +233,7 @@ impl Handler for RemoteHandler {
                     }
                     _ => s.misses.push(RemoteOp {
                         delegate: d,
+                        context: self.context.clone(),
                         kind: RemoteOpKind::Get(vec![oid.clone()]),
                     }),
                 }
@@ -250,6 +266,7 @@ impl Handler for RemoteHandler {
                     };
                     let op = RemoteOp {
                         delegate: self.delegate,
+                        context: self.context.clone(),
                         kind: RemoteOpKind::Next {
                             start,
                             include,
@@ -294,26 +311,19 @@ enum SetPhase {
 }
 
 impl Agent {
-    /// Registers `subtree` as served by `delegate`.
+    /// Registers `subtree` of the default context as served by `delegate`.
     pub fn register_remote(
         &mut self,
         subtree: Oid,
         delegate: DelegateId,
     ) -> Result<RegistrationId, RegistryError> {
-        let handler = RemoteHandler {
-            delegate,
-            subtree: subtree.clone(),
-            state: self.delegation.clone(),
-        };
-        let id = self.registry_mut().register(subtree, Box::new(handler))?;
-        self.remote_ids.insert(id);
-        Ok(id)
+        self.register_remote_in(&[], subtree, delegate)
     }
 
-    /// Removes a registration made by [`Agent::register_remote`] (or any other).
+    /// Removes a registration of the default context made by [`Agent::register_remote`]
+    /// (or any other).
     pub fn unregister_remote(&mut self, id: RegistrationId) -> Option<Oid> {
-        self.remote_ids.remove(&id);
-        self.registry_mut().unregister(id).map(|(o, _)| o)
+        self.unregister_remote_in(&[], id)
     }
 
     /// Whether any subtree is delegated (otherwise every request is answered at once).
@@ -341,7 +351,8 @@ impl Agent {
                 .iter()
                 .map(|_| replies.next().unwrap_or(gen_err()))
                 .collect();
-            return self.set_step(*job, &ops, r, now);
+            let context = job.context().to_vec();
+            return self.in_context(&context, |a| a.set_step(*job, &ops, r, now));
         }
         for op in ops {
             let reply = replies.next().unwrap_or(gen_err());
@@ -350,8 +361,15 @@ impl Agent {
         self.run_job(*job, now)
     }
 
-    /// Runs (or re-runs) a request. Without delegates this is the synchronous path.
-    pub(crate) fn run_job(&mut self, mut job: Job, now: Duration) -> Outcome {
+    /// Runs (or re-runs) a request in its context. Without delegates this is the synchronous
+    /// path.
+    pub(crate) fn run_job(&mut self, job: Job, now: Duration) -> Outcome {
+        let context = job.context().to_vec();
+        self.in_context(&context, |a| a.run_job_here(job, now))
+    }
+
+    /// [`Agent::run_job`] with the request's context's registry in place.
+    fn run_job_here(&mut self, mut job: Job, now: Duration) -> Outcome {
         let cx = Ctx { now };
         match job.limit {
             None => job.limit = Some(self.limit),
@@ -475,6 +493,7 @@ impl Agent {
             .iter()
             .map(|(d, idx)| RemoteOp {
                 delegate: *d,
+                context: job.context().to_vec(),
                 kind: RemoteOpKind::TestSet(
                     idx.iter()
                         .filter_map(|&i| job.pdu.varbinds.get(i).cloned())
@@ -534,6 +553,7 @@ impl Agent {
             all.iter()
                 .map(|d| RemoteOp {
                     delegate: *d,
+                    context: job.context().to_vec(),
                     kind: kind.clone(),
                 })
                 .collect()

@@ -15,6 +15,7 @@ use crate::delegate::{Job, Outcome, Wire};
 pub use crate::notify::AgentEvent;
 pub use crate::v3::{AuthProtocol, PrivProtocol, SecurityLevel};
 
+mod contexts;
 mod usm;
 use usm::register_v3_groups;
 pub use usm::{UsmCounters, UsmUser};
@@ -279,7 +280,13 @@ pub struct Agent {
     events: EventSink,
     /// Shared with the handlers of remote subtrees (see [`crate::delegate`]).
     pub(crate) delegation: Arc<Mutex<crate::delegate::Delegation>>,
-    pub(crate) remote_ids: std::collections::HashSet<crate::registry::RegistrationId>,
+    /// Every remote registration, by context (empty: default) and registration.
+    pub(crate) remote_ids: std::collections::HashSet<(Vec<u8>, crate::registry::RegistrationId)>,
+    /// The registries of the non-default contexts (only delegated subtrees live there):
+    /// see `contexts.rs`.
+    pub(crate) contexts: std::collections::BTreeMap<Vec<u8>, Registry>,
+    /// Each non-default context's sysORTable: sysORLastChange and the rows.
+    pub(crate) context_or: std::collections::BTreeMap<Vec<u8>, (u32, Vec<SysOrEntry>)>,
     /// CleanupSet operations for the host.
     pub(crate) notices: Vec<crate::delegate::RemoteOp>,
     /// A request is being run again: its counters were counted the first time.
@@ -329,6 +336,8 @@ impl Agent {
             events: Arc::new(Mutex::new(Vec::new())),
             delegation: Arc::default(),
             remote_ids: Default::default(),
+            contexts: Default::default(),
+            context_or: Default::default(),
             notices: Vec::new(),
             replay: false,
         };
