@@ -16,6 +16,10 @@
 //! let _ = sub.run().await;
 //! # }
 //! ```
+//!
+//! A subtree can also be served in a named SNMP context (an SNMPv3 manager reaches it with
+//! `-n NAME`): `.register_in("ctxA", subtree, handler)`, or [`Control::register_in`] while
+//! running; it is registered in that context on every (re)connection.
 
 use crate::pdu::{frame_len, Header, Pdu};
 use crate::pdu_error::{CloseReason, ResponseError};
@@ -110,10 +114,10 @@ impl Notifier {
     }
 }
 
-/// A change asked of a running subagent.
+/// A change asked of a running subagent (subtrees with their context, empty: default).
 enum Command {
-    Register(Oid, Box<dyn Handler>),
-    Unregister(Oid),
+    Register(Vec<u8>, Oid, Box<dyn Handler>),
+    Unregister(Vec<u8>, Oid),
     AddCaps(Oid, String),
     RemoveCaps(Oid),
 }
@@ -137,12 +141,35 @@ impl Control {
         subtree: Oid,
         handler: impl Handler + 'static,
     ) -> Result<(), NotifyError> {
-        self.send(Command::Register(subtree, Box::new(handler)))
+        self.register_in(Vec::new(), subtree, handler)
+    }
+
+    /// [`Control::register`] in SNMP context `context` (empty: the default context).
+    pub fn register_in(
+        &self,
+        context: impl Into<Vec<u8>>,
+        subtree: Oid,
+        handler: impl Handler + 'static,
+    ) -> Result<(), NotifyError> {
+        self.send(Command::Register(
+            context.into(),
+            subtree,
+            Box::new(handler),
+        ))
     }
 
     /// Stops serving a subtree (esnmp_unregister).
     pub fn unregister(&self, subtree: Oid) -> Result<(), NotifyError> {
-        self.send(Command::Unregister(subtree))
+        self.unregister_in(Vec::new(), subtree)
+    }
+
+    /// [`Control::unregister`] for a subtree registered in `context`.
+    pub fn unregister_in(
+        &self,
+        context: impl Into<Vec<u8>>,
+        subtree: Oid,
+    ) -> Result<(), NotifyError> {
+        self.send(Command::Unregister(context.into(), subtree))
     }
 
     /// Announces an AGENT-CAPABILITIES (esnmp_capabilities).
@@ -188,6 +215,8 @@ pub struct SubagentBuilder {
     socket: String,
     registry: Registry,
     subtrees: Vec<Oid>,
+    /// Subtrees of non-default contexts: context, subtree, handler.
+    in_contexts: Vec<(Vec<u8>, Oid, Box<dyn Handler>)>,
     backoff: (Duration, Duration),
     on_event: Option<EventHook>,
     errors: Vec<String>,
@@ -212,6 +241,22 @@ impl SubagentBuilder {
             Ok(_) => self.subtrees.push(subtree),
             Err(e) => self.errors.push(e.to_string()),
         }
+        self
+    }
+
+    /// Serves `subtree` with `handler` in SNMP context `context` (registered with the master
+    /// with NON_DEFAULT_CONTEXT on every connection; an empty context is the default one).
+    pub fn register_in(
+        mut self,
+        context: impl Into<Vec<u8>>,
+        subtree: Oid,
+        handler: impl Handler + 'static,
+    ) -> Self {
+        let context = context.into();
+        if context.is_empty() {
+            return self.register(subtree, handler);
+        }
+        self.in_contexts.push((context, subtree, Box::new(handler)));
         self
     }
 
@@ -261,7 +306,13 @@ impl SubagentBuilder {
     }
 
     /// The subagent (nothing is connected until [`Subagent::run`]).
-    pub fn build(self) -> Subagent {
+    pub fn build(mut self) -> Subagent {
+        let mut session = Session::new(self.config, self.registry, self.subtrees);
+        for (context, subtree, handler) in self.in_contexts {
+            if let Err(e) = session.register_in(&context, subtree, handler) {
+                self.errors.push(e.to_string());
+            }
+        }
         let endpoint = if let Some(e) = self.errors.first() {
             Err(SubagentError::BadSocket(format!(
                 "registration refused: {e}"
@@ -279,7 +330,7 @@ impl SubagentBuilder {
             registered: Vec::new(),
         });
         Subagent {
-            session: Session::new(self.config, self.registry, self.subtrees),
+            session,
             endpoint,
             backoff: self.backoff,
             notify_tx,
@@ -332,6 +383,7 @@ impl Subagent {
             socket: DEFAULT_SOCKET.to_string(),
             registry: Registry::new(),
             subtrees: Vec::new(),
+            in_contexts: Vec::new(),
             backoff: (Duration::from_millis(250), Duration::from_secs(30)),
             on_event: None,
             errors: Vec::new(),
@@ -516,20 +568,24 @@ impl Subagent {
     /// Applies a [`Control`] request; returns what to send.
     fn apply(&mut self, cmd: Command) -> Vec<Pdu> {
         let pdu = match cmd {
-            Command::Register(oid, h) => match self.session.register(oid.clone(), h) {
-                Ok(p) => p,
-                Err(_) => {
-                    let e = Event::RegisterFailed(oid, ResponseError::ProcessingError);
-                    if let Some(f) = self.on_event.as_mut() {
-                        f(&e);
+            Command::Register(ctx, oid, h) => {
+                match self.session.register_in(&ctx, oid.clone(), h) {
+                    Ok(p) => p,
+                    Err(_) => {
+                        let e = Event::RegisterFailed(oid, ResponseError::ProcessingError);
+                        if let Some(f) = self.on_event.as_mut() {
+                            f(&e);
+                        }
+                        None
                     }
-                    None
                 }
-            },
-            Command::Unregister(oid) => {
+            }
+            Command::Unregister(ctx, oid) => {
                 // Not open: nothing goes to the master, the subtree is just forgotten.
-                self.registered.retain(|r| *r != oid);
-                self.session.unregister(&oid)
+                if let Some(i) = self.registered.iter().position(|r| *r == oid) {
+                    self.registered.remove(i);
+                }
+                self.session.unregister_in(&ctx, &oid)
             }
             Command::AddCaps(id, d) => self.session.add_agent_caps(id, d),
             Command::RemoveCaps(id) => self.session.remove_agent_caps(&id),
