@@ -173,7 +173,20 @@ type Answer<T> = Result<T, ErrorStatus>;
 #[derive(Debug, Default)]
 struct Cache {
     get: HashMap<(DelegateId, Oid), Answer<Value>>,
-    next: HashMap<(DelegateId, Oid), Answer<Option<VarBind>>>,
+    next: HashMap<(DelegateId, Oid), Answer<Step>>,
+}
+
+/// What a delegate said follows a cursor.
+#[derive(Debug, Clone)]
+enum Step {
+    /// This instance.
+    Found(VarBind),
+    /// Nothing more in its range.
+    End,
+    /// An exception (noSuchObject/noSuchInstance) named this OID, which RFC 2741 never lets
+    /// a GetNext answer carry (net-snmp's proxy sends one for an inclusive start): go on
+    /// after it.
+    Skip(Oid),
 }
 
 /// Shared between the agent and its remote handlers during one run of a request.
@@ -244,43 +257,51 @@ impl Handler for RemoteHandler {
 
     fn next(&mut self, after: &Oid, _cx: &Ctx) -> Option<VarBind> {
         let mut s = lock(&self.state);
-        let key = if *after < self.subtree {
+        let mut key = if *after < self.subtree {
             include_key(&self.subtree)
         } else {
             after.clone()
         };
-        match s.cache.next.get(&(self.delegate, key)) {
-            Some(Ok(v)) => v.clone(),
-            Some(Err(e)) => {
-                let e = *e;
-                s.failed.get_or_insert(e);
-                None
-            }
-            None => {
-                if !s.next_blocked {
-                    s.next_blocked = true;
-                    let (start, include) = if *after < self.subtree {
-                        (self.subtree.clone(), true)
-                    } else {
-                        (after.clone(), false)
-                    };
-                    let op = RemoteOp {
-                        delegate: self.delegate,
-                        context: self.context.clone(),
-                        kind: RemoteOpKind::Next {
-                            start,
-                            include,
-                            end: range_end(&self.subtree),
-                            max_repetitions: s.prefetch.clamp(1, MAX_PREFETCH),
-                        },
-                    };
-                    if !s.misses.contains(&op) {
-                        s.misses.push(op);
-                    }
+        let mut cursor = after.clone();
+        // Each skip moves strictly forward through the cache; bounded anyway.
+        for _ in 0..=MAX_ROUNDS {
+            match s.cache.next.get(&(self.delegate, key.clone())) {
+                Some(Ok(Step::Found(v))) => return Some(v.clone()),
+                Some(Ok(Step::End)) => return None,
+                Some(Ok(Step::Skip(o))) => {
+                    key = o.clone();
+                    cursor = o.clone();
                 }
-                None
+                Some(Err(e)) => {
+                    let e = *e;
+                    s.failed.get_or_insert(e);
+                    return None;
+                }
+                None => break,
             }
         }
+        if !s.next_blocked {
+            s.next_blocked = true;
+            let (start, include) = if cursor < self.subtree {
+                (self.subtree.clone(), true)
+            } else {
+                (cursor, false)
+            };
+            let op = RemoteOp {
+                delegate: self.delegate,
+                context: self.context.clone(),
+                kind: RemoteOpKind::Next {
+                    start,
+                    include,
+                    end: range_end(&self.subtree),
+                    max_repetitions: s.prefetch.clamp(1, MAX_PREFETCH),
+                },
+            };
+            if !s.misses.contains(&op) {
+                s.misses.push(op);
+            }
+        }
+        None
     }
 
     // Sets of remote varbinds never reach the handler: the agent runs them as a transaction.
@@ -721,14 +742,19 @@ impl Cache {
                     }
                     ended = false;
                     let oid = vb.oid.clone();
-                    self.next.insert((d, prev), Ok(Some(vb)));
+                    if vb.value.is_exception() {
+                        // Not an instance: the next round asks again after it.
+                        self.next.insert((d, prev.clone()), Ok(Step::Skip(oid)));
+                        break;
+                    }
+                    self.next.insert((d, prev), Ok(Step::Found(vb)));
                     prev = oid;
                     first = false;
                 }
                 // The end of the range; after a short answer without one, the next round asks
                 // again from the last instance.
                 if ended {
-                    self.next.entry((d, prev)).or_insert(Ok(None));
+                    self.next.entry((d, prev)).or_insert(Ok(Step::End));
                 }
             }
             _ => {}
