@@ -253,6 +253,9 @@ fn unknown_contexts_get_a_report_and_contexts_end_with_their_last_registration()
     assert_eq!(name, b"nosuch");
     assert_eq!(p.varbinds[0].oid, unknown);
     assert_eq!(p.varbinds[0].value, Value::Counter32(1));
+    // vacmContextTable lists the contexts of the moment.
+    let vacm_ctx_b = "1.3.6.1.6.3.16.1.1.1.1.4.99.116.120.66";
+    assert_eq!(get(&mut a, b"", vacm_ctx_b), Value::string("ctxB"));
     // ctxB goes when its only registration goes.
     let id = a
         .context_registry(b"ctxB")
@@ -263,6 +266,7 @@ fn unknown_contexts_get_a_report_and_contexts_end_with_their_last_registration()
         .1;
     assert_eq!(a.unregister_remote_in(b"ctxB", id), Some(oid(SUB)));
     assert!(!a.has_context(b"ctxB"));
+    assert_eq!(get(&mut a, b"", vacm_ctx_b), Value::NoSuchInstance);
     let (_, p) = v3(&mut a, b"ctxB", PduType::Get, vec![VarBind::null(oid(SUB))]);
     assert_eq!(p.pdu_type, PduType::Report);
     assert_eq!(p.varbinds[0].value, Value::Counter32(2));

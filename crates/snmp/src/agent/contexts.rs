@@ -60,7 +60,8 @@ impl Agent {
         let r = registry.register(subtree, Box::new(handler));
         if let Ok(id) = r {
             self.remote_ids.insert((context.to_vec(), id));
-        } else if !context.is_empty() {
+        }
+        if !context.is_empty() {
             self.drop_if_empty(context);
         }
         r
@@ -82,6 +83,7 @@ impl Agent {
         gone
     }
 
+    /// Ends `context` if it has no registration left; publishes the contexts' names.
     fn drop_if_empty(&mut self, context: &[u8]) {
         if self
             .contexts
@@ -90,6 +92,7 @@ impl Agent {
         {
             self.contexts.remove(context);
         }
+        *super::lock(&self.context_names) = self.contexts.keys().cloned().collect();
     }
 
     /// Whether `context` exists: the default context always, another while a registration

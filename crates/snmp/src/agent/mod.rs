@@ -285,6 +285,8 @@ pub struct Agent {
     /// The registries of the non-default contexts (only delegated subtrees live there):
     /// see `contexts.rs`.
     pub(crate) contexts: std::collections::BTreeMap<Vec<u8>, Registry>,
+    /// Their names, for vacmContextTable.
+    pub(crate) context_names: crate::mib::vacm::ContextNames,
     /// Each non-default context's sysORTable: sysORLastChange and the rows.
     pub(crate) context_or: std::collections::BTreeMap<Vec<u8>, (u32, Vec<SysOrEntry>)>,
     /// CleanupSet operations for the host.
@@ -321,7 +323,8 @@ impl Agent {
         let _ = registry.register(crate::mib::snmp_group::SNMP.clone(), Box::new(snmp));
         let usm = Arc::new(UsmCounters::default());
         register_v3_groups(&mut registry, &config, &usm);
-        crate::mib::vacm::register(&mut registry, &config);
+        let context_names = crate::mib::vacm::ContextNames::default();
+        crate::mib::vacm::register(&mut registry, &config, context_names.clone());
         let limit = config.max_message_size;
         let salt = u64::from(config.engine_boots) << 32 | config.salt_seed;
         let mut agent = Agent {
@@ -338,6 +341,7 @@ impl Agent {
             remote_ids: Default::default(),
             contexts: Default::default(),
             context_or: Default::default(),
+            context_names,
             notices: Vec::new(),
             replay: false,
         };
