@@ -702,7 +702,11 @@ pub fn show(host: &AgentxHost, now: Duration) -> String {
             "  session {} ({}), id {}, timeout {}, up {}s, {} requests, {} timeouts",
             s.id,
             if s.descr.is_empty() { "-" } else { &s.descr },
-            s.oid,
+            if s.oid.is_empty() {
+                "-".to_string()
+            } else {
+                s.oid.to_string()
+            },
             if s.timeout == 0 {
                 "default".to_string()
             } else {
