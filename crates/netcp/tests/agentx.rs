@@ -896,3 +896,53 @@ fn net_snmp_subagent_in_a_context() {
         text(&out)
     );
 }
+
+/// Two raw sessions register the same subtree, one in ctxA, one in ctxB: each SNMP request
+/// reaches the session of its context, in an AgentX Get that names that context.
+#[test]
+fn contexts_dispatch_to_their_sessions() {
+    use agentx::pdu::{Register, Response};
+    use agentx::PduBody;
+    use std::io::Write;
+
+    let dir = TempDir::new("agentx-ctx-raw");
+    let socket = socket_path(&dir);
+    let (_netcp, at) = start_master_with("agentx-ctx-raw", &socket, CTX_USER);
+    for (who, ctx) in [("a", "ctxA"), ("b", "ctxB")] {
+        let mut c = raw::Client::connect(&socket);
+        let s = c.open(0, who);
+        let (_, r) = c.ask(
+            s,
+            PduBody::Register(Register {
+                context: Some(ctx.as_bytes().to_vec()),
+                ..Register::subtree("1.3.6.1.4.1.99997".parse().unwrap())
+            }),
+        );
+        assert!(r.error.is_ok(), "{r:?}");
+        // Answers each Get with who it is and the context the PDU named.
+        c.s.set_read_timeout(None).unwrap();
+        std::thread::spawn(move || {
+            while let Some(p) = c.read() {
+                let PduBody::Get(g) = &p.body else { continue };
+                let named = String::from_utf8_lossy(g.context.as_deref().unwrap_or(b"-"));
+                let value = snmp::Value::string(format!("{who} in {named}"));
+                let vbs = g
+                    .ranges
+                    .iter()
+                    .map(|r| snmp::VarBind::new(r.start.clone(), value.clone()))
+                    .collect();
+                let r = p.reply(Response::ok(vbs));
+                if c.s.write_all(&r.encode()).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    let oid = "1.3.6.1.4.1.99997.1.0";
+    for (ctx, want) in [("ctxA", "a in ctxA"), ("ctxB", "b in ctxB")] {
+        let out = v3_tool("snmpget", &at, Some(ctx), &[oid]);
+        assert!(text(&out).contains(want), "{ctx}: {}", text(&out));
+    }
+    let out = v3_tool("snmpget", &at, None, &[oid]);
+    assert!(text(&out).contains("No Such Object"), "{}", text(&out));
+}
