@@ -38,6 +38,9 @@ pub struct Config {
     pub max_queued_notifications: usize,
     /// AGENT-CAPABILITIES announced (AddAgentCaps) once registered: identity, description.
     pub agent_caps: Vec<(Oid, String)>,
+    /// AGENT-CAPABILITIES of non-default contexts (listed in that context's sysORTable):
+    /// context, identity, description.
+    pub context_agent_caps: Vec<(Vec<u8>, Oid, String)>,
 }
 
 impl Default for Config {
@@ -50,6 +53,7 @@ impl Default for Config {
             ping_interval: Some(Duration::from_secs(15)),
             max_queued_notifications: 100,
             agent_caps: Vec::new(),
+            context_agent_caps: Vec::new(),
         }
     }
 }
@@ -346,9 +350,9 @@ impl Session {
         }
     }
 
-    fn caps_pdu(&mut self, id: Oid, descr: String) -> Pdu {
+    fn caps_pdu(&mut self, context: Context, id: Oid, descr: String) -> Pdu {
         let body = PduBody::AddAgentCaps(AgentCaps {
-            context: None,
+            context,
             id: id.clone(),
             descr: descr.into_bytes(),
         });
@@ -358,20 +362,53 @@ impl Session {
     /// Announces an AGENT-CAPABILITIES (the master lists it in sysORTable); kept for later
     /// connections. Returns the PDU to send when the session is ready.
     pub fn add_agent_caps(&mut self, id: Oid, descr: String) -> Option<Pdu> {
-        self.config.agent_caps.retain(|(i, _)| *i != id);
-        self.config.agent_caps.push((id.clone(), descr.clone()));
-        (self.state == State::Ready).then(|| self.caps_pdu(id, descr))
+        self.add_agent_caps_in(&[], id, descr)
+    }
+
+    /// [`Session::add_agent_caps`] in SNMP context `context` (its own sysORTable; empty: the
+    /// default context).
+    pub fn add_agent_caps_in(&mut self, context: &[u8], id: Oid, descr: String) -> Option<Pdu> {
+        let context = context_of(context);
+        match &context {
+            None => {
+                self.config.agent_caps.retain(|(i, _)| *i != id);
+                self.config.agent_caps.push((id.clone(), descr.clone()));
+            }
+            Some(c) => {
+                let caps = &mut self.config.context_agent_caps;
+                caps.retain(|(x, i, _)| !(x == c && *i == id));
+                caps.push((c.clone(), id.clone(), descr.clone()));
+            }
+        }
+        (self.state == State::Ready).then(|| self.caps_pdu(context, id, descr))
     }
 
     /// Withdraws an AGENT-CAPABILITIES.
     pub fn remove_agent_caps(&mut self, id: &Oid) -> Option<Pdu> {
-        let before = self.config.agent_caps.len();
-        self.config.agent_caps.retain(|(i, _)| i != id);
-        if before == self.config.agent_caps.len() || self.state != State::Ready {
+        self.remove_agent_caps_in(&[], id)
+    }
+
+    /// Withdraws an AGENT-CAPABILITIES of SNMP context `context` (empty: the default).
+    pub fn remove_agent_caps_in(&mut self, context: &[u8], id: &Oid) -> Option<Pdu> {
+        let context = context_of(context);
+        let removed = match &context {
+            None => {
+                let before = self.config.agent_caps.len();
+                self.config.agent_caps.retain(|(i, _)| i != id);
+                before != self.config.agent_caps.len()
+            }
+            Some(c) => {
+                let caps = &mut self.config.context_agent_caps;
+                let before = caps.len();
+                caps.retain(|(x, i, _)| !(x == c && i == id));
+                before != caps.len()
+            }
+        };
+        if !removed || self.state != State::Ready {
             return None;
         }
         let body = PduBody::RemoveAgentCaps(AgentCaps {
-            context: None,
+            context,
             id: id.clone(),
             descr: Vec::new(),
         });
@@ -552,7 +589,10 @@ impl Session {
             self.state = State::Ready;
             self.last_ping = self.now;
             for (id, descr) in self.config.agent_caps.clone() {
-                out.push(self.caps_pdu(id, descr));
+                out.push(self.caps_pdu(None, id, descr));
+            }
+            for (context, id, descr) in self.config.context_agent_caps.clone() {
+                out.push(self.caps_pdu(Some(context), id, descr));
             }
             while let Some(vbs) = self.queued.pop_front() {
                 out.push(self.notify_pdu(vbs));

@@ -118,8 +118,8 @@ impl Notifier {
 enum Command {
     Register(Vec<u8>, Oid, Box<dyn Handler>),
     Unregister(Vec<u8>, Oid),
-    AddCaps(Oid, String),
-    RemoveCaps(Oid),
+    AddCaps(Vec<u8>, Oid, String),
+    RemoveCaps(Vec<u8>, Oid),
 }
 
 /// Changes what a running subagent serves (cheap to clone, usable from any task). Changes
@@ -174,12 +174,31 @@ impl Control {
 
     /// Announces an AGENT-CAPABILITIES (esnmp_capabilities).
     pub fn add_agent_caps(&self, id: Oid, descr: impl Into<String>) -> Result<(), NotifyError> {
-        self.send(Command::AddCaps(id, descr.into()))
+        self.add_agent_caps_in(Vec::new(), id, descr)
+    }
+
+    /// [`Control::add_agent_caps`] in SNMP context `context` (its own sysORTable).
+    pub fn add_agent_caps_in(
+        &self,
+        context: impl Into<Vec<u8>>,
+        id: Oid,
+        descr: impl Into<String>,
+    ) -> Result<(), NotifyError> {
+        self.send(Command::AddCaps(context.into(), id, descr.into()))
     }
 
     /// Withdraws an AGENT-CAPABILITIES (esnmp_uncapabilities).
     pub fn remove_agent_caps(&self, id: Oid) -> Result<(), NotifyError> {
-        self.send(Command::RemoveCaps(id))
+        self.remove_agent_caps_in(Vec::new(), id)
+    }
+
+    /// [`Control::remove_agent_caps`] for capabilities of `context`.
+    pub fn remove_agent_caps_in(
+        &self,
+        context: impl Into<Vec<u8>>,
+        id: Oid,
+    ) -> Result<(), NotifyError> {
+        self.send(Command::RemoveCaps(context.into(), id))
     }
 }
 
@@ -296,6 +315,25 @@ impl SubagentBuilder {
     pub fn agent_caps(mut self, id: Oid, descr: impl Into<String>) -> Self {
         self.config.agent_caps.push((id, descr.into()));
         self
+    }
+
+    /// [`SubagentBuilder::agent_caps`] in SNMP context `context` (listed in that context's
+    /// sysORTable; empty: the default context).
+    pub fn agent_caps_in(
+        self,
+        context: impl Into<Vec<u8>>,
+        id: Oid,
+        descr: impl Into<String>,
+    ) -> Self {
+        let context = context.into();
+        if context.is_empty() {
+            return self.agent_caps(id, descr);
+        }
+        let mut s = self;
+        s.config
+            .context_agent_caps
+            .push((context, id, descr.into()));
+        s
     }
 
     /// Called with every session event (opened, registered, refused, timeouts...), e.g. to
@@ -587,8 +625,8 @@ impl Subagent {
                 }
                 self.session.unregister_in(&ctx, &oid)
             }
-            Command::AddCaps(id, d) => self.session.add_agent_caps(id, d),
-            Command::RemoveCaps(id) => self.session.remove_agent_caps(&id),
+            Command::AddCaps(ctx, id, d) => self.session.add_agent_caps_in(&ctx, id, d),
+            Command::RemoveCaps(ctx, id) => self.session.remove_agent_caps_in(&ctx, &id),
         };
         pdu.into_iter().collect()
     }

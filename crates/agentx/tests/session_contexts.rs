@@ -156,11 +156,44 @@ fn one_subtree_in_the_default_context_and_in_a_named_one() {
     assert_eq!(*ctx_level.lock().unwrap(), 9);
     assert_eq!(*default_level.lock().unwrap(), 1);
 
-    // A reconnection registers both again, each in its context.
+    // Capabilities in ctxA: announced with the context now...
+    let caps = oid!(1, 3, 6, 1, 4, 1, 99999, 3);
+    let p = s
+        .add_agent_caps_in(b"ctxA", caps.clone(), "ctxA caps".into())
+        .expect("an AddAgentCaps");
+    assert!(
+        matches!(&p.body, PduBody::AddAgentCaps(c) if c.context.as_deref() == Some(&b"ctxA"[..]))
+    );
+    s.handle(ok(&p), Duration::ZERO);
+
+    // ...and after a reconnection, which registers both subtrees again, each in its context.
     s.disconnected();
-    let regs = connect(&mut s);
+    let open = s.connect(Duration::ZERO);
+    let regs = s.handle(ok(&open), Duration::ZERO);
     assert_eq!(regs.len(), 2);
-    assert_eq!(regs[1].context, Some(b"ctxA".to_vec()));
+    assert!(
+        matches!(&regs[1].body, PduBody::Register(r) if r.context.as_deref() == Some(&b"ctxA"[..]))
+    );
+    let mut after = Vec::new();
+    for r in &regs {
+        after.extend(s.handle(ok(r), Duration::ZERO));
+    }
+    assert_eq!(s.state(), State::Ready);
+    assert!(
+        matches!(&after[..], [p] if matches!(&p.body, PduBody::AddAgentCaps(c)
+            if c.context.as_deref() == Some(&b"ctxA"[..]) && c.id == caps)),
+        "{after:?}"
+    );
+    s.handle(ok(&after[0]), Duration::ZERO);
+    // Withdrawn in the context it was announced in.
+    assert!(s.remove_agent_caps(&caps).is_none());
+    let p = s
+        .remove_agent_caps_in(b"ctxA", &caps)
+        .expect("a RemoveAgentCaps");
+    assert!(
+        matches!(&p.body, PduBody::RemoveAgentCaps(c) if c.context.as_deref() == Some(&b"ctxA"[..]))
+    );
+    s.handle(ok(&p), Duration::ZERO);
 
     // Unregistering in ctxA names the context and leaves the default registration.
     let p = s.unregister_in(b"ctxA", &base()).expect("an Unregister");

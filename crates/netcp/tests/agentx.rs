@@ -756,15 +756,20 @@ fn agentx_context_through_our_master() {
         let mut sub = agentx::subagent::Subagent::builder("context test")
             .socket(path)
             .register_in("ctxA", oid!(1, 3, 6, 1, 4, 1, 99998, 1), scalars)
+            .agent_caps_in(
+                "ctxA",
+                oid!(1, 3, 6, 1, 4, 1, 99998, 2),
+                "ctxA capabilities",
+            )
             .build();
         rt.block_on(async move {
             let _ = sub.run().await;
         });
     });
-    wait_for("the registration in ctxA", || {
-        netcp
-            .netcu_ok(&["show", "snmp", "/subagents"])
-            .contains("1.3.6.1.4.1.99998.1  priority 127, context ctxA")
+    wait_for("the registration and capabilities in ctxA", || {
+        let shown = netcp.netcu_ok(&["show", "snmp", "/subagents"]);
+        shown.contains("1.3.6.1.4.1.99998.1  priority 127, context ctxA")
+            && shown.contains("1.3.6.1.4.1.99998.2 ctxA capabilities (context ctxA)")
     });
     let name = "1.3.6.1.4.1.99998.1.1.0";
     let out = v3_tool("snmpget", &at, Some("ctxA"), &[name]);
@@ -778,7 +783,8 @@ fn agentx_context_through_our_master() {
     let t = text(&out);
     assert!(t.contains("No Such Object"), "{t}");
     assert!(t.contains(&format!(".{SYS_DESCR} = STRING")), "{t}");
-    // A walk of ctxA sees the subagent's objects only.
+    // A walk of ctxA sees the subagent's objects only, and ctxA's sysORTable with its
+    // capabilities (sysORLastChange, then ID, descr and uptime of one row).
     let out = v3_tool("snmpwalk", &at, Some("ctxA"), &["1.3"]);
     let t = text(&out);
     assert!(out.status.success(), "{t}");
@@ -787,11 +793,24 @@ fn agentx_context_through_our_master() {
         .lines()
         .filter(|l| l.starts_with('.') && !l.contains("No more variables"))
         .collect();
-    assert_eq!(lines.len(), 2, "{t}");
+    assert_eq!(lines.len(), 6, "{t}");
+    let or_table =
+        |l: &&str| l.starts_with(".1.3.6.1.2.1.1.8.0 ") || l.starts_with(".1.3.6.1.2.1.1.9.1.");
+    assert!(lines[..4].iter().all(or_table), "{t}");
     assert!(
-        lines.iter().all(|l| l.starts_with(".1.3.6.1.4.1.99998.1.")),
+        t.contains(".1.3.6.1.2.1.1.9.1.2.1 = OID: .1.3.6.1.4.1.99998.2")
+            && t.contains("\"ctxA capabilities\""),
         "{t}"
     );
+    assert!(
+        lines[4..]
+            .iter()
+            .all(|l| l.starts_with(".1.3.6.1.4.1.99998.1.")),
+        "{t}"
+    );
+    // The default context's sysORTable does not list them.
+    let out = v3_tool("snmpwalk", &at, None, &["1.3.6.1.2.1.1.9"]);
+    assert!(!text(&out).contains("ctxA capabilities"), "{}", text(&out));
     let out = v3_tool("snmpbulkwalk", &at, Some("ctxA"), &["1.3"]);
     let t = text(&out);
     let values = t
