@@ -257,20 +257,22 @@ impl Handler for RemoteHandler {
 
     fn next(&mut self, after: &Oid, _cx: &Ctx) -> Option<VarBind> {
         let mut s = lock(&self.state);
-        let mut key = if *after < self.subtree {
+        let key = if *after < self.subtree {
             include_key(&self.subtree)
         } else {
             after.clone()
         };
-        let mut cursor = after.clone();
+        let mut lookup = (self.delegate, key);
+        // Where to ask from when nothing is cached: `after`, or past an exception skipped.
+        let mut skipped: Option<Oid> = None;
         // Each skip moves strictly forward through the cache; bounded anyway.
         for _ in 0..=MAX_ROUNDS {
-            match s.cache.next.get(&(self.delegate, key.clone())) {
+            match s.cache.next.get(&lookup) {
                 Some(Ok(Step::Found(v))) => return Some(v.clone()),
                 Some(Ok(Step::End)) => return None,
                 Some(Ok(Step::Skip(o))) => {
-                    key = o.clone();
-                    cursor = o.clone();
+                    lookup.1 = o.clone();
+                    skipped = Some(o.clone());
                 }
                 Some(Err(e)) => {
                     let e = *e;
@@ -282,10 +284,10 @@ impl Handler for RemoteHandler {
         }
         if !s.next_blocked {
             s.next_blocked = true;
-            let (start, include) = if cursor < self.subtree {
-                (self.subtree.clone(), true)
-            } else {
-                (cursor, false)
+            let (start, include) = match skipped {
+                Some(o) => (o, false),
+                None if *after < self.subtree => (self.subtree.clone(), true),
+                None => (after.clone(), false),
             };
             let op = RemoteOp {
                 delegate: self.delegate,
