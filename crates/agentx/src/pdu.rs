@@ -554,10 +554,16 @@ impl Pdu {
     pub fn decode_body(h: &Header, payload: &[u8]) -> Result<Pdu, DecodeError> {
         let mut r = Reader::new(payload, h.byte_order());
         let context = if h.flags & flags::NON_DEFAULT_CONTEXT != 0 {
-            if !h.pdu_type.has_context() {
+            // net-snmp's subagents answer a request of a non-default context with the flag
+            // and the context in the Response, which RFC 2741 gives no context: skipped.
+            if h.pdu_type == PduType::Response {
+                r.octets("context")?;
+                None
+            } else if !h.pdu_type.has_context() {
                 return Err(DecodeError::UnexpectedContext(h.pdu_type));
+            } else {
+                Some(r.octets("context")?)
             }
-            Some(r.octets("context")?)
         } else {
             None
         };

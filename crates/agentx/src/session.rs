@@ -3,6 +3,11 @@
 //! serves Get/GetNext/GetBulk and the four Set phases from an [`snmp::Registry`] of
 //! [`snmp::Handler`]s, pings, queues notifications, and times out requests the master does
 //! not answer.
+//!
+//! Subtrees may be registered in a non-default SNMP context ([`Session::register_in`]): each
+//! context has a registry of its own, registered with NON_DEFAULT_CONTEXT (RFC 2741 §6.1.1)
+//! on every connection, and a request naming a context is served from that context's
+//! registry only (unsupportedContext for a context the session has no registration in).
 
 use crate::pdu::{
     AgentCaps, ContextVarBinds, Get, GetBulk, Header, Open, Pdu, PduBody, Register, Response,
@@ -33,6 +38,9 @@ pub struct Config {
     pub max_queued_notifications: usize,
     /// AGENT-CAPABILITIES announced (AddAgentCaps) once registered: identity, description.
     pub agent_caps: Vec<(Oid, String)>,
+    /// AGENT-CAPABILITIES of non-default contexts (listed in that context's sysORTable):
+    /// context, identity, description.
+    pub context_agent_caps: Vec<(Vec<u8>, Oid, String)>,
 }
 
 impl Default for Config {
@@ -45,6 +53,7 @@ impl Default for Config {
             ping_interval: Some(Duration::from_secs(15)),
             max_queued_notifications: 100,
             agent_caps: Vec::new(),
+            context_agent_caps: Vec::new(),
         }
     }
 }
@@ -94,6 +103,9 @@ pub enum Event {
     Unexpected(String),
 }
 
+/// A non-default context (`None`: the default context).
+type Context = Option<Vec<u8>>;
+
 #[derive(Debug, Clone)]
 enum Pending {
     Open,
@@ -108,6 +120,8 @@ enum Pending {
 /// The varbinds of the Set transaction in progress and how far its phases got.
 struct SetTxn {
     transaction_id: u32,
+    /// The TestSet's context (CommitSet, UndoSet and CleanupSet carry none).
+    context: Context,
     varbinds: Vec<VarBind>,
     tested: usize,
     committed: usize,
@@ -117,7 +131,10 @@ struct SetTxn {
 pub struct Session {
     config: Config,
     registry: Registry,
-    subtrees: Vec<Oid>,
+    /// The registries of non-default contexts.
+    contexts: BTreeMap<Vec<u8>, Registry>,
+    /// Every registration, with its context, in registration order.
+    subtrees: Vec<(Context, Oid)>,
     state: State,
     session_id: u32,
     next_packet: u32,
@@ -136,7 +153,8 @@ impl Session {
         Session {
             config,
             registry,
-            subtrees,
+            contexts: BTreeMap::new(),
+            subtrees: subtrees.into_iter().map(|o| (None, o)).collect(),
             state: State::Closed,
             session_id: 0,
             next_packet: 0,
@@ -252,38 +270,89 @@ impl Session {
         subtree: Oid,
         handler: Box<dyn Handler>,
     ) -> Result<Option<Pdu>, RegistryError> {
-        self.registry.register(subtree.clone(), handler)?;
-        self.subtrees.push(subtree.clone());
+        self.register_in(&[], subtree, handler)
+    }
+
+    /// [`Session::register`] in SNMP context `context` (empty: the default context).
+    pub fn register_in(
+        &mut self,
+        context: &[u8],
+        subtree: Oid,
+        handler: Box<dyn Handler>,
+    ) -> Result<Option<Pdu>, RegistryError> {
+        let context = context_of(context);
+        match &context {
+            None => self.registry.register(subtree.clone(), handler)?,
+            Some(c) => self
+                .contexts
+                .entry(c.clone())
+                .or_default()
+                .register(subtree.clone(), handler)?,
+        };
+        self.subtrees.push((context.clone(), subtree.clone()));
         if !self.is_open() {
             return Ok(None);
         }
-        let mut reg = Register::subtree(subtree.clone());
-        reg.priority = self.config.priority;
-        Ok(Some(self.request(
-            Pending::Register(subtree),
-            PduBody::Register(reg),
-        )))
+        Ok(Some(self.register_pdu(context, subtree)))
+    }
+
+    fn register_body(&self, context: Context, subtree: Oid) -> Register {
+        Register {
+            context,
+            priority: self.config.priority,
+            ..Register::subtree(subtree)
+        }
+    }
+
+    fn register_pdu(&mut self, context: Context, subtree: Oid) -> Pdu {
+        let reg = self.register_body(context, subtree.clone());
+        self.request(Pending::Register(subtree), PduBody::Register(reg))
     }
 
     /// Stops serving a subtree (its handler is dropped); returns the Unregister to send when
     /// the session is open. `None` also when the subtree was not registered.
     pub fn unregister(&mut self, subtree: &Oid) -> Option<Pdu> {
-        self.registry.unregister_subtree(subtree)?;
-        self.subtrees.retain(|s| s != subtree);
+        self.unregister_in(&[], subtree)
+    }
+
+    /// [`Session::unregister`] in SNMP context `context` (empty: the default context).
+    pub fn unregister_in(&mut self, context: &[u8], subtree: &Oid) -> Option<Pdu> {
+        let context = context_of(context);
+        match &context {
+            None => {
+                self.registry.unregister_subtree(subtree)?;
+            }
+            Some(c) => {
+                let r = self.contexts.get_mut(c)?;
+                r.unregister_subtree(subtree)?;
+                if r.subtrees().is_empty() {
+                    self.contexts.remove(c);
+                }
+            }
+        }
+        self.subtrees
+            .retain(|(c, s)| !(s == subtree && *c == context));
         if !self.is_open() {
             return None;
         }
-        let mut reg = Register::subtree(subtree.clone());
-        reg.priority = self.config.priority;
+        let reg = self.register_body(context, subtree.clone());
         Some(self.request(
             Pending::Unregister(subtree.clone()),
             PduBody::Unregister(reg),
         ))
     }
 
-    fn caps_pdu(&mut self, id: Oid, descr: String) -> Pdu {
+    /// The registry serving `context` (`None`: the default), if the session has one.
+    fn registry_for(&mut self, context: Option<&[u8]>) -> Option<&mut Registry> {
+        match context {
+            None => Some(&mut self.registry),
+            Some(c) => self.contexts.get_mut(c),
+        }
+    }
+
+    fn caps_pdu(&mut self, context: Context, id: Oid, descr: String) -> Pdu {
         let body = PduBody::AddAgentCaps(AgentCaps {
-            context: None,
+            context,
             id: id.clone(),
             descr: descr.into_bytes(),
         });
@@ -293,20 +362,53 @@ impl Session {
     /// Announces an AGENT-CAPABILITIES (the master lists it in sysORTable); kept for later
     /// connections. Returns the PDU to send when the session is ready.
     pub fn add_agent_caps(&mut self, id: Oid, descr: String) -> Option<Pdu> {
-        self.config.agent_caps.retain(|(i, _)| *i != id);
-        self.config.agent_caps.push((id.clone(), descr.clone()));
-        (self.state == State::Ready).then(|| self.caps_pdu(id, descr))
+        self.add_agent_caps_in(&[], id, descr)
+    }
+
+    /// [`Session::add_agent_caps`] in SNMP context `context` (its own sysORTable; empty: the
+    /// default context).
+    pub fn add_agent_caps_in(&mut self, context: &[u8], id: Oid, descr: String) -> Option<Pdu> {
+        let context = context_of(context);
+        match &context {
+            None => {
+                self.config.agent_caps.retain(|(i, _)| *i != id);
+                self.config.agent_caps.push((id.clone(), descr.clone()));
+            }
+            Some(c) => {
+                let caps = &mut self.config.context_agent_caps;
+                caps.retain(|(x, i, _)| !(x == c && *i == id));
+                caps.push((c.clone(), id.clone(), descr.clone()));
+            }
+        }
+        (self.state == State::Ready).then(|| self.caps_pdu(context, id, descr))
     }
 
     /// Withdraws an AGENT-CAPABILITIES.
     pub fn remove_agent_caps(&mut self, id: &Oid) -> Option<Pdu> {
-        let before = self.config.agent_caps.len();
-        self.config.agent_caps.retain(|(i, _)| i != id);
-        if before == self.config.agent_caps.len() || self.state != State::Ready {
+        self.remove_agent_caps_in(&[], id)
+    }
+
+    /// Withdraws an AGENT-CAPABILITIES of SNMP context `context` (empty: the default).
+    pub fn remove_agent_caps_in(&mut self, context: &[u8], id: &Oid) -> Option<Pdu> {
+        let context = context_of(context);
+        let removed = match &context {
+            None => {
+                let before = self.config.agent_caps.len();
+                self.config.agent_caps.retain(|(i, _)| i != id);
+                before != self.config.agent_caps.len()
+            }
+            Some(c) => {
+                let caps = &mut self.config.context_agent_caps;
+                let before = caps.len();
+                caps.retain(|(x, i, _)| !(x == c && i == id));
+                before != caps.len()
+            }
+        };
+        if !removed || self.state != State::Ready {
             return None;
         }
         let body = PduBody::RemoveAgentCaps(AgentCaps {
-            context: None,
+            context,
             id: id.clone(),
             descr: Vec::new(),
         });
@@ -445,10 +547,8 @@ impl Session {
                 self.session_id = session_id;
                 self.events.push_back(Event::Opened { session_id });
                 self.state = State::Registering;
-                for subtree in self.subtrees.clone() {
-                    let mut reg = Register::subtree(subtree.clone());
-                    reg.priority = self.config.priority;
-                    out.push(self.request(Pending::Register(subtree), PduBody::Register(reg)));
+                for (context, subtree) in self.subtrees.clone() {
+                    out.push(self.register_pdu(context, subtree));
                 }
             }
             Pending::Register(subtree) => {
@@ -489,7 +589,10 @@ impl Session {
             self.state = State::Ready;
             self.last_ping = self.now;
             for (id, descr) in self.config.agent_caps.clone() {
-                out.push(self.caps_pdu(id, descr));
+                out.push(self.caps_pdu(None, id, descr));
+            }
+            for (context, id, descr) in self.config.context_agent_caps.clone() {
+                out.push(self.caps_pdu(Some(context), id, descr));
             }
             while let Some(vbs) = self.queued.pop_front() {
                 out.push(self.notify_pdu(vbs));
@@ -499,41 +602,27 @@ impl Session {
     }
 
     fn get(&mut self, g: Get) -> Response {
-        if g.context.is_some() {
-            return Response::error(ResponseError::UnsupportedContext, 0);
-        }
         let cx = self.cx();
+        let Some(registry) = self.registry_for(g.context.as_deref()) else {
+            return Response::error(ResponseError::UnsupportedContext, 0);
+        };
         let vbs = g
             .ranges
             .into_iter()
             .map(|r| {
-                let v = self.registry.get(&r.start, &cx);
+                let v = registry.get(&r.start, &cx);
                 VarBind::new(r.start, v)
             })
             .collect();
         Response::ok(vbs)
     }
 
-    /// The first instance in a search range, or endOfMibView named by its start.
-    fn next_in(&mut self, r: &SearchRange) -> VarBind {
-        let cx = self.cx();
-        if r.include {
-            let v = self.registry.get(&r.start, &cx);
-            if !v.is_exception() && r.below_end(&r.start) {
-                return VarBind::new(r.start.clone(), v);
-            }
-        }
-        match self.registry.next(&r.start, &cx) {
-            Some(vb) if r.below_end(&vb.oid) => vb,
-            _ => VarBind::new(r.start.clone(), Value::EndOfMibView),
-        }
-    }
-
     fn get_next(&mut self, g: Get) -> Response {
-        if g.context.is_some() {
+        let cx = self.cx();
+        let Some(registry) = self.registry_for(g.context.as_deref()) else {
             return Response::error(ResponseError::UnsupportedContext, 0);
-        }
-        let vbs = g.ranges.iter().map(|r| self.next_in(r)).collect();
+        };
+        let vbs = g.ranges.iter().map(|r| next_in(registry, &cx, r)).collect();
         Response::ok(vbs)
     }
 
@@ -541,11 +630,15 @@ impl Session {
     /// repeaters, each row continuing from the previous one; stops early when every repeater
     /// has reached the end of its range.
     fn get_bulk(&mut self, g: GetBulk) -> Response {
-        if g.context.is_some() {
+        let cx = self.cx();
+        let Some(registry) = self.registry_for(g.context.as_deref()) else {
             return Response::error(ResponseError::UnsupportedContext, 0);
-        }
+        };
         let n = usize::from(g.non_repeaters).min(g.ranges.len());
-        let mut vbs: Vec<VarBind> = g.ranges[..n].iter().map(|r| self.next_in(r)).collect();
+        let mut vbs: Vec<VarBind> = g.ranges[..n]
+            .iter()
+            .map(|r| next_in(registry, &cx, r))
+            .collect();
         let mut cursors: Vec<SearchRange> = g.ranges[n..].to_vec();
         for _ in 0..g.max_repetitions {
             if cursors.is_empty() {
@@ -553,7 +646,7 @@ impl Session {
             }
             let mut all_done = true;
             for c in cursors.iter_mut() {
-                let vb = self.next_in(c);
+                let vb = next_in(registry, &cx, c);
                 if vb.value != Value::EndOfMibView {
                     all_done = false;
                     c.start = vb.oid.clone();
@@ -569,23 +662,25 @@ impl Session {
     }
 
     fn test_set(&mut self, transaction_id: u32, c: ContextVarBinds) -> Response {
-        if c.context.is_some() {
-            return Response::error(ResponseError::UnsupportedContext, 0);
-        }
         self.abort_set();
         let cx = self.cx();
         let mut txn = SetTxn {
             transaction_id,
+            context: c.context,
             varbinds: c.varbinds,
             tested: 0,
             committed: 0,
         };
         let mut result = Response::ok(Vec::new());
+        let Some(registry) = registry_of(&mut self.registry, &mut self.contexts, &txn.context)
+        else {
+            return Response::error(ResponseError::UnsupportedContext, 0);
+        };
         for (i, vb) in txn.varbinds.iter().enumerate() {
             let res = if vb.value.is_exception() {
                 Err(ErrorStatus::WrongType)
             } else {
-                match self.registry.owner_handler(&vb.oid) {
+                match registry.owner_handler(&vb.oid) {
                     Some(h) => h.test_set(vb, &cx),
                     None => Err(ErrorStatus::NotWritable),
                 }
@@ -609,8 +704,9 @@ impl Session {
         else {
             return Response::error(ResponseError::Snmp(ErrorStatus::CommitFailed), 0);
         };
+        let mut registry = registry_of(&mut self.registry, &mut self.contexts, &txn.context);
         for (i, vb) in txn.varbinds[..txn.tested].iter().enumerate() {
-            let res = match self.registry.owner_handler(&vb.oid) {
+            let res = match registry.as_mut().and_then(|r| r.owner_handler(&vb.oid)) {
                 Some(h) => h.commit_set(vb, &cx),
                 None => Err(ErrorStatus::CommitFailed),
             };
@@ -632,8 +728,9 @@ impl Session {
             return Response::error(ResponseError::Snmp(ErrorStatus::UndoFailed), 0);
         };
         let mut result = Response::ok(Vec::new());
+        let mut registry = registry_of(&mut self.registry, &mut self.contexts, &txn.context);
         for (i, vb) in txn.varbinds[..txn.committed].iter().enumerate().rev() {
-            let res = match self.registry.owner_handler(&vb.oid) {
+            let res = match registry.as_mut().and_then(|r| r.owner_handler(&vb.oid)) {
                 Some(h) => h.undo_set(vb, &cx),
                 None => Err(ErrorStatus::UndoFailed),
             };
@@ -661,11 +758,46 @@ impl Session {
             return;
         };
         let cx = self.cx();
+        let Some(registry) = registry_of(&mut self.registry, &mut self.contexts, &txn.context)
+        else {
+            return;
+        };
         for vb in &txn.varbinds[..txn.tested] {
-            if let Some(h) = self.registry.owner_handler(&vb.oid) {
+            if let Some(h) = registry.owner_handler(&vb.oid) {
                 h.cleanup_set(vb, &cx);
             }
         }
+    }
+}
+
+/// The registry of `context` (`None`: the default one), if there is one.
+fn registry_of<'a>(
+    default: &'a mut Registry,
+    contexts: &'a mut BTreeMap<Vec<u8>, Registry>,
+    context: &Context,
+) -> Option<&'a mut Registry> {
+    match context {
+        None => Some(default),
+        Some(c) => contexts.get_mut(c),
+    }
+}
+
+/// A context as the PDUs carry it: `None` for the default (empty) one.
+fn context_of(name: &[u8]) -> Context {
+    (!name.is_empty()).then(|| name.to_vec())
+}
+
+/// The first instance of `registry` in a search range, or endOfMibView named by its start.
+fn next_in(registry: &mut Registry, cx: &Ctx, r: &SearchRange) -> VarBind {
+    if r.include {
+        let v = registry.get(&r.start, cx);
+        if !v.is_exception() && r.below_end(&r.start) {
+            return VarBind::new(r.start.clone(), v);
+        }
+    }
+    match registry.next(&r.start, cx) {
+        Some(vb) if r.below_end(&vb.oid) => vb,
+        _ => VarBind::new(r.start.clone(), Value::EndOfMibView),
     }
 }
 

@@ -16,6 +16,10 @@
 //! let _ = sub.run().await;
 //! # }
 //! ```
+//!
+//! A subtree can also be served in a named SNMP context (an SNMPv3 manager reaches it with
+//! `-n NAME`): `.register_in("ctxA", subtree, handler)`, or [`Control::register_in`] while
+//! running; it is registered in that context on every (re)connection.
 
 use crate::pdu::{frame_len, Header, Pdu};
 use crate::pdu_error::{CloseReason, ResponseError};
@@ -110,12 +114,12 @@ impl Notifier {
     }
 }
 
-/// A change asked of a running subagent.
+/// A change asked of a running subagent (subtrees with their context, empty: default).
 enum Command {
-    Register(Oid, Box<dyn Handler>),
-    Unregister(Oid),
-    AddCaps(Oid, String),
-    RemoveCaps(Oid),
+    Register(Vec<u8>, Oid, Box<dyn Handler>),
+    Unregister(Vec<u8>, Oid),
+    AddCaps(Vec<u8>, Oid, String),
+    RemoveCaps(Vec<u8>, Oid),
 }
 
 /// Changes what a running subagent serves (cheap to clone, usable from any task). Changes
@@ -137,22 +141,64 @@ impl Control {
         subtree: Oid,
         handler: impl Handler + 'static,
     ) -> Result<(), NotifyError> {
-        self.send(Command::Register(subtree, Box::new(handler)))
+        self.register_in(Vec::new(), subtree, handler)
+    }
+
+    /// [`Control::register`] in SNMP context `context` (empty: the default context).
+    pub fn register_in(
+        &self,
+        context: impl Into<Vec<u8>>,
+        subtree: Oid,
+        handler: impl Handler + 'static,
+    ) -> Result<(), NotifyError> {
+        self.send(Command::Register(
+            context.into(),
+            subtree,
+            Box::new(handler),
+        ))
     }
 
     /// Stops serving a subtree (esnmp_unregister).
     pub fn unregister(&self, subtree: Oid) -> Result<(), NotifyError> {
-        self.send(Command::Unregister(subtree))
+        self.unregister_in(Vec::new(), subtree)
+    }
+
+    /// [`Control::unregister`] for a subtree registered in `context`.
+    pub fn unregister_in(
+        &self,
+        context: impl Into<Vec<u8>>,
+        subtree: Oid,
+    ) -> Result<(), NotifyError> {
+        self.send(Command::Unregister(context.into(), subtree))
     }
 
     /// Announces an AGENT-CAPABILITIES (esnmp_capabilities).
     pub fn add_agent_caps(&self, id: Oid, descr: impl Into<String>) -> Result<(), NotifyError> {
-        self.send(Command::AddCaps(id, descr.into()))
+        self.add_agent_caps_in(Vec::new(), id, descr)
+    }
+
+    /// [`Control::add_agent_caps`] in SNMP context `context` (its own sysORTable).
+    pub fn add_agent_caps_in(
+        &self,
+        context: impl Into<Vec<u8>>,
+        id: Oid,
+        descr: impl Into<String>,
+    ) -> Result<(), NotifyError> {
+        self.send(Command::AddCaps(context.into(), id, descr.into()))
     }
 
     /// Withdraws an AGENT-CAPABILITIES (esnmp_uncapabilities).
     pub fn remove_agent_caps(&self, id: Oid) -> Result<(), NotifyError> {
-        self.send(Command::RemoveCaps(id))
+        self.remove_agent_caps_in(Vec::new(), id)
+    }
+
+    /// [`Control::remove_agent_caps`] for capabilities of `context`.
+    pub fn remove_agent_caps_in(
+        &self,
+        context: impl Into<Vec<u8>>,
+        id: Oid,
+    ) -> Result<(), NotifyError> {
+        self.send(Command::RemoveCaps(context.into(), id))
     }
 }
 
@@ -188,6 +234,8 @@ pub struct SubagentBuilder {
     socket: String,
     registry: Registry,
     subtrees: Vec<Oid>,
+    /// Subtrees of non-default contexts: context, subtree, handler.
+    in_contexts: Vec<(Vec<u8>, Oid, Box<dyn Handler>)>,
     backoff: (Duration, Duration),
     on_event: Option<EventHook>,
     errors: Vec<String>,
@@ -212,6 +260,22 @@ impl SubagentBuilder {
             Ok(_) => self.subtrees.push(subtree),
             Err(e) => self.errors.push(e.to_string()),
         }
+        self
+    }
+
+    /// Serves `subtree` with `handler` in SNMP context `context` (registered with the master
+    /// with NON_DEFAULT_CONTEXT on every connection; an empty context is the default one).
+    pub fn register_in(
+        mut self,
+        context: impl Into<Vec<u8>>,
+        subtree: Oid,
+        handler: impl Handler + 'static,
+    ) -> Self {
+        let context = context.into();
+        if context.is_empty() {
+            return self.register(subtree, handler);
+        }
+        self.in_contexts.push((context, subtree, Box::new(handler)));
         self
     }
 
@@ -253,6 +317,25 @@ impl SubagentBuilder {
         self
     }
 
+    /// [`SubagentBuilder::agent_caps`] in SNMP context `context` (listed in that context's
+    /// sysORTable; empty: the default context).
+    pub fn agent_caps_in(
+        self,
+        context: impl Into<Vec<u8>>,
+        id: Oid,
+        descr: impl Into<String>,
+    ) -> Self {
+        let context = context.into();
+        if context.is_empty() {
+            return self.agent_caps(id, descr);
+        }
+        let mut s = self;
+        s.config
+            .context_agent_caps
+            .push((context, id, descr.into()));
+        s
+    }
+
     /// Called with every session event (opened, registered, refused, timeouts...), e.g. to
     /// log them.
     pub fn on_event(mut self, f: impl FnMut(&Event) + Send + 'static) -> Self {
@@ -261,7 +344,13 @@ impl SubagentBuilder {
     }
 
     /// The subagent (nothing is connected until [`Subagent::run`]).
-    pub fn build(self) -> Subagent {
+    pub fn build(mut self) -> Subagent {
+        let mut session = Session::new(self.config, self.registry, self.subtrees);
+        for (context, subtree, handler) in self.in_contexts {
+            if let Err(e) = session.register_in(&context, subtree, handler) {
+                self.errors.push(e.to_string());
+            }
+        }
         let endpoint = if let Some(e) = self.errors.first() {
             Err(SubagentError::BadSocket(format!(
                 "registration refused: {e}"
@@ -279,7 +368,7 @@ impl SubagentBuilder {
             registered: Vec::new(),
         });
         Subagent {
-            session: Session::new(self.config, self.registry, self.subtrees),
+            session,
             endpoint,
             backoff: self.backoff,
             notify_tx,
@@ -332,6 +421,7 @@ impl Subagent {
             socket: DEFAULT_SOCKET.to_string(),
             registry: Registry::new(),
             subtrees: Vec::new(),
+            in_contexts: Vec::new(),
             backoff: (Duration::from_millis(250), Duration::from_secs(30)),
             on_event: None,
             errors: Vec::new(),
@@ -516,23 +606,27 @@ impl Subagent {
     /// Applies a [`Control`] request; returns what to send.
     fn apply(&mut self, cmd: Command) -> Vec<Pdu> {
         let pdu = match cmd {
-            Command::Register(oid, h) => match self.session.register(oid.clone(), h) {
-                Ok(p) => p,
-                Err(_) => {
-                    let e = Event::RegisterFailed(oid, ResponseError::ProcessingError);
-                    if let Some(f) = self.on_event.as_mut() {
-                        f(&e);
+            Command::Register(ctx, oid, h) => {
+                match self.session.register_in(&ctx, oid.clone(), h) {
+                    Ok(p) => p,
+                    Err(_) => {
+                        let e = Event::RegisterFailed(oid, ResponseError::ProcessingError);
+                        if let Some(f) = self.on_event.as_mut() {
+                            f(&e);
+                        }
+                        None
                     }
-                    None
                 }
-            },
-            Command::Unregister(oid) => {
-                // Not open: nothing goes to the master, the subtree is just forgotten.
-                self.registered.retain(|r| *r != oid);
-                self.session.unregister(&oid)
             }
-            Command::AddCaps(id, d) => self.session.add_agent_caps(id, d),
-            Command::RemoveCaps(id) => self.session.remove_agent_caps(&id),
+            Command::Unregister(ctx, oid) => {
+                // Not open: nothing goes to the master, the subtree is just forgotten.
+                if let Some(i) = self.registered.iter().position(|r| *r == oid) {
+                    self.registered.remove(i);
+                }
+                self.session.unregister_in(&ctx, &oid)
+            }
+            Command::AddCaps(ctx, id, d) => self.session.add_agent_caps_in(&ctx, id, d),
+            Command::RemoveCaps(ctx, id) => self.session.remove_agent_caps_in(&ctx, &id),
         };
         pdu.into_iter().collect()
     }

@@ -200,6 +200,13 @@ fn malformed_input_is_a_typed_error() {
         Pdu::decode(&t),
         Err(DecodeError::UnexpectedContext(PduType::CommitSet))
     );
+    // net-snmp's Response to a request of context "ctxN": the flag and the context (which a
+    // Response does not have) before the fields; decoded with the context skipped.
+    let mut t = header(18, 0x08, 1, 1, 1, 8 + 8);
+    t.extend_from_slice(&[0, 0, 0, 4, b'c', b't', b'x', b'N']);
+    t.extend_from_slice(&[0, 0, 0, 42, 0, 0, 0, 0]);
+    let p = Pdu::decode(&t).unwrap();
+    assert!(matches!(p.body, PduBody::Response(r) if r.sys_uptime == 42 && r.error.is_ok()));
     // A varbind of unknown type 99, and an IpAddress of 3 octets.
     let mut t = header(12, 0, 1, 1, 1, 4 + 4 + 4);
     t.extend_from_slice(&[0, 99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);

@@ -683,3 +683,285 @@ fn shutdown_closes_sessions() {
     }
     assert!(netcp.wait_exit(Duration::from_secs(10)), "netcp exits");
 }
+
+/// The v3 user of the context tests (read-write, SHA and AES).
+const CTX_USER: &str =
+    "[[user]]\nname = \"ctxops\"\nauth = \"sha\"\nauth_password = \"authpassword\"\n\
+    privacy = \"aes\"\nprivacy_password = \"privpassword\"\naccess = \"read-write\"\n";
+
+/// A net-snmp tool as [`CTX_USER`] (authPriv) in SNMP context `context` (None: none given,
+/// the default context).
+fn v3_tool(name: &str, at: &str, context: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut a = vec![
+        "-v3",
+        "-l",
+        "authPriv",
+        "-u",
+        "ctxops",
+        "-a",
+        "SHA",
+        "-A",
+        "authpassword",
+        "-x",
+        "AES",
+        "-X",
+        "privpassword",
+        "-On",
+        "-t",
+        "2",
+        "-r",
+        "0",
+    ];
+    if let Some(c) = context {
+        a.extend(["-n", c]);
+    }
+    a.push(at);
+    a.extend_from_slice(args);
+    tool(name, &a)
+}
+
+/// Our subagent registers a subtree in context "ctxA": net-snmp's tools reach it with
+/// `-n ctxA`, not in the default context, a walk of ctxA sees only it, a Set in ctxA reaches
+/// it, and an unknown context is refused with the unknownContexts report.
+#[test]
+fn agentx_context_through_our_master() {
+    use agentx::helpers::Scalars;
+    use snmp::{oid, ErrorStatus, Value};
+    use std::sync::{Arc, Mutex};
+
+    let dir = TempDir::new("agentx-ctx");
+    let socket = socket_path(&dir);
+    let (netcp, at) = start_master_with("agentx-ctx", &socket, CTX_USER);
+    let path = socket.to_string_lossy().into_owned();
+    let level = Arc::new(Mutex::new(7));
+    let (lg, ls) = (level.clone(), level.clone());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let scalars = Scalars::new(oid!(1, 3, 6, 1, 4, 1, 99998, 1))
+            .read(1, || Value::string("served in ctxA"))
+            .write(
+                2,
+                move || Value::Integer(*lg.lock().unwrap()),
+                move |v| match v {
+                    Value::Integer(i) => {
+                        *ls.lock().unwrap() = *i;
+                        Ok(())
+                    }
+                    _ => Err(ErrorStatus::WrongType),
+                },
+            );
+        let mut sub = agentx::subagent::Subagent::builder("context test")
+            .socket(path)
+            .register_in("ctxA", oid!(1, 3, 6, 1, 4, 1, 99998, 1), scalars)
+            .agent_caps_in(
+                "ctxA",
+                oid!(1, 3, 6, 1, 4, 1, 99998, 2),
+                "ctxA capabilities",
+            )
+            .build();
+        rt.block_on(async move {
+            let _ = sub.run().await;
+        });
+    });
+    wait_for("the registration and capabilities in ctxA", || {
+        let shown = netcp.netcu_ok(&["show", "snmp", "/subagents"]);
+        shown.contains("1.3.6.1.4.1.99998.1  priority 127, context ctxA")
+            && shown.contains("1.3.6.1.4.1.99998.2 ctxA capabilities (context ctxA)")
+    });
+    let name = "1.3.6.1.4.1.99998.1.1.0";
+    let out = v3_tool("snmpget", &at, Some("ctxA"), &[name]);
+    assert!(
+        out.status.success() && text(&out).contains("served in ctxA"),
+        "{}",
+        text(&out)
+    );
+    // The default context does not have it, but has our own MIB.
+    let out = v3_tool("snmpget", &at, None, &[name, SYS_DESCR]);
+    let t = text(&out);
+    assert!(t.contains("No Such Object"), "{t}");
+    assert!(t.contains(&format!(".{SYS_DESCR} = STRING")), "{t}");
+    // A walk of ctxA sees the subagent's objects only, and ctxA's sysORTable with its
+    // capabilities (sysORLastChange, then ID, descr and uptime of one row).
+    let out = v3_tool("snmpwalk", &at, Some("ctxA"), &["1.3"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    // (net-snmp prints the end of the MIB view as a line of its own.)
+    let lines: Vec<&str> = t
+        .lines()
+        .filter(|l| l.starts_with('.') && !l.contains("No more variables"))
+        .collect();
+    assert_eq!(lines.len(), 6, "{t}");
+    let or_table =
+        |l: &&str| l.starts_with(".1.3.6.1.2.1.1.8.0 ") || l.starts_with(".1.3.6.1.2.1.1.9.1.");
+    assert!(lines[..4].iter().all(or_table), "{t}");
+    assert!(
+        t.contains(".1.3.6.1.2.1.1.9.1.2.1 = OID: .1.3.6.1.4.1.99998.2")
+            && t.contains("\"ctxA capabilities\""),
+        "{t}"
+    );
+    assert!(
+        lines[4..]
+            .iter()
+            .all(|l| l.starts_with(".1.3.6.1.4.1.99998.1.")),
+        "{t}"
+    );
+    // The default context's sysORTable does not list them.
+    let out = v3_tool("snmpwalk", &at, None, &["1.3.6.1.2.1.1.9"]);
+    assert!(!text(&out).contains("ctxA capabilities"), "{}", text(&out));
+    let out = v3_tool("snmpbulkwalk", &at, Some("ctxA"), &["1.3"]);
+    let t = text(&out);
+    let values = t
+        .lines()
+        .filter(|l| l.starts_with(".1.3.6.1.4.1.99998.1.") && !l.contains("No more variables"))
+        .count();
+    assert_eq!(values, 2, "{t}");
+    // A Set in ctxA reaches the subagent.
+    let lv = "1.3.6.1.4.1.99998.1.2.0";
+    let out = v3_tool("snmpset", &at, Some("ctxA"), &[lv, "i", "42"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(*level.lock().unwrap(), 42);
+    let out = v3_tool("snmpget", &at, Some("ctxA"), &[lv]);
+    assert!(text(&out).contains("INTEGER: 42"), "{}", text(&out));
+    // An unknown context: the unknownContexts report, which snmpget reports as an error.
+    let out = v3_tool("snmpget", &at, Some("nosuch"), &[name]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    // (net-snmp's words for snmpUnknownContexts.)
+    assert!(t.contains("Bad context specified"), "{t}");
+    let shown = netcp.netcu_ok(&["show", "snmp"]);
+    let unknown = shown
+        .lines()
+        .find(|l| l.contains("snmpUnknownContexts"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        unknown.ends_with(" 1") || unknown.contains(": 1"),
+        "{shown}"
+    );
+}
+
+/// net-snmp's `snmpd -X` as a subagent registering in a context: its `proxy -Cn ctxN`
+/// directive registers the proxied subtree (here our own system group, asked over v2c) in
+/// context ctxN through our master; `snmpget -n ctxN` reaches it through the subagent, the
+/// default context answers from our own MIB, and ctxN ends when the subagent does.
+#[test]
+fn net_snmp_subagent_in_a_context() {
+    let dir = TempDir::new("agentx-ctx-netsnmp");
+    let socket = socket_path(&dir);
+    let (netcp, at) = start_master_with("agentx-ctx-netsnmp", &socket, CTX_USER);
+    let conf = dir.join("proxy.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "agentXSocket {}\nagentXTimeout 1\n\
+             proxy -Cn ctxN -v 2c -c public {at} .1.3.6.1.2.1.1.1\n",
+            socket.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new("snmpd")
+        .args(["-f", "-Lo", "-X", "-C", "-c"])
+        .arg(&conf)
+        .args(["-I", "proxy", "-p"])
+        .arg(dir.join("proxy.pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("snmpd (apt-get install snmpd)");
+    let sub = Subagent { child };
+    wait_for("snmpd's registration in ctxN", || {
+        netcp
+            .netcu_ok(&["show", "snmp", "/subagents"])
+            .contains("context ctxN")
+    });
+    // Through the subagent and its proxy back to our own sysDescr.
+    let out = v3_tool("snmpget", &at, Some("ctxN"), &[SYS_DESCR]);
+    let t = text(&out);
+    assert!(
+        out.status.success() && t.contains("STRING: \"Maynard"),
+        "{t}"
+    );
+    // GetNext in ctxN reaches only what the subagent registered there.
+    let out = v3_tool("snmpwalk", &at, Some("ctxN"), &["1.3"]);
+    let t = text(&out);
+    let values: Vec<&str> = t
+        .lines()
+        .filter(|l| l.starts_with('.') && !l.contains("No more variables"))
+        .collect();
+    assert_eq!(values.len(), 1, "{t}");
+    assert!(
+        values[0].starts_with(&format!(".{SYS_DESCR} = STRING")),
+        "{t}"
+    );
+    // The default context is still ours: sysName is not in ctxN, but is here.
+    let sys_name = "1.3.6.1.2.1.1.5.0";
+    let out = v3_tool("snmpget", &at, Some("ctxN"), &[sys_name]);
+    assert!(text(&out).contains("No Such Object"), "{}", text(&out));
+    let out = v3_tool("snmpget", &at, None, &[sys_name]);
+    assert!(text(&out).contains("STRING"), "{}", text(&out));
+    drop(sub);
+    wait_for("ctxN to end with the subagent", || {
+        !netcp
+            .netcu_ok(&["show", "snmp", "/subagents"])
+            .contains("context ctxN")
+    });
+    let out = v3_tool("snmpget", &at, Some("ctxN"), &[SYS_DESCR]);
+    assert!(
+        text(&out).contains("Bad context specified"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// Two raw sessions register the same subtree, one in ctxA, one in ctxB: each SNMP request
+/// reaches the session of its context, in an AgentX Get that names that context.
+#[test]
+fn contexts_dispatch_to_their_sessions() {
+    use agentx::pdu::{Register, Response};
+    use agentx::PduBody;
+    use std::io::Write;
+
+    let dir = TempDir::new("agentx-ctx-raw");
+    let socket = socket_path(&dir);
+    let (_netcp, at) = start_master_with("agentx-ctx-raw", &socket, CTX_USER);
+    for (who, ctx) in [("a", "ctxA"), ("b", "ctxB")] {
+        let mut c = raw::Client::connect(&socket);
+        let s = c.open(0, who);
+        let (_, r) = c.ask(
+            s,
+            PduBody::Register(Register {
+                context: Some(ctx.as_bytes().to_vec()),
+                ..Register::subtree("1.3.6.1.4.1.99997".parse().unwrap())
+            }),
+        );
+        assert!(r.error.is_ok(), "{r:?}");
+        // Answers each Get with who it is and the context the PDU named.
+        c.s.set_read_timeout(None).unwrap();
+        std::thread::spawn(move || {
+            while let Some(p) = c.read() {
+                let PduBody::Get(g) = &p.body else { continue };
+                let named = String::from_utf8_lossy(g.context.as_deref().unwrap_or(b"-"));
+                let value = snmp::Value::string(format!("{who} in {named}"));
+                let vbs = g
+                    .ranges
+                    .iter()
+                    .map(|r| snmp::VarBind::new(r.start.clone(), value.clone()))
+                    .collect();
+                let r = p.reply(Response::ok(vbs));
+                if c.s.write_all(&r.encode()).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    let oid = "1.3.6.1.4.1.99997.1.0";
+    for (ctx, want) in [("ctxA", "a in ctxA"), ("ctxB", "b in ctxB")] {
+        let out = v3_tool("snmpget", &at, Some(ctx), &[oid]);
+        assert!(text(&out).contains(want), "{ctx}: {}", text(&out));
+    }
+    let out = v3_tool("snmpget", &at, None, &[oid]);
+    assert!(text(&out).contains("No Such Object"), "{}", text(&out));
+}

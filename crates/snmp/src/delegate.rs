@@ -63,6 +63,10 @@ pub enum RemoteOpKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteOp {
     pub delegate: DelegateId,
+    /// The SNMP context of the request (empty: the default context). AgentX carries it in
+    /// Get/GetNext/GetBulk/TestSet (NON_DEFAULT_CONTEXT); CommitSet, UndoSet and CleanupSet
+    /// have no context field (the subagent knows it from the TestSet).
+    pub context: Vec<u8>,
     pub kind: RemoteOpKind,
 }
 
@@ -152,6 +156,15 @@ impl Job {
             Wire::V3 { .. } => Version::V2c,
         }
     }
+
+    /// The request's context: the scoped PDU's contextName (v3), the default context
+    /// (empty) for v1/v2c.
+    pub(crate) fn context(&self) -> &[u8] {
+        match &self.wire {
+            Wire::V2 { .. } => &[],
+            Wire::V3 { context_name, .. } => context_name,
+        }
+    }
 }
 
 type Answer<T> = Result<T, ErrorStatus>;
@@ -160,7 +173,20 @@ type Answer<T> = Result<T, ErrorStatus>;
 #[derive(Debug, Default)]
 struct Cache {
     get: HashMap<(DelegateId, Oid), Answer<Value>>,
-    next: HashMap<(DelegateId, Oid), Answer<Option<VarBind>>>,
+    next: HashMap<(DelegateId, Oid), Answer<Step>>,
+}
+
+/// What a delegate said follows a cursor.
+#[derive(Debug, Clone)]
+enum Step {
+    /// This instance.
+    Found(VarBind),
+    /// Nothing more in its range.
+    End,
+    /// An exception (noSuchObject/noSuchInstance) named this OID, which RFC 2741 never lets
+    /// a GetNext answer carry (net-snmp's proxy sends one for an inclusive start): go on
+    /// after it.
+    Skip(Oid),
 }
 
 /// Shared between the agent and its remote handlers during one run of a request.
@@ -176,10 +202,12 @@ pub(crate) struct Delegation {
 }
 
 /// The handler registered for a remote subtree.
-struct RemoteHandler {
-    delegate: DelegateId,
-    subtree: Oid,
-    state: Arc<Mutex<Delegation>>,
+pub(crate) struct RemoteHandler {
+    pub(crate) delegate: DelegateId,
+    /// The context it is registered in (empty: default).
+    pub(crate) context: Vec<u8>,
+    pub(crate) subtree: Oid,
+    pub(crate) state: Arc<Mutex<Delegation>>,
 }
 
 /// The first OID after every OID of `subtree` (AgentX's exclusive range end).
@@ -218,6 +246,7 @@ impl Handler for RemoteHandler {
                     }
                     _ => s.misses.push(RemoteOp {
                         delegate: d,
+                        context: self.context.clone(),
                         kind: RemoteOpKind::Get(vec![oid.clone()]),
                     }),
                 }
@@ -233,37 +262,48 @@ impl Handler for RemoteHandler {
         } else {
             after.clone()
         };
-        match s.cache.next.get(&(self.delegate, key)) {
-            Some(Ok(v)) => v.clone(),
-            Some(Err(e)) => {
-                let e = *e;
-                s.failed.get_or_insert(e);
-                None
-            }
-            None => {
-                if !s.next_blocked {
-                    s.next_blocked = true;
-                    let (start, include) = if *after < self.subtree {
-                        (self.subtree.clone(), true)
-                    } else {
-                        (after.clone(), false)
-                    };
-                    let op = RemoteOp {
-                        delegate: self.delegate,
-                        kind: RemoteOpKind::Next {
-                            start,
-                            include,
-                            end: range_end(&self.subtree),
-                            max_repetitions: s.prefetch.clamp(1, MAX_PREFETCH),
-                        },
-                    };
-                    if !s.misses.contains(&op) {
-                        s.misses.push(op);
-                    }
+        let mut lookup = (self.delegate, key);
+        // Where to ask from when nothing is cached: `after`, or past an exception skipped.
+        let mut skipped: Option<Oid> = None;
+        // Each skip moves strictly forward through the cache; bounded anyway.
+        for _ in 0..=MAX_ROUNDS {
+            match s.cache.next.get(&lookup) {
+                Some(Ok(Step::Found(v))) => return Some(v.clone()),
+                Some(Ok(Step::End)) => return None,
+                Some(Ok(Step::Skip(o))) => {
+                    lookup.1 = o.clone();
+                    skipped = Some(o.clone());
                 }
-                None
+                Some(Err(e)) => {
+                    let e = *e;
+                    s.failed.get_or_insert(e);
+                    return None;
+                }
+                None => break,
             }
         }
+        if !s.next_blocked {
+            s.next_blocked = true;
+            let (start, include) = match skipped {
+                Some(o) => (o, false),
+                None if *after < self.subtree => (self.subtree.clone(), true),
+                None => (after.clone(), false),
+            };
+            let op = RemoteOp {
+                delegate: self.delegate,
+                context: self.context.clone(),
+                kind: RemoteOpKind::Next {
+                    start,
+                    include,
+                    end: range_end(&self.subtree),
+                    max_repetitions: s.prefetch.clamp(1, MAX_PREFETCH),
+                },
+            };
+            if !s.misses.contains(&op) {
+                s.misses.push(op);
+            }
+        }
+        None
     }
 
     // Sets of remote varbinds never reach the handler: the agent runs them as a transaction.
@@ -294,26 +334,19 @@ enum SetPhase {
 }
 
 impl Agent {
-    /// Registers `subtree` as served by `delegate`.
+    /// Registers `subtree` of the default context as served by `delegate`.
     pub fn register_remote(
         &mut self,
         subtree: Oid,
         delegate: DelegateId,
     ) -> Result<RegistrationId, RegistryError> {
-        let handler = RemoteHandler {
-            delegate,
-            subtree: subtree.clone(),
-            state: self.delegation.clone(),
-        };
-        let id = self.registry_mut().register(subtree, Box::new(handler))?;
-        self.remote_ids.insert(id);
-        Ok(id)
+        self.register_remote_in(&[], subtree, delegate)
     }
 
-    /// Removes a registration made by [`Agent::register_remote`] (or any other).
+    /// Removes a registration of the default context made by [`Agent::register_remote`]
+    /// (or any other).
     pub fn unregister_remote(&mut self, id: RegistrationId) -> Option<Oid> {
-        self.remote_ids.remove(&id);
-        self.registry_mut().unregister(id).map(|(o, _)| o)
+        self.unregister_remote_in(&[], id)
     }
 
     /// Whether any subtree is delegated (otherwise every request is answered at once).
@@ -341,7 +374,8 @@ impl Agent {
                 .iter()
                 .map(|_| replies.next().unwrap_or(gen_err()))
                 .collect();
-            return self.set_step(*job, &ops, r, now);
+            let context = job.context().to_vec();
+            return self.in_context(&context, |a| a.set_step(*job, &ops, r, now));
         }
         for op in ops {
             let reply = replies.next().unwrap_or(gen_err());
@@ -350,8 +384,15 @@ impl Agent {
         self.run_job(*job, now)
     }
 
-    /// Runs (or re-runs) a request. Without delegates this is the synchronous path.
-    pub(crate) fn run_job(&mut self, mut job: Job, now: Duration) -> Outcome {
+    /// Runs (or re-runs) a request in its context. Without delegates this is the synchronous
+    /// path.
+    pub(crate) fn run_job(&mut self, job: Job, now: Duration) -> Outcome {
+        let context = job.context().to_vec();
+        self.in_context(&context, |a| a.run_job_here(job, now))
+    }
+
+    /// [`Agent::run_job`] with the request's context's registry in place.
+    fn run_job_here(&mut self, mut job: Job, now: Duration) -> Outcome {
         let cx = Ctx { now };
         match job.limit {
             None => job.limit = Some(self.limit),
@@ -475,6 +516,7 @@ impl Agent {
             .iter()
             .map(|(d, idx)| RemoteOp {
                 delegate: *d,
+                context: job.context().to_vec(),
                 kind: RemoteOpKind::TestSet(
                     idx.iter()
                         .filter_map(|&i| job.pdu.varbinds.get(i).cloned())
@@ -534,6 +576,7 @@ impl Agent {
             all.iter()
                 .map(|d| RemoteOp {
                     delegate: *d,
+                    context: job.context().to_vec(),
                     kind: kind.clone(),
                 })
                 .collect()
@@ -701,14 +744,19 @@ impl Cache {
                     }
                     ended = false;
                     let oid = vb.oid.clone();
-                    self.next.insert((d, prev), Ok(Some(vb)));
+                    if vb.value.is_exception() {
+                        // Not an instance: the next round asks again after it.
+                        self.next.insert((d, prev.clone()), Ok(Step::Skip(oid)));
+                        break;
+                    }
+                    self.next.insert((d, prev), Ok(Step::Found(vb)));
                     prev = oid;
                     first = false;
                 }
                 // The end of the range; after a short answer without one, the next round asks
                 // again from the last instance.
                 if ended {
-                    self.next.entry((d, prev)).or_insert(Ok(None));
+                    self.next.entry((d, prev)).or_insert(Ok(Step::End));
                 }
             }
             _ => {}

@@ -24,6 +24,9 @@ struct Fake {
     dead: bool,
     fail_test: bool,
     fail_commit: bool,
+    /// Answers an inclusive GetNext with noSuchInstance at its start, as net-snmp's proxy
+    /// does.
+    exception_on_include: bool,
     staged: Vec<VarBind>,
 }
 
@@ -38,6 +41,7 @@ impl Fake {
             dead: false,
             fail_test: false,
             fail_commit: false,
+            exception_on_include: false,
             staged: Vec::new(),
         }
     }
@@ -66,6 +70,12 @@ impl Fake {
                 end,
                 max_repetitions,
             } => {
+                if *include && self.exception_on_include {
+                    return RemoteReply::Varbinds(vec![VarBind::new(
+                        start.clone(),
+                        Value::NoSuchInstance,
+                    )]);
+                }
                 let mut out = Vec::new();
                 let mut cur = start.clone();
                 let mut inc = *include;
@@ -259,6 +269,28 @@ fn walk_spans_delegates_in_order() {
     assert!(matches!(p.varbinds[0].value, Value::TimeTicks(_)));
     assert_eq!(p.varbinds[1].value, Value::Integer(3));
     assert_eq!(p.varbinds[2].value, Value::NoSuchObject);
+}
+
+#[test]
+fn an_exception_in_a_getnext_answer_is_skipped() {
+    let mut r = Rig::new();
+    let plain = walk(&mut r);
+    r.fakes
+        .get_mut(&DelegateId(1))
+        .unwrap()
+        .exception_on_include = true;
+    assert_eq!(walk(&mut r), plain);
+    let p = r.ask(
+        "public",
+        PduType::GetNext,
+        0,
+        0,
+        vec![VarBind::null(oid("1.3.6.1.4.1"))],
+    );
+    assert_eq!(
+        p.varbinds[0],
+        VarBind::new(oid("1.3.6.1.4.1.2021.1.0"), Value::Integer(1))
+    );
 }
 
 #[test]

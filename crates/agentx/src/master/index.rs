@@ -1,4 +1,5 @@
-//! Index allocation (RFC 2741 §7.1.4): IndexAllocate and IndexDeallocate per index object.
+//! Index allocation (RFC 2741 §7.1.4): IndexAllocate and IndexDeallocate per index object
+//! and context (the same index object in two contexts is two independent objects).
 
 use crate::pdu_error::ResponseError;
 use snmp::{Oid, Value, VarBind};
@@ -15,10 +16,17 @@ struct IndexObject {
     ever: Vec<Value>,
 }
 
+/// An index object in a context (`None`: the default context).
+type Key = (Option<Vec<u8>>, Oid);
+
 /// Allocated index values of every index object.
 #[derive(Debug, Default)]
 pub struct IndexTable {
-    objects: BTreeMap<Oid, IndexObject>,
+    objects: BTreeMap<Key, IndexObject>,
+}
+
+fn key(context: Option<&[u8]>, oid: &Oid) -> Key {
+    (context.map(<[u8]>::to_vec), oid.clone())
 }
 
 /// A request's way of choosing values.
@@ -40,11 +48,12 @@ fn allowed(v: &Value) -> bool {
 }
 
 impl IndexTable {
-    /// Allocates every varbind's index for `session`, all or nothing; the allocated varbinds,
-    /// or the error and the 1-based varbind it concerns.
+    /// Allocates every varbind's index in `context` for `session`, all or nothing; the
+    /// allocated varbinds, or the error and the 1-based varbind it concerns.
     pub fn allocate(
         &mut self,
         session: u32,
+        context: Option<&[u8]>,
         varbinds: &[VarBind],
         choice: Choice,
     ) -> Result<Vec<VarBind>, (ResponseError, u16)> {
@@ -54,7 +63,7 @@ impl IndexTable {
             if !allowed(&vb.value) {
                 return Err((ResponseError::IndexWrongType, at));
             }
-            let obj = self.objects.get(&vb.oid);
+            let obj = self.objects.get(&key(context, &vb.oid));
             if obj
                 .and_then(|o| o.kind)
                 .is_some_and(|k| k != std::mem::discriminant(&vb.value))
@@ -110,7 +119,7 @@ impl IndexTable {
             out.push(VarBind::new(vb.oid.clone(), value));
         }
         for vb in &out {
-            let o = self.objects.entry(vb.oid.clone()).or_default();
+            let o = self.objects.entry(key(context, &vb.oid)).or_default();
             o.kind = Some(std::mem::discriminant(&vb.value));
             o.allocated.push((vb.value.clone(), session));
             if !o.ever.contains(&vb.value) {
@@ -120,14 +129,15 @@ impl IndexTable {
         Ok(out)
     }
 
-    /// Releases every varbind's index allocated by `session`, all or nothing.
+    /// Releases every varbind's index allocated by `session` in `context`, all or nothing.
     pub fn deallocate(
         &mut self,
         session: u32,
+        context: Option<&[u8]>,
         varbinds: &[VarBind],
     ) -> Result<(), (ResponseError, u16)> {
         for (i, vb) in varbinds.iter().enumerate() {
-            let ok = self.objects.get(&vb.oid).is_some_and(|o| {
+            let ok = self.objects.get(&key(context, &vb.oid)).is_some_and(|o| {
                 o.allocated
                     .iter()
                     .any(|(v, s)| *v == vb.value && *s == session)
@@ -138,7 +148,7 @@ impl IndexTable {
             }
         }
         for vb in varbinds {
-            if let Some(o) = self.objects.get_mut(&vb.oid) {
+            if let Some(o) = self.objects.get_mut(&key(context, &vb.oid)) {
                 o.allocated
                     .retain(|(v, s)| !(*v == vb.value && *s == session));
             }
@@ -170,26 +180,40 @@ mod tests {
     #[test]
     fn allocate_rules() {
         let mut t = IndexTable::default();
-        assert_eq!(t.allocate(1, &[vb(5)], Choice::Given), Ok(vec![vb(5)]));
         assert_eq!(
-            t.allocate(2, &[vb(5)], Choice::Given),
+            t.allocate(1, None, &[vb(5)], Choice::Given),
+            Ok(vec![vb(5)])
+        );
+        assert_eq!(
+            t.allocate(2, None, &[vb(5)], Choice::Given),
             Err((ResponseError::IndexAlreadyAllocated, 1))
         );
-        assert_eq!(t.allocate(2, &[vb(0)], Choice::Any), Ok(vec![vb(1)]));
-        assert_eq!(t.allocate(2, &[vb(0)], Choice::New), Ok(vec![vb(6)]));
+        assert_eq!(t.allocate(2, None, &[vb(0)], Choice::Any), Ok(vec![vb(1)]));
+        assert_eq!(t.allocate(2, None, &[vb(0)], Choice::New), Ok(vec![vb(6)]));
         let s = VarBind::new(vb(0).oid, Value::string("x"));
         assert_eq!(
-            t.allocate(2, &[s], Choice::Given),
+            t.allocate(2, None, &[s], Choice::Given),
             Err((ResponseError::IndexWrongType, 1))
         );
         assert_eq!(
-            t.deallocate(2, &[vb(5)]),
+            t.deallocate(2, None, &[vb(5)]),
             Err((ResponseError::IndexNotAllocated, 1))
         );
-        assert_eq!(t.deallocate(1, &[vb(5)]), Ok(()));
+        assert_eq!(t.deallocate(1, None, &[vb(5)]), Ok(()));
         // 5 is free again for Given/Any, but NEW_INDEX never reuses it.
-        assert_eq!(t.allocate(2, &[vb(0)], Choice::New), Ok(vec![vb(7)]));
+        assert_eq!(t.allocate(2, None, &[vb(0)], Choice::New), Ok(vec![vb(7)]));
+        // Another context has its own values: 6 is taken here but free there, and a
+        // deallocation there does not touch this context's.
+        assert_eq!(
+            t.allocate(3, Some(b"ctx"), &[vb(6)], Choice::Given),
+            Ok(vec![vb(6)])
+        );
+        assert_eq!(
+            t.deallocate(2, Some(b"ctx"), &[vb(6)]),
+            Err((ResponseError::IndexNotAllocated, 1))
+        );
         t.remove_session(2);
+        t.remove_session(3);
         assert_eq!(t.allocated(), 0);
     }
 }

@@ -8,6 +8,12 @@
 //! registrations changed, send notifications, maintain sysORTable, deliver responses to the
 //! requests waiting for them. Sessions live on connections: [`Master::connection_closed`]
 //! ends them all.
+//!
+//! Contexts (RFC 2741 §6.1.1, NON_DEFAULT_CONTEXT): registrations, index allocations and
+//! agent capabilities are kept per context (`None` is the default context). A non-default
+//! context exists while at least one registration names it ([`Master::contexts`]); the host
+//! serves SNMP requests for it from [`Master::effective_in`] and puts the context into the
+//! Get/GetNext/GetBulk/TestSet PDUs it sends for them.
 
 pub mod index;
 pub mod registry;
@@ -55,6 +61,8 @@ pub struct Session {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentCaps {
     pub session: u32,
+    /// The context whose sysORTable lists it (`None`: the default context).
+    pub context: Option<Vec<u8>>,
     pub id: Oid,
     pub descr: String,
 }
@@ -66,10 +74,14 @@ pub enum Event {
     RegistrationsChanged,
     /// A notification from a subagent: its snmpTrapOID.0 value and the varbinds after it.
     Notify { trap: Oid, varbinds: Vec<VarBind> },
-    /// Add a sysORTable row.
-    AddAgentCaps { id: Oid, descr: String },
-    /// Remove a sysORTable row.
-    RemoveAgentCaps { id: Oid },
+    /// Add a sysORTable row in `context` (`None`: the default context; §7.1.8).
+    AddAgentCaps {
+        context: Option<Vec<u8>>,
+        id: Oid,
+        descr: String,
+    },
+    /// Remove a sysORTable row from `context`.
+    RemoveAgentCaps { context: Option<Vec<u8>>, id: Oid },
     /// The answer to a request the host sent ([`Master::request`]).
     Response {
         session: u32,
@@ -156,11 +168,22 @@ impl Master {
 
     /// The session serving each subtree of the default context, sorted by subtree.
     pub fn effective(&self) -> Vec<(Oid, u32)> {
+        self.effective_in(None)
+    }
+
+    /// The session serving each subtree of `context` (`None`: the default context), sorted
+    /// by subtree.
+    pub fn effective_in(&self, context: Option<&[u8]>) -> Vec<(Oid, u32)> {
         self.regs
-            .effective()
+            .effective_in(context)
             .into_iter()
             .map(|(o, r)| (o, r.session))
             .collect()
+    }
+
+    /// The non-default contexts that exist now (named by at least one registration), sorted.
+    pub fn contexts(&self) -> Vec<Vec<u8>> {
+        self.regs.contexts().into_iter().collect()
     }
 
     pub fn agent_caps(&self) -> &[AgentCaps] {
@@ -172,12 +195,18 @@ impl Master {
         self.indexes.allocated()
     }
 
-    /// How long to wait for `session` about `subtree`: the registration's timeout, else the
-    /// session's, else the default (§7.2.1). A timeout of 255 counts as none.
-    pub fn timeout_for(&self, session: u32, subtree: Option<&Oid>) -> Duration {
+    /// How long to wait for `session` about `subtree` of `context`: the registration's
+    /// timeout, else the session's, else the default (§7.2.1). A timeout of 255 counts as
+    /// none.
+    pub fn timeout_for(
+        &self,
+        session: u32,
+        context: Option<&[u8]>,
+        subtree: Option<&Oid>,
+    ) -> Duration {
         // 255 is net-snmp's "-1" (no timeout of its own), not four minutes.
         let unset = |t: u8| if t == u8::MAX { 0 } else { t };
-        let reg = unset(subtree.map_or(0, |s| self.regs.timeout_for(session, s)));
+        let reg = unset(subtree.map_or(0, |s| self.regs.timeout_for(session, context, s)));
         let sess = unset(self.sessions.get(&session).map_or(0, |s| s.timeout));
         match (reg, sess) {
             (r, _) if r > 0 => Duration::from_secs(u64::from(r)),
@@ -186,7 +215,8 @@ impl Master {
         }
     }
 
-    /// Builds a request for `session` (`None` if it is not open), with a new packet ID.
+    /// Builds a request for `session` (`None` if it is not open), with a new packet ID. The
+    /// timeout is that of `subtree` in the context `body` names.
     pub fn request(
         &mut self,
         session: u32,
@@ -194,7 +224,7 @@ impl Master {
         body: PduBody,
         subtree: Option<&Oid>,
     ) -> Option<Outgoing> {
-        let timeout = self.timeout_for(session, subtree);
+        let timeout = self.timeout_for(session, body.context(), subtree);
         let s = self.sessions.get_mut(&session)?;
         s.requests += 1;
         self.next_packet = self.next_packet.wrapping_add(1);
@@ -286,9 +316,6 @@ impl Master {
                 events = self.end_session(session);
                 (ResponseError::NoError, 0, Vec::new())
             }
-            PduBody::Register(r) if r.context.is_some() => {
-                (ResponseError::UnsupportedContext, 0, Vec::new())
-            }
             PduBody::Register(r) => match self.regs.register(session, &r) {
                 Ok(()) => {
                     events.push(Event::RegistrationsChanged);
@@ -307,11 +334,9 @@ impl Master {
                     (ResponseError::UnknownRegistration, 0, Vec::new())
                 }
             }
-            PduBody::Ping { context: Some(_) }
-            | PduBody::Notify(crate::pdu::ContextVarBinds {
-                context: Some(_), ..
-            }) => (ResponseError::UnsupportedContext, 0, Vec::new()),
-            PduBody::Ping { context: None } => (ResponseError::NoError, 0, Vec::new()),
+            // Every context is supported: one comes into being with its first registration.
+            PduBody::Ping { .. } => (ResponseError::NoError, 0, Vec::new()),
+            // The notification goes out as the master's own (net-snmp does the same).
             PduBody::Notify(n) => match notification(&n.varbinds) {
                 Some((trap, varbinds)) => {
                     events.push(Event::Notify { trap, varbinds });
@@ -319,49 +344,56 @@ impl Master {
                 }
                 None => (ResponseError::ProcessingError, 0, Vec::new()),
             },
-            PduBody::IndexAllocate(a) if a.context.is_some() => {
-                (ResponseError::UnsupportedContext, 0, Vec::new())
-            }
             PduBody::IndexAllocate(a) => {
                 let choice = match (a.new_index, a.any_index) {
                     (true, _) => Choice::New,
                     (false, true) => Choice::Any,
                     _ => Choice::Given,
                 };
-                match self.indexes.allocate(session, &a.varbinds, choice) {
+                match self
+                    .indexes
+                    .allocate(session, a.context.as_deref(), &a.varbinds, choice)
+                {
                     Ok(vbs) => (ResponseError::NoError, 0, vbs),
                     Err((e, i)) => (e, i, a.varbinds),
                 }
             }
-            PduBody::IndexDeallocate(d) if d.context.is_some() => {
-                (ResponseError::UnsupportedContext, 0, Vec::new())
-            }
-            PduBody::IndexDeallocate(d) => match self.indexes.deallocate(session, &d.varbinds) {
-                Ok(()) => (ResponseError::NoError, 0, d.varbinds),
-                Err((e, i)) => (e, i, d.varbinds),
-            },
-            PduBody::AddAgentCaps(c) if c.context.is_some() => {
-                (ResponseError::UnsupportedContext, 0, Vec::new())
+            PduBody::IndexDeallocate(d) => {
+                match self
+                    .indexes
+                    .deallocate(session, d.context.as_deref(), &d.varbinds)
+                {
+                    Ok(()) => (ResponseError::NoError, 0, d.varbinds),
+                    Err((e, i)) => (e, i, d.varbinds),
+                }
             }
             PduBody::AddAgentCaps(c) => {
                 let descr = String::from_utf8_lossy(&c.descr).into_owned();
                 self.caps.push(AgentCaps {
                     session,
+                    context: c.context.clone(),
                     id: c.id.clone(),
                     descr: descr.clone(),
                 });
-                events.push(Event::AddAgentCaps { id: c.id, descr });
+                events.push(Event::AddAgentCaps {
+                    context: c.context,
+                    id: c.id,
+                    descr,
+                });
                 (ResponseError::NoError, 0, Vec::new())
             }
             PduBody::RemoveAgentCaps(c) => {
                 let found = self
                     .caps
                     .iter()
-                    .position(|x| x.session == session && x.id == c.id && c.context.is_none());
+                    .position(|x| x.session == session && x.id == c.id && x.context == c.context);
                 match found {
                     Some(i) => {
                         self.caps.remove(i);
-                        events.push(Event::RemoveAgentCaps { id: c.id });
+                        events.push(Event::RemoveAgentCaps {
+                            context: c.context,
+                            id: c.id,
+                        });
                         (ResponseError::NoError, 0, Vec::new())
                     }
                     None => (ResponseError::UnknownAgentCaps, 0, Vec::new()),
@@ -421,10 +453,10 @@ impl Master {
         let (gone, kept): (Vec<_>, Vec<_>) =
             self.caps.drain(..).partition(|c| c.session == session);
         self.caps = kept;
-        events.extend(
-            gone.into_iter()
-                .map(|c| Event::RemoveAgentCaps { id: c.id }),
-        );
+        events.extend(gone.into_iter().map(|c| Event::RemoveAgentCaps {
+            context: c.context,
+            id: c.id,
+        }));
         events
     }
 

@@ -3,6 +3,7 @@
 
 use crate::pdu::Register;
 use snmp::Oid;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// At most this many subtrees from one range registration (a range expands into one subtree
 /// per value of the ranging sub-identifier).
@@ -141,8 +142,14 @@ impl RegistrationTable {
     /// For each subtree of the default context, the registration serving it: the lowest
     /// priority value, then the earliest (§7.1.5.2). Sorted by subtree.
     pub fn effective(&self) -> Vec<(Oid, &Registration)> {
-        let mut best: std::collections::BTreeMap<&Oid, &Registration> = Default::default();
-        for r in self.regs.iter().filter(|r| r.context.is_none()) {
+        self.effective_in(None)
+    }
+
+    /// [`RegistrationTable::effective`] for one context (`None`: the default context).
+    /// Registrations of different contexts never compete (§7.1.5.1).
+    pub fn effective_in(&self, context: Option<&[u8]>) -> Vec<(Oid, &Registration)> {
+        let mut best: BTreeMap<&Oid, &Registration> = BTreeMap::new();
+        for r in self.regs.iter().filter(|r| r.context.as_deref() == context) {
             for s in &r.expanded {
                 let better = match best.get(s) {
                     None => true,
@@ -156,11 +163,18 @@ impl RegistrationTable {
         best.into_iter().map(|(o, r)| (o.clone(), r)).collect()
     }
 
-    /// The timeout in seconds of the registration serving `subtree` for `session` (0: none).
-    pub fn timeout_for(&self, session: u32, subtree: &Oid) -> u8 {
+    /// The non-default contexts some registration names, sorted (a context exists while at
+    /// least one registration names it).
+    pub fn contexts(&self) -> BTreeSet<Vec<u8>> {
+        self.regs.iter().filter_map(|r| r.context.clone()).collect()
+    }
+
+    /// The timeout in seconds of the registration serving `subtree` in `context` for
+    /// `session` (0: none).
+    pub fn timeout_for(&self, session: u32, context: Option<&[u8]>, subtree: &Oid) -> u8 {
         self.regs
             .iter()
-            .filter(|r| r.session == session && r.context.is_none())
+            .filter(|r| r.session == session && r.context.as_deref() == context)
             .find(|r| r.expanded.contains(subtree))
             .map_or(0, |r| r.timeout)
     }
@@ -201,6 +215,15 @@ mod tests {
         c.context = Some(b"other".to_vec());
         t.register(3, &c).unwrap();
         assert_eq!(t.effective().len(), 1);
+        let other = t.effective_in(Some(b"other"));
+        assert_eq!(other.len(), 1);
+        assert_eq!(other[0].1.session, 3);
+        assert_eq!(
+            t.contexts().into_iter().collect::<Vec<_>>(),
+            vec![b"other".to_vec()]
+        );
+        // The same subtree and priority again in that context is a duplicate there.
+        assert_eq!(t.register(4, &c), Err(RegisterError::Duplicate));
         t.remove_session(1);
         assert!(t.effective().is_empty());
     }

@@ -108,11 +108,13 @@ fn malformed_and_contexts() {
     // A header that is not AgentX: close the stream.
     let h = m.receive(1, &[9u8; 20], Duration::ZERO);
     assert_eq!(h.events, vec![Event::CloseConnection]);
-    // Non-default contexts are not served.
+    // An empty context with NON_DEFAULT_CONTEXT set (net-snmp's subagents) is the default.
     let mut r = Register::subtree(oid("1.3.6.1.4.1.9"));
-    r.context = Some(b"ctx".to_vec());
+    r.context = Some(Vec::new());
     let (resp, _) = send(&mut m, 1, a, PduBody::Register(r));
-    assert_eq!(resp.error, ResponseError::UnsupportedContext);
+    assert!(resp.error.is_ok());
+    assert_eq!(m.effective(), vec![(oid("1.3.6.1.4.1.9"), a)]);
+    assert!(m.contexts().is_empty());
     // Requests only a master sends.
     let (resp, _) = send(&mut m, 1, a, PduBody::CommitSet);
     assert_eq!(resp.error, ResponseError::ProcessingError);
@@ -200,6 +202,7 @@ fn notify_index_caps() {
     // A session's end releases its indexes and capabilities.
     let events = m.connection_closed(1);
     assert!(events.contains(&Event::RemoveAgentCaps {
+        context: None,
         id: oid("1.3.6.1.4.1.9.3")
     }));
     assert_eq!(m.allocated_indexes(), 0);
@@ -218,7 +221,7 @@ fn requests_and_timeouts() {
     assert_eq!(out.conn, 4);
     assert_eq!(out.timeout, Duration::from_secs(2));
     assert_eq!(
-        m.timeout_for(a, Some(&oid("1.3.6.1.4.1.10"))),
+        m.timeout_for(a, None, Some(&oid("1.3.6.1.4.1.10"))),
         Duration::from_secs(5)
     );
     let answer = Pdu::new(
@@ -233,6 +236,135 @@ fn requests_and_timeouts() {
         matches!(&h.events[..], [Event::Response { packet_id, .. }] if *packet_id == out.packet_id)
     );
     assert!(m.request(999, 1, PduBody::CommitSet, None).is_none());
+}
+
+fn in_context(ctx: &[u8], body: PduBody) -> PduBody {
+    let c = Some(ctx.to_vec());
+    match body {
+        PduBody::Register(r) => PduBody::Register(Register { context: c, ..r }),
+        PduBody::Unregister(r) => PduBody::Unregister(Register { context: c, ..r }),
+        other => other,
+    }
+}
+
+#[test]
+fn contexts_are_separate_registries() {
+    let mut m = Master::new(Duration::from_secs(5));
+    let a = open(&mut m, 1);
+    let b = open(&mut m, 2);
+    let sub = oid("1.3.6.1.4.1.9");
+    // The same subtree and priority in two contexts from two sessions: no clash.
+    let (r, h) = send(&mut m, 1, a, in_context(b"ctxA", reg("1.3.6.1.4.1.9", 127)));
+    assert!(r.error.is_ok());
+    assert_eq!(h.events, vec![Event::RegistrationsChanged]);
+    let (r, _) = send(&mut m, 2, b, in_context(b"ctxB", reg("1.3.6.1.4.1.9", 127)));
+    assert!(r.error.is_ok());
+    // ...but twice in one context it is a duplicate.
+    let (r, _) = send(&mut m, 2, b, in_context(b"ctxA", reg("1.3.6.1.4.1.9", 127)));
+    assert_eq!(r.error, ResponseError::DuplicateRegistration);
+    assert_eq!(m.contexts(), vec![b"ctxA".to_vec(), b"ctxB".to_vec()]);
+    assert_eq!(m.effective_in(Some(b"ctxA")), vec![(sub.clone(), a)]);
+    assert_eq!(m.effective_in(Some(b"ctxB")), vec![(sub.clone(), b)]);
+    // Neither serves the default context, and reserved (master-owned) subtrees are the
+    // default context's only.
+    assert!(m.effective().is_empty());
+    m.set_reserved(vec![oid("1.3.6.1.2.1.1")]);
+    let (r, _) = send(&mut m, 1, a, in_context(b"ctxA", reg("1.3.6.1.2.1.1", 127)));
+    assert!(r.error.is_ok());
+    let (r, _) = send(&mut m, 1, a, reg("1.3.6.1.2.1.1", 127));
+    assert_eq!(r.error, ResponseError::DuplicateRegistration);
+    // Unregistering needs the context it was registered in.
+    let (r, _) = send(
+        &mut m,
+        2,
+        b,
+        PduBody::Unregister(Register::subtree(sub.clone())),
+    );
+    assert_eq!(r.error, ResponseError::UnknownRegistration);
+    let (r, h) = send(
+        &mut m,
+        2,
+        b,
+        in_context(b"ctxB", PduBody::Unregister(Register::subtree(sub.clone()))),
+    );
+    assert!(r.error.is_ok());
+    assert_eq!(h.events, vec![Event::RegistrationsChanged]);
+    // ctxB is gone with its last registration; ctxA is untouched.
+    assert_eq!(m.contexts(), vec![b"ctxA".to_vec()]);
+    assert!(m.effective_in(Some(b"ctxB")).is_empty());
+    assert_eq!(m.effective_in(Some(b"ctxA")).len(), 2);
+    // Ping, index allocation and capabilities in a context are served.
+    let (r, _) = send(
+        &mut m,
+        1,
+        a,
+        PduBody::Ping {
+            context: Some(b"ctxA".to_vec()),
+        },
+    );
+    assert!(r.error.is_ok());
+    let idx = VarBind::new(oid("1.3.6.1.4.1.9.2.1.1"), Value::Integer(4));
+    let alloc = |ctx: Option<&[u8]>| {
+        PduBody::IndexAllocate(crate::pdu::IndexAllocate {
+            context: ctx.map(<[u8]>::to_vec),
+            new_index: false,
+            any_index: false,
+            varbinds: vec![idx.clone()],
+        })
+    };
+    assert!(send(&mut m, 1, a, alloc(Some(b"ctxA"))).0.error.is_ok());
+    // The same value in the default context is another index object's.
+    assert!(send(&mut m, 1, a, alloc(None)).0.error.is_ok());
+    assert_eq!(
+        send(&mut m, 1, a, alloc(Some(b"ctxA"))).0.error,
+        ResponseError::IndexAlreadyAllocated
+    );
+    let caps = |ctx: Option<&[u8]>, add: bool| {
+        let c = Caps {
+            context: ctx.map(<[u8]>::to_vec),
+            id: oid("1.3.6.1.4.1.9.3"),
+            descr: b"caps".to_vec(),
+        };
+        if add {
+            PduBody::AddAgentCaps(c)
+        } else {
+            PduBody::RemoveAgentCaps(c)
+        }
+    };
+    let (r, h) = send(&mut m, 1, a, caps(Some(b"ctxA"), true));
+    assert!(r.error.is_ok());
+    assert_eq!(
+        h.events,
+        vec![Event::AddAgentCaps {
+            context: Some(b"ctxA".to_vec()),
+            id: oid("1.3.6.1.4.1.9.3"),
+            descr: "caps".into()
+        }]
+    );
+    // Removal names the context it was added in.
+    let (r, _) = send(&mut m, 1, a, caps(None, false));
+    assert_eq!(r.error, ResponseError::UnknownAgentCaps);
+    let (r, _) = send(&mut m, 1, a, caps(Some(b"ctxA"), false));
+    assert!(r.error.is_ok());
+    // Requests for a context take that context's registration timeout.
+    let mut t = Register::subtree(oid("1.3.6.1.4.1.11"));
+    t.context = Some(b"ctxA".to_vec());
+    t.timeout = 3;
+    assert!(send(&mut m, 1, a, PduBody::Register(t)).0.error.is_ok());
+    let get = |ctx: Option<&[u8]>| {
+        PduBody::Get(crate::pdu::Get {
+            context: ctx.map(<[u8]>::to_vec),
+            ranges: Vec::new(),
+        })
+    };
+    let sub11 = oid("1.3.6.1.4.1.11");
+    let out = m.request(a, 1, get(Some(b"ctxA")), Some(&sub11)).unwrap();
+    assert_eq!(out.timeout, Duration::from_secs(3));
+    let out = m.request(a, 1, get(None), Some(&sub11)).unwrap();
+    assert_eq!(out.timeout, Duration::from_secs(5));
+    // Closing the session ends the context.
+    m.connection_closed(1);
+    assert!(m.contexts().is_empty());
 }
 
 proptest::proptest! {

@@ -1,7 +1,8 @@
 //! The AgentX master's sockets: the Unix socket (net-snmp's `/var/agentx/master` by default)
 //! and optionally TCP, one task per subagent connection. The protocol logic is
 //! `agentx::master`; this file moves frames, keeps the requests waiting for answers, and keeps
-//! the agent's registry in step with the master's registrations.
+//! the agent's registries (the default context's and one per non-default context) in step
+//! with the master's registrations.
 
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::PermissionsExt;
@@ -42,8 +43,9 @@ pub struct AgentxHost {
     corked: AtomicBool,
     next_conn: AtomicU64,
     next_transaction: AtomicU32,
-    /// The subtrees registered in the agent for sessions: subtree → (session, registration).
-    pub(super) installed: Mutex<BTreeMap<Oid, (u32, RegistrationId)>>,
+    /// The subtrees registered in the agent for sessions, by context (empty: the default
+    /// context): subtree → (session, registration).
+    pub(super) installed: Mutex<BTreeMap<Vec<u8>, Installed>>,
     /// The listener tasks (aborted when `[agentx]` changes).
     listeners: Mutex<Vec<tokio::task::AbortHandle>>,
 }
@@ -73,9 +75,11 @@ impl AgentxHost {
         lock(&self.master)
     }
 
-    /// The subtree (as registered) that holds `oid` for `session`, for its timeout.
-    fn subtree_of(&self, session: u32, oid: &Oid) -> Option<Oid> {
+    /// The subtree (as registered in `context`) that holds `oid` for `session`, for its
+    /// timeout.
+    fn subtree_of(&self, session: u32, context: &[u8], oid: &Oid) -> Option<Oid> {
         lock(&self.installed)
+            .get(context)?
             .iter()
             .filter(|(k, (s, _))| *s == session && oid.starts_with(k))
             .max_by_key(|(k, _)| k.len())
@@ -91,10 +95,12 @@ impl AgentxHost {
     /// the session is not open.
     fn build(&self, transaction: u32, op: &RemoteOp) -> Option<(u32, Outgoing)> {
         let session = u32::try_from(op.delegate.0).ok()?;
+        // A request of a non-default context says so (NON_DEFAULT_CONTEXT, §6.1.1).
+        let context = (!op.context.is_empty()).then(|| op.context.clone());
         let (body, key) = match &op.kind {
             RemoteOpKind::Get(oids) => (
                 PduBody::Get(Get {
-                    context: None,
+                    context,
                     ranges: oids
                         .iter()
                         .map(|o| SearchRange::from(o.clone(), false))
@@ -116,12 +122,12 @@ impl AgentxHost {
                 let bulk = *max_repetitions > 1;
                 let body = if !bulk {
                     PduBody::GetNext(Get {
-                        context: None,
+                        context,
                         ranges: vec![range],
                     })
                 } else {
                     PduBody::GetBulk(GetBulk {
-                        context: None,
+                        context,
                         non_repeaters: 0,
                         max_repetitions: u16::try_from(*max_repetitions).unwrap_or(u16::MAX),
                         ranges: vec![range],
@@ -131,7 +137,7 @@ impl AgentxHost {
             }
             RemoteOpKind::TestSet(vbs) => (
                 PduBody::TestSet(ContextVarBinds {
-                    context: None,
+                    context,
                     varbinds: vbs.clone(),
                 }),
                 vbs.first().map(|v| &v.oid),
@@ -140,7 +146,7 @@ impl AgentxHost {
             RemoteOpKind::UndoSet => (PduBody::UndoSet, None),
             RemoteOpKind::CleanupSet => (PduBody::CleanupSet, None),
         };
-        let subtree = key.and_then(|k| self.subtree_of(session, k));
+        let subtree = key.and_then(|k| self.subtree_of(session, &op.context, k));
         let out = self
             .master()
             .request(session, transaction, body, subtree.as_ref())?;
@@ -277,29 +283,83 @@ fn reply_of(varbinds: bool, r: Response) -> RemoteReply {
     }
 }
 
-/// Makes the agent's registry serve what the master's registrations say (after every change,
-/// and after RELOAD rebuilt the agent).
+/// The subtrees of one context registered in the agent for delegates: subtree → (delegate
+/// number - base, registration).
+pub type Installed = BTreeMap<Oid, (u32, RegistrationId)>;
+
+/// Makes the agent's registries serve what the master's registrations say, in every context
+/// (after every change, and after RELOAD rebuilt the agent). A context the master no longer
+/// has is emptied, and so ceases to exist in the agent too.
 pub fn sync_registry(rt: &Runtime) {
-    let effective = rt.snmp.agentx.master().effective();
-    sync_installed(rt, &rt.snmp.agentx.installed, &effective, 0);
+    let (default, contexts) = {
+        let m = rt.snmp.agentx.master();
+        let contexts: BTreeMap<Vec<u8>, Vec<(Oid, u32)>> = m
+            .contexts()
+            .into_iter()
+            .map(|c| {
+                let e = m.effective_in(Some(&c));
+                (c, e)
+            })
+            .collect();
+        (m.effective(), contexts)
+    };
+    let mut installed = lock(&rt.snmp.agentx.installed);
+    sync_context(
+        rt,
+        installed.entry(Vec::new()).or_default(),
+        &[],
+        &default,
+        0,
+    );
+    let mut names: Vec<Vec<u8>> = installed
+        .keys()
+        .filter(|c| !c.is_empty())
+        .cloned()
+        .collect();
+    names.extend(contexts.keys().cloned());
+    names.sort();
+    names.dedup();
+    for name in names {
+        let effective = contexts.get(&name).map_or(&[][..], Vec::as_slice);
+        sync_context(
+            rt,
+            installed.entry(name.clone()).or_default(),
+            &name,
+            effective,
+            0,
+        );
+        if effective.is_empty() {
+            installed.remove(&name);
+        }
+    }
 }
 
-/// Registers in the agent the subtrees of `effective` (subtree, delegate number - `base`) and
-/// removes those `installed` has that it no longer lists.
+/// Registers in the agent's default context the subtrees of `effective` (subtree, delegate
+/// number - `base`) and removes those `installed` has that it no longer lists.
 pub fn sync_installed(
     rt: &Runtime,
-    installed: &Mutex<BTreeMap<Oid, (u32, RegistrationId)>>,
+    installed: &Mutex<Installed>,
     effective: &[(Oid, u32)],
     base: u64,
 ) {
-    let mut installed = lock(installed);
+    sync_context(rt, &mut lock(installed), &[], effective, base);
+}
+
+/// [`sync_installed`] for one context.
+fn sync_context(
+    rt: &Runtime,
+    installed: &mut Installed,
+    context: &[u8],
+    effective: &[(Oid, u32)],
+    base: u64,
+) {
     rt.snmp.with_agent(|agent, _| {
         let wanted: HashMap<&Oid, u32> = effective.iter().map(|(o, s)| (o, *s)).collect();
         installed.retain(|oid, (owner, id)| {
             if wanted.get(oid) == Some(owner) {
                 true
             } else {
-                agent.unregister_remote(*id);
+                agent.unregister_remote_in(context, *id);
                 false
             }
         });
@@ -308,25 +368,44 @@ pub fn sync_installed(
                 continue;
             }
             let delegate = DelegateId(base + u64::from(*owner));
-            if let Ok(id) = agent.register_remote(oid.clone(), delegate) {
+            if let Ok(id) = agent.register_remote_in(context, oid.clone(), delegate) {
                 installed.insert(oid.clone(), (*owner, id));
             }
         }
     });
 }
 
-/// After RELOAD: the new agent has none of the sessions' subtrees yet.
+/// After RELOAD: the new agent has none of the sessions' subtrees yet, nor the non-default
+/// contexts' sysORTables.
 pub fn reinstall(rt: &Runtime) {
     lock(&rt.snmp.agentx.installed).clear();
     lock(&rt.snmp.smux.installed).clear();
     reserve_local(rt);
     sync_registry(rt);
     super::smux::sync_registry(rt);
+    let caps: Vec<_> = rt
+        .snmp
+        .agentx
+        .master()
+        .agent_caps()
+        .iter()
+        .filter(|c| c.context.is_some())
+        .cloned()
+        .collect();
+    rt.snmp.with_agent(|a, now| {
+        for c in caps {
+            a.add_sysor_in(c.context.as_deref(), c.id, &c.descr, now);
+        }
+    });
 }
 
-/// Tells the master which subtrees the agent serves itself.
+/// Tells the master which subtrees the agent serves itself (in the default context: the
+/// non-default ones hold only subagents' subtrees).
 pub fn reserve_local(rt: &Runtime) {
-    let mut installed: Vec<Oid> = lock(&rt.snmp.agentx.installed).keys().cloned().collect();
+    let mut installed: Vec<Oid> = lock(&rt.snmp.agentx.installed)
+        .get(&Vec::new())
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
     installed.extend(lock(&rt.snmp.smux.installed).keys().cloned());
     let local: Vec<Oid> = rt.snmp.with_agent(|a, _| {
         a.registry()
@@ -352,11 +431,13 @@ fn apply(rt: &Arc<Runtime>, events: Vec<Event>) -> bool {
                 varbinds,
                 "agentx subagent".into(),
             ),
-            Event::AddAgentCaps { id, descr } => {
-                rt.snmp.with_agent(|a, now| a.add_sysor(id, &descr, now));
+            Event::AddAgentCaps { context, id, descr } => {
+                rt.snmp
+                    .with_agent(|a, now| a.add_sysor_in(context.as_deref(), id, &descr, now));
             }
-            Event::RemoveAgentCaps { id } => {
-                rt.snmp.with_agent(|a, now| a.remove_sysor(&id, now));
+            Event::RemoveAgentCaps { context, id } => {
+                rt.snmp
+                    .with_agent(|a, now| a.remove_sysor_in(context.as_deref(), &id, now));
             }
             Event::Response {
                 session,
@@ -603,14 +684,29 @@ pub fn show(host: &AgentxHost, now: Duration) -> String {
     let mut out = String::new();
     let sessions: Vec<_> = m.sessions().collect();
     let _ = writeln!(out, "AgentX sessions: {}", sessions.len());
-    let effective: HashMap<Oid, u32> = m.effective().into_iter().collect();
+    // Which session serves each subtree, per context (registrations of different contexts
+    // never shadow each other).
+    let mut effective: HashMap<(Option<Vec<u8>>, Oid), u32> = m
+        .effective()
+        .into_iter()
+        .map(|(o, s)| ((None, o), s))
+        .collect();
+    for c in m.contexts() {
+        for (o, s) in m.effective_in(Some(&c)) {
+            effective.insert((Some(c.clone()), o), s);
+        }
+    }
     for s in sessions {
         let _ = writeln!(
             out,
             "  session {} ({}), id {}, timeout {}, up {}s, {} requests, {} timeouts",
             s.id,
             if s.descr.is_empty() { "-" } else { &s.descr },
-            s.oid,
+            if s.oid.is_empty() {
+                "-".to_string()
+            } else {
+                s.oid.to_string()
+            },
             if s.timeout == 0 {
                 "default".to_string()
             } else {
@@ -632,7 +728,7 @@ pub fn show(host: &AgentxHost, now: Duration) -> String {
             let active = r
                 .expanded
                 .iter()
-                .filter(|o| effective.get(*o) == Some(&s.id))
+                .filter(|o| effective.get(&(r.context.clone(), (*o).clone())) == Some(&s.id))
                 .count();
             let _ = writeln!(
                 out,
@@ -661,7 +757,17 @@ pub fn show(host: &AgentxHost, now: Duration) -> String {
     if !caps.is_empty() {
         let _ = writeln!(out, "Agent capabilities:");
         for c in caps {
-            let _ = writeln!(out, "  session {}: {} {}", c.session, c.id, c.descr);
+            let _ = writeln!(
+                out,
+                "  session {}: {} {}{}",
+                c.session,
+                c.id,
+                c.descr,
+                c.context
+                    .as_ref()
+                    .map(|c| format!(" (context {})", String::from_utf8_lossy(c)))
+                    .unwrap_or_default()
+            );
         }
     }
     out

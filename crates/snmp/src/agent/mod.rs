@@ -15,6 +15,7 @@ use crate::delegate::{Job, Outcome, Wire};
 pub use crate::notify::AgentEvent;
 pub use crate::v3::{AuthProtocol, PrivProtocol, SecurityLevel};
 
+mod contexts;
 mod usm;
 use usm::register_v3_groups;
 pub use usm::{UsmCounters, UsmUser};
@@ -279,7 +280,15 @@ pub struct Agent {
     events: EventSink,
     /// Shared with the handlers of remote subtrees (see [`crate::delegate`]).
     pub(crate) delegation: Arc<Mutex<crate::delegate::Delegation>>,
-    pub(crate) remote_ids: std::collections::HashSet<crate::registry::RegistrationId>,
+    /// Every remote registration, by context (empty: default) and registration.
+    pub(crate) remote_ids: std::collections::HashSet<(Vec<u8>, crate::registry::RegistrationId)>,
+    /// The registries of the non-default contexts (only delegated subtrees live there):
+    /// see `contexts.rs`.
+    pub(crate) contexts: std::collections::BTreeMap<Vec<u8>, Registry>,
+    /// Their names, for vacmContextTable.
+    pub(crate) context_names: crate::mib::vacm::ContextNames,
+    /// Each non-default context's sysORTable: sysORLastChange and the rows.
+    pub(crate) context_or: std::collections::BTreeMap<Vec<u8>, (u32, Vec<SysOrEntry>)>,
     /// CleanupSet operations for the host.
     pub(crate) notices: Vec<crate::delegate::RemoteOp>,
     /// A request is being run again: its counters were counted the first time.
@@ -314,7 +323,8 @@ impl Agent {
         let _ = registry.register(crate::mib::snmp_group::SNMP.clone(), Box::new(snmp));
         let usm = Arc::new(UsmCounters::default());
         register_v3_groups(&mut registry, &config, &usm);
-        crate::mib::vacm::register(&mut registry, &config);
+        let context_names = crate::mib::vacm::ContextNames::default();
+        crate::mib::vacm::register(&mut registry, &config, context_names.clone());
         let limit = config.max_message_size;
         let salt = u64::from(config.engine_boots) << 32 | config.salt_seed;
         let mut agent = Agent {
@@ -329,6 +339,9 @@ impl Agent {
             events: Arc::new(Mutex::new(Vec::new())),
             delegation: Arc::default(),
             remote_ids: Default::default(),
+            contexts: Default::default(),
+            context_or: Default::default(),
+            context_names,
             notices: Vec::new(),
             replay: false,
         };

@@ -265,9 +265,9 @@ impl Agent {
             }
         };
         let level = m.flags & (v3m::FLAG_AUTH | v3m::FLAG_PRIV);
-        // Only the default context exists (RFC 3413 3.2: unknown contexts get a report at
-        // the request's security level).
-        if !scoped.context_name.is_empty()
+        // The default context, and the contexts subagents registered in (`contexts.rs`);
+        // RFC 3413 3.2: unknown contexts get a report at the request's security level.
+        if !self.has_context(&scoped.context_name)
             || !(scoped.context_engine_id.is_empty()
                 || scoped.context_engine_id == self.config.engine_id)
         {

@@ -8,12 +8,19 @@
 //! is group `user-<name>` with view `user-<name>`, at the security level its keys give. A view
 //! with no families (the whole MIB) shows as one family, 1 (iso), included. The rows are
 //! readOnly(5) and active(1): the configuration changes them, not SNMP.
+//!
+//! vacmContextTable lists the default context and the contexts subagents registered in
+//! (they come and go with the registrations); an access row's view applies in every context
+//! (contextPrefix "" with prefix match), as the agent applies it.
 
-use crate::agent::{Access, AgentConfig, View};
+use crate::agent::{lock, Access, AgentConfig, View};
 use crate::oid::Oid;
-use crate::registry::{index, Ctx, Registry, Snapshot, SnapshotData};
-use crate::value::Value;
-use std::time::Duration;
+use crate::registry::{index, Ctx, Handler, Registry, SnapshotData};
+use crate::value::{Value, VarBind};
+use std::sync::{Arc, Mutex};
+
+/// The non-default contexts that exist now, shared between the agent and vacmContextTable.
+pub type ContextNames = Arc<Mutex<Vec<Vec<u8>>>>;
 
 /// snmpVacmMIB (1.3.6.1.6.3.16).
 pub const VACM: [u32; 8] = [1, 3, 6, 1, 6, 3, 16, 1];
@@ -67,13 +74,8 @@ fn groups(cfg: &AgentConfig) -> Vec<Group> {
 pub fn vacm_snapshot(cfg: &AgentConfig) -> SnapshotData {
     let mut d = SnapshotData::new();
     let base = Oid::new(&VACM);
-    // vacmContextTable: the default context only.
-    d.cell(
-        &base.child(&[1, 1]),
-        1,
-        &index::string(b""),
-        Value::string(""),
-    );
+    // vacmContextTable: the default context (others are added per request, see `Vacm`).
+    add_context(&mut d, b"");
     let sec = base.child(&[2, 1]);
     let access = base.child(&[4, 1]);
     let family = base.child(&[5, 2, 1]);
@@ -89,7 +91,7 @@ pub fn vacm_snapshot(cfg: &AgentConfig) -> SnapshotData {
         i.extend(index::string(b""));
         i.extend([g.model, g.level]);
         let view = g.group.clone();
-        d.cell(&access, 4, &i, Value::Integer(1)); // exact
+        d.cell(&access, 4, &i, Value::Integer(2)); // prefix: "" matches every context
         d.cell(&access, 5, &i, Value::string(&view));
         let write = if g.writable { view.as_str() } else { "" };
         d.cell(&access, 6, &i, Value::string(write));
@@ -114,14 +116,54 @@ pub fn vacm_snapshot(cfg: &AgentConfig) -> SnapshotData {
     d
 }
 
-/// Registers the tables (built once: the agent is rebuilt when the configuration changes).
-pub fn register(registry: &mut Registry, cfg: &AgentConfig) {
-    let data = vacm_snapshot(cfg);
-    // A TTL no request outlives: the data never changes for this agent.
-    let _ = registry.register(
-        Oid::new(&VACM),
-        Box::new(Snapshot::new(Duration::MAX, move |_: &Ctx| data.clone())),
+/// A vacmContextTable row.
+fn add_context(d: &mut SnapshotData, name: &[u8]) {
+    let entry = Oid::new(&VACM).child(&[1, 1]);
+    d.cell(
+        &entry,
+        1,
+        &index::string(name),
+        Value::OctetString(name.to_vec()),
     );
+}
+
+/// The tables: built once from the configuration (the agent is rebuilt when it changes),
+/// with the contexts of the moment added.
+struct Vacm {
+    data: SnapshotData,
+    contexts: ContextNames,
+}
+
+impl Vacm {
+    /// The data with a row per existing context; the configuration's alone when there is
+    /// none (no copy).
+    fn with_contexts<T>(&self, f: impl FnOnce(&SnapshotData) -> T) -> T {
+        let names = lock(&self.contexts).clone();
+        if names.is_empty() {
+            return f(&self.data);
+        }
+        let mut d = self.data.clone();
+        for n in &names {
+            add_context(&mut d, n);
+        }
+        f(&d)
+    }
+}
+
+impl Handler for Vacm {
+    fn get(&mut self, oid: &Oid, _cx: &Ctx) -> Value {
+        self.with_contexts(|d| d.get(oid))
+    }
+
+    fn next(&mut self, after: &Oid, _cx: &Ctx) -> Option<VarBind> {
+        self.with_contexts(|d| d.next(after))
+    }
+}
+
+/// Registers the tables; `contexts` is kept up to date by the agent.
+pub fn register(registry: &mut Registry, cfg: &AgentConfig, contexts: ContextNames) {
+    let data = vacm_snapshot(cfg);
+    let _ = registry.register(Oid::new(&VACM), Box::new(Vacm { data, contexts }));
 }
 
 #[cfg(test)]
@@ -183,6 +225,21 @@ mod tests {
             Value::Integer(2)
         );
         assert_eq!(fam("community1", &[1]), Value::Integer(1));
+        // The contexts of the moment in vacmContextTable.
+        let contexts = ContextNames::default();
+        let mut v = Vacm {
+            data: d.clone(),
+            contexts: contexts.clone(),
+        };
+        let cx = Ctx {
+            now: std::time::Duration::ZERO,
+        };
+        let mut row = vec![1, 1, 1];
+        row.extend(index::string(b"ctxA"));
+        let row = Oid::new(&VACM).child(&row);
+        assert_eq!(v.get(&row, &cx), Value::NoSuchInstance);
+        contexts.lock().unwrap().push(b"ctxA".to_vec());
+        assert_eq!(v.get(&row, &cx), Value::string("ctxA"));
         // Never a community's name.
         assert!(!d
             .values
