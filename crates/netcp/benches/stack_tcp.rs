@@ -6,6 +6,8 @@
 //! bench: stack-tcp-stream-reverse ours=<n>Mbit/s peer=<n>Mbit/s ratio=<ours/peer>
 //! bench: stack-tcp-crr ours=<n>conn/s peer=<n>conn/s ratio=<ours/peer>
 //! bench: stack-tcp-stream-vs-smoltcp ours=<n>Mbit/s peer=<n>Mbit/s ratio=<ours/peer>
+//! bench: stack-tcp-stream-cubic ours=<n>Mbit/s peer=<n>Mbit/s ratio=<ours/peer>
+//! bench: stack-tcp-stream-vs-smoltcp-cubic ours=<n>Mbit/s peer=<n>Mbit/s ratio=<ours/peer>
 //! ```
 //!
 //! - `stack-tcp-stream`: one Linux TCP sender (a thread of this process, root namespace) writes
@@ -21,6 +23,11 @@
 //!   ACK at least every full segment; no delay at all measured the same); it polls in a tight
 //!   loop and reads and discards everything, counting the bytes; it only blocks in poll(2)
 //!   after 10,000 idle rounds, between runs. Its run comes right after ours in each round.
+//! - `stack-tcp-stream-cubic`, `stack-tcp-stream-vs-smoltcp-cubic`: the same two with the
+//!   sender's congestion control set to cubic (Linux's built-in default) on all three paths; the
+//!   two lines above use the machine's default (`net.ipv4.tcp_congestion_control`, which may be
+//!   BBR: a pacing sender, for which every frame over a TAP device is a timer interrupt and a
+//!   wake-up; see docs/PERFORMANCE.md).
 //! - `stack-tcp-stream-reverse`: the other direction: a Linux reader of netcp's chargen on the
 //!   stack, against a reader of a kernel sender in the namespace.
 //! - `stack-tcp-crr`: connect, one byte each way, close, one after the other (netperf's TCP_CRR):
@@ -143,29 +150,41 @@ fn run() -> anyhow::Result<()> {
         .filter(|&r| r > 0)
         .unwrap_or(ROUNDS);
     let stream_only = std::env::var_os("MAYNARD_BENCH_STREAM_ONLY").is_some();
-    let mut figures: [(Vec<f64>, Vec<f64>); 4] = Default::default();
+    let default_cc = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    eprintln!(
+        "  the sender's congestion control: {default_cc} (this machine's default), then cubic"
+    );
+    let mut figures: [(Vec<f64>, Vec<f64>); 6] = Default::default();
     for round in 1..=rounds {
-        let before = counters(&socket, "discard")?.bytes_in;
-        let sent = stream_send(&tap_linux, ours_at(9))?;
-        std::thread::sleep(Duration::from_millis(200));
-        let got = counters(&socket, "discard")?.bytes_in - before;
-        let o = mbits(got);
-        let before = sunk.load(Relaxed);
-        let peer_sent = stream_send(&veth_linux, peer_at(9))?;
-        std::thread::sleep(Duration::from_millis(200));
-        let p = mbits(sunk.load(Relaxed) - before);
-        eprintln!(
-            "  round {round}: stream ours {o:.0} Mbit/s ({sent} sent), peer {p:.0} Mbit/s ({peer_sent} sent)"
-        );
-        figures[0].0.push(o);
-        figures[0].1.push(p);
-        let before = smol_sink.count.load(Relaxed);
-        let smol_sent = stream_send(&smol_linux, smol_at)?;
-        std::thread::sleep(Duration::from_millis(200));
-        let s = mbits(smol_sink.count.load(Relaxed) - before);
-        eprintln!("  round {round}: stream smoltcp {s:.0} Mbit/s ({smol_sent} sent)");
-        figures[3].0.push(o);
-        figures[3].1.push(s);
+        // The stream figures twice: with the machine's default congestion control at the
+        // sender, and with cubic (Linux's built-in default) — a pacing sender (BBR) and one
+        // that is not behave very differently over a TAP device (docs/PERFORMANCE.md).
+        for (cc, kernel_at, smol_at_index) in [(None, 0, 3), (Some("cubic"), 4, 5)] {
+            let label = cc.unwrap_or(default_cc.as_str());
+            let before = counters(&socket, "discard")?.bytes_in;
+            let sent = stream_send(&tap_linux, ours_at(9), cc)?;
+            std::thread::sleep(Duration::from_millis(200));
+            let got = counters(&socket, "discard")?.bytes_in - before;
+            let o = mbits(got);
+            let before = sunk.load(Relaxed);
+            let peer_sent = stream_send(&veth_linux, peer_at(9), cc)?;
+            std::thread::sleep(Duration::from_millis(200));
+            let p = mbits(sunk.load(Relaxed) - before);
+            eprintln!(
+                "  round {round}: stream ({label}) ours {o:.0} Mbit/s ({sent} sent), peer {p:.0} Mbit/s ({peer_sent} sent)"
+            );
+            figures[kernel_at].0.push(o);
+            figures[kernel_at].1.push(p);
+            let before = smol_sink.count.load(Relaxed);
+            let smol_sent = stream_send(&smol_linux, smol_at, cc)?;
+            std::thread::sleep(Duration::from_millis(200));
+            let s = mbits(smol_sink.count.load(Relaxed) - before);
+            eprintln!("  round {round}: stream ({label}) smoltcp {s:.0} Mbit/s ({smol_sent} sent)");
+            figures[smol_at_index].0.push(o);
+            figures[smol_at_index].1.push(s);
+        }
         if stream_only {
             continue;
         }
@@ -183,7 +202,7 @@ fn run() -> anyhow::Result<()> {
         figures[2].1.push(p);
     }
     stop.store(true, Relaxed);
-    let [stream, reverse, rate, smol_stream] = figures;
+    let [stream, reverse, rate, smol_stream, stream_cubic, smol_stream_cubic] = figures;
     let line = |name: &str, unit: &str, (o, p): (Vec<f64>, Vec<f64>)| {
         let (o, p) = (median(o), median(p));
         println!(
@@ -195,6 +214,12 @@ fn run() -> anyhow::Result<()> {
     line("stack-tcp-stream-reverse", "Mbit/s", reverse);
     line("stack-tcp-crr", "conn/s", rate);
     line("stack-tcp-stream-vs-smoltcp", "Mbit/s", smol_stream);
+    line("stack-tcp-stream-cubic", "Mbit/s", stream_cubic);
+    line(
+        "stack-tcp-stream-vs-smoltcp-cubic",
+        "Mbit/s",
+        smol_stream_cubic,
+    );
     let errors = smol_sink.stop();
     if errors > 0 {
         eprintln!("  smoltcp's TAP: {errors} read or write errors");
@@ -211,8 +236,18 @@ fn mbits(bytes: u64) -> f64 {
 
 /// A Linux TCP connection from `from` to `to`.
 fn connect(from: &str, to: SocketAddr) -> anyhow::Result<TcpStream> {
+    connect_with(from, to, None)
+}
+
+/// A Linux TCP connection from `from` to `to` with congestion control `cc` (None: the
+/// machine's default).
+fn connect_with(from: &str, to: SocketAddr, cc: Option<&str>) -> anyhow::Result<TcpStream> {
     let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
     s.set_reuse_address(true)?;
+    if let Some(cc) = cc {
+        s.set_tcp_congestion(cc.as_bytes())
+            .with_context(|| format!("congestion control {cc}"))?;
+    }
     s.bind(&SocketAddr::new(from.parse()?, 0).into())?;
     s.connect_timeout(&to.into(), Duration::from_secs(5))
         .with_context(|| format!("connect to {to}"))?;
@@ -223,8 +258,8 @@ fn connect(from: &str, to: SocketAddr) -> anyhow::Result<TcpStream> {
 }
 
 /// Writes for `MEASURE`; returns the bytes written.
-fn stream_send(from: &str, to: SocketAddr) -> anyhow::Result<u64> {
-    let mut s = connect(from, to)?;
+fn stream_send(from: &str, to: SocketAddr, cc: Option<&str>) -> anyhow::Result<u64> {
+    let mut s = connect_with(from, to, cc)?;
     s.set_write_timeout(Some(Duration::from_secs(5)))?;
     let buf = vec![0x61u8; CHUNK];
     let start = Instant::now();
