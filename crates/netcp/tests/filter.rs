@@ -68,9 +68,11 @@ impl Veth {
 
 impl Drop for Veth {
     fn drop(&mut self) {
+        // The nftables table too: a test that fails before /NOFILTER (netcp killed) would
+        // otherwise leave it hooked into every packet's path on this machine.
         let _ = sh(&format!(
-            "ip netns del {}; ip link del {} 2>/dev/null",
-            self.ns, self.root_if
+            "ip netns del {}; ip link del {} 2>/dev/null; nft delete table inet maynard_{} 2>/dev/null",
+            self.ns, self.root_if, self.root_if
         ));
     }
 }
