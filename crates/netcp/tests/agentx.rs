@@ -484,7 +484,18 @@ fn agentx_conformance() {
     // TCP as well as the Unix socket: Open and Ping.
     {
         use std::io::{Read, Write};
-        let mut t = std::net::TcpStream::connect(("127.0.0.1", tcp_port)).expect("AgentX over TCP");
+        // The Unix socket is up (start_master_full waited for it); the TCP listener may
+        // follow a moment later.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut t = loop {
+            match std::net::TcpStream::connect(("127.0.0.1", tcp_port)) {
+                Ok(t) => break t,
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "AgentX over TCP: {e}");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        };
         t.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let open = agentx::Pdu::new(
             0,
