@@ -298,7 +298,7 @@ impl Driver {
         }
     }
 
-    /// Reads and handles what the links have; returns how many frames came.
+    /// Reads and handles what the links have; returns how many frames and bytes came.
     fn receive(&mut self, frames: &mut Vec<Frame>) -> Received {
         let mut total = Received::default();
         for i in 0..self.links.len() {
