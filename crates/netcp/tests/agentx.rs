@@ -89,12 +89,9 @@ impl Drop for Subagent {
     }
 }
 
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// The subagent waits of this file: [`common::stack_env::wait_for`] with 15 seconds.
+fn wait_for(what: &str, f: impl FnMut() -> bool) {
+    common::stack_env::wait_for(what, 15, f);
 }
 
 const LOAD_1_NAME: &str = "1.3.6.1.4.1.2021.10.1.2.1";
@@ -486,16 +483,12 @@ fn agentx_conformance() {
         use std::io::{Read, Write};
         // The Unix socket is up (start_master_full waited for it); the TCP listener may
         // follow a moment later.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut t = loop {
-            match std::net::TcpStream::connect(("127.0.0.1", tcp_port)) {
-                Ok(t) => break t,
-                Err(e) => {
-                    assert!(Instant::now() < deadline, "AgentX over TCP: {e}");
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
-        };
+        let mut tcp = None;
+        common::stack_env::wait_for("AgentX over TCP", 10, || {
+            tcp = std::net::TcpStream::connect(("127.0.0.1", tcp_port)).ok();
+            tcp.is_some()
+        });
+        let mut t = tcp.expect("connected");
         t.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let open = agentx::Pdu::new(
             0,

@@ -229,14 +229,9 @@ fn access_lists_and_limits_refuse_and_log() {
     drop(c);
     // The server notices c's close on its own time (slow on a busy machine): the limit frees
     // a place within seconds.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while was_refused(from("127.0.0.7")) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "c closed, yet the limit still refuses"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::stack_env::wait_for("the limit to admit again once c closed", 10, || {
+        !was_refused(from("127.0.0.7"))
+    });
     drop((a, b));
     netcp.netcu_ok(&["set", "service", "echo", "/limit=100", "/rate=3"]);
     let started = std::time::Instant::now();
