@@ -2,7 +2,6 @@
 //! NSP logical link talks to which DECnet object, so that application data can be named).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
 
 use servicedb::ServiceDb;
 
@@ -87,78 +86,10 @@ pub(crate) struct Stream {
 }
 
 /// Hashes the decoder's small fixed-size keys (NSP link and TCP stream keys, looked up for
-/// nearly every frame) with a multiply-rotate hash seeded at random per decoder: a few
-/// instructions per word instead of SipHash's rounds. Both maps are bounded (10 000 streams,
-/// 100 000 links), which also bounds the cost of any collisions a crafted capture could cause.
-#[derive(Clone, Debug)]
-pub(crate) struct KeyHash {
-    seed: u64,
-}
-
-impl KeyHash {
-    fn new() -> KeyHash {
-        KeyHash {
-            seed: std::collections::hash_map::RandomState::new().hash_one(0x6003u64),
-        }
-    }
-}
-
-impl BuildHasher for KeyHash {
-    type Hasher = KeyHasher;
-    fn build_hasher(&self) -> KeyHasher {
-        KeyHasher(self.seed)
-    }
-}
-
-/// The hasher of [`KeyHash`].
-pub(crate) struct KeyHasher(u64);
-
-impl KeyHasher {
-    #[inline]
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for KeyHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut c = bytes.chunks_exact(8);
-        for w in &mut c {
-            self.add(<[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes));
-        }
-        for &b in c.remainder() {
-            self.add(u64::from(b));
-        }
-    }
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u16(&mut self, i: u16) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        // Spread the high bits (where the multiplications put the entropy) to the low ones
-        // that pick the bucket.
-        let h = self.0;
-        (h ^ (h >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (h >> 29)
-    }
-}
+/// nearly every frame) with foldhash, seeded at random per decoder: a few instructions per key
+/// instead of SipHash's rounds. Both maps are bounded (10 000 streams, 100 000 links), which
+/// also bounds the cost of any collisions a crafted capture could cause.
+pub(crate) type KeyHash = foldhash::fast::RandomState;
 
 /// Options and cross-frame state for decoding.
 ///
@@ -199,8 +130,8 @@ impl<'s> Decoder<'s> {
     pub fn new() -> Decoder<'s> {
         Decoder {
             services: None,
-            links: HashMap::with_hasher(KeyHash::new()),
-            streams: HashMap::with_hasher(KeyHash::new()),
+            links: HashMap::with_hasher(KeyHash::default()),
+            streams: HashMap::with_hasher(KeyHash::default()),
             multinet_ports: vec![700],
             heuristics: true,
             detail: Detail::Full,

@@ -2,7 +2,7 @@
 //! proxy entries, and the bounded queue of datagrams waiting for each incomplete one.
 //! The protocol itself (requests, replies, retries, aging) runs in [`crate::Stack`].
 
-use crate::fx::FxHashMap;
+use crate::hash::FastMap;
 use crate::{IfaceId, Instant};
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
@@ -66,10 +66,10 @@ pub(crate) struct ArpEntry {
 
 #[derive(Debug, Default)]
 pub(crate) struct ArpTable {
-    pub(crate) entries: FxHashMap<Ipv4Addr, ArpEntry>,
+    pub(crate) entries: FastMap<Ipv4Addr, ArpEntry>,
     /// Proxy entries: answer for the address with our own hardware address on every link but
     /// the one where the host lives (when known).
-    pub(crate) proxies: FxHashMap<Ipv4Addr, Option<IfaceId>>,
+    pub(crate) proxies: FastMap<Ipv4Addr, Option<IfaceId>>,
     /// Datagrams queued over all entries.
     pub(crate) queued: usize,
     /// No entry's timer (retry or expiry) is due before this: a lower bound, kept by [`wake`](Self::wake)
@@ -78,6 +78,15 @@ pub(crate) struct ArpTable {
 }
 
 impl ArpTable {
+    /// An empty table whose entries' map is seeded with `hash_seed` (crate::hash): the
+    /// addresses come from the network.
+    pub(crate) fn new(hash_seed: u64) -> ArpTable {
+        ArpTable {
+            entries: crate::hash::seeded(hash_seed),
+            ..ArpTable::default()
+        }
+    }
+
     /// The resolved hardware address for `addr` on `iface`, if usable now.
     #[inline]
     pub(crate) fn lookup(

@@ -45,7 +45,7 @@
 #![forbid(unsafe_code)]
 
 mod arp;
-mod fx;
+mod hash;
 mod iface;
 mod reasm;
 mod route;

@@ -1,7 +1,7 @@
 //! IPv4 reassembly (RFC 791, RFC 815's hole descriptors) with a memory limit over all datagrams
 //! in progress and a time limit per datagram.
 
-use crate::fx::FxHashMap;
+use crate::hash::FastMap;
 use crate::Instant;
 use std::net::Ipv4Addr;
 use wire::{Ipv4Packet, PacketBuf};
@@ -50,7 +50,7 @@ pub(crate) enum Outcome {
 
 #[derive(Debug)]
 pub(crate) struct Reassembler {
-    table: FxHashMap<Key, Datagram>,
+    table: FastMap<Key, Datagram>,
     mem: usize,
     pub(crate) mem_limit: usize,
     pub(crate) max_datagrams: usize,
@@ -65,12 +65,13 @@ pub(crate) struct Reassembler {
 
 impl Reassembler {
     pub(crate) fn new(
+        hash_seed: u64,
         mem_limit: usize,
         max_datagrams: usize,
         timeout: std::time::Duration,
     ) -> Self {
         Reassembler {
-            table: FxHashMap::default(),
+            table: crate::hash::seeded(hash_seed),
             mem: 0,
             mem_limit,
             max_datagrams,
@@ -282,7 +283,7 @@ mod tests {
                 let j = crate::Rng::below(&mut rng, i as u32 + 1) as usize;
                 frags.swap(i, j);
             }
-            let mut r = Reassembler::new(1 << 20, 16, std::time::Duration::from_secs(30));
+            let mut r = Reassembler::new(7, 1 << 20, 16, std::time::Duration::from_secs(30));
             let mut got = None;
             for f in &frags {
                 if let Outcome::Complete(b) = r.add(f, Instant::ZERO) {
@@ -304,7 +305,7 @@ mod tests {
     #[test]
     fn expiry_and_memory_limit() {
         let data = vec![1u8; 4000];
-        let mut r = Reassembler::new(3000, 16, std::time::Duration::from_secs(30));
+        let mut r = Reassembler::new(7, 3000, 16, std::time::Duration::from_secs(30));
         assert!(matches!(
             r.add(&fragment(&data, 0, 1480, true), Instant::ZERO),
             Outcome::Pending

@@ -2,7 +2,7 @@
 //! O(number of distinct prefix lengths) hash probes; several default gateways with dead-gateway
 //! rotation (seed 000: when ARP for the gateway fails, move to the next).
 
-use crate::fx::FxHashMap;
+use crate::hash::FastMap;
 use crate::{IfaceId, Instant};
 use std::net::Ipv4Addr;
 use wire::prefix::{ipv4_mask, Ipv4Prefix};
@@ -73,7 +73,7 @@ pub(crate) struct DefaultGw {
 
 #[derive(Debug)]
 pub(crate) struct RouteTable {
-    by_len: Vec<FxHashMap<u32, Route>>,
+    by_len: Vec<FastMap<u32, Route>>,
     /// Bit `l` set when some route of length `l` (1..=32) exists.
     present: u64,
     pub(crate) defaults: Vec<DefaultGw>,
@@ -85,7 +85,7 @@ pub(crate) struct RouteTable {
 impl Default for RouteTable {
     fn default() -> Self {
         RouteTable {
-            by_len: (0..=32).map(|_| FxHashMap::default()).collect(),
+            by_len: (0..=32).map(|_| FastMap::default()).collect(),
             present: 0,
             defaults: Vec::new(),
             active_default: 0,

@@ -1,7 +1,7 @@
 //! [`Stack`]: the state of one host or router and every protocol's logic.
 
 use crate::arp::{ArpEntry, ArpEntryView, ArpFlags, ArpTable};
-use crate::fx::FxHashMap;
+use crate::hash::FastMap;
 use crate::iface::{
     Counters, IfaceFlags, IfaceId, IfaceKind, Interface, InterfaceName, MAX_MTU, MIN_MTU,
 };
@@ -220,16 +220,16 @@ pub struct Stack {
     rng: Box<dyn Rng + Send>,
     ifaces: Vec<Option<Interface>>,
     /// Our unicast addresses → the interface that owns each.
-    local: FxHashMap<Ipv4Addr, IfaceId>,
+    local: FastMap<Ipv4Addr, IfaceId>,
     /// Broadcast addresses → the link they are on.
     bcast: Vec<(Ipv4Addr, IfaceId)>,
     arp: ArpTable,
     routes: RouteTable,
     reasm: Reassembler,
     udp: UdpTable,
-    groups: FxHashMap<(IfaceId, Ipv4Addr), GroupState>,
+    groups: FastMap<(IfaceId, Ipv4Addr), GroupState>,
     /// Links where an IGMPv1 router was heard, until when (RFC 2236 section 4: 400 s).
-    igmp_v1_until: FxHashMap<IfaceId, Instant>,
+    igmp_v1_until: FastMap<IfaceId, Instant>,
     outbox: Vec<(IfaceId, PacketBuf)>,
     /// Datagrams to ourselves: (the link they count as arriving on, the datagram).
     loopback: VecDeque<(IfaceId, PacketBuf)>,
@@ -268,6 +268,7 @@ impl Stack {
         let last_port = EPHEMERAL_LOW + rng.below(u32::from(EPHEMERAL_HIGH - EPHEMERAL_LOW)) as u16;
         let tcp = TcpTable::new(config.tcp.clone(), rng.as_mut());
         let reasm = Reassembler::new(
+            tcp.hash_seed(),
             config.reasm_mem_limit,
             config.reasm_max_datagrams,
             config.reasm_timeout,
@@ -276,14 +277,14 @@ impl Stack {
             config,
             rng,
             ifaces: Vec::new(),
-            local: FxHashMap::default(),
+            local: FastMap::default(),
             bcast: Vec::new(),
-            arp: ArpTable::default(),
+            arp: ArpTable::new(tcp.hash_seed()),
             routes: RouteTable::default(),
             reasm,
             udp: UdpTable::default(),
-            groups: FxHashMap::default(),
-            igmp_v1_until: FxHashMap::default(),
+            groups: FastMap::default(),
+            igmp_v1_until: FastMap::default(),
             outbox: Vec::new(),
             loopback: VecDeque::new(),
             icmp_tokens: ICMP_BURST,

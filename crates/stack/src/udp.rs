@@ -1,7 +1,7 @@
 //! UDP sockets inside the stack: the socket table (bind, connect, demultiplexing, receive
 //! queues). Sending and delivery run in [`crate::Stack`]; the calls are `Stack::udp_*`.
 
-use crate::fx::FxHashMap;
+use crate::hash::FastMap;
 use crate::IfaceId;
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -79,7 +79,7 @@ pub struct UdpStats {
 pub(crate) struct UdpTable {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    pub(crate) bindings: FxHashMap<(Ipv4Addr, u16), UdpHandle>,
+    pub(crate) bindings: FastMap<(Ipv4Addr, u16), UdpHandle>,
     pub(crate) last_ephemeral: u16,
     pub(crate) stats: UdpStats,
 }

@@ -7,7 +7,7 @@ use super::conn::{bare_segment, reset_for, seg_from_repr, ts_clock, Conn, Env, P
 use super::isn;
 use super::seq::SeqNum;
 use super::{IfaceOffloads, TcpConfig, TcpHandle, TcpState, TcpStats};
-use crate::fx::FxHashMap;
+use crate::hash::FastMap;
 use crate::udp::{EPHEMERAL_HIGH, EPHEMERAL_LOW, EPHEMERAL_MAX_STEP};
 use crate::{IfaceId, Instant, Rng};
 use std::cmp::Reverse;
@@ -60,9 +60,9 @@ pub(crate) struct TwEntry {
 pub(crate) struct TcpTable {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    pub(crate) conns: FxHashMap<Tuple, u32>,
-    pub(crate) listeners: FxHashMap<(Ipv4Addr, u16), u32>,
-    pub(crate) tw: FxHashMap<Tuple, TwEntry>,
+    pub(crate) conns: FastMap<Tuple, u32>,
+    pub(crate) listeners: FastMap<(Ipv4Addr, u16), u32>,
+    pub(crate) tw: FastMap<Tuple, TwEntry>,
     tw_order: VecDeque<(Tuple, Instant)>,
     heap: BinaryHeap<Reverse<(Instant, u32, u64)>>,
     pub(crate) stats: TcpStats,
@@ -76,8 +76,8 @@ pub(crate) struct TcpTable {
     /// Handles whose readiness may have changed.
     pub(crate) events: Vec<TcpHandle>,
     /// Handles with a `StackEvent::Tcp` not yet taken (one event per handle is enough).
-    pub(crate) evented: crate::fx::FxHashSet<TcpHandle>,
-    pub(crate) offloads: FxHashMap<IfaceId, IfaceOffloads>,
+    pub(crate) evented: crate::hash::FastSet<TcpHandle>,
+    pub(crate) offloads: FastMap<IfaceId, IfaceOffloads>,
     /// ACKs of in-order data wait for `Stack::tcp_release_acks` (the driver reads a batch).
     pub(crate) hold_acks: bool,
     /// Connections (slot indexes) with an ACK held for the batch's end.
@@ -90,13 +90,14 @@ impl TcpTable {
     pub(crate) fn new(cfg: TcpConfig, rng: &mut dyn Rng) -> TcpTable {
         let k = |r: &mut dyn Rng| u64::from(r.next_u32()) << 32 | u64::from(r.next_u32());
         let key = [k(rng), k(rng)];
+        let seed = hash_seed(&key);
         let span = u32::from(EPHEMERAL_HIGH - EPHEMERAL_LOW);
         TcpTable {
             slots: Vec::new(),
             free: Vec::new(),
-            conns: FxHashMap::default(),
-            listeners: FxHashMap::default(),
-            tw: FxHashMap::default(),
+            conns: crate::hash::seeded(seed),
+            listeners: FastMap::default(),
+            tw: crate::hash::seeded(seed),
             tw_order: VecDeque::new(),
             heap: BinaryHeap::new(),
             stats: TcpStats::default(),
@@ -109,11 +110,17 @@ impl TcpTable {
             out: Vec::new(),
             events: Vec::new(),
             evented: Default::default(),
-            offloads: FxHashMap::default(),
+            offloads: FastMap::default(),
             hold_acks: false,
             held: Vec::new(),
             frame: None,
         }
+    }
+
+    /// The seed of the maps keyed by what peers send (crate::hash): from the secret, so it
+    /// is as unpredictable, but not the secret itself.
+    pub(crate) fn hash_seed(&self) -> u64 {
+        hash_seed(&self.key)
     }
 
     fn new_id(&mut self) -> u64 {
@@ -815,5 +822,33 @@ impl TcpTable {
             TcpFlags::RST | TcpFlags::ACK,
             0,
         )
+    }
+}
+
+fn hash_seed(key: &[u64; 2]) -> u64 {
+    use std::hash::BuildHasher;
+    crate::hash::Seed::with_seed(key[1]).hash_one(key[0] ^ 0x6861_7368_7365_6564)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    /// The maps keyed by what peers send hash with a seed from the stack's secret: two stacks
+    /// place the same tuple differently, so nobody can work out colliding keys in advance.
+    #[test]
+    fn peer_keyed_maps_are_seeded_per_stack() {
+        let a = TcpTable::new(TcpConfig::default(), &mut crate::XorShiftRng::new(1));
+        let b = TcpTable::new(TcpConfig::default(), &mut crate::XorShiftRng::new(2));
+        assert_ne!(a.hash_seed(), b.hash_seed());
+        let key = 0x0a00_0001_1f90_c350u64;
+        assert_ne!(
+            a.conns.hasher().hash_one(key),
+            b.conns.hasher().hash_one(key)
+        );
+        assert_ne!(a.tw.hasher().hash_one(key), b.tw.hasher().hash_one(key));
+        // The seed is not the secret itself.
+        assert!(!a.key.contains(&a.hash_seed()));
     }
 }
