@@ -2,7 +2,7 @@
 //! proxy entries, and the bounded queue of datagrams waiting for each incomplete one.
 //! The protocol itself (requests, replies, retries, aging) runs in [`crate::Stack`].
 
-use crate::hash::FastMap;
+use crate::hash::{FastMap, SeededMap};
 use crate::{IfaceId, Instant};
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
@@ -66,7 +66,7 @@ pub(crate) struct ArpEntry {
 
 #[derive(Debug, Default)]
 pub(crate) struct ArpTable {
-    pub(crate) entries: FastMap<Ipv4Addr, ArpEntry>,
+    pub(crate) entries: SeededMap<Ipv4Addr, ArpEntry>,
     /// Proxy entries: answer for the address with our own hardware address on every link but
     /// the one where the host lives (when known).
     pub(crate) proxies: FastMap<Ipv4Addr, Option<IfaceId>>,

@@ -1,7 +1,7 @@
 //! IPv4 reassembly (RFC 791, RFC 815's hole descriptors) with a memory limit over all datagrams
 //! in progress and a time limit per datagram.
 
-use crate::hash::FastMap;
+use crate::hash::SeededMap;
 use crate::Instant;
 use std::net::Ipv4Addr;
 use wire::{Ipv4Packet, PacketBuf};
@@ -50,7 +50,7 @@ pub(crate) enum Outcome {
 
 #[derive(Debug)]
 pub(crate) struct Reassembler {
-    table: FastMap<Key, Datagram>,
+    table: SeededMap<Key, Datagram>,
     mem: usize,
     pub(crate) mem_limit: usize,
     pub(crate) max_datagrams: usize,

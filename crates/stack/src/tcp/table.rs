@@ -7,7 +7,7 @@ use super::conn::{bare_segment, reset_for, seg_from_repr, ts_clock, Conn, Env, P
 use super::isn;
 use super::seq::SeqNum;
 use super::{IfaceOffloads, TcpConfig, TcpHandle, TcpState, TcpStats};
-use crate::hash::FastMap;
+use crate::hash::{FastMap, SeededMap};
 use crate::udp::{EPHEMERAL_HIGH, EPHEMERAL_LOW, EPHEMERAL_MAX_STEP};
 use crate::{IfaceId, Instant, Rng};
 use std::cmp::Reverse;
@@ -60,9 +60,9 @@ pub(crate) struct TwEntry {
 pub(crate) struct TcpTable {
     slots: Vec<Slot>,
     free: Vec<u32>,
-    pub(crate) conns: FastMap<Tuple, u32>,
+    pub(crate) conns: SeededMap<Tuple, u32>,
     pub(crate) listeners: FastMap<(Ipv4Addr, u16), u32>,
-    pub(crate) tw: FastMap<Tuple, TwEntry>,
+    pub(crate) tw: SeededMap<Tuple, TwEntry>,
     tw_order: VecDeque<(Tuple, Instant)>,
     heap: BinaryHeap<Reverse<(Instant, u32, u64)>>,
     pub(crate) stats: TcpStats,
