@@ -9,10 +9,8 @@
 //!   flooding); those tables are bounded as well.
 //! - [`FastMap`] (FxHash, as in rustc: one rotate, xor and multiply per word) for keys the
 //!   administrator configures or the stack makes itself (routes, our addresses, groups,
-//!   handles). The route lookup hashes once per prefix length per forwarded packet: foldhash
-//!   there cost the forwarding benchmark about 15% (stack-core-forward-vs-smoltcp 1.25× to
-//!   1.04×); the one seeded lookup left on that path, the neighbour's ARP entry, about 5%
-//!   (1.28× to 1.22×, medians of eight alternating runs).
+//!   handles). The route lookup hashes once per prefix length per forwarded packet, where
+//!   foldhash cost the forwarding benchmark about 15% (docs/PERFORMANCE.md).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
