@@ -58,15 +58,15 @@ fn icmp_errors(events: &[StackEvent]) -> Vec<(u8, u8)> {
 }
 
 /// A — R — B: A on 10.0.1.0/24, B on 10.0.2.0/24, R forwarding between them.
-struct Routed {
-    net: Net,
-    a: usize,
-    r: usize,
-    b: usize,
-    r2: IfaceId,
+pub(crate) struct Routed {
+    pub(crate) net: Net,
+    pub(crate) a: usize,
+    pub(crate) r: usize,
+    pub(crate) b: usize,
+    pub(crate) r2: IfaceId,
 }
 
-fn routed() -> Routed {
+pub(crate) fn routed() -> Routed {
     let mut net = Net::new(7);
     let h1 = net.hub();
     let h2 = net.hub();

@@ -359,27 +359,14 @@ fn loopback_connection_in_one_stack() {
 fn path_mtu_discovery_through_a_router() {
     // A — R — B, the second link with MTU 1000: the first full segments die at R with ICMP
     // fragmentation needed; A's connection lowers its MSS and the transfer completes.
-    let mut net = crate::sim::Net::new(17);
-    let h1 = net.hub();
-    let h2 = net.hub();
-    let a = net.stack(StackConfig::default());
-    let r = net.stack(StackConfig {
-        gateway_mode: true,
-        ..StackConfig::default()
-    });
-    let b = net.stack(StackConfig::default());
-    net.attach(a, h1, "se0", ip(10, 0, 1, 2), 24);
-    net.attach(r, h1, "se0", ip(10, 0, 1, 1), 24);
-    let r2 = net.attach(r, h2, "se1", ip(10, 0, 2, 1), 24);
-    net.attach(b, h2, "se0", ip(10, 0, 2, 2), 24);
+    let crate::tests::Routed {
+        mut net,
+        a,
+        r,
+        b,
+        r2,
+    } = crate::tests::routed();
     net.stacks[r].set_mtu(r2, 1000).unwrap();
-    net.stacks[a]
-        .route_add(Ipv4Prefix::DEFAULT, ip(10, 0, 1, 1), None)
-        .unwrap();
-    net.stacks[b]
-        .route_add(Ipv4Prefix::DEFAULT, ip(10, 0, 2, 1), None)
-        .unwrap();
-    net.run_for(Duration::from_millis(10));
     let l = net.stacks[b]
         .tcp_listen(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80), 4)
         .unwrap();
