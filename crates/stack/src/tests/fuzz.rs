@@ -2,6 +2,25 @@
 
 use super::*;
 
+/// A forwarding stack with se0 (02:00:00:00:00:01, 10.0.0.1/24) up and running.
+fn gateway_on_se0(seed: u64) -> (Stack, IfaceId, EthernetAddress) {
+    let cfg = StackConfig {
+        gateway_mode: true,
+        ..StackConfig::default()
+    };
+    let mut s = Stack::new(cfg, Box::new(XorShiftRng::new(seed)));
+    let mac: EthernetAddress = "02:00:00:00:00:01".parse().unwrap();
+    let mut out = Vec::new();
+    let se = s
+        .create_interface("se0", LinkSpec::Ethernet(mac), Instant::ZERO)
+        .unwrap();
+    s.set_address(&mut out, se, ip(10, 0, 0, 1), 24, Instant::ZERO)
+        .unwrap();
+    s.set_up(&mut out, se, true, Instant::ZERO).unwrap();
+    s.set_link_running(se, true, Instant::ZERO).unwrap();
+    (s, se, mac)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -9,13 +28,8 @@ proptest! {
     #[test]
     fn arbitrary_frames_never_panic(frames in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..200), 1..8),
                                     ip_payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..120), 0..8)) {
-        let mut s = Stack::new(StackConfig { gateway_mode: true, ..StackConfig::default() }, Box::new(XorShiftRng::new(1)));
-        let mac: EthernetAddress = "02:00:00:00:00:01".parse().unwrap();
+        let (mut s, se, mac) = gateway_on_se0(1);
         let mut out = Vec::new();
-        let se = s.create_interface("se0", LinkSpec::Ethernet(mac), Instant::ZERO).unwrap();
-        s.set_address(&mut out, se, ip(10, 0, 0, 1), 24, Instant::ZERO).unwrap();
-        s.set_up(&mut out, se, true, Instant::ZERO).unwrap();
-        s.set_link_running(se, true, Instant::ZERO).unwrap();
         let short = frames.iter().filter(|f| f.len() < 14).count() as u64;
         for f in &frames {
             s.receive(&mut out, se, PacketBuf::from_vec(f.clone()), Instant::ZERO);
@@ -39,13 +53,8 @@ proptest! {
     #[test]
     fn arbitrary_datagrams_never_panic(proto in any::<u8>(), ttl in any::<u8>(), frag in any::<u16>(), mf in any::<bool>(), df in any::<bool>(),
                                        to_us in any::<bool>(), payload in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let mut s = Stack::new(StackConfig { gateway_mode: true, ..StackConfig::default() }, Box::new(XorShiftRng::new(2)));
-        let mac: EthernetAddress = "02:00:00:00:00:01".parse().unwrap();
+        let (mut s, se, mac) = gateway_on_se0(2);
         let mut out = Vec::new();
-        let se = s.create_interface("se0", LinkSpec::Ethernet(mac), Instant::ZERO).unwrap();
-        s.set_address(&mut out, se, ip(10, 0, 0, 1), 24, Instant::ZERO).unwrap();
-        s.set_up(&mut out, se, true, Instant::ZERO).unwrap();
-        s.set_link_running(se, true, Instant::ZERO).unwrap();
         let repr = wire::Ipv4Repr {
             src_addr: ip(10, 0, 0, 2),
             dst_addr: if to_us { ip(10, 0, 0, 1) } else { ip(10, 0, 0, 3) },

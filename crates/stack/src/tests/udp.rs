@@ -323,17 +323,22 @@ fn multicast_with_igmp_join_and_leave() {
     assert!(net.stacks[b].multicast_groups().is_empty());
 }
 
-#[test]
-fn igmp_query_answered_after_random_delay() {
-    let (mut net, a, b, _, bi) = pair();
-    let g = ip(239, 0, 0, 9);
+/// B joins `g` on `bi` and its unsolicited reports are over (the wire log is cleared); then A
+/// sends a general query with `max_resp_time` (tenths of a second) to 224.0.0.1.
+fn joined_then_queried(
+    net: &mut Net,
+    a: usize,
+    b: usize,
+    bi: IfaceId,
+    g: Ipv4Addr,
+    max_resp_time: u8,
+) {
     net.call(b, |s, o, now| s.join_group(o, bi, g, now))
         .unwrap();
     net.run_for(Duration::from_secs(11));
     net.wire_log.clear();
-    // A general query from A (as a router would send), max response 1 s.
     let q = wire::IgmpRepr::MembershipQuery {
-        max_resp_time: 10,
+        max_resp_time,
         group_addr: Ipv4Addr::UNSPECIFIED,
     };
     let mut buf = PacketBuf::with_headroom(PacketBuf::DEFAULT_HEADROOM, 8);
@@ -342,6 +347,13 @@ fn igmp_query_answered_after_random_delay() {
         s.send_ip(o, None, ip(224, 0, 0, 1), IpProtocol::Igmp, buf, false, now)
     })
     .unwrap();
+}
+
+#[test]
+fn igmp_query_answered_after_random_delay() {
+    let (mut net, a, b, _, bi) = pair();
+    // A general query from A (as a router would send), max response 1 s.
+    joined_then_queried(&mut net, a, b, bi, ip(239, 0, 0, 9), 10);
     net.run_for(Duration::from_millis(1100));
     assert_eq!(
         net.wire_log
@@ -396,20 +408,8 @@ fn multicast_loops_back_to_our_own_members() {
 fn igmp_v1_query_gets_v1_reports() {
     let (mut net, a, b, _, bi) = pair();
     let g = ip(239, 0, 0, 10);
-    net.call(b, |s, o, now| s.join_group(o, bi, g, now))
-        .unwrap();
-    net.run_for(Duration::from_secs(11));
-    net.wire_log.clear();
-    let q = wire::IgmpRepr::MembershipQuery {
-        max_resp_time: 0,
-        group_addr: Ipv4Addr::UNSPECIFIED,
-    };
-    let mut buf = PacketBuf::with_headroom(PacketBuf::DEFAULT_HEADROOM, 8);
-    q.emit(&mut wire::IgmpPacket::new_unchecked(buf.as_mut_slice()));
-    net.call(a, |s, o, now| {
-        s.send_ip(o, None, ip(224, 0, 0, 1), IpProtocol::Igmp, buf, false, now)
-    })
-    .unwrap();
+    // Max response time 0: an IGMPv1 query.
+    joined_then_queried(&mut net, a, b, bi, g, 0);
     net.run_for(Duration::from_secs(11));
     let reports: Vec<u8> = net
         .wire_log
