@@ -2,9 +2,9 @@
 
 use super::*;
 
-#[test]
-fn udp_both_ways_and_port_unreachable() {
-    let (mut net, a, b, _, _) = pair();
+/// B's socket bound to 10.0.0.2:5353, A's connected to it, and A's "question" delivered (10 ms
+/// of virtual time); returns (A's socket, B's socket).
+fn question_to_b(net: &mut Net, a: usize, b: usize) -> (UdpHandle, UdpHandle) {
     let hb = net.call(b, |s, _, _| s.udp_open());
     net.stacks[b]
         .udp_bind(hb, SocketAddrV4::new(ip(10, 0, 0, 2), 5353))
@@ -16,6 +16,13 @@ fn udp_both_ways_and_port_unreachable() {
     net.call(a, |s, o, now| s.udp_send(o, ha, b"question", now))
         .unwrap();
     net.run_for(Duration::from_millis(10));
+    (ha, hb)
+}
+
+#[test]
+fn udp_both_ways_and_port_unreachable() {
+    let (mut net, a, b, _, _) = pair();
+    let (ha, hb) = question_to_b(&mut net, a, b);
     assert!(net.stacks[b]
         .take_events()
         .contains(&StackEvent::UdpReadable(hb)));
@@ -74,17 +81,7 @@ fn udp_both_ways_and_port_unreachable() {
 #[test]
 fn udp_checksum_left_to_the_link() {
     let (mut net, a, b, _, bi) = pair();
-    let hb = net.call(b, |s, _, _| s.udp_open());
-    net.stacks[b]
-        .udp_bind(hb, SocketAddrV4::new(ip(10, 0, 0, 2), 5353))
-        .unwrap();
-    let ha = net.call(a, |s, _, _| s.udp_open());
-    net.stacks[a]
-        .udp_connect(ha, SocketAddrV4::new(ip(10, 0, 0, 2), 5353))
-        .unwrap();
-    net.call(a, |s, o, now| s.udp_send(o, ha, b"question", now))
-        .unwrap();
-    net.run_for(Duration::from_millis(10));
+    let (_, hb) = question_to_b(&mut net, a, b);
     assert!(net.stacks[b].udp_recv(hb).is_some());
     // The frame as it went, its UDP checksum spoilt (Ethernet 14 + IPv4 20 + offset 6).
     let mut frame = net
