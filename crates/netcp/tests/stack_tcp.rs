@@ -217,7 +217,13 @@ fn tcp_services_on_the_stack_serve_linux() {
     // SHOW CONNECTIONS /STACK: listeners and a live connection with ss -ti's details.
     let mut live = connect(format!("{ours}:9").parse().unwrap());
     live.write_all(b"held open").unwrap();
-    let shown = netcp.netcu_ok(&["show", "connections", "/stack", "/full"]);
+    // Linux's connect returns on the SYN-ACK; the stack sees the handshake's last ACK a moment
+    // later (on a busy machine, after the first SHOW).
+    let mut shown = String::new();
+    wait_for("the live connection ESTABLISHED", 10, || {
+        shown = netcp.netcu_ok(&["show", "connections", "/stack", "/full"]);
+        shown.contains("ESTABLISHED")
+    });
     assert!(shown.contains("LISTEN"), "{shown}");
     assert!(shown.contains(&format!("{ours}:7")), "{shown}");
     assert!(shown.contains("ESTABLISHED"), "{shown}");
