@@ -379,14 +379,9 @@ fn open_listeners(
     let mut out = Vec::new();
     for (endpoint, addr) in s.bind_addresses(low_port_offset) {
         // An address of one of Maynard's stack's interfaces: the stack's socket serves it.
-        let external = matches!(s.server, Server::External { .. });
-        if let Some(r) = crate::netstack::open_on_stack(
-            netstack,
-            endpoint.protocol,
-            addr,
-            external,
-            STACK_BACKLOG,
-        ) {
+        if let Some(r) =
+            crate::netstack::open_on_stack(netstack, endpoint.protocol, addr, STACK_BACKLOG)
+        {
             let socket =
                 r.map_err(|e| format!("cannot listen on {}/{addr}: {e}", endpoint.protocol))?;
             let task = match socket {

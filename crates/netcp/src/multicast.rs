@@ -11,10 +11,10 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 
-use control::config::{MulticastGroup, ResolvedService, Server};
+use control::config::{MulticastGroup, ResolvedService};
 use servicedb::Protocol;
 
-use crate::netstack::{NetstackHandle, StackJoin, StackUdpSocket, EXTERNAL_NOT_YET};
+use crate::netstack::{NetstackHandle, StackJoin, StackUdpSocket};
 use crate::runtime::Runtime;
 use crate::service::{Listener, ServiceShared};
 use crate::sockets::{self, HostJoin};
@@ -111,7 +111,6 @@ pub fn open_group_listeners(
     let (stack_addr, stack_iface) =
         crate::netstack::stack_claims(netstack, listen_v4.clone(), names);
     let plans = plan(&s.multicast, &listen_v4, &stack_addr, &stack_iface);
-    let external = matches!(s.server, Server::External { .. });
     let mut out = Vec::new();
     for endpoint in s.endpoints.iter().filter(|e| e.protocol == Protocol::Udp) {
         let port = s.effective_port(endpoint.port, low_port_offset);
@@ -120,9 +119,6 @@ pub fn open_group_listeners(
             let addr = SocketAddr::V4(group);
             let fail = |e: std::io::Error| format!("cannot listen on udp/{addr}: {e}");
             if !p.stack.is_empty() {
-                if external {
-                    return Err(fail(std::io::Error::other(EXTERNAL_NOT_YET)));
-                }
                 let Some(stack) = netstack else {
                     return Err(fail(std::io::Error::other(
                         "Maynard's stack is not running",

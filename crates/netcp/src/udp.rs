@@ -28,7 +28,7 @@ pub async fn serve(rt: Arc<Runtime>, service: Arc<ServiceShared>, socket: UdpSoc
     };
     match service.settings().server.clone() {
         Server::Builtin(_) => builtin_loop(rt, service, socket, local).await,
-        Server::External { .. } => wait_loop(rt, service, socket, local).await,
+        Server::External { .. } => wait_loop(rt, service, socket, local, Some).await,
     }
 }
 
@@ -228,23 +228,33 @@ fn udp_weight(s: &control::config::ResolvedService) -> u16 {
 /// exits without reading its datagram would otherwise be restarted in a tight loop.
 const MAX_SPAWNS_PER_SECOND: u32 = 50;
 
-async fn wait_loop(
+/// Serves an external server in inetd's `wait` style: when a datagram waits on `socket` and no
+/// child runs, the child starts with `socket` as its standard input and reads the datagram
+/// itself. `real_peer` says who a waiting datagram's sender stands for (the sender itself on a
+/// host socket; the peer on Maynard's stack behind one of the relay's loopback sockets), or
+/// `None` for a sender that stands for no one, whose datagram is dropped.
+pub(crate) async fn wait_loop(
     rt: Arc<Runtime>,
     service: Arc<ServiceShared>,
     socket: UdpSocket,
     local: SocketAddr,
+    real_peer: impl Fn(SocketAddr) -> Option<SocketAddr>,
 ) {
     let mut window = Instant::now();
     let mut spawns = 0u32;
     let mut probe = [0u8; 1];
     loop {
-        let peer = match socket.peek_from(&mut probe).await {
-            Ok((_, peer)) => peer,
+        let seen = match socket.peek_from(&mut probe).await {
+            Ok((_, seen)) => seen,
             Err(_) => {
                 // A queued ICMP error; reading it clears it.
                 let _ = socket.try_recv_from(&mut probe);
                 continue;
             }
+        };
+        let Some(peer) = real_peer(seen) else {
+            let _ = socket.try_recv_from(&mut probe);
+            continue;
         };
         let settings = service.settings();
         let Server::External {

@@ -7,6 +7,7 @@
 //!  timers: Stack::poll_at / on_timer        events: take_events ──► the activity log
 //!  daemon ──Box<dyn FnOnce(&mut Driver)>──► channel + wake-up ──► runs on this thread ──oneshot──► reply
 //!  services on the stack's addresses: UdpReadable ──► their channels; send_to ──► a closure (udp_socket.rs)
+//!  external UDP servers: their loopback socket ◄──relay──► the stack's sockets (udp_relay.rs)
 //!  TCP services: Tcp(h) ──► accept / byte queues shared with the streams (tcp_socket.rs)
 //! ```
 //!
@@ -19,6 +20,7 @@ mod driver;
 mod filter_hook;
 mod snmp_view;
 mod tcp_socket;
+mod udp_relay;
 mod udp_socket;
 
 pub use capture::{CaptureSession, CaptureSlots};
@@ -27,5 +29,4 @@ pub use filter_hook::FilterSlots;
 pub use tcp_socket::{StackTcpListener, StackTcpStream};
 pub use udp_socket::{
     open_on_stack, serve_udp, stack_claims, StackJoin, StackSocket, StackUdpSocket,
-    EXTERNAL_NOT_YET,
 };

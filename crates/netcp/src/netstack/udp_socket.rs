@@ -32,10 +32,6 @@ const ANSWER_SPIN: Duration = Duration::from_micros(50);
 /// How long opening a socket waits for the stack's thread.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The message when an external (inetd-style) UDP server is asked to serve on the stack: its
-/// program reads the datagrams from a host socket itself. (External TCP servers are bridged.)
-pub const EXTERNAL_NOT_YET: &str = "external UDP servers on Maynard's stack are not available yet";
-
 /// A cloneable way to run closures on the stack's thread.
 #[derive(Clone)]
 pub struct StackCaller {
@@ -220,6 +216,18 @@ impl StackUdpSocket {
     }
 }
 
+impl StackUdpSocket {
+    /// The address the socket is bound to.
+    pub fn local(&self) -> SocketAddrV4 {
+        self.local
+    }
+
+    /// The way to the stack's thread this socket uses.
+    pub(super) fn caller(&self) -> &StackCaller {
+        &self.caller
+    }
+}
+
 impl Drop for StackUdpSocket {
     fn drop(&mut self) {
         let h = self.handle;
@@ -354,7 +362,6 @@ pub fn open_on_stack(
     stack: Option<&NetstackHandle>,
     protocol: Protocol,
     addr: SocketAddr,
-    external: bool,
     backlog: usize,
 ) -> Option<io::Result<StackSocket>> {
     let stack = stack?;
@@ -371,20 +378,25 @@ pub fn open_on_stack(
         Ok(true) => Some(match protocol {
             Protocol::Tcp => super::tcp_socket::StackTcpListener::bind(&caller, v4, backlog)
                 .map(StackSocket::Tcp),
-            Protocol::Udp if external => {
-                Err(io::Error::new(io::ErrorKind::Unsupported, EXTERNAL_NOT_YET))
-            }
             Protocol::Udp => StackUdpSocket::bind(&caller, v4).map(StackSocket::Udp),
         }),
     }
 }
 
-/// Serves a built-in UDP service on a socket of the stack (netcp's `builtin_loop`, unchanged).
+/// Serves a UDP service on a socket of the stack: a built-in server with netcp's
+/// `builtin_loop`, unchanged; an external one through a loopback relay (`udp_relay.rs`).
 pub async fn serve_udp(
     rt: Arc<crate::runtime::Runtime>,
     service: Arc<crate::service::ServiceShared>,
     socket: StackUdpSocket,
 ) {
     let local = SocketAddr::V4(socket.local);
-    crate::udp::builtin_loop(rt, service, socket, local).await;
+    match service.settings().server {
+        control::config::Server::Builtin(_) => {
+            crate::udp::builtin_loop(rt, service, socket, local).await
+        }
+        control::config::Server::External { .. } => {
+            super::udp_relay::serve_external(rt, service, socket).await
+        }
+    }
 }
