@@ -4,6 +4,7 @@
 //! file, line and column, and a directory with any error yields no configuration at all, so the
 //! running one stays in force.
 
+pub mod ips;
 pub mod model;
 pub mod multicast;
 pub mod network;
@@ -81,6 +82,8 @@ pub struct Loaded {
     pub network: Option<network::NetworkConfig>,
     /// `snmp.toml` (the defaults when the file is absent).
     pub snmp: snmp::SnmpConfig,
+    /// `ips.toml` (`None`: the file is absent, netcp runs no filter server).
+    pub ips: Option<ips::IpsConfig>,
 }
 
 /// Every problem found; the configuration was not loaded.
@@ -128,6 +131,7 @@ pub fn load(origin: &Origin) -> Result<Loaded, ConfigErrors> {
         None => None,
     };
     let snmp = load_snmp(origin)?;
+    let ips = load_ips(origin)?;
     Ok(Loaded {
         origin: origin.clone(),
         servers: parsed.config,
@@ -136,7 +140,24 @@ pub fn load(origin: &Origin) -> Result<Loaded, ConfigErrors> {
         warnings,
         network,
         snmp,
+        ips,
     })
+}
+
+/// Loads `ips.toml` of a configuration directory, if it has one.
+pub fn load_ips(origin: &Origin) -> Result<Option<ips::IpsConfig>, ConfigErrors> {
+    let Some(dir) = origin.dir() else {
+        return Ok(None);
+    };
+    let path = dir.join(ips::IPS_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => ips::parse_ips(&text, &path.display().to_string()).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ConfigErrors(vec![Diagnostic::whole_file(
+            &path.display().to_string(),
+            format!("cannot read: {e}"),
+        )])),
+    }
 }
 
 /// Loads `snmp.toml` of a configuration directory; the defaults when there is none.

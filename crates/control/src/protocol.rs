@@ -233,6 +233,13 @@ pub enum Request {
         /// Bytes of data in each.
         size: u16,
     },
+    /// SHOW IPS: the filter server's rules with their counters and the blocks in force.
+    ShowIps,
+    /// SET IPS /UNBLOCK: lifts the blocks on `source` (every block when `None`).
+    IpsUnblock {
+        /// The blocked source; `None`: all.
+        source: Option<std::net::IpAddr>,
+    },
     /// SHOW SNMP: the agent's counters, communities and users (without secrets), subtrees.
     ShowSnmp,
     /// SHOW SNMP /SUBAGENTS: AgentX sessions and SMUX peers with their registrations.

@@ -323,6 +323,7 @@ impl Daemon {
             *c = ctx;
         }
         self.rt.snmp.replace(&loaded.snmp);
+        self.rt.ips.configure(&self.rt, loaded.ips.as_ref()).await;
         for w in &loaded.warnings {
             self.rt.log.notice(w);
         }

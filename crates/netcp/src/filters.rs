@@ -76,7 +76,7 @@ pub fn linux_interface_exists(name: &str) -> bool {
 }
 
 /// Runs `nft` with `args`, feeding `input` on stdin; its stdout, or its stderr as the error.
-async fn nft(args: &[&str], input: Option<String>) -> Result<String, String> {
+pub(crate) async fn nft(args: &[&str], input: Option<String>) -> Result<String, String> {
     let mut cmd = tokio::process::Command::new(NFT);
     cmd.args(args)
         .stdin(if input.is_some() {

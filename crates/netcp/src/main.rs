@@ -5,6 +5,7 @@ mod control_server;
 mod daemon;
 mod external;
 mod filters;
+mod ips;
 mod log;
 mod mmsg;
 mod multicast;
@@ -164,6 +165,8 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
         // SNMP: snmp-state.toml lives in the configuration directory; coldStart goes out
         // once the notifier runs.
         snmp: snmp_agent::SnmpHost::new(&loaded.snmp, origin.dir()),
+        ips: ips::IpsHandle::default(),
+        config_dir: origin.dir().map(|d| d.to_path_buf()),
     });
     snmp_agent::start_notifier(&rt); // SNMP notifications (coldStart/warmStart, authFailure).
     let admin_gid = match &loaded.servers.netcp.admin_group {
@@ -187,6 +190,8 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
     let resolved = loaded.resolved.clone();
     let drain_seconds = loaded.servers.netcp.drain_seconds;
     let network = loaded.network.clone();
+    // The filter server first: refusals at the services' first connections count.
+    rt.ips.configure(&rt, loaded.ips.as_ref()).await;
     let mut daemon = Daemon::new(rt.clone(), loaded, shutdown_tx.clone());
     // The stack first: services listening on its addresses open their sockets on it.
     if let Some(net) = &network {
@@ -240,6 +245,7 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
     daemon.lock().await.stop_all().await;
     snmp_agent::agentx::shutdown(&rt);
     daemon.lock().await.stop_netstack();
+    rt.ips.shutdown(&rt).await;
     let open = rt.conns.len();
     rt.log.emit(
         rt.log

@@ -26,9 +26,18 @@ pub struct Runtime {
     pub builtin: RwLock<BuiltinContext>,
     /// The SNMP agent behind the built-in `snmp` service.
     pub snmp: crate::snmp_agent::SnmpHost,
+    /// The IPS filter server (idle without `ips.toml`).
+    pub ips: crate::ips::IpsHandle,
+    /// The configuration directory (`None`: the embedded default).
+    pub config_dir: Option<std::path::PathBuf>,
 }
 
 impl Runtime {
+    /// The configuration directory, if netcp runs from one.
+    pub fn config_dir(&self) -> Option<&std::path::Path> {
+        self.config_dir.as_deref()
+    }
+
     /// The built-in servers' context now.
     pub fn builtin_context(&self) -> BuiltinContext {
         match self.builtin.read() {

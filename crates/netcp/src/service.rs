@@ -171,15 +171,32 @@ impl ServiceShared {
     }
 
     /// Counts and logs a refusal.
+    /// Counts and logs a refusal; one by the access list is also an IPS event (`netcp`,
+    /// `access-refused`): a source trying services it may not use.
     pub fn refused(
         &self,
-        rt: &Runtime,
+        rt: &Arc<Runtime>,
         protocol: Protocol,
         peer: SocketAddr,
         local: SocketAddr,
         why: Refusal,
     ) {
         self.meter.refused.fetch_add(1, Relaxed);
+        if let Refusal::Access(_) = why {
+            rt.ips.report(
+                rt,
+                ips::Event {
+                    component: crate::ips::NETCP_COMPONENT.into(),
+                    event: "access-refused".into(),
+                    source: wire::prefix::canonical(peer.ip()),
+                    destination: Some((wire::prefix::canonical(local.ip()), local.port())),
+                    protocol: match protocol {
+                        Protocol::Tcp => ips::Proto::Tcp,
+                        Protocol::Udp => ips::Proto::Udp,
+                    },
+                },
+            );
+        }
         rt.log.emit(
             rt.log
                 .line("refuse")

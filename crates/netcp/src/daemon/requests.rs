@@ -128,6 +128,15 @@ impl Daemon {
                 filter,
                 log,
             } => self.set_interface_filter(&interface, filter, log).await,
+            Request::ShowIps => Response::Text {
+                text: self.rt.ips.show(),
+            },
+            Request::IpsUnblock { source } => match self.rt.ips.unblock(&self.rt, source).await {
+                Ok(n) => Response::Ok {
+                    message: format!("{n} block{} lifted", if n == 1 { "" } else { "s" }),
+                },
+                Err(e) => err(e),
+            },
             Request::ShowSnmp => Response::Text {
                 text: self.rt.snmp.show(),
             },

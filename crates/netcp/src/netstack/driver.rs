@@ -416,11 +416,13 @@ impl NetstackHandle {
     /// Builds the stack of `cfg`, opens its links, and starts its thread.
     pub fn start(cfg: &NetworkConfig, rt: Arc<Runtime>) -> anyhow::Result<NetstackHandle> {
         let filters = super::FilterSlots::default();
+        let ips = rt.ips.slot();
         let mut driver = build(cfg, rt)?;
         driver
             .stack
             .set_packet_hook(Some(Box::new(super::filter_hook::FilterHook::new(
                 filters.clone(),
+                ips,
             ))));
         // Live capture (capture.rs): the hook idles until a DUMP opens a session.
         let captures = super::CaptureSlots::default();

@@ -1,7 +1,8 @@
 //! The packet filter on interfaces of Maynard's own stack: the compiled classifier judges every
 //! datagram an interface receives (seed 001: filtering restricts what an interface receives),
 //! through the stack's packet hook. `deny` answers with ICMP administratively prohibited (the
-//! stack sends it), `drop` is silent.
+//! stack sends it), `drop` is silent. The IPS's blocks are judged first, on every interface:
+//! a blocked source's datagram is dropped whatever the interface's list says.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -19,16 +20,19 @@ pub type FilterSlots = Arc<RwLock<HashMap<IfaceId, Arc<FilterSlot>>>>;
 /// The hook the stack calls for every datagram.
 pub struct FilterHook {
     slots: FilterSlots,
+    /// The IPS's blocks in force.
+    ips: Arc<ips::BlockSlot>,
     /// The host's UTC offset, refreshed now and then (reading the time zone per packet is dear).
     utc_offset: i32,
     offset_read: std::time::Instant,
 }
 
 impl FilterHook {
-    /// A hook over `slots`.
-    pub fn new(slots: FilterSlots) -> FilterHook {
+    /// A hook over `slots` and the IPS's blocks.
+    pub fn new(slots: FilterSlots, ips: Arc<ips::BlockSlot>) -> FilterHook {
         FilterHook {
             slots,
+            ips,
             utc_offset: control::localtime::now_with_offset().1,
             offset_read: std::time::Instant::now(),
         }
@@ -91,6 +95,11 @@ impl PacketHook for FilterHook {
         if point != HookPoint::Ingress {
             return Verdict::Pass;
         }
+        if let Some(blocks) = self.ips.load() {
+            if ips_blocks(&blocks, packet) {
+                return Verdict::Drop;
+            }
+        }
         let slot = match self.slots.read() {
             Ok(map) => map.get(&iface).cloned(),
             Err(poisoned) => poisoned.into_inner().get(&iface).cloned(),
@@ -107,6 +116,15 @@ impl PacketHook for FilterHook {
             Action::Drop => Verdict::Drop,
         }
     }
+}
+
+/// Whether an IPS block stops `datagram`.
+fn ips_blocks(blocks: &ips::BlockTable, datagram: &[u8]) -> bool {
+    let Some(p) = packet_of(datagram, LocalTime(0)) else {
+        return false;
+    };
+    let port = (p.fragment_offset == 0 && matches!(p.protocol, 6 | 17)).then_some(p.dst_port);
+    blocks.stops(p.src, p.dst, p.protocol, port)
 }
 
 #[cfg(test)]

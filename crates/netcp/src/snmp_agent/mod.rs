@@ -364,12 +364,16 @@ impl SnmpHost {
         drop(agent);
         for e in events {
             match e {
-                AgentEvent::AuthenticationFailure { peer } if traps => self.notify(
-                    StandardTrap::AuthenticationFailure,
-                    Vec::new(),
-                    format!("from {peer}"),
-                ),
-                AgentEvent::AuthenticationFailure { .. } => {}
+                AgentEvent::AuthenticationFailure { peer } => {
+                    self.report_auth_failure(peer);
+                    if traps {
+                        self.notify(
+                            StandardTrap::AuthenticationFailure,
+                            Vec::new(),
+                            format!("from {peer}"),
+                        );
+                    }
+                }
                 // After the answer: the notifier task sets the clock and logs it.
                 AgentEvent::SetSystemDate { unix_seconds } => {
                     let _ = self.notify_tx.send(Queued::SetClock(unix_seconds));
@@ -378,6 +382,24 @@ impl SnmpHost {
         }
         self.persist_system(&system);
         answer
+    }
+
+    /// An authentication failure is an IPS event (`snmp`, `auth-failure`): a source guessing
+    /// communities or SNMPv3 users. The agent does not say which local address was asked.
+    fn report_auth_failure(&self, peer: std::net::SocketAddr) {
+        let Some(rt) = self.runtime.get().and_then(std::sync::Weak::upgrade) else {
+            return;
+        };
+        rt.ips.report(
+            &rt,
+            ips::Event {
+                component: "snmp".into(),
+                event: "auth-failure".into(),
+                source: wire::prefix::canonical(peer.ip()),
+                destination: None,
+                protocol: ips::Proto::Udp,
+            },
+        );
     }
 
     /// After a committed Set of the system group: records sysContact, sysName and sysLocation

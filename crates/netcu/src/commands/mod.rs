@@ -9,6 +9,7 @@ mod dump;
 mod filter;
 mod general;
 mod interface;
+mod ips;
 pub mod mib;
 mod netconfig;
 mod netconfig_file;
@@ -110,6 +111,7 @@ fn all() -> impl Iterator<Item = &'static CommandDef> {
         .chain(netconfig::COMMANDS.iter())
         .chain(netconfig_file::COMMANDS.iter())
         .chain(filter::COMMANDS.iter())
+        .chain(ips::COMMANDS.iter())
         .chain(dump::COMMANDS.iter())
         .chain(mib::COMMANDS.iter())
         .chain(general::COMMANDS.iter())

@@ -1,0 +1,123 @@
+//! The host's side of IPS blocks: one nftables table (`inet maynard_ips` by default) with
+//! timed sets the input hook drops from. An element's timeout is the block's, so the kernel
+//! lifts it on time by itself; an administrator's UNBLOCK deletes it.
+
+use std::time::Duration;
+
+use ips::Block;
+
+use crate::filters::nft;
+
+/// The table's definition: sets for source blocks (all of IP, or one transport) and port
+/// blocks, IPv4 and IPv6, and the chain that drops what they hold.
+fn table_script(table: &str) -> String {
+    let mut s = format!("table inet {table} {{\n");
+    for (family, addr) in [("4", "ipv4_addr"), ("6", "ipv6_addr")] {
+        s.push_str(&format!(
+            "  set source{family} {{ type {addr}; flags timeout; }}\n\
+             \x20 set transport{family} {{ type {addr} . inet_proto; flags timeout; }}\n\
+             \x20 set port{family} {{ type {addr} . {addr} . inet_proto . inet_service; flags timeout; }}\n"
+        ));
+    }
+    s.push_str(
+        "  chain input {\n\
+         \x20   type filter hook input priority filter - 10; policy accept;\n\
+         \x20   ip saddr @source4 drop\n\
+         \x20   ip6 saddr @source6 drop\n\
+         \x20   ip saddr . meta l4proto @transport4 drop\n\
+         \x20   ip6 saddr . meta l4proto @transport6 drop\n\
+         \x20   ip saddr . ip daddr . meta l4proto . th dport @port4 drop\n\
+         \x20   ip6 saddr . ip6 daddr . meta l4proto . th dport @port6 drop\n\
+         \x20 }\n}\n",
+    );
+    s
+}
+
+/// Makes the table afresh (blocks of an earlier run are gone with it).
+pub async fn create(table: &str) -> Result<(), String> {
+    // `add` then `delete` makes sure the table exists, so the delete cannot fail.
+    let script = format!(
+        "add table inet {table}\ndelete table inet {table}\n{}",
+        table_script(table)
+    );
+    nft(&["-f", "-"], Some(script)).await.map(drop)
+}
+
+/// Removes the table.
+pub async fn remove(table: &str) -> Result<(), String> {
+    nft(&["delete", "table", "inet", table], None)
+        .await
+        .map(drop)
+}
+
+/// The set and element that hold `block`.
+fn element(block: &Block) -> (String, String) {
+    let family = if block.source.is_ipv4() { "4" } else { "6" };
+    match (block.destination, block.protocol.number()) {
+        (Some((dst, port)), Some(p)) if dst.is_ipv4() == block.source.is_ipv4() => (
+            format!("port{family}"),
+            format!("{} . {dst} . {p} . {port}", block.source),
+        ),
+        (_, None) => (format!("source{family}"), block.source.to_string()),
+        (_, Some(p)) => (
+            format!("transport{family}"),
+            format!("{} . {p}", block.source),
+        ),
+    }
+}
+
+/// Adds `block` for `remaining` (rounded up to a second).
+pub async fn add(table: &str, block: &Block, remaining: Duration) -> Result<(), String> {
+    let (set, elem) = element(block);
+    let secs = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+    let script = format!(
+        "add element inet {table} {set} {{ {elem} timeout {}s }}\n",
+        secs.max(1)
+    );
+    nft(&["-f", "-"], Some(script)).await.map(drop)
+}
+
+/// Deletes `block` (an element the kernel already timed out is not an error).
+pub async fn delete(table: &str, block: &Block) -> Result<(), String> {
+    let (set, elem) = element(block);
+    let script = format!("delete element inet {table} {set} {{ {elem} }}\n");
+    match nft(&["-f", "-"], Some(script)).await {
+        Err(e) if e.contains("No such file or directory") => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ips::Proto;
+
+    fn block(protocol: Proto, destination: Option<(&str, u16)>) -> Block {
+        Block {
+            id: 1,
+            rule: "r".into(),
+            source: "203.0.113.7".parse().unwrap(),
+            protocol,
+            destination: destination.map(|(a, p)| (a.parse().unwrap(), p)),
+            since: Duration::ZERO,
+            until: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn each_kind_of_block_goes_to_its_set() {
+        assert_eq!(
+            element(&block(Proto::Ip, None)),
+            ("source4".into(), "203.0.113.7".into())
+        );
+        assert_eq!(
+            element(&block(Proto::Udp, None)),
+            ("transport4".into(), "203.0.113.7 . 17".into())
+        );
+        assert_eq!(
+            element(&block(Proto::Tcp, Some(("192.0.2.2", 23)))),
+            ("port4".into(), "203.0.113.7 . 192.0.2.2 . 6 . 23".into())
+        );
+        assert!(table_script("t").contains("th dport @port4 drop"));
+    }
+}
