@@ -4,78 +4,10 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::veth::*;
 use common::*;
-
-/// A namespace joined to the root namespace by a veth pair; removed on drop.
-struct Veth {
-    ns: String,
-    root_if: String,
-    root_ip: String,
-    ns_ip: String,
-}
-
-fn sh(cmd: &str) -> std::process::Output {
-    run(Command::new("sh").arg("-c").arg(cmd))
-}
-
-fn must(cmd: &str) {
-    let out = sh(cmd);
-    assert!(
-        out.status.success(),
-        "`{cmd}` failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl Veth {
-    fn new() -> Veth {
-        let id = std::process::id() % 10000;
-        let net = std::process::id() % 250 + 1;
-        let v = Veth {
-            ns: format!("mayn-flt-{id}"),
-            root_if: format!("mflt{id}"),
-            root_ip: format!("198.18.{net}.1"),
-            ns_ip: format!("198.18.{net}.2"),
-        };
-        let _ = sh(&format!(
-            "ip netns del {} 2>/dev/null; ip link del {} 2>/dev/null",
-            v.ns, v.root_if
-        ));
-        must(&format!("ip netns add {}", v.ns));
-        must(&format!(
-            "ip link add {} type veth peer name eth0 netns {}",
-            v.root_if, v.ns
-        ));
-        must(&format!(
-            "ip addr add {}/24 dev {} && ip link set {} up",
-            v.root_ip, v.root_if, v.root_if
-        ));
-        must(&format!(
-            "ip -n {ns} addr add {ip}/24 dev eth0 && ip -n {ns} link set eth0 up && ip -n {ns} link set lo up",
-            ns = v.ns,
-            ip = v.ns_ip
-        ));
-        v
-    }
-
-    fn in_ns(&self, cmd: &str) -> std::process::Output {
-        sh(&format!("ip netns exec {} sh -c '{}'", self.ns, cmd))
-    }
-}
-
-impl Drop for Veth {
-    fn drop(&mut self) {
-        // The nftables table too: a test that fails before /NOFILTER (netcp killed) would
-        // otherwise leave it hooked into every packet's path on this machine.
-        let _ = sh(&format!(
-            "ip netns del {}; ip link del {} 2>/dev/null; nft delete table inet maynard_{} 2>/dev/null",
-            self.ns, self.root_if, self.root_if
-        ));
-    }
-}
 
 fn hits_of(table: &str, needle: &str) -> u64 {
     let line = table
@@ -90,7 +22,8 @@ fn hits_of(table: &str, needle: &str) -> u64 {
 
 #[test]
 fn filter_lists_on_a_linux_interface_permit_deny_and_drop_as_written() {
-    let veth = Veth::new();
+    let veth = Veth::new("flt");
+    let _table = NftTableGuard(format!("maynard_{}", veth.root_if));
     let echo = free_port();
     let closed = free_port();
     let dir_files = TempDir::new("filter-files");

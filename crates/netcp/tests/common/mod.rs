@@ -5,6 +5,7 @@
 
 pub mod impair;
 pub mod stack_env;
+pub mod veth;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -121,6 +122,24 @@ impl Netcp {
         let dir = TempDir::new(tag);
         std::fs::write(dir.join("servers.toml"), servers).unwrap();
         std::fs::write(dir.join("services"), services).unwrap();
+        let socket = dir.join("netcp.sock");
+        let mut n = Netcp {
+            dir,
+            socket,
+            child: None,
+        };
+        n.spawn();
+        n
+    }
+
+    /// Writes `files` (name, text) and the test services database into a new configuration
+    /// directory and starts netcp on it.
+    pub fn start_files(tag: &str, files: &[(&str, &str)]) -> Netcp {
+        let dir = TempDir::new(tag);
+        std::fs::write(dir.join("services"), SERVICES).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
         let socket = dir.join("netcp.sock");
         let mut n = Netcp {
             dir,
