@@ -345,16 +345,20 @@ impl IpsHandle {
     }
 }
 
-/// `90s`, `10m`, `2h` (whole units when they divide).
+/// `1h`, `59m59s`, `3s`: hours, minutes and seconds, the zero ones left out.
 fn secs(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 3600 && s.is_multiple_of(3600) {
-        format!("{}h", s / 3600)
-    } else if s >= 60 && s.is_multiple_of(60) {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    let mut out = String::new();
+    for (n, unit) in [(h, "h"), (m, "m"), (s, "s")] {
+        if n > 0 {
+            let _ = write!(out, "{n}{unit}");
+        }
     }
+    if out.is_empty() {
+        out.push_str("0s");
+    }
+    out
 }
 
 fn block_line(rt: &Runtime, what: &str, b: &Block, now: Duration) -> crate::log::Line {
@@ -403,5 +407,25 @@ async fn expire_loop(rt: Arc<Runtime>, server: std::sync::Weak<FilterServer>, re
             rt.log
                 .emit(block_line(&rt, "ips-unblock", b, now).kv("reason", "expired"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_hours_minutes_and_seconds() {
+        let t = |s| secs(Duration::from_secs(s));
+        assert_eq!(
+            (t(3600), t(3599), t(90), t(3), t(0)),
+            (
+                "1h".into(),
+                "59m59s".into(),
+                "1m30s".into(),
+                "3s".into(),
+                "0s".into()
+            )
+        );
     }
 }
