@@ -223,10 +223,11 @@ impl IpsHandle {
         self.slot.replace(table);
         server.rearm.notify_one();
         rt.log.emit(block_line(rt, "ips-block", &block, now));
-        if let Some(t) = server.nft_table() {
+        // Every reporter runs on netcp's runtime; without one there is nothing to run nft on.
+        if let (Some(t), Ok(tokio)) = (server.nft_table(), tokio::runtime::Handle::try_current()) {
             let remaining = block.until.saturating_sub(now);
             let rt = rt.clone();
-            tokio::spawn(async move {
+            tokio.spawn(async move {
                 if let Err(e) = nft::add(&t, &block, remaining).await {
                     rt.log
                         .emit(rt.log.line("error").kv("message", format!("IPS: {e}")));
