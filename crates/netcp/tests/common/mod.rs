@@ -119,21 +119,11 @@ impl Netcp {
 
     /// As [`Netcp::start`] with another services database.
     pub fn start_with(tag: &str, servers: &str, services: &str) -> Netcp {
-        let dir = TempDir::new(tag);
-        std::fs::write(dir.join("servers.toml"), servers).unwrap();
-        std::fs::write(dir.join("services"), services).unwrap();
-        let socket = dir.join("netcp.sock");
-        let mut n = Netcp {
-            dir,
-            socket,
-            child: None,
-        };
-        n.spawn();
-        n
+        Self::start_files(tag, &[("servers.toml", servers), ("services", services)])
     }
 
-    /// Writes `files` (name, text) and the test services database into a new configuration
-    /// directory and starts netcp on it.
+    /// Writes the test services database and `files` (name, text; a `services` among them
+    /// replaces the test one) into a new configuration directory and starts netcp on it.
     pub fn start_files(tag: &str, files: &[(&str, &str)]) -> Netcp {
         let dir = TempDir::new(tag);
         std::fs::write(dir.join("services"), SERVICES).unwrap();

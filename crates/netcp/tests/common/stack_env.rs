@@ -6,7 +6,7 @@ use std::os::unix::net::UnixStream;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use super::{Netcp, TempDir, SERVICES};
+use super::Netcp;
 use control::protocol::{decode, encode, Request, Response};
 
 pub fn run_cmd(cmd: &str, args: &[&str]) -> Output {
@@ -72,22 +72,11 @@ pub fn start_netcp(tag: &str, network: &str) -> Netcp {
 /// Starts netcp with `network` as network.toml and `services` (`[[service]]` tables) in
 /// servers.toml.
 pub fn start_netcp_with(tag: &str, network: &str, services: &str) -> Netcp {
-    let dir = TempDir::new(tag);
-    std::fs::write(
-        dir.join("servers.toml"),
-        format!("[netcp]\nlog_stderr = true\nhost_services = \"\"\n{services}"),
+    let servers = format!("[netcp]\nlog_stderr = true\nhost_services = \"\"\n{services}");
+    Netcp::start_files(
+        tag,
+        &[("servers.toml", &servers), ("network.toml", network)],
     )
-    .unwrap();
-    std::fs::write(dir.join("services"), SERVICES).unwrap();
-    std::fs::write(dir.join("network.toml"), network).unwrap();
-    let socket = dir.join("netcp.sock");
-    let mut n = Netcp {
-        dir,
-        socket,
-        child: None,
-    };
-    n.spawn();
-    n
 }
 
 /// Waits (bounded) until `f` holds.
