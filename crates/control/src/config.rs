@@ -9,6 +9,7 @@ pub mod model;
 pub mod multicast;
 pub mod network;
 pub mod network_edit;
+pub mod outgoing;
 mod preserve;
 mod resolve;
 pub mod snmp;
@@ -84,6 +85,8 @@ pub struct Loaded {
     pub snmp: snmp::SnmpConfig,
     /// `ips.toml` (`None`: the file is absent, netcp runs no filter server).
     pub ips: Option<ips::IpsConfig>,
+    /// `outgoing.toml` (`None`: the file is absent, outgoing connections are not restricted).
+    pub outgoing: Option<outgoing::OutgoingConfig>,
 }
 
 /// Every problem found; the configuration was not loaded.
@@ -132,6 +135,7 @@ pub fn load(origin: &Origin) -> Result<Loaded, ConfigErrors> {
     };
     let snmp = load_snmp(origin)?;
     let ips = load_ips(origin)?;
+    let outgoing = load_outgoing(origin)?;
     Ok(Loaded {
         origin: origin.clone(),
         servers: parsed.config,
@@ -141,34 +145,39 @@ pub fn load(origin: &Origin) -> Result<Loaded, ConfigErrors> {
         network,
         snmp,
         ips,
+        outgoing,
     })
+}
+
+/// Loads `outgoing.toml` of a configuration directory, if it has one.
+pub fn load_outgoing(origin: &Origin) -> Result<Option<outgoing::OutgoingConfig>, ConfigErrors> {
+    load_optional(origin, outgoing::OUTGOING_FILE, outgoing::parse_outgoing)
 }
 
 /// Loads `ips.toml` of a configuration directory, if it has one.
 pub fn load_ips(origin: &Origin) -> Result<Option<ips::IpsConfig>, ConfigErrors> {
-    let Some(dir) = origin.dir() else {
-        return Ok(None);
-    };
-    let path = dir.join(ips::IPS_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => ips::parse_ips(&text, &path.display().to_string()).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(ConfigErrors(vec![Diagnostic::whole_file(
-            &path.display().to_string(),
-            format!("cannot read: {e}"),
-        )])),
-    }
+    load_optional(origin, ips::IPS_FILE, ips::parse_ips)
 }
 
 /// Loads `snmp.toml` of a configuration directory; the defaults when there is none.
 pub fn load_snmp(origin: &Origin) -> Result<snmp::SnmpConfig, ConfigErrors> {
+    Ok(load_optional(origin, snmp::SNMP_FILE, snmp::parse_snmp)?.unwrap_or_default())
+}
+
+/// Reads and parses the optional file `name` of a configuration directory with `parse`;
+/// `None` when the file is absent (or the configuration is the embedded one).
+fn load_optional<T>(
+    origin: &Origin,
+    name: &str,
+    parse: fn(&str, &str) -> Result<T, ConfigErrors>,
+) -> Result<Option<T>, ConfigErrors> {
     let Some(dir) = origin.dir() else {
-        return Ok(snmp::SnmpConfig::default());
+        return Ok(None);
     };
-    let path = dir.join(snmp::SNMP_FILE);
+    let path = dir.join(name);
     match std::fs::read_to_string(&path) {
-        Ok(text) => snmp::parse_snmp(&text, &path.display().to_string()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(snmp::SnmpConfig::default()),
+        Ok(text) => parse(&text, &path.display().to_string()).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(ConfigErrors(vec![Diagnostic::whole_file(
             &path.display().to_string(),
             format!("cannot read: {e}"),

@@ -233,6 +233,20 @@ pub enum Request {
         /// Bytes of data in each.
         size: u16,
     },
+    /// SHOW ACCESS: the outgoing access restrictions with their hits.
+    ShowAccess,
+    /// ADD ACCESS: an outgoing access restriction, applied and saved.
+    AddAccess {
+        /// The rule.
+        rule: crate::config::outgoing::OutgoingRule,
+        /// Its number once inserted (1-based); `None`: last.
+        position: Option<usize>,
+    },
+    /// REMOVE ACCESS n: removes outgoing access restriction number `n` (1-based).
+    RemoveAccess {
+        /// The rule's number as SHOW ACCESS lists it.
+        number: usize,
+    },
     /// SHOW IPS: the filter server's rules with their counters and the blocks in force.
     ShowIps,
     /// SET IPS /UNBLOCK: lifts the blocks on `source` (every block when `None`).

@@ -62,6 +62,10 @@ pub struct Daemon {
     netstack: Option<crate::netstack::NetstackHandle>,
     /// network.toml as the running stack has it (`netconfig_requests.rs`).
     network: Option<control::config::network::NetworkConfig>,
+    /// Outgoing access restrictions on the host.
+    outgoing: crate::outgoing::Outgoing,
+    /// outgoing.toml as loaded, until `load_outgoing` applies it at start.
+    outgoing_at_start: Option<control::config::outgoing::OutgoingConfig>,
 }
 
 /// A successful answer to a control request.
@@ -123,7 +127,25 @@ impl Daemon {
             filters: Default::default(),
             netstack: None,
             network: loaded.network,
+            outgoing: Default::default(),
+            outgoing_at_start: loaded.outgoing,
         }
+    }
+
+    /// Applies outgoing.toml's restrictions at start; a failure is logged (netcp runs on).
+    pub async fn load_outgoing(&mut self) {
+        let config = self.outgoing_at_start.take();
+        if let Err(e) = self.outgoing.apply(config).await {
+            self.rt.log.emit(self.rt.log.line("error").kv(
+                "message",
+                format!("outgoing access restrictions not in force: {e}"),
+            ));
+        }
+    }
+
+    /// At shutdown: lifts the outgoing access restrictions (their table goes).
+    pub async fn unload_outgoing(&mut self) {
+        let _ = self.outgoing.apply(None).await;
     }
 
     /// Opens the listeners of every enabled service.
@@ -315,6 +337,11 @@ impl Daemon {
         let ctx = builtin_context(&self.origin, &loaded.servers)?;
         // network.toml first: a change the stack refuses leaves everything as it was.
         let network = self.apply_network(loaded.network.clone()).await?;
+        // Then the outgoing restrictions: nft refusing them leaves the rest as it was too.
+        self.outgoing
+            .apply(loaded.outgoing.clone())
+            .await
+            .map_err(|e| format!("outgoing access restrictions: {e}"))?;
         self.rt
             .log
             .reconfigure(log_targets(&self.origin, &loaded.servers))

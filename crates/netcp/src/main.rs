@@ -10,6 +10,7 @@ mod log;
 mod mmsg;
 mod multicast;
 mod netstack;
+mod outgoing;
 mod runtime;
 mod service;
 mod snmp_agent;
@@ -206,6 +207,7 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
     }
     daemon.start(resolved).await;
     daemon.load_startup_filters().await;
+    daemon.load_outgoing().await;
     let daemon = Arc::new(Mutex::new(daemon));
     rt.log.emit(
         rt.log
@@ -245,6 +247,7 @@ async fn serve(args: Args, loaded: config::Loaded) -> anyhow::Result<()> {
     daemon.lock().await.stop_all().await;
     snmp_agent::agentx::shutdown(&rt);
     daemon.lock().await.stop_netstack();
+    daemon.lock().await.unload_outgoing().await;
     rt.ips.shutdown(&rt).await;
     let open = rt.conns.len();
     rt.log.emit(

@@ -56,6 +56,7 @@ fn filter_lists_on_a_linux_interface_permit_deny_and_drop_as_written() {
             socket: dir.join("netcp.sock"),
             dir,
             child: None,
+            netns: None,
         };
         n.spawn();
         n

@@ -531,6 +531,7 @@ fn link_traps_follow_the_stacks_interfaces() {
         dir,
         socket,
         child: None,
+        netns: None,
     };
     struct DelLink(String);
     impl Drop for DelLink {
@@ -590,6 +591,7 @@ fn stack_interfaces_and_tcp_in_the_mibs() {
         dir,
         socket,
         child: None,
+        netns: None,
     };
     netcp.spawn();
     let at = format!("127.0.0.1:{port}");

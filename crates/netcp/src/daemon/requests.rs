@@ -128,6 +128,23 @@ impl Daemon {
                 filter,
                 log,
             } => self.set_interface_filter(&interface, filter, log).await,
+            Request::ShowAccess => Response::Text {
+                text: self.outgoing.show().await,
+            },
+            Request::AddAccess { rule, position } => {
+                let dir = self.origin.dir().map(|d| d.to_path_buf());
+                match self.outgoing.add(dir.as_deref(), rule, position).await {
+                    Ok(m) => ok(m),
+                    Err(e) => err(e),
+                }
+            }
+            Request::RemoveAccess { number } => {
+                let dir = self.origin.dir().map(|d| d.to_path_buf());
+                match self.outgoing.remove(dir.as_deref(), number).await {
+                    Ok(m) => ok(m),
+                    Err(e) => err(e),
+                }
+            }
             Request::ShowIps => Response::Text {
                 text: self.rt.ips.show(),
             },

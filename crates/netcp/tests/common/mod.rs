@@ -108,6 +108,8 @@ pub struct Netcp {
     pub dir: TempDir,
     pub socket: PathBuf,
     pub child: Option<Child>,
+    /// The network namespace netcp runs in (`None`: the test's own).
+    pub netns: Option<String>,
 }
 
 impl Netcp {
@@ -125,6 +127,11 @@ impl Netcp {
     /// Writes the test services database and `files` (name, text; a `services` among them
     /// replaces the test one) into a new configuration directory and starts netcp on it.
     pub fn start_files(tag: &str, files: &[(&str, &str)]) -> Netcp {
+        Self::start_files_in(None, tag, files)
+    }
+
+    /// As [`Netcp::start_files`], netcp running in the network namespace `netns`.
+    pub fn start_files_in(netns: Option<&str>, tag: &str, files: &[(&str, &str)]) -> Netcp {
         let dir = TempDir::new(tag);
         std::fs::write(dir.join("services"), SERVICES).unwrap();
         for (name, text) in files {
@@ -135,6 +142,7 @@ impl Netcp {
             dir,
             socket,
             child: None,
+            netns: netns.map(str::to_string),
         };
         n.spawn();
         n
@@ -142,7 +150,16 @@ impl Netcp {
 
     /// Starts (or restarts) the process on the same directory.
     pub fn spawn(&mut self) {
-        let child = Command::new(NETCP)
+        let mut command = match &self.netns {
+            // `ip netns exec` execs netcp: the child's pid is netcp's.
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, NETCP]);
+                c
+            }
+            None => Command::new(NETCP),
+        };
+        let child = command
             .arg("--config")
             .arg(&self.dir.0)
             .arg("--socket")

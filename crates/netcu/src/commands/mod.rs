@@ -5,6 +5,7 @@
 //! [`CommandDef`]s; a definition carries the function that builds its [`Action`], so adding a
 //! command is adding one entry to its family's table.
 
+mod access;
 mod dump;
 mod filter;
 mod general;
@@ -112,6 +113,7 @@ fn all() -> impl Iterator<Item = &'static CommandDef> {
         .chain(netconfig_file::COMMANDS.iter())
         .chain(filter::COMMANDS.iter())
         .chain(ips::COMMANDS.iter())
+        .chain(access::COMMANDS.iter())
         .chain(dump::COMMANDS.iter())
         .chain(mib::COMMANDS.iter())
         .chain(general::COMMANDS.iter())
