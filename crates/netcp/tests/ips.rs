@@ -52,6 +52,14 @@ fn report(netcp: &Netcp, report: &str) {
 
 const RULES: &str = r#"
 [[rule]]
+name = "port-scan"
+component = "stack"
+event = "closed-port"
+threshold = 10
+window = "10s"
+duration = "1h"
+
+[[rule]]
 name = "snmp-guess"
 component = "snmp"
 event = "auth-failure"
@@ -90,6 +98,7 @@ fn repeated_refusals_and_reported_events_block_sources_on_the_stack() {
     let (linux, ours) = (format!("100.124.{k}.1"), format!("100.124.{k}.2"));
     let barred = format!("100.124.{k}.9");
     let guesser = format!("100.124.{k}.7");
+    let scanner = format!("100.124.{k}.5");
     let servers = format!(
         "[netcp]\nlog_stderr = true\nhost_services = \"\"\n\
          [[service]]\nname = \"echo\"\nbuiltin = \"echo\"\nlisten = [\"{ours}\"]\n\
@@ -113,10 +122,9 @@ fn repeated_refusals_and_reported_events_block_sources_on_the_stack() {
     });
     sh_ok("ip", &["addr", "add", &format!("{linux}/24"), "dev", &tap]);
     sh_ok("ip", &["addr", "add", &format!("{barred}/24"), "dev", &tap]);
-    sh_ok(
-        "ip",
-        &["addr", "add", &format!("{guesser}/24"), "dev", &tap],
-    );
+    for extra in [&guesser, &scanner] {
+        sh_ok("ip", &["addr", "add", &format!("{extra}/24"), "dev", &tap]);
+    }
     assert!(pings(&barred, &ours), "{}", netcp.stderr());
 
     // Guessing SNMP communities (net-snmp's snmpget; `public` is for loopback only): after two
@@ -153,6 +161,32 @@ fn repeated_refusals_and_reported_events_block_sources_on_the_stack() {
         "the guesser's pings are blocked too"
     );
 
+    // A port scan: connection attempts to a dozen closed ports of the stack (each refused
+    // with a reset) block the scanner; one attempt from another source does not.
+    let scan = format!(
+        "import socket\n\
+         for port in range(2000, 2012):\n\
+         \x20   s = socket.socket(); s.bind(('{scanner}', 0)); s.settimeout(1)\n\
+         \x20   try: s.connect(('{ours}', port))\n\
+         \x20   except OSError: pass\n"
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &scan])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(!tcp_echo(&linux, &ours, 2000));
+    wait_for("the scanner's block", 10, || {
+        netcp.stderr().contains("event=ips-block rule=port-scan")
+    });
+    assert!(!pings(&scanner, &ours), "the scanner is answered");
+    assert!(netcp
+        .stderr()
+        .contains(&format!("rule=port-scan source={scanner}")));
+    assert!(!netcp
+        .stderr()
+        .contains(&format!("ips-block rule=port-scan source={linux}")));
+
     // Three refusals in a minute: the source is blocked, for everything, on the stack.
     for _ in 0..3 {
         udp_from(&barred, &format!("{ours}:7"));
@@ -164,7 +198,7 @@ fn repeated_refusals_and_reported_events_block_sources_on_the_stack() {
     assert!(pings(&linux, &ours), "another source is blocked too");
     let shown = netcp.netcu_ok(&["show", "ips"]);
     assert!(
-        shown.contains("Blocks: 2 set, 0 expired, 0 lifted by an operator, 2 in force"),
+        shown.contains("Blocks: 3 set, 0 expired, 0 lifted by an operator, 3 in force"),
         "{shown}"
     );
     assert!(
@@ -222,7 +256,7 @@ fn repeated_refusals_and_reported_events_block_sources_on_the_stack() {
     assert!(log.contains("event=ips-bad-report"), "{log}");
     assert!(log.contains("outcome=counted count=1"), "{log}");
     let shown = netcp.netcu_ok(&["show", "ips"]);
-    assert!(shown.contains("3 set, 1 expired, 1 lifted"), "{shown}");
+    assert!(shown.contains("4 set, 1 expired, 1 lifted"), "{shown}");
 }
 
 #[test]

@@ -322,6 +322,17 @@ pub enum StackEvent {
     /// A TCP socket's readiness may have changed (readable, writable, acceptable, connected,
     /// closed or failed): re-read it with [`Stack::tcp_poll`].
     Tcp(TcpHandle),
+    /// A connection attempt (TCP SYN) or a unicast UDP datagram reached a port no socket
+    /// holds: what a port scan looks like, for intrusion prevention. (Answered with a reset or
+    /// ICMP port unreachable as usual.)
+    ClosedPort {
+        /// The sender.
+        src: Ipv4Addr,
+        /// The address and port it tried.
+        dst: std::net::SocketAddrV4,
+        /// 6 (TCP) or 17 (UDP).
+        protocol: u8,
+    },
     /// A redirect arrived and was ignored (redirects are off by default).
     RedirectIgnored {
         /// Who sent it.

@@ -45,6 +45,8 @@ struct FilterServer {
     epoch: Instant,
     /// Wakes the timer when a block is set earlier than it sleeps.
     rearm: Arc<Notify>,
+    /// netcp's runtime, for the nft calls of blocks set from the stack's thread.
+    tokio: tokio::runtime::Handle,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -125,6 +127,7 @@ impl IpsHandle {
             config: Mutex::new(config.clone()),
             epoch: Instant::now(),
             rearm: Arc::new(Notify::new()),
+            tokio: tokio::runtime::Handle::current(),
             tasks: Mutex::new(Vec::new()),
         });
         self.install(rt, server).await;
@@ -205,7 +208,8 @@ impl IpsHandle {
             .kv("name", &event.event)
             .kv("source", event.source);
         let line = match &outcome {
-            Outcome::NoRule => line.kv("outcome", "no-rule"),
+            // Counted in SHOW IPS only: the stack's closed ports alone would fill the log.
+            Outcome::NoRule => return,
             Outcome::Excluded { rule } => line.kv("rule", rule).kv("outcome", "excluded"),
             Outcome::Counted { rule, count } => line
                 .kv("rule", rule)
@@ -223,11 +227,10 @@ impl IpsHandle {
         self.slot.replace(table);
         server.rearm.notify_one();
         rt.log.emit(block_line(rt, "ips-block", &block, now));
-        // Every reporter runs on netcp's runtime; without one there is nothing to run nft on.
-        if let (Some(t), Ok(tokio)) = (server.nft_table(), tokio::runtime::Handle::try_current()) {
+        if let Some(t) = server.nft_table() {
             let remaining = block.until.saturating_sub(now);
             let rt = rt.clone();
-            tokio.spawn(async move {
+            server.tokio.spawn(async move {
                 if let Err(e) = nft::add(&t, &block, remaining).await {
                     rt.log
                         .emit(rt.log.line("error").kv("message", format!("IPS: {e}")));

@@ -256,6 +256,21 @@ impl Driver {
                             .changed(caller, &mut self.stack, &mut self.out, h, now);
                     }
                 }
+                // A probe of a closed port: an IPS event (`stack`, `closed-port`).
+                StackEvent::ClosedPort { src, dst, protocol } => self.rt.ips.report(
+                    &self.rt,
+                    ips::Event {
+                        component: "stack".into(),
+                        event: "closed-port".into(),
+                        source: src.into(),
+                        destination: Some(((*dst.ip()).into(), dst.port())),
+                        protocol: if protocol == 6 {
+                            ips::Proto::Tcp
+                        } else {
+                            ips::Proto::Udp
+                        },
+                    },
+                ),
                 StackEvent::IcmpError { .. } | StackEvent::Unreachable { .. } => {}
             }
         }

@@ -392,6 +392,11 @@ impl Stack {
         let Some(h) = h else {
             self.udp.stats.no_ports += 1;
             if cast == Cast::Unicast {
+                self.event(StackEvent::ClosedPort {
+                    src: sender.ip().to_owned(),
+                    dst: SocketAddrV4::new(dst, repr.dst_port),
+                    protocol: 17,
+                });
                 self.icmp_error(
                     buf.as_slice(),
                     IcmpErr::Unreach(DstUnreachable::PortUnreachable, 0),

@@ -110,6 +110,13 @@ impl Stack {
                 self.tcp.out = segs;
             }
         }
+        for (local, remote) in std::mem::take(&mut self.tcp.closed_port_syns) {
+            self.event(StackEvent::ClosedPort {
+                src: *remote.ip(),
+                dst: local,
+                protocol: 6,
+            });
+        }
         for h in std::mem::take(&mut self.tcp.events) {
             // Deduplicated per handle, so bounded by the number of sockets: not subject to the
             // event queue's cap, which would lose a wake-up.

@@ -75,6 +75,9 @@ pub(crate) struct TcpTable {
     pub(crate) out: Vec<SegOut>,
     /// Handles whose readiness may have changed.
     pub(crate) events: Vec<TcpHandle>,
+    /// Connection attempts to ports without a listener, (local, remote), for
+    /// `StackEvent::ClosedPort`.
+    pub(crate) closed_port_syns: Vec<(SocketAddrV4, SocketAddrV4)>,
     /// Handles with a `StackEvent::Tcp` not yet taken (one event per handle is enough).
     pub(crate) evented: crate::hash::FastSet<TcpHandle>,
     pub(crate) offloads: FastMap<IfaceId, IfaceOffloads>,
@@ -109,6 +112,7 @@ impl TcpTable {
             challenge_second: 0,
             out: Vec::new(),
             events: Vec::new(),
+            closed_port_syns: Vec::new(),
             evented: Default::default(),
             offloads: FastMap::default(),
             hold_acks: false,
@@ -582,6 +586,9 @@ impl TcpTable {
             .or_else(|| self.listeners.get(&(Ipv4Addr::UNSPECIFIED, local.port())))
             .copied();
         let Some(li) = li else {
+            if seg.flags.syn() && !seg.flags.ack() {
+                self.closed_port_syns.push((local, remote));
+            }
             self.reset(local, remote, seg, payload.len());
             return;
         };

@@ -68,6 +68,13 @@ fn udp_both_ways_and_port_unreachable() {
     net.run_for(Duration::from_millis(10));
     assert_eq!(net.stacks[a].udp_take_error(h3), Some((3, 3)));
     assert_eq!(net.stacks[b].stats().udp.no_ports, 1);
+    // ...and B reports the probe of a closed port (for intrusion prevention).
+    let closed = StackEvent::ClosedPort {
+        src: ip(10, 0, 0, 1),
+        dst: SocketAddrV4::new(ip(10, 0, 0, 2), 9),
+        protocol: 17,
+    };
+    assert!(net.stacks[b].take_events().contains(&closed));
     // A stale handle is refused.
     net.call(b, |s, o, now| s.udp_close(o, h2, now));
     assert_eq!(

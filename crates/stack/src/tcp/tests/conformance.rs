@@ -436,6 +436,20 @@ fn reset_for_closed_port_and_stray_ack() {
     s.inject(2, s.seg(RST, 77, 0, 0), &[]);
     s.expect_none(10);
     assert_eq!(s.st.tcp_stats().out_rsts, 2);
+    // The SYN, not the stray ACK, is reported as a probe of a closed port.
+    let probes: Vec<_> =
+        s.st.take_events()
+            .into_iter()
+            .filter(|e| matches!(e, crate::StackEvent::ClosedPort { .. }))
+            .collect();
+    assert_eq!(
+        probes,
+        [crate::StackEvent::ClosedPort {
+            src: *s.peer.ip(),
+            dst: s.local,
+            protocol: 6
+        }]
+    );
 }
 
 /// With timestamps, a cookie connection keeps the client's window scale and SACK-permitted:
