@@ -108,7 +108,17 @@ pub fn builtin_context(origin: &Origin, servers: &ServersConfig) -> Result<Built
         }
     };
     let finger: FingerConfig = servers.finger.clone();
-    Ok(BuiltinContext::new(Arc::new(quotes), Arc::new(finger)))
+    let mut tftp = servers.tftp.clone();
+    if let Some(dir) = origin.dir() {
+        if tftp.root.is_relative() {
+            tftp.root = dir.join(&tftp.root);
+        }
+    }
+    Ok(BuiltinContext::new(
+        Arc::new(quotes),
+        Arc::new(finger),
+        Arc::new(tftp),
+    ))
 }
 
 impl Daemon {

@@ -144,6 +144,10 @@ async fn dispatch<S: DatagramSocket + 'static>(
     meter.accepted.fetch_add(1, Relaxed);
     meter.bytes_in.fetch_add(n as u64, Relaxed);
     meter.msgs_in_centi.fetch_add(weight, Relaxed);
+    if builtin == services::Builtin::Tftp {
+        start_tftp(rt, service, socket, local, data, peer, permit);
+        return true;
+    }
     let info = PeerInfo { peer, local };
     let mut permit = Some(permit);
     let reply = if builtin == services::Builtin::Snmp {
@@ -188,6 +192,51 @@ async fn dispatch<S: DatagramSocket + 'static>(
             .kv("bytes_out", sent),
     );
     true
+}
+
+/// Serves a TFTP request from a socket of its own beside the service's (the transfer's port),
+/// in a task: the transfer is a connection of the service (SHOW CONNECTIONS, the log, the
+/// accounting).
+fn start_tftp<S: DatagramSocket + 'static>(
+    rt: &Arc<Runtime>,
+    service: &Arc<ServiceShared>,
+    socket: &Arc<S>,
+    local: SocketAddr,
+    request: &[u8],
+    peer: SocketAddr,
+    permit: crate::service::Permit,
+) {
+    let (rt, service, socket) = (rt.clone(), service.clone(), socket.clone());
+    let request = request.to_vec();
+    let weight = u64::from(udp_weight(&service.settings()));
+    tokio::spawn(async move {
+        let mut guard =
+            ConnGuard::open(&rt, &service, Protocol::Udp, local, show_peer(peer), permit);
+        guard
+            .meter
+            .bytes_in
+            .fetch_add(request.len() as u64, Relaxed);
+        let transfer = match socket.bind_another().await {
+            Ok(t) => t,
+            Err(e) => {
+                guard.outcome = format!("no transfer socket: {e}");
+                return;
+            }
+        };
+        let config = rt.builtin_context().tftp;
+        let o = services::tftp::serve(&config, &request, peer, transfer).await;
+        guard.meter.bytes_in.fetch_add(o.bytes_in, Relaxed);
+        guard.meter.bytes_out.fetch_add(o.bytes_out, Relaxed);
+        let total = &service.meter;
+        total.bytes_in.fetch_add(o.bytes_in, Relaxed);
+        total.bytes_out.fetch_add(o.bytes_out, Relaxed);
+        total.msgs_out_centi.fetch_add(weight, Relaxed);
+        let verb = if o.write { "received" } else { "sent" };
+        guard.outcome = match o.error {
+            None => format!("{verb} {} ({} bytes)", o.file, o.bytes),
+            Some(e) => format!("{} {}: {e}", if o.write { "write" } else { "read" }, o.file),
+        };
+    });
 }
 
 /// Sends a late SNMP answer without waiting when the socket takes it at once (the usual

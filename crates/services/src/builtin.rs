@@ -14,6 +14,7 @@ use crate::finger::{self, FingerConfig};
 use crate::net::{PeerInfo, ServiceStream};
 use crate::qotd::Quotes;
 use crate::simple;
+use crate::tftp::TftpConfig;
 
 /// One of the built-in services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -35,6 +36,9 @@ pub enum Builtin {
     Finger,
     /// The SNMP agent (crate `snmp`), UDP only; netcp answers its datagrams itself.
     Snmp,
+    /// TFTP (RFC 1350), UDP only: each request is served from a socket of its own
+    /// ([`crate::tftp`]).
+    Tftp,
 }
 
 /// Everything the built-in services share: the quotations, finger's settings and the clock.
@@ -44,16 +48,19 @@ pub struct BuiltinContext {
     pub quotes: Arc<Quotes>,
     /// Finger's settings.
     pub finger: Arc<FingerConfig>,
+    /// The TFTP server's settings.
+    pub tftp: Arc<TftpConfig>,
     /// The time daytime, time and finger report.
     pub clock: Clock,
 }
 
 impl BuiltinContext {
     /// A context reading the system clock.
-    pub fn new(quotes: Arc<Quotes>, finger: Arc<FingerConfig>) -> Self {
+    pub fn new(quotes: Arc<Quotes>, finger: Arc<FingerConfig>, tftp: Arc<TftpConfig>) -> Self {
         Self {
             quotes,
             finger,
+            tftp,
             clock: system_clock(),
         }
     }
@@ -65,6 +72,7 @@ impl Default for BuiltinContext {
         Self::new(
             Arc::new(Quotes::embedded()),
             Arc::new(FingerConfig::default()),
+            Arc::new(TftpConfig::default()),
         )
     }
 }
@@ -80,7 +88,7 @@ impl fmt::Debug for BuiltinContext {
 
 /// A name that is not one of the built-in services.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unknown built-in service {name:?} (expected one of: echo, discard, chargen, qotd, daytime, time, finger, snmp)")]
+#[error("unknown built-in service {name:?} (expected one of: echo, discard, chargen, qotd, daytime, time, finger, snmp, tftp)")]
 pub struct UnknownBuiltin {
     /// The name given.
     pub name: String,
@@ -88,7 +96,7 @@ pub struct UnknownBuiltin {
 
 impl Builtin {
     /// Every built-in service.
-    pub const ALL: [Builtin; 8] = [
+    pub const ALL: [Builtin; 9] = [
         Builtin::Echo,
         Builtin::Discard,
         Builtin::Chargen,
@@ -97,6 +105,7 @@ impl Builtin {
         Builtin::Time,
         Builtin::Finger,
         Builtin::Snmp,
+        Builtin::Tftp,
     ];
 
     /// The service name, as in /etc/services: "echo", "discard", ...
@@ -110,6 +119,7 @@ impl Builtin {
             Builtin::Time => "time",
             Builtin::Finger => "finger",
             Builtin::Snmp => "snmp",
+            Builtin::Tftp => "tftp",
         }
     }
 
@@ -124,6 +134,7 @@ impl Builtin {
             Builtin::Time => 37,
             Builtin::Finger => 79,
             Builtin::Snmp => 161,
+            Builtin::Tftp => 69,
         }
     }
 
@@ -132,9 +143,9 @@ impl Builtin {
         self != Builtin::Finger
     }
 
-    /// True if the service is offered over TCP (all but the SNMP agent).
+    /// True if the service is offered over TCP (all but the SNMP agent and TFTP).
     pub fn supports_tcp(self) -> bool {
-        self != Builtin::Snmp
+        !matches!(self, Builtin::Snmp | Builtin::Tftp)
     }
 
     /// Serves one connection until the protocol says it is done; the stream is closed on return.
@@ -155,8 +166,8 @@ impl Builtin {
             Builtin::Daytime => simple::daytime_stream(stream, (ctx.clock)()).await,
             Builtin::Time => simple::time_stream(stream, (ctx.clock)()).await,
             Builtin::Finger => finger::serve(&ctx.finger, &ctx.clock, stream).await,
-            // SNMP has no TCP form here (configuration refuses it); close at once.
-            Builtin::Snmp => Ok(()),
+            // SNMP and TFTP have no TCP form (configuration refuses it); close at once.
+            Builtin::Snmp | Builtin::Tftp => Ok(()),
         }
     }
 
@@ -164,9 +175,11 @@ impl Builtin {
     /// one of the UDP built-ins.
     pub fn is_reflection_port(port: u16) -> bool {
         port == 0
-            || Builtin::ALL
-                .iter()
-                .any(|b| *b != Builtin::Snmp && b.supports_udp() && b.default_port() == port)
+            || Builtin::ALL.iter().any(|b| {
+                !matches!(b, Builtin::Snmp | Builtin::Tftp)
+                    && b.supports_udp()
+                    && b.default_port() == port
+            })
     }
 
     /// UDP: the reply to one request datagram, or None to send nothing.
@@ -185,8 +198,9 @@ impl Builtin {
         }
         match self {
             Builtin::Echo => Some(simple::echo_datagram(request)),
-            // The SNMP agent is netcp's (crate `snmp`): its datagrams never reach this function.
-            Builtin::Discard | Builtin::Finger | Builtin::Snmp => None,
+            // The SNMP agent is netcp's (crate `snmp`) and TFTP transfers run on sockets of
+            // their own (`crate::tftp::serve`): their datagrams never reach this function.
+            Builtin::Discard | Builtin::Finger | Builtin::Snmp | Builtin::Tftp => None,
             Builtin::Chargen => Some(chargen::chargen_datagram((ctx.clock)())),
             Builtin::Qotd => Some(ctx.quotes.next().as_bytes().to_vec()),
             Builtin::Daytime => Some(simple::daytime_datagram((ctx.clock)())),

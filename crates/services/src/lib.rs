@@ -13,6 +13,7 @@ pub mod meter;
 pub mod net;
 pub mod qotd;
 pub mod simple;
+pub mod tftp;
 
 #[cfg(test)]
 mod testutil;

@@ -37,6 +37,20 @@ pub trait DatagramSocket: Send + Sync {
 
     /// The address the socket is bound to.
     fn local_addr(&self) -> io::Result<SocketAddr>;
+
+    /// Opens another socket on the same address and a free port (TFTP serves each transfer
+    /// from a port of its own). A multicast socket's sibling takes the wildcard address.
+    fn bind_another(&self) -> impl Future<Output = io::Result<Self>> + Send
+    where
+        Self: Sized,
+    {
+        async {
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this socket cannot open another beside it",
+            ))
+        }
+    }
 }
 
 impl DatagramSocket for tokio::net::UdpSocket {
@@ -57,5 +71,18 @@ impl DatagramSocket for tokio::net::UdpSocket {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         tokio::net::UdpSocket::local_addr(self)
+    }
+
+    async fn bind_another(&self) -> io::Result<Self> {
+        let ip = tokio::net::UdpSocket::local_addr(self)?.ip();
+        let ip = if ip.is_multicast() {
+            match ip {
+                std::net::IpAddr::V4(_) => std::net::Ipv4Addr::UNSPECIFIED.into(),
+                std::net::IpAddr::V6(_) => std::net::Ipv6Addr::UNSPECIFIED.into(),
+            }
+        } else {
+            ip
+        };
+        tokio::net::UdpSocket::bind(SocketAddr::new(ip, 0)).await
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use servicedb::Protocol;
 use services::finger::FingerConfig;
+use services::tftp::TftpConfig;
 use services::Builtin;
 
 use super::multicast::MulticastGroup;
@@ -25,6 +26,9 @@ pub struct ServersConfig {
     /// The finger server's settings.
     #[serde(default)]
     pub finger: FingerConfig,
+    /// The TFTP server's settings.
+    #[serde(default)]
+    pub tftp: TftpConfig,
     /// The services netcp hosts, in order.
     #[serde(default, rename = "service", skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServiceConfig>,
@@ -192,6 +196,7 @@ struct SpannedServers {
     defaults: ServiceDefaults,
     #[serde(default)]
     finger: FingerConfig,
+    tftp: Option<toml::Spanned<TftpConfig>>,
     #[serde(default)]
     service: Vec<toml::Spanned<ServiceConfig>>,
 }
@@ -205,11 +210,34 @@ pub fn parse_servers(text: &str, file: &str) -> Result<ParsedServers, ConfigErro
         .iter()
         .map(|s| crate::span::line_column(text, s.span().start).0)
         .collect();
+    let tftp = match raw.tftp {
+        Some(t) => {
+            let problems: Vec<_> = t
+                .get_ref()
+                .check()
+                .into_iter()
+                .map(|p| {
+                    crate::span::Diagnostic::at_offset(
+                        file,
+                        text,
+                        t.span().start,
+                        format!("[tftp]: {p}"),
+                    )
+                })
+                .collect();
+            if !problems.is_empty() {
+                return Err(ConfigErrors(problems));
+            }
+            t.into_inner()
+        }
+        None => TftpConfig::default(),
+    };
     Ok(ParsedServers {
         config: ServersConfig {
             netcp: raw.netcp,
             defaults: raw.defaults,
             finger: raw.finger,
+            tftp,
             services: raw.service.into_iter().map(|s| s.into_inner()).collect(),
         },
         service_lines,

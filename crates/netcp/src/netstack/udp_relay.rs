@@ -289,21 +289,7 @@ async fn open_own(
     peer_last_used: &Arc<AtomicU64>,
     from: SocketAddr,
 ) -> Option<OwnSocket> {
-    let service = shared.service.local();
-    // A multicast service answers from the unicast address the route chooses.
-    let ip = if service.ip().is_multicast() {
-        Ipv4Addr::UNSPECIFIED
-    } else {
-        *service.ip()
-    };
-    let caller = shared.service.caller().clone();
-    let stack = tokio::task::spawn_blocking(move || {
-        StackUdpSocket::bind(&caller, SocketAddrV4::new(ip, 0))
-    })
-    .await
-    .ok()?
-    .ok()?;
-    let stack = Arc::new(stack);
+    let stack = Arc::new(shared.service.bind_another().await.ok()?);
     let last_used = Arc::new(AtomicU64::new(shared.clock.now()));
     let task = tokio::spawn(back_to_the_program(
         stack.clone(),

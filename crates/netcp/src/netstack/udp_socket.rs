@@ -221,11 +221,6 @@ impl StackUdpSocket {
     pub fn local(&self) -> SocketAddrV4 {
         self.local
     }
-
-    /// The way to the stack's thread this socket uses.
-    pub(super) fn caller(&self) -> &StackCaller {
-        &self.caller
-    }
 }
 
 impl Drop for StackUdpSocket {
@@ -280,6 +275,19 @@ impl services::DatagramSocket for StackUdpSocket {
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         Ok(SocketAddr::V4(self.local))
+    }
+
+    async fn bind_another(&self) -> io::Result<Self> {
+        // A group's socket: its sibling answers from the address the route chooses.
+        let ip = if self.local.ip().is_multicast() {
+            Ipv4Addr::UNSPECIFIED
+        } else {
+            *self.local.ip()
+        };
+        let caller = self.caller.clone();
+        tokio::task::spawn_blocking(move || StackUdpSocket::bind(&caller, SocketAddrV4::new(ip, 0)))
+            .await
+            .map_err(io::Error::other)?
     }
 }
 
