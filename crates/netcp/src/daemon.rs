@@ -118,6 +118,7 @@ pub fn builtin_context(origin: &Origin, servers: &ServersConfig) -> Result<Built
         Arc::new(quotes),
         Arc::new(finger),
         Arc::new(tftp),
+        Arc::new(servers.ntp.clone()),
     ))
 }
 

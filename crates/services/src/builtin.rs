@@ -12,6 +12,7 @@ use crate::chargen;
 use crate::clock::{system_clock, Clock};
 use crate::finger::{self, FingerConfig};
 use crate::net::{PeerInfo, ServiceStream};
+use crate::ntp::{self, NtpConfig};
 use crate::qotd::Quotes;
 use crate::simple;
 use crate::tftp::TftpConfig;
@@ -39,6 +40,8 @@ pub enum Builtin {
     /// TFTP (RFC 1350), UDP only: each request is served from a socket of its own
     /// ([`crate::tftp`]).
     Tftp,
+    /// NTP (RFC 5905) server mode, UDP only: the host's clock ([`crate::ntp`]).
+    Ntp,
 }
 
 /// Everything the built-in services share: the quotations, finger's settings and the clock.
@@ -50,17 +53,25 @@ pub struct BuiltinContext {
     pub finger: Arc<FingerConfig>,
     /// The TFTP server's settings.
     pub tftp: Arc<TftpConfig>,
+    /// The NTP server's settings.
+    pub ntp: Arc<NtpConfig>,
     /// The time daytime, time and finger report.
     pub clock: Clock,
 }
 
 impl BuiltinContext {
     /// A context reading the system clock.
-    pub fn new(quotes: Arc<Quotes>, finger: Arc<FingerConfig>, tftp: Arc<TftpConfig>) -> Self {
+    pub fn new(
+        quotes: Arc<Quotes>,
+        finger: Arc<FingerConfig>,
+        tftp: Arc<TftpConfig>,
+        ntp: Arc<NtpConfig>,
+    ) -> Self {
         Self {
             quotes,
             finger,
             tftp,
+            ntp,
             clock: system_clock(),
         }
     }
@@ -73,6 +84,7 @@ impl Default for BuiltinContext {
             Arc::new(Quotes::embedded()),
             Arc::new(FingerConfig::default()),
             Arc::new(TftpConfig::default()),
+            Arc::new(NtpConfig::default()),
         )
     }
 }
@@ -88,7 +100,7 @@ impl fmt::Debug for BuiltinContext {
 
 /// A name that is not one of the built-in services.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unknown built-in service {name:?} (expected one of: echo, discard, chargen, qotd, daytime, time, finger, snmp, tftp)")]
+#[error("unknown built-in service {name:?} (expected one of: echo, discard, chargen, qotd, daytime, time, finger, snmp, tftp, ntp)")]
 pub struct UnknownBuiltin {
     /// The name given.
     pub name: String,
@@ -96,7 +108,7 @@ pub struct UnknownBuiltin {
 
 impl Builtin {
     /// Every built-in service.
-    pub const ALL: [Builtin; 9] = [
+    pub const ALL: [Builtin; 10] = [
         Builtin::Echo,
         Builtin::Discard,
         Builtin::Chargen,
@@ -106,6 +118,7 @@ impl Builtin {
         Builtin::Finger,
         Builtin::Snmp,
         Builtin::Tftp,
+        Builtin::Ntp,
     ];
 
     /// The service name, as in /etc/services: "echo", "discard", ...
@@ -120,6 +133,7 @@ impl Builtin {
             Builtin::Finger => "finger",
             Builtin::Snmp => "snmp",
             Builtin::Tftp => "tftp",
+            Builtin::Ntp => "ntp",
         }
     }
 
@@ -135,6 +149,7 @@ impl Builtin {
             Builtin::Finger => 79,
             Builtin::Snmp => 161,
             Builtin::Tftp => 69,
+            Builtin::Ntp => 123,
         }
     }
 
@@ -143,9 +158,9 @@ impl Builtin {
         self != Builtin::Finger
     }
 
-    /// True if the service is offered over TCP (all but the SNMP agent and TFTP).
+    /// True if the service is offered over TCP (all but the SNMP agent, TFTP and NTP).
     pub fn supports_tcp(self) -> bool {
-        !matches!(self, Builtin::Snmp | Builtin::Tftp)
+        !matches!(self, Builtin::Snmp | Builtin::Tftp | Builtin::Ntp)
     }
 
     /// Serves one connection until the protocol says it is done; the stream is closed on return.
@@ -166,8 +181,8 @@ impl Builtin {
             Builtin::Daytime => simple::daytime_stream(stream, (ctx.clock)()).await,
             Builtin::Time => simple::time_stream(stream, (ctx.clock)()).await,
             Builtin::Finger => finger::serve(&ctx.finger, &ctx.clock, stream).await,
-            // SNMP and TFTP have no TCP form (configuration refuses it); close at once.
-            Builtin::Snmp | Builtin::Tftp => Ok(()),
+            // SNMP, TFTP and NTP have no TCP form (configuration refuses it); close at once.
+            Builtin::Snmp | Builtin::Tftp | Builtin::Ntp => Ok(()),
         }
     }
 
@@ -176,7 +191,8 @@ impl Builtin {
     pub fn is_reflection_port(port: u16) -> bool {
         port == 0
             || Builtin::ALL.iter().any(|b| {
-                !matches!(b, Builtin::Snmp | Builtin::Tftp)
+                // Their clients are no reflection risk (NTP clients even use port 123).
+                !matches!(b, Builtin::Snmp | Builtin::Tftp | Builtin::Ntp)
                     && b.supports_udp()
                     && b.default_port() == port
             })
@@ -205,6 +221,16 @@ impl Builtin {
             Builtin::Qotd => Some(ctx.quotes.next().as_bytes().to_vec()),
             Builtin::Daytime => Some(simple::daytime_datagram((ctx.clock)())),
             Builtin::Time => Some(simple::time_datagram((ctx.clock)())),
+            Builtin::Ntp => {
+                let received = (ctx.clock)();
+                ntp::answer(
+                    &ctx.ntp,
+                    ntp::kernel_clock(),
+                    request,
+                    received,
+                    (ctx.clock)(),
+                )
+            }
         }
     }
 }

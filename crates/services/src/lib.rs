@@ -11,6 +11,7 @@ pub mod clock;
 pub mod finger;
 pub mod meter;
 pub mod net;
+pub mod ntp;
 pub mod qotd;
 pub mod simple;
 pub mod tftp;

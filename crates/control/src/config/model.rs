@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use servicedb::Protocol;
 use services::finger::FingerConfig;
+use services::ntp::NtpConfig;
 use services::tftp::TftpConfig;
 use services::Builtin;
 
@@ -29,6 +30,9 @@ pub struct ServersConfig {
     /// The TFTP server's settings.
     #[serde(default)]
     pub tftp: TftpConfig,
+    /// The NTP server's settings.
+    #[serde(default)]
+    pub ntp: NtpConfig,
     /// The services netcp hosts, in order.
     #[serde(default, rename = "service", skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServiceConfig>,
@@ -197,6 +201,7 @@ struct SpannedServers {
     #[serde(default)]
     finger: FingerConfig,
     tftp: Option<toml::Spanned<TftpConfig>>,
+    ntp: Option<toml::Spanned<NtpConfig>>,
     #[serde(default)]
     service: Vec<toml::Spanned<ServiceConfig>>,
 }
@@ -210,38 +215,54 @@ pub fn parse_servers(text: &str, file: &str) -> Result<ParsedServers, ConfigErro
         .iter()
         .map(|s| crate::span::line_column(text, s.span().start).0)
         .collect();
-    let tftp = match raw.tftp {
-        Some(t) => {
-            let problems: Vec<_> = t
-                .get_ref()
-                .check()
-                .into_iter()
-                .map(|p| {
-                    crate::span::Diagnostic::at_offset(
-                        file,
-                        text,
-                        t.span().start,
-                        format!("[tftp]: {p}"),
-                    )
-                })
-                .collect();
-            if !problems.is_empty() {
-                return Err(ConfigErrors(problems));
-            }
-            t.into_inner()
-        }
-        None => TftpConfig::default(),
-    };
+    let mut problems = Vec::new();
+    let tftp = checked_section(
+        raw.tftp,
+        "tftp",
+        TftpConfig::check,
+        file,
+        text,
+        &mut problems,
+    );
+    let ntp = checked_section(raw.ntp, "ntp", NtpConfig::check, file, text, &mut problems);
+    if !problems.is_empty() {
+        return Err(ConfigErrors(problems));
+    }
     Ok(ParsedServers {
         config: ServersConfig {
             netcp: raw.netcp,
             defaults: raw.defaults,
             finger: raw.finger,
             tftp,
+            ntp,
             services: raw.service.into_iter().map(|s| s.into_inner()).collect(),
         },
         service_lines,
     })
+}
+
+/// A built-in server's table (`[tftp]`, `[ntp]`), its problems added to `problems` at the
+/// table's place; the defaults when the file has none.
+fn checked_section<T: Default>(
+    section: Option<toml::Spanned<T>>,
+    name: &str,
+    check: fn(&T) -> Vec<String>,
+    file: &str,
+    text: &str,
+    problems: &mut Vec<crate::span::Diagnostic>,
+) -> T {
+    let Some(section) = section else {
+        return T::default();
+    };
+    for p in check(section.get_ref()) {
+        problems.push(crate::span::Diagnostic::at_offset(
+            file,
+            text,
+            section.span().start,
+            format!("[{name}]: {p}"),
+        ));
+    }
+    section.into_inner()
 }
 
 /// Renders a configuration as `servers.toml` text that [`parse_servers`] reads back equal.

@@ -12,6 +12,7 @@ fn ctx() -> BuiltinContext {
         quotes: Arc::new(quotes),
         finger: Arc::new(FingerConfig::default()),
         tftp: Arc::default(),
+        ntp: Arc::default(),
         clock: fixed_clock(UNIX_EPOCH + Duration::from_secs(T)),
     }
 }
@@ -52,15 +53,20 @@ fn names_ports_and_parsing() {
     let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
     assert_eq!(
         names,
-        ["echo", "discard", "chargen", "qotd", "daytime", "time", "finger", "snmp", "tftp"]
+        [
+            "echo", "discard", "chargen", "qotd", "daytime", "time", "finger", "snmp", "tftp",
+            "ntp"
+        ]
     );
     let ports: Vec<u16> = Builtin::ALL.iter().map(|b| b.default_port()).collect();
-    assert_eq!(ports, [7, 9, 19, 17, 13, 37, 79, 161, 69]);
+    assert_eq!(ports, [7, 9, 19, 17, 13, 37, 79, 161, 69, 123]);
     assert!(!Builtin::Snmp.supports_tcp() && Builtin::Snmp.supports_udp());
     assert!(!Builtin::Tftp.supports_tcp() && Builtin::Tftp.supports_udp());
     assert!(
-        !Builtin::is_reflection_port(161) && !Builtin::is_reflection_port(69),
-        "SNMP and TFTP clients are not a reflection risk"
+        !Builtin::is_reflection_port(161)
+            && !Builtin::is_reflection_port(69)
+            && !Builtin::is_reflection_port(123),
+        "SNMP, TFTP and NTP clients are not a reflection risk"
     );
     for b in Builtin::ALL {
         assert_eq!(b.to_string().parse::<Builtin>(), Ok(b));
