@@ -416,11 +416,14 @@ impl Staged {
     }
 
     async fn commit(mut self, target: &Path) -> io::Result<()> {
-        if let Some(mut f) = self.file.take() {
+        if let Some(f) = &mut self.file {
             f.flush().await?;
             f.sync_all().await?;
         }
-        tokio::fs::rename(&self.temp, target).await
+        tokio::fs::rename(&self.temp, target).await?;
+        // Renamed: nothing left to remove.
+        self.file = None;
+        Ok(())
     }
 }
 
