@@ -231,6 +231,25 @@ fn start_tftp<S: DatagramSocket + 'static>(
         total.bytes_in.fetch_add(o.bytes_in, Relaxed);
         total.bytes_out.fetch_add(o.bytes_out, Relaxed);
         total.msgs_out_centi.fetch_add(weight, Relaxed);
+        // Names that are refused or absent are what a scan for configuration files looks
+        // like: IPS events (`tftp`, `access-violation` / `not-found`).
+        let event = match o.code {
+            Some(services::tftp::ErrorCode::AccessViolation) => Some("access-violation"),
+            Some(services::tftp::ErrorCode::NotFound) => Some("not-found"),
+            _ => None,
+        };
+        if let Some(event) = event {
+            rt.ips.report(
+                &rt,
+                ips::Event {
+                    component: "tftp".into(),
+                    event: event.into(),
+                    source: wire::prefix::canonical(peer.ip()),
+                    destination: Some((wire::prefix::canonical(local.ip()), local.port())),
+                    protocol: ips::Proto::Udp,
+                },
+            );
+        }
         let verb = if o.write { "received" } else { "sent" };
         guard.outcome = match o.error {
             None => format!("{verb} {} ({} bytes)", o.file, o.bytes),

@@ -57,7 +57,12 @@ fn tftp_serves_files_to_curl_and_tftp_hpa() {
          [[service]]\nname = \"tftp\"\nbuiltin = \"tftp\"\nport = {port}\nprotocols = [\"udp\"]\nlisten = [\"127.0.0.1\"]\n",
         tftp_section(&root.0)
     );
-    let netcp = Netcp::start("tftp", &servers);
+    // IPS rules on the TFTP server's events, not enforced on the host (no nftables table):
+    // the test looks at the decisions only.
+    let ips = "[ips]\nnft_table = \"\"\nevent_socket = \"\"\n\
+               [[rule]]\nname = \"tftp-scan\"\ncomponent = \"tftp\"\nevent = \"not-found\"\n\
+               threshold = 2\nwindow = \"60s\"\nduration = \"1m\"\n";
+    let netcp = Netcp::start_files("tftp", &[("servers.toml", &servers), ("ips.toml", ips)]);
     let url = |name: &str| format!("tftp://127.0.0.1:{port}/{name}");
 
     // curl: the default 512-byte blocks, then 8192 asked for with blksize.
@@ -81,6 +86,12 @@ fn tftp_serves_files_to_curl_and_tftp_hpa() {
     // Refusals: no such file (curl's 68); a name that leaves the root (tftp-hpa sends it as
     // written, curl would tidy the `..` away).
     assert_eq!(curl(&[&url("nothing.img")]).status.code(), Some(68));
+    assert_eq!(curl(&[&url("router.cfg")]).status.code(), Some(68));
+    wait_for("the IPS's decision", 10, || {
+        netcp
+            .stderr()
+            .contains("event=ips-block rule=tftp-scan source=127.0.0.1")
+    });
     let out = tftp_hpa(port, "binary", "get ../outside.txt o.txt", &local.0);
     assert!(
         text_of(&out).contains("Access violation"),

@@ -38,6 +38,8 @@ pub struct Outcome {
     pub bytes_out: u64,
     /// Why it failed, if it did.
     pub error: Option<String>,
+    /// The error code the server sent, if it refused or failed the transfer.
+    pub code: Option<ErrorCode>,
 }
 
 /// A transfer's socket, peer and tallies.
@@ -78,6 +80,7 @@ impl<S: DatagramSocket> Transfer<S> {
     pub async fn fail(mut self, code: ErrorCode, message: &str) -> Outcome {
         self.send(&packet::error(code, message)).await;
         self.outcome.error = Some(message.to_string());
+        self.outcome.code = Some(code);
         self.outcome
     }
 
