@@ -553,8 +553,8 @@ fn link_traps_follow_the_stacks_interfaces() {
     netcp.wait_log("netcp.log", "notification=linkUp");
 }
 
-/// The interfaces, addresses and TCP listeners of Maynard's stack in the IF-MIB, IP-MIB and
-/// TCP-MIB, beside the host's, with the stack's own counters.
+/// The interfaces, addresses, TCP listeners and UDP sockets of Maynard's stack in the IF-MIB,
+/// IP-MIB, TCP-MIB and UDP-MIB, beside the host's, with the stack's own counters.
 #[test]
 fn stack_interfaces_and_tcp_in_the_mibs() {
     // SAFETY: geteuid has no preconditions.
@@ -569,7 +569,7 @@ fn stack_interfaces_and_tcp_in_the_mibs() {
         format!(
             "[netcp]\nlog_stderr = false\nlog_file = \"netcp.log\"\nhost_services = \"\"\n\n\
              [[service]]\nname = \"snmp\"\nbuiltin = \"snmp\"\nport = {port}\nlisten = [\"127.0.0.1\"]\n\n\
-             [[service]]\nname = \"qotd\"\nbuiltin = \"qotd\"\nprotocols = [\"tcp\"]\nlisten = [\"{ours}\"]\n"
+             [[service]]\nname = \"qotd\"\nbuiltin = \"qotd\"\nprotocols = [\"tcp\", \"udp\"]\nlisten = [\"{ours}\"]\n"
         ),
     )
     .unwrap();
@@ -657,4 +657,21 @@ fn stack_interfaces_and_tcp_in_the_mibs() {
     let tcp = walk("1.3.6.1.2.1.6");
     assert!(!tcp.contains("not increasing"), "{tcp}");
     assert!(tcp.contains(".1.3.6.1.2.1.6.13.1.1."), "{tcp}");
+    // qotd's UDP socket on the stack: udpTable and udpEndpointProcess (netcp's own process).
+    let pid = netcp.child.as_ref().map(|c| c.id()).unwrap();
+    let mut udp = String::new();
+    let want = format!(".1.3.6.1.2.1.7.7.1.8.1.4.{ours}.17.1.4.0.0.0.0.0.1 = Gauge32: {pid}");
+    for _ in 0..20 {
+        udp = walk("1.3.6.1.2.1.7");
+        if udp.contains(&want) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(udp.contains(&want), "{want} in {udp}");
+    assert!(
+        udp.contains(&format!(".1.3.6.1.2.1.7.5.1.2.{ours}.17 = INTEGER: 17")),
+        "{udp}"
+    );
+    assert!(!udp.contains("not increasing"), "{udp}");
 }

@@ -1,14 +1,17 @@
 //! What the SNMP agent shows of Maynard's stack: the stack's thread publishes a
-//! [`StackView`] (interfaces, addresses, TCP connections and counters) at most once a second,
-//! between two rounds of its loop; the IF-MIB, IP-MIB and TCP-MIB handlers read the latest
-//! one. The stack never waits for the agent, and a request never waits for the stack.
+//! [`StackView`] (interfaces, addresses, TCP connections and counters, UDP sockets and
+//! counters) at most once a second, between two rounds of its loop; the IF-MIB, IP-MIB,
+//! TCP-MIB and UDP-MIB handlers read the latest one. The stack never waits for the agent,
+//! and a request never waits for the stack.
 
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
 use snmp::mib::stack::{
-    StackConn, StackIf, StackIfCounters, StackTcpStats, StackView, IFINDEX_BASE,
+    StackConn, StackIf, StackIfCounters, StackTcpStats, StackUdp, StackUdpStats, StackView,
+    IFINDEX_BASE,
 };
-use stack::{IfaceFlags, IfaceKind, Interface, TcpInfo, TcpState, TcpStats};
+use stack::{IfaceFlags, IfaceKind, Interface, TcpInfo, TcpState, TcpStats, UdpStats};
 
 use super::{lock, SnmpHost};
 
@@ -79,11 +82,14 @@ fn interface(i: &Interface) -> StackIf {
     }
 }
 
-/// The view of the stack's interfaces, connections and TCP counters.
+/// The view of the stack's interfaces, connections and TCP counters, and of its bound UDP
+/// sockets (local, connected remote) and UDP counters.
 pub fn view<'a>(
     ifaces: impl Iterator<Item = &'a Interface>,
     conns: &[TcpInfo],
     stats: &TcpStats,
+    udp: &[(SocketAddrV4, Option<SocketAddrV4>)],
+    udp_stats: &UdpStats,
 ) -> StackView {
     StackView {
         ifaces: ifaces.map(interface).collect(),
@@ -106,6 +112,22 @@ pub fn view<'a>(
             retrans_segs: stats.retrans_segs,
             in_errs: stats.in_errs,
             out_rsts: stats.out_rsts,
+        }),
+        udp: udp
+            .iter()
+            .map(|(local, remote)| {
+                let remote = remote.unwrap_or(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+                StackUdp {
+                    local: (*local.ip(), local.port()),
+                    remote: (*remote.ip(), remote.port()),
+                }
+            })
+            .collect(),
+        udp_stats: Some(StackUdpStats {
+            in_datagrams: udp_stats.in_datagrams,
+            no_ports: udp_stats.no_ports,
+            in_errors: udp_stats.in_errors,
+            out_datagrams: udp_stats.out_datagrams,
         }),
     }
 }

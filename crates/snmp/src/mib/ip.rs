@@ -150,10 +150,6 @@ pub fn socket_owners(host: &dyn HostSource) -> BTreeMap<u64, u32> {
     out
 }
 
-fn owner(owners: &BTreeMap<u64, u32>, inode: u64) -> Value {
-    Value::Gauge32(owners.get(&inode).copied().unwrap_or(0))
-}
-
 fn ifindex_by_name(host: &dyn HostSource) -> BTreeMap<String, u32> {
     interfaces::scan(host)
         .into_iter()
@@ -497,34 +493,51 @@ fn endpoint_index(a: &IpAddr, port: u16) -> Vec<u32> {
     i
 }
 
-/// The udp group: scalars, udpTable (IPv4) and udpEndpointTable.
-pub fn udp_snapshot(host: &dyn HostSource) -> SnapshotData {
+/// The udp group: scalars, udpTable (IPv4) and udpEndpointTable, the host's and the stack's
+/// together (the scalars are sums, the stack's sockets are rows owned by this process).
+pub fn udp_snapshot(host: &dyn HostSource, stack: &StackView) -> SnapshotData {
     let mut d = SnapshotData::new();
     let base = Oid::new(&UDP);
     let stats = parse_net_snmp(&host.read("/proc/net/snmp").unwrap_or_default());
+    let s = stack.udp_stats.unwrap_or_default();
     if let Some(u) = stats.get("Udp") {
         let g = |n: &str| u.get(n).copied().unwrap_or(0);
-        for (sub, n) in [
-            (1, "InDatagrams"),
-            (2, "NoPorts"),
-            (3, "InErrors"),
-            (4, "OutDatagrams"),
+        // Wrapping, like any Counter32: the sum of two counters is a counter.
+        let plus = |n: &str, stack: u64| g(n).wrapping_add(stack as i64);
+        for (sub, v) in [
+            (1, plus("InDatagrams", s.in_datagrams)),
+            (2, plus("NoPorts", s.no_ports)),
+            (3, plus("InErrors", s.in_errors)),
+            (4, plus("OutDatagrams", s.out_datagrams)),
         ] {
-            d.scalar(base.child(&[sub]), c32(g(n)));
+            d.scalar(base.child(&[sub]), c32(v));
         }
     }
     let old = base.child(&[5, 1]);
     let ep = base.child(&[7, 1]);
     let owners = socket_owners(host);
-    for s in sockets(host, &["udp", "udp6"]) {
-        if let Some(la) = ip_to_value4(&s.local.0) {
+    let me = std::process::id();
+    let host_socks = sockets(host, &["udp", "udp6"]).into_iter().map(|s| {
+        let pid = owners.get(&s.inode).copied().unwrap_or(0);
+        (s.local, s.remote, pid)
+    });
+    // The stack lives in this process: its sockets are ours.
+    let stack_socks = stack.udp.iter().map(|u| {
+        (
+            (IpAddr::V4(u.local.0), u.local.1),
+            (IpAddr::V4(u.remote.0), u.remote.1),
+            me,
+        )
+    });
+    for (local, remote, pid) in host_socks.chain(stack_socks) {
+        if let Some(la) = ip_to_value4(&local.0) {
             let mut i = index::ipv4(la);
-            i.push(u32::from(s.local.1));
+            i.push(u32::from(local.1));
             d.cell(&old, 1, &i, Value::IpAddress(la));
-            d.cell(&old, 2, &i, int(i64::from(s.local.1)));
+            d.cell(&old, 2, &i, int(i64::from(local.1)));
         }
-        let mut i = endpoint_index(&s.local.0, s.local.1);
-        i.extend(endpoint_index(&s.remote.0, s.remote.1));
+        let mut i = endpoint_index(&local.0, local.1);
+        i.extend(endpoint_index(&remote.0, remote.1));
         // udpEndpointInstance: distinguishes sockets bound to the same endpoints.
         let mut inst = 1u32;
         while d
@@ -534,7 +547,7 @@ pub fn udp_snapshot(host: &dyn HostSource) -> SnapshotData {
             inst += 1;
         }
         i.push(inst);
-        d.cell(&ep, 8, &i, owner(&owners, s.inode));
+        d.cell(&ep, 8, &i, Value::Gauge32(pid));
     }
     d
 }
@@ -542,7 +555,7 @@ pub fn udp_snapshot(host: &dyn HostSource) -> SnapshotData {
 /// The handlers and their subtrees.
 pub fn handlers(host: Arc<dyn HostSource>, stack: StackViewCell) -> Vec<(Oid, Box<dyn Handler>)> {
     let (h1, h2, h4) = (host.clone(), host.clone(), host.clone());
-    let s1 = stack.clone();
+    let (s1, s4) = (stack.clone(), stack.clone());
     vec![
         (
             Oid::new(&IP),
@@ -560,7 +573,9 @@ pub fn handlers(host: Arc<dyn HostSource>, stack: StackViewCell) -> Vec<(Oid, Bo
         ),
         (
             Oid::new(&UDP),
-            Box::new(Snapshot::new(TTL, move |_: &Ctx| udp_snapshot(&*h4))),
+            Box::new(Snapshot::new(TTL, move |_: &Ctx| {
+                udp_snapshot(&*h4, &s4.get())
+            })),
         ),
     ]
 }
@@ -647,13 +662,39 @@ pub(crate) mod tests {
     #[test]
     fn udp_and_icmp() {
         let h = fake();
-        let u = udp_snapshot(&h);
+        let u = udp_snapshot(&h, &StackView::default());
         let g = |a: &[u32]| u.get(&Oid::new(&UDP).child(a));
         assert_eq!(g(&[4, 0]), Value::Counter32(10));
         assert_eq!(g(&[5, 1, 2, 0, 0, 0, 0, 161]), Value::Integer(161));
         assert_eq!(
             g(&[7, 1, 8, 1, 4, 0, 0, 0, 0, 161, 1, 4, 0, 0, 0, 0, 0, 2]),
             Value::Gauge32(0)
+        );
+        // With Maynard's stack: its sockets are rows of this process, its counters add up.
+        let stack = StackView {
+            udp: vec![crate::mib::stack::StackUdp {
+                local: (std::net::Ipv4Addr::new(192, 0, 2, 2), 7),
+                remote: (std::net::Ipv4Addr::UNSPECIFIED, 0),
+            }],
+            udp_stats: Some(crate::mib::stack::StackUdpStats {
+                in_datagrams: 5,
+                no_ports: 1,
+                in_errors: 0,
+                out_datagrams: 4,
+            }),
+            ..StackView::default()
+        };
+        let u = udp_snapshot(&h, &stack);
+        let g = |a: &[u32]| u.get(&Oid::new(&UDP).child(a));
+        assert_eq!(g(&[1, 0]), Value::Counter32(7 + 5));
+        assert_eq!(g(&[4, 0]), Value::Counter32(10 + 4));
+        assert_eq!(
+            g(&[5, 1, 1, 192, 0, 2, 2, 7]),
+            Value::IpAddress([192, 0, 2, 2])
+        );
+        assert_eq!(
+            g(&[7, 1, 8, 1, 4, 192, 0, 2, 2, 7, 1, 4, 0, 0, 0, 0, 0, 1]),
+            Value::Gauge32(std::process::id())
         );
         let i = icmp_snapshot(&h);
         assert_eq!(i.get(&Oid::new(&ICMP).child(&[2, 0])), Value::Counter32(1));

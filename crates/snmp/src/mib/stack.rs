@@ -1,5 +1,6 @@
 //! What Maynard's own userspace stack shows through MIB-II: its interfaces (lo0, se<n>, pd<n>)
-//! with their counters and addresses, its TCP connections and TCP counters. The stack runs on
+//! with their counters and addresses, its TCP connections and TCP counters, its UDP sockets and
+//! UDP counters. The stack runs on
 //! a thread of its own that must never wait for the agent, so it publishes a [`StackView`]
 //! (plain data, no stack types: this crate does not depend on the stack) into a
 //! [`StackViewCell`] from time to time, and the MIB handlers read the latest one.
@@ -73,6 +74,23 @@ pub struct StackTcpStats {
     pub out_rsts: u64,
 }
 
+/// One UDP socket of the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StackUdp {
+    pub local: (Ipv4Addr, u16),
+    /// 0.0.0.0:0 unless the socket is connected.
+    pub remote: (Ipv4Addr, u16),
+}
+
+/// The stack's UDP counters (the UDP-MIB scalars it keeps).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StackUdpStats {
+    pub in_datagrams: u64,
+    pub no_ports: u64,
+    pub in_errors: u64,
+    pub out_datagrams: u64,
+}
+
 /// Everything the stack shows at one moment. The default (no stack) shows nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StackView {
@@ -80,6 +98,10 @@ pub struct StackView {
     pub conns: Vec<StackConn>,
     /// None when no stack runs (the host's counters then stand alone).
     pub tcp: Option<StackTcpStats>,
+    /// The stack's bound UDP sockets.
+    pub udp: Vec<StackUdp>,
+    /// None when no stack runs.
+    pub udp_stats: Option<StackUdpStats>,
 }
 
 /// The latest [`StackView`], shared by the stack's thread (writer) and the MIB handlers
