@@ -735,7 +735,11 @@ fn agentx_context_through_our_master() {
 
     let dir = TempDir::new("agentx-ctx");
     let socket = socket_path(&dir);
-    let (netcp, at) = start_master_with("agentx-ctx", &socket, CTX_USER);
+    // A v2c community mapped to ctxA (net-snmp's `com2sec -Cn`), beside the v3 user.
+    let extra = format!(
+        "{CTX_USER}\n[[community]]\nname = \"ctxapub\"\ncontext = \"ctxA\"\nsources = [\"127.0.0.1\"]\n"
+    );
+    let (netcp, at) = start_master_with("agentx-ctx", &socket, &extra);
     let path = socket.to_string_lossy().into_owned();
     let level = Arc::new(Mutex::new(7));
     let (lg, ls) = (level.clone(), level.clone());
@@ -782,6 +786,11 @@ fn agentx_context_through_our_master() {
         "{}",
         text(&out)
     );
+    // v2c through the community mapped to ctxA; `public` asks the default context.
+    let out = tool("snmpget", &["-v2c", "-c", "ctxapub", "-On", &at, name]);
+    assert!(text(&out).contains("served in ctxA"), "{}", text(&out));
+    let out = tool("snmpget", &["-v2c", "-c", "public", "-On", &at, name]);
+    assert!(text(&out).contains("No Such Object"), "{}", text(&out));
     // The default context does not have it, but has our own MIB.
     let out = v3_tool("snmpget", &at, None, &[name, SYS_DESCR]);
     let t = text(&out);

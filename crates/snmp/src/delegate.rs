@@ -161,7 +161,8 @@ impl Job {
     /// (empty) for v1/v2c.
     pub(crate) fn context(&self) -> &[u8] {
         match &self.wire {
-            Wire::V2 { .. } => &[],
+            // v1/v2c: the community's context.
+            Wire::V2 { .. } => &self.principal.context,
             Wire::V3 { context_name, .. } => context_name,
         }
     }

@@ -250,6 +250,7 @@ fn default_communities() -> Vec<SnmpCommunity> {
             IpPrefix::host(std::net::Ipv6Addr::LOCALHOST.into()),
         ],
         view: Vec::new(),
+        context: String::new(),
         exclude: Vec::new(),
     }]
 }
@@ -309,6 +310,9 @@ pub struct SnmpCommunity {
     /// Subtrees hidden from it.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// The context its requests address (net-snmp's `com2sec -Cn`); absent: the default.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub context: String,
 }
 
 /// An SNMPv3 user.
@@ -457,6 +461,12 @@ pub fn parse_snmp(text: &str, file: &str) -> Result<SnmpConfig, ConfigErrors> {
     for c in &config.communities {
         if c.name.is_empty() {
             problem("a community name is empty".into());
+        }
+        if c.context.len() > 32 {
+            problem(format!(
+                "community context `{}`: at most 32 octets (SnmpAdminString)",
+                c.context
+            ));
         }
         for o in c.view.iter().chain(&c.exclude) {
             if !is_oid(o) {

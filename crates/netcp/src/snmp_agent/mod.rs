@@ -154,7 +154,7 @@ fn agent_config(cfg: &SnmpConfig, state: &SnmpState) -> AgentConfig {
             for o in k.exclude.iter().filter_map(|o| oid(o)) {
                 community = community.without_view(o);
             }
-            community
+            community.in_context(&k.context)
         })
         .collect();
     let engine = c.engine_id.clone();

@@ -22,6 +22,9 @@ pub struct Community {
     pub sources: Vec<IpPrefix>,
     /// What this community may see.
     pub view: View,
+    /// The context its requests address (empty: the default context), as net-snmp's
+    /// `com2sec -Cn`: v1 and v2c carry no context of their own.
+    pub context: Vec<u8>,
 }
 
 impl Community {
@@ -31,7 +34,14 @@ impl Community {
             access,
             sources: Vec::new(),
             view: View::default(),
+            context: Vec::new(),
         }
+    }
+
+    /// Makes the community's requests address `context`.
+    pub fn in_context(mut self, context: &str) -> Self {
+        self.context = context.as_bytes().to_vec();
+        self
     }
 
     /// Allows the community from `prefix` (each call adds one).

@@ -58,6 +58,8 @@ impl UsmUser {
             access: self.access,
             sources: Vec::new(),
             view: self.view.clone(),
+            // A v3 request names its context in its scoped PDU.
+            context: Vec::new(),
         }
     }
 }
