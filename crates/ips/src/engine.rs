@@ -227,6 +227,21 @@ impl Engine {
         Outcome::Blocked(block)
     }
 
+    /// Puts back a block kept from before a restart, with `block.until` on this engine's
+    /// clock; false (and nothing done) when it has ended by `now` or the same traffic is
+    /// blocked already. It gets a new id.
+    pub fn restore(&mut self, block: Block, now: Duration) -> bool {
+        if block.until <= now || self.blocks.iter().any(|b| b.same_traffic(&block)) {
+            return false;
+        }
+        self.blocks.push(Block {
+            id: self.next_id,
+            ..block
+        });
+        self.next_id += 1;
+        true
+    }
+
     /// Ends the blocks whose time is up at `now` and returns them.
     pub fn expire(&mut self, now: Duration) -> Vec<Block> {
         let (ended, kept): (Vec<Block>, Vec<Block>) = std::mem::take(&mut self.blocks)
@@ -434,6 +449,39 @@ mod tests {
         assert!(t.stops(ev.source, us, 17, Some(161)));
         assert!(!t.stops(ev.source, us, 17, Some(162)));
         assert!(!t.stops(ev.source, us, 1, None), "pings still pass");
+    }
+
+    #[test]
+    fn blocks_kept_over_a_restart_come_back_until_they_end() {
+        let mut e = Engine::new(vec![rule("snmp", 1, 60, BlockKind::Source(Proto::Ip))], 100);
+        let Outcome::Blocked(b) = e.report(&event([10, 0, 0, 1]), secs(0)) else {
+            panic!("no block");
+        };
+        let mut again = Engine::new(vec![rule("snmp", 1, 60, BlockKind::Source(Proto::Ip))], 100);
+        let kept = Block {
+            since: secs(0),
+            until: secs(30),
+            ..b.clone()
+        };
+        assert!(again.restore(kept.clone(), secs(5)));
+        assert!(
+            !again.restore(kept.clone(), secs(5)),
+            "the same traffic twice"
+        );
+        assert!(
+            !again.restore(
+                Block {
+                    until: secs(4),
+                    ..kept
+                },
+                secs(5)
+            ),
+            "ended"
+        );
+        assert!(again
+            .table()
+            .stops(b.source, IpAddr::from([1, 1, 1, 1]), 1, None));
+        assert_eq!(again.expire(secs(30)).len(), 1);
     }
 
     #[test]

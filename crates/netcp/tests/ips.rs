@@ -1,7 +1,8 @@
 //! Intrusion prevention against Linux: a source the access list refuses again and again is
 //! blocked on Maynard's stack (its pings go unanswered, other sources' do not) and, on a host
 //! interface, in an nftables table; an application's reports on the event socket set a block on
-//! one port that ends on time; SHOW IPS shows it all and SET IPS /UNBLOCK lifts a block.
+//! one port that ends on time; a block outlives a restart of netcp; SHOW IPS shows it all and
+//! SET IPS /UNBLOCK lifts a block.
 //!
 //! Needs root (TAP, namespaces, nftables), iproute2, ping, nc and python3; fails loudly without.
 
@@ -301,6 +302,23 @@ fn a_block_on_a_host_interface_goes_into_nftables() {
         set("source4").contains(&veth.ns_ip)
     });
     assert!(!ping(&veth), "a blocked source pings the host");
+    // A restart of netcp keeps the block (ips-state.json), with the time it had left.
+    netcp.netcu_ok(&["shutdown"]);
+    assert!(netcp.wait_exit(Duration::from_secs(10)));
+    assert!(
+        ping(&veth),
+        "blocked while netcp is down: the table went with it"
+    );
+    let kept = std::fs::read_to_string(netcp.dir.join("ips-state.json")).unwrap();
+    assert!(kept.contains(&veth.ns_ip), "{kept}");
+    netcp.spawn();
+    wait_for("the block again", 10, || {
+        netcp.stderr().contains("event=ips-restored blocks=1")
+    });
+    wait_for("the nftables element again", 10, || {
+        set("source4").contains(&veth.ns_ip)
+    });
+    assert!(!ping(&veth), "the block did not survive the restart");
     // Lifted by the operator: the element goes.
     netcp.netcu_ok(&["set", "ips", "/unblock=all"]);
     assert!(!set("source4").contains(&veth.ns_ip), "{}", set("source4"));

@@ -7,6 +7,7 @@
 //! event_socket = "ips.sock"    # the report API's Unix datagram socket ("" for none)
 //! event_socket_mode = "0660"
 //! nft_table = "maynard_ips"    # the host's nftables table ("" leaves the host unfiltered)
+//! state_file = "ips-state.json" # the blocks in force, kept over restarts ("" for none)
 //!
 //! [[rule]]
 //! name = "snmp-community"
@@ -44,6 +45,9 @@ pub struct IpsConfig {
     pub event_socket_mode: u32,
     /// The host's nftables table; `None`: host interfaces are not filtered.
     pub nft_table: Option<String>,
+    /// Where the blocks in force are kept over restarts, relative to the configuration
+    /// directory; `None`: not kept.
+    pub state_file: Option<String>,
     /// The rules, in the order they judge.
     pub rules: Vec<ips::Rule>,
 }
@@ -64,6 +68,7 @@ struct Switches {
     event_socket: String,
     event_socket_mode: Spanned<String>,
     nft_table: Spanned<String>,
+    state_file: String,
 }
 
 impl Default for Switches {
@@ -73,6 +78,7 @@ impl Default for Switches {
             event_socket: "ips.sock".into(),
             event_socket_mode: Spanned::new(0..0, "0660".into()),
             nft_table: Spanned::new(0..0, "maynard_ips".into()),
+            state_file: "ips-state.json".into(),
         }
     }
 }
@@ -190,6 +196,7 @@ pub fn parse_ips(text: &str, file: &str) -> Result<IpsConfig, ConfigErrors> {
         event_socket: Some(s.event_socket.clone()).filter(|e| !e.is_empty()),
         event_socket_mode: mode.unwrap_or(0o660),
         nft_table: Some(table.clone()).filter(|t| !t.is_empty()),
+        state_file: Some(s.state_file.clone()).filter(|f| !f.is_empty()),
         rules,
     })
 }

@@ -12,6 +12,7 @@
 
 mod nft;
 mod socket;
+mod state;
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -24,6 +25,15 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::runtime::Runtime;
+
+/// Where `path` (relative to the configuration directory) is.
+fn in_config_dir(rt: &Runtime, path: &str) -> std::path::PathBuf {
+    let p = std::path::PathBuf::from(path);
+    match (p.is_absolute(), rt.config_dir()) {
+        (false, Some(dir)) => dir.join(p),
+        _ => p,
+    }
+}
 
 /// The component name netcp's own reports carry.
 pub const NETCP_COMPONENT: &str = "netcp";
@@ -64,6 +74,21 @@ impl FilterServer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Writes the blocks in force to the state file, if there is one (after every change).
+    fn keep(&self, rt: &Runtime) {
+        let Some(file) = self.config().state_file else {
+            return;
+        };
+        let path = in_config_dir(rt, &file);
+        let blocks = self.engine().blocks().to_vec();
+        if let Err(e) = state::save(&path, &blocks, self.now()) {
+            rt.log.emit(rt.log.line("error").kv(
+                "message",
+                format!("IPS: cannot keep the blocks in {}: {e}", path.display()),
+            ));
+        }
     }
 
     fn nft_table(&self) -> Option<String> {
@@ -144,6 +169,9 @@ impl IpsHandle {
                 ));
             }
         }
+        if let Some(file) = &config.state_file {
+            self.restore(rt, &server, &in_config_dir(rt, file)).await;
+        }
         let mut tasks = vec![tokio::spawn(expire_loop(
             rt.clone(),
             Arc::downgrade(&server),
@@ -164,6 +192,39 @@ impl IpsHandle {
         let rules = config.rules.len();
         *self.server.write().unwrap_or_else(|p| p.into_inner()) = Some(server);
         rt.log.emit(rt.log.line("ips-started").kv("rules", rules));
+    }
+
+    /// Puts back the blocks kept in `path` that have not ended.
+    async fn restore(&self, rt: &Runtime, server: &FilterServer, path: &std::path::Path) {
+        let now = server.now();
+        let kept = match state::load(path, now) {
+            Ok(k) => k,
+            Err(e) => {
+                rt.log.emit(rt.log.line("error").kv(
+                    "message",
+                    format!("IPS: the kept blocks in {} are lost: {e}", path.display()),
+                ));
+                return;
+            }
+        };
+        let restored: Vec<Block> = {
+            let mut e = server.engine();
+            kept.into_iter()
+                .filter(|b| e.restore(b.clone(), now))
+                .collect()
+        };
+        if let Some(table) = server.nft_table() {
+            for b in &restored {
+                if let Err(e) = nft::add(&table, b, b.until.saturating_sub(now)).await {
+                    rt.log
+                        .emit(rt.log.line("error").kv("message", format!("IPS: {e}")));
+                }
+            }
+        }
+        if !restored.is_empty() {
+            rt.log
+                .emit(rt.log.line("ips-restored").kv("blocks", restored.len()));
+        }
     }
 
     async fn stop(&self, rt: &Runtime, server: &FilterServer) {
@@ -226,6 +287,7 @@ impl IpsHandle {
         };
         self.slot.replace(table);
         server.rearm.notify_one();
+        server.keep(rt);
         rt.log.emit(block_line(rt, "ips-block", &block, now));
         if let Some(t) = server.nft_table() {
             let remaining = block.until.saturating_sub(now);
@@ -250,6 +312,7 @@ impl IpsHandle {
             (removed, e.table())
         };
         self.slot.replace(table);
+        server.keep(rt);
         let now = server.now();
         for b in &removed {
             rt.log
@@ -407,6 +470,7 @@ async fn expire_loop(rt: Arc<Runtime>, server: std::sync::Weak<FilterServer>, re
             continue;
         }
         rt.ips.slot.replace(table);
+        s.keep(&rt);
         for b in &ended {
             rt.log
                 .emit(block_line(&rt, "ips-unblock", b, now).kv("reason", "expired"));

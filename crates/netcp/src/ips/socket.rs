@@ -10,25 +10,15 @@
 
 use std::io;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::UnixDatagram;
 
 use crate::runtime::Runtime;
 
-/// Where `path` (relative to the configuration directory) is.
-fn resolve(rt: &Runtime, path: &str) -> PathBuf {
-    let p = PathBuf::from(path);
-    match (p.is_absolute(), rt.config_dir()) {
-        (false, Some(dir)) => dir.join(p),
-        _ => p,
-    }
-}
-
 /// Binds the socket (replacing a stale one) with `mode`.
 pub fn open(rt: &Runtime, path: &str, mode: u32) -> io::Result<UnixDatagram> {
-    let path = resolve(rt, path);
+    let path = super::in_config_dir(rt, path);
     match std::fs::remove_file(&path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
         _ => {}
@@ -40,7 +30,7 @@ pub fn open(rt: &Runtime, path: &str, mode: u32) -> io::Result<UnixDatagram> {
 
 /// Removes the socket's file.
 pub fn remove(rt: &Runtime, path: &str) {
-    let _ = std::fs::remove_file(resolve(rt, path));
+    let _ = std::fs::remove_file(super::in_config_dir(rt, path));
 }
 
 /// Reads reports until aborted.
