@@ -96,6 +96,8 @@ pub struct Engine {
     blocks: Vec<Block>,
     next_id: u64,
     counters: Counters,
+    /// The last block each rule set on each source: its length and end, for repeat offenders.
+    offenses: HashMap<(usize, IpAddr), (Duration, Duration)>,
 }
 
 impl Engine {
@@ -109,6 +111,7 @@ impl Engine {
             blocks: Vec::new(),
             next_id: 1,
             counters: Counters::default(),
+            offenses: HashMap::new(),
         }
     }
 
@@ -118,6 +121,7 @@ impl Engine {
         self.rule_counters = vec![RuleCounters::default(); rules.len()];
         self.rules = rules;
         self.tracks.clear();
+        self.offenses.clear();
         self.max_tracked = max_tracked.max(1);
     }
 
@@ -181,7 +185,7 @@ impl Engine {
             protocol,
             destination: block_destination,
             since: now,
-            until: now + rule.duration,
+            until: now + self.block_length(index, event.source, now),
         };
         if self.blocks.iter().any(|b| b.same_traffic(&candidate)) {
             return Outcome::AlreadyBlocked { rule: name };
@@ -223,8 +227,51 @@ impl Engine {
         self.next_id += 1;
         self.rule_counters[index].blocks += 1;
         self.counters.blocks_set += 1;
+        self.remember_offense(index, &block, now);
         self.blocks.push(block.clone());
         Outcome::Blocked(block)
+    }
+
+    /// How long a block by rule `index` on `source` lasts: the rule's duration, or, for a
+    /// repeat offender (blocked by the rule before, within `max_duration` of that block's
+    /// end), `repeat_factor` times its last block, at most `max_duration`.
+    fn block_length(&self, index: usize, source: IpAddr, now: Duration) -> Duration {
+        let rule = &self.rules[index];
+        let base = rule.duration;
+        match self.offenses.get(&(index, source)) {
+            Some(&(last_len, last_end))
+                if rule.repeat_factor > 1 && now.saturating_sub(last_end) < rule.max_duration =>
+            {
+                last_len
+                    .saturating_mul(rule.repeat_factor)
+                    .min(rule.max_duration)
+                    .max(base)
+            }
+            _ => base,
+        }
+    }
+
+    /// Records `block` as rule `index`'s last on its source, keeping the record bounded: when
+    /// it grows past the tracking bound, offenses forgotten by now (beyond `max_duration`
+    /// after their block ended) go.
+    fn remember_offense(&mut self, index: usize, block: &Block, now: Duration) {
+        if self.rules[index].repeat_factor <= 1 {
+            return;
+        }
+        if self.offenses.len() >= self.max_tracked {
+            let rules = &self.rules;
+            self.offenses.retain(|(r, _), (_, end)| {
+                rules
+                    .get(*r)
+                    .is_some_and(|rule| now.saturating_sub(*end) < rule.max_duration)
+            });
+        }
+        if self.offenses.len() < self.max_tracked {
+            self.offenses.insert(
+                (index, block.source),
+                (block.until - block.since, block.until),
+            );
+        }
     }
 
     /// Puts back a block kept from before a restart, with `block.until` on this engine's
@@ -312,6 +359,8 @@ mod tests {
             window: secs(window),
             block,
             duration: secs(600),
+            repeat_factor: 1,
+            max_duration: secs(600),
         }
     }
 
@@ -482,6 +531,37 @@ mod tests {
             .table()
             .stops(b.source, IpAddr::from([1, 1, 1, 1]), 1, None));
         assert_eq!(again.expire(secs(30)).len(), 1);
+    }
+
+    #[test]
+    fn repeat_offenders_get_longer_blocks_up_to_the_limit() {
+        let mut r = rule("snmp", 1, 60, BlockKind::Source(Proto::Ip));
+        r.duration = secs(60);
+        r.repeat_factor = 3;
+        r.max_duration = secs(400);
+        let mut e = Engine::new(vec![r], 100);
+        let ev = event([10, 0, 0, 1]);
+        let mut at = secs(0);
+        let mut lengths = Vec::new();
+        for _ in 0..4 {
+            let Outcome::Blocked(b) = e.report(&ev, at) else {
+                panic!("no block at {at:?}");
+            };
+            lengths.push((b.until - b.since).as_secs());
+            e.expire(b.until);
+            at = b.until + secs(10);
+        }
+        assert_eq!(lengths, [60, 180, 400, 400]);
+        // Long after the last block (beyond max_duration) the source starts over.
+        let Outcome::Blocked(b) = e.report(&ev, at + secs(1000)) else {
+            panic!("no block");
+        };
+        assert_eq!((b.until - b.since).as_secs(), 60);
+        // Another source is not a repeat offender.
+        let Outcome::Blocked(b) = e.report(&event([10, 0, 0, 2]), at + secs(1000)) else {
+            panic!("no block");
+        };
+        assert_eq!((b.until - b.since).as_secs(), 60);
     }
 
     #[test]

@@ -92,6 +92,11 @@ pub struct Rule {
     pub block: BlockKind,
     /// How long the block holds.
     pub duration: Duration,
+    /// A source blocked again by this rule within `max_duration` of its last block's end gets
+    /// `repeat_factor` times that block's duration (1: the same each time).
+    pub repeat_factor: u32,
+    /// The longest block this rule sets.
+    pub max_duration: Duration,
 }
 
 impl Rule {

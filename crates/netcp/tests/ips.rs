@@ -87,6 +87,8 @@ threshold = 2
 window = "60s"
 block = "port"
 duration = "3s"
+repeat_factor = 2
+max_duration = "1m"
 "#;
 
 #[test]
@@ -258,6 +260,15 @@ fn repeated_refusals_and_reported_events_block_sources_on_the_stack() {
     assert!(log.contains("outcome=counted count=1"), "{log}");
     let shown = netcp.netcu_ok(&["show", "ips"]);
     assert!(shown.contains("4 set, 1 expired, 1 lifted"), "{shown}");
+    assert!(shown.contains("port for 3s, repeat x2 up to 1m"), "{shown}");
+    // A repeat offender: the next block lasts twice as long.
+    report(&netcp, &line);
+    report(&netcp, &line);
+    wait_for("the second, longer block", 10, || {
+        netcp.stderr().contains(&format!(
+            "event=ips-block rule=app-logins source={linux} proto=tcp destination={ours}:7 seconds=6"
+        ))
+    });
 }
 
 #[test]

@@ -18,6 +18,8 @@
 //! block = "source"             # or "port": only the port the events reached
 //! protocol = "ip"              # for block = "source": ip, tcp, udp or icmp
 //! duration = "10m"
+//! repeat_factor = 2            # a repeat offender's block lasts twice its last...
+//! max_duration = "1d"          # ...up to this (and an offense is remembered this long)
 //! exclude = ["127.0.0.0/8"]    # never counted
 //! sources = []                 # the sources the rule judges (empty: all)
 //! ```
@@ -95,6 +97,8 @@ struct RuleText {
     block: Spanned<String>,
     protocol: Option<Spanned<String>>,
     duration: Spanned<String>,
+    repeat_factor: Option<Spanned<u64>>,
+    max_duration: Option<Spanned<String>>,
     #[serde(default)]
     sources: Vec<Spanned<String>>,
     #[serde(default)]
@@ -242,6 +246,31 @@ fn check_rule(r: &RuleText, p: &mut Problems) -> Option<ips::Rule> {
     };
     let window = duration(&r.window, "window");
     let blocked_for = duration(&r.duration, "duration");
+    let longest = match &r.max_duration {
+        Some(v) => duration(v, "max_duration"),
+        None => blocked_for,
+    };
+    if let (Some(d), Some(m), Some(v)) = (blocked_for, longest, &r.max_duration) {
+        if m < d {
+            p.at(
+                v,
+                format!("rule `{name}`: max_duration is shorter than duration"),
+            );
+        }
+    }
+    let repeat_factor = match &r.repeat_factor {
+        None => 1,
+        Some(v) => {
+            let f = *v.get_ref();
+            if !(1..=100).contains(&f) {
+                p.at(
+                    v,
+                    format!("rule `{name}`: repeat_factor {f}: 1 to 100 expected"),
+                );
+            }
+            f as u32
+        }
+    };
     let protocol = match &r.protocol {
         None => Some(ips::Proto::Ip),
         Some(v) => {
@@ -302,6 +331,8 @@ fn check_rule(r: &RuleText, p: &mut Problems) -> Option<ips::Rule> {
         window: window?,
         block: block?,
         duration: blocked_for?,
+        repeat_factor,
+        max_duration: longest?,
     })
 }
 
@@ -331,6 +362,8 @@ threshold = 5
 window = "2m"
 block = "port"
 duration = "1h"
+repeat_factor = 4
+max_duration = "1d"
 exclude = ["127.0.0.0/8", "::1"]
 "#;
 
@@ -348,6 +381,11 @@ exclude = ["127.0.0.0/8", "::1"]
         assert_eq!(b.block, ips::BlockKind::Port);
         assert_eq!(b.window, Duration::from_secs(120));
         assert_eq!(b.duration, Duration::from_secs(3600));
+        assert_eq!(
+            (b.repeat_factor, b.max_duration),
+            (4, Duration::from_secs(86_400))
+        );
+        assert_eq!((a.repeat_factor, a.max_duration), (1, a.duration));
         assert_eq!(b.exclude.len(), 2);
     }
 
@@ -378,6 +416,13 @@ exclude = ["127.0.0.0/8", "::1"]
         .unwrap_err()
         .to_string();
         assert!(e.contains("protocol is for block = \"source\""), "{e}");
+        let e = parse_ips(
+            &GOOD.replace("max_duration = \"1d\"", "max_duration = \"1m\""),
+            "f",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("max_duration is shorter than duration"), "{e}");
         let e = parse_ips(&GOOD.replace("\"inside\"", "\"snmp\""), "f")
             .unwrap_err()
             .to_string();

@@ -372,10 +372,18 @@ impl IpsHandle {
             "name", "component/event", "threshold", "window", "events", "excluded", "blocks"
         );
         for (r, rc) in e.rules() {
-            let block = match r.block {
+            let mut block = match r.block {
                 ips::BlockKind::Source(p) => format!("source {p} for {}", secs(r.duration)),
                 ips::BlockKind::Port => format!("port for {}", secs(r.duration)),
             };
+            if r.repeat_factor > 1 {
+                let _ = write!(
+                    block,
+                    ", repeat x{} up to {}",
+                    r.repeat_factor,
+                    secs(r.max_duration)
+                );
+            }
             let _ = writeln!(
                 out,
                 "  {:<20} {:<24} {:>9} {:>8} {:>8} {:>8} {:>8}  {block}",
