@@ -5,7 +5,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, UdpSocket};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -58,19 +58,26 @@ fn external_servers_run_per_connection_with_the_socket_as_stdio() {
         let msg = format!("cat number {i}\n");
         assert_eq!(echo_round(c, msg.as_bytes()), msg.as_bytes());
     }
-    let shown = netcp.netcu_ok(&["show", "connections", "extern"]);
+    // netcp records a child's pid just after starting it: on a busy machine the child may
+    // have echoed before that, so the pids are waited for (bounded).
+    let pids_shown = |shown: &str| {
+        shown
+            .lines()
+            .skip(2)
+            .all(|l| l.split_whitespace().last().unwrap().parse::<u32>().is_ok())
+    };
+    let mut shown = netcp.netcu_ok(&["show", "connections", "extern"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !pids_shown(&shown) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        shown = netcp.netcu_ok(&["show", "connections", "extern"]);
+    }
     assert_eq!(
         shown.lines().filter(|l| l.contains(" extern ")).count(),
         5,
         "{shown}"
     );
-    assert!(
-        shown
-            .lines()
-            .skip(2)
-            .all(|l| l.split_whitespace().last().unwrap().parse::<u32>().is_ok()),
-        "pids shown: {shown}"
-    );
+    assert!(pids_shown(&shown), "pids shown: {shown}");
     drop(conns);
 
     // The peer's address in the environment, run as the configured user.
