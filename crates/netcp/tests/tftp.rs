@@ -54,7 +54,7 @@ fn tftp_serves_files_to_curl_and_tftp_hpa() {
     let port = free_port();
     let servers = format!(
         "[netcp]\nlog_stderr = true\nhost_services = \"\"\n{}\
-         [[service]]\nname = \"tftp\"\nbuiltin = \"tftp\"\nport = {port}\nprotocols = [\"udp\"]\nlisten = [\"127.0.0.1\"]\n",
+         [[service]]\nname = \"tftp\"\nbuiltin = \"tftp\"\nport = {port}\nprotocols = [\"udp\"]\nlisten = [\"127.0.0.1\", \"::1\"]\n",
         tftp_section(&root.0)
     );
     // IPS rules on the TFTP server's events, not enforced on the host (no nftables table):
@@ -81,6 +81,18 @@ fn tftp_serves_files_to_curl_and_tftp_hpa() {
     assert!(
         std::fs::read(&got).unwrap() == image,
         "the 8192-byte-block copy differs"
+    );
+
+    // Over IPv6 too: the transfer's socket is beside the service's, on ::1.
+    let out = curl(&[
+        &format!("tftp://[::1]:{port}/boot.img"),
+        "-o",
+        got.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        std::fs::read(&got).unwrap() == image,
+        "the IPv6 copy differs"
     );
 
     // Refusals: no such file (curl's 68); a name that leaves the root (tftp-hpa sends it as
