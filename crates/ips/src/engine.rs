@@ -36,6 +36,12 @@ pub enum Outcome {
         /// The rule.
         rule: String,
     },
+    /// The threshold was reached, but as many blocks as sources tracked are in force already:
+    /// none more is set (a flood of forged sources must not grow the tables without bound).
+    TableFull {
+        /// The rule.
+        rule: String,
+    },
 }
 
 /// Counters of one rule.
@@ -64,6 +70,8 @@ pub struct Counters {
     pub blocks_removed: u64,
     /// Tracked sources dropped to make room for new ones.
     pub evicted: u64,
+    /// Blocks not set because the block table was full.
+    pub blocks_refused: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -220,6 +228,10 @@ impl Engine {
             return Outcome::Counted { rule: name, count };
         }
         self.tracks.remove(&key);
+        if self.blocks.len() >= self.max_tracked {
+            self.counters.blocks_refused += 1;
+            return Outcome::TableFull { rule: name };
+        }
         let block = Block {
             id: self.next_id,
             ..candidate
@@ -562,6 +574,22 @@ mod tests {
             panic!("no block");
         };
         assert_eq!((b.until - b.since).as_secs(), 60);
+    }
+
+    #[test]
+    fn blocks_stop_at_the_tracking_bound() {
+        let mut e = Engine::new(vec![rule("snmp", 1, 60, BlockKind::Source(Proto::Ip))], 3);
+        for i in 0..3u8 {
+            assert!(matches!(
+                e.report(&event([10, 0, 0, i]), secs(0)),
+                Outcome::Blocked(_)
+            ));
+        }
+        assert!(matches!(
+            e.report(&event([10, 0, 0, 9]), secs(0)),
+            Outcome::TableFull { .. }
+        ));
+        assert_eq!((e.blocks().len(), e.counters().blocks_refused), (3, 1));
     }
 
     #[test]

@@ -55,8 +55,8 @@ struct FilterServer {
     epoch: Instant,
     /// Wakes the timer when a block is set earlier than it sleeps.
     rearm: Arc<Notify>,
-    /// netcp's runtime, for the nft calls of blocks set from the stack's thread.
-    tokio: tokio::runtime::Handle,
+    /// Blocks for the host's nftables table, written in batches by one task (`nft.rs`).
+    nft_queue: Mutex<Option<tokio::sync::mpsc::Sender<nft::Add>>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -88,6 +88,17 @@ impl FilterServer {
                 "message",
                 format!("IPS: cannot keep the blocks in {}: {e}", path.display()),
             ));
+        }
+    }
+
+    /// Queues `block` for the host's table with `remaining` time (dropped, and logged by the
+    /// writer, when a flood fills the queue: the stack still enforces it).
+    fn to_nft(&self, block: &Block, remaining: Duration) {
+        if let Some(q) = &*self.nft_queue.lock().unwrap_or_else(|p| p.into_inner()) {
+            let _ = q.try_send(nft::Add {
+                block: block.clone(),
+                remaining,
+            });
         }
     }
 
@@ -152,7 +163,7 @@ impl IpsHandle {
             config: Mutex::new(config.clone()),
             epoch: Instant::now(),
             rearm: Arc::new(Notify::new()),
-            tokio: tokio::runtime::Handle::current(),
+            nft_queue: Mutex::new(None),
             tasks: Mutex::new(Vec::new()),
         });
         self.install(rt, server).await;
@@ -161,22 +172,27 @@ impl IpsHandle {
     /// Puts `server` in force with a new nftables table, its timer and its event socket.
     async fn install(&self, rt: &Arc<Runtime>, server: Arc<FilterServer>) {
         let config = server.config();
-        if let Some(table) = &config.nft_table {
-            if let Err(e) = nft::create(table).await {
-                rt.log.emit(rt.log.line("error").kv(
-                    "message",
-                    format!("IPS: the host's blocks are not enforced: {e}"),
-                ));
-            }
-        }
-        if let Some(file) = &config.state_file {
-            self.restore(rt, &server, &in_config_dir(rt, file)).await;
-        }
         let mut tasks = vec![tokio::spawn(expire_loop(
             rt.clone(),
             Arc::downgrade(&server),
             server.rearm.clone(),
         ))];
+        if let Some(table) = &config.nft_table {
+            match nft::create(table).await {
+                Ok(()) => {
+                    let (tx, rx) = tokio::sync::mpsc::channel(nft::QUEUE);
+                    *server.nft_queue.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+                    tasks.push(tokio::spawn(nft::writer(rt.clone(), table.clone(), rx)));
+                }
+                Err(e) => rt.log.emit(rt.log.line("error").kv(
+                    "message",
+                    format!("IPS: the host's blocks are not enforced: {e}"),
+                )),
+            }
+        }
+        if let Some(file) = &config.state_file {
+            self.restore(rt, &server, &in_config_dir(rt, file)).await;
+        }
         if let Some(path) = &config.event_socket {
             match socket::open(rt, path, config.event_socket_mode) {
                 Ok(s) => tasks.push(tokio::spawn(socket::serve(rt.clone(), s))),
@@ -213,13 +229,8 @@ impl IpsHandle {
                 .filter(|b| e.restore(b.clone(), now))
                 .collect()
         };
-        if let Some(table) = server.nft_table() {
-            for b in &restored {
-                if let Err(e) = nft::add(&table, b, b.until.saturating_sub(now)).await {
-                    rt.log
-                        .emit(rt.log.line("error").kv("message", format!("IPS: {e}")));
-                }
-            }
+        for b in &restored {
+            server.to_nft(b, b.until.saturating_sub(now));
         }
         if !restored.is_empty() {
             rt.log
@@ -251,7 +262,7 @@ impl IpsHandle {
     }
 
     /// Judges an event; a block it sets is enforced at once.
-    pub fn report(&self, rt: &Arc<Runtime>, event: Event) {
+    pub fn report(&self, rt: &Runtime, event: Event) {
         let Some(server) = self.current() else {
             return;
         };
@@ -280,6 +291,7 @@ impl IpsHandle {
             Outcome::AlreadyBlocked { rule } => {
                 line.kv("rule", rule).kv("outcome", "blocked-already")
             }
+            Outcome::TableFull { rule } => line.kv("rule", rule).kv("outcome", "table-full"),
         };
         rt.log.emit(line);
         let (Outcome::Blocked(block), Some(table)) = (outcome, table) else {
@@ -289,16 +301,7 @@ impl IpsHandle {
         server.rearm.notify_one();
         server.keep(rt);
         rt.log.emit(block_line(rt, "ips-block", &block, now));
-        if let Some(t) = server.nft_table() {
-            let remaining = block.until.saturating_sub(now);
-            let rt = rt.clone();
-            server.tokio.spawn(async move {
-                if let Err(e) = nft::add(&t, &block, remaining).await {
-                    rt.log
-                        .emit(rt.log.line("error").kv("message", format!("IPS: {e}")));
-                }
-            });
-        }
+        server.to_nft(&block, block.until.saturating_sub(now));
     }
 
     /// Lifts the blocks on `source` (every block with `None`); how many were lifted.
@@ -344,7 +347,7 @@ impl IpsHandle {
             c.unmatched,
             e.tracked()
         );
-        let _ = writeln!(
+        let _ = write!(
             out,
             "Blocks: {} set, {} expired, {} lifted by an operator, {} in force",
             c.blocks_set,
@@ -352,6 +355,10 @@ impl IpsHandle {
             c.blocks_removed,
             e.blocks().len()
         );
+        if c.blocks_refused > 0 {
+            let _ = write!(out, ", {} not set (the table was full)", c.blocks_refused);
+        }
+        out.push('\n');
         let _ = writeln!(
             out,
             "Host enforcement: {}",

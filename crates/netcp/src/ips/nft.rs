@@ -2,11 +2,14 @@
 //! timed sets the input hook drops from. An element's timeout is the block's, so the kernel
 //! lifts it on time by itself; an administrator's UNBLOCK deletes it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ips::Block;
+use tokio::sync::mpsc;
 
 use crate::filters::nft;
+use crate::runtime::Runtime;
 
 /// The table's definition: sets for source blocks (all of IP, or one transport) and port
 /// blocks, IPv4 and IPv6, and the chain that drops what they hold.
@@ -66,15 +69,48 @@ fn element(block: &Block) -> (String, String) {
     }
 }
 
-/// Adds `block` for `remaining` (rounded up to a second).
-pub async fn add(table: &str, block: &Block, remaining: Duration) -> Result<(), String> {
-    let (set, elem) = element(block);
-    let secs = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
-    let script = format!(
+/// Blocks waiting for the writer at most; a flood of blocks beyond it is enforced on the stack
+/// only (the writer says how many it missed).
+pub const QUEUE: usize = 4096;
+
+/// A block to add, with the time it has left.
+pub struct Add {
+    /// The block.
+    pub block: Block,
+    /// Its time left (rounded up to a second).
+    pub remaining: Duration,
+}
+
+/// The line that adds `a`.
+fn add_line(table: &str, a: &Add) -> String {
+    let (set, elem) = element(&a.block);
+    let secs = a.remaining.as_secs() + u64::from(a.remaining.subsec_nanos() > 0);
+    format!(
         "add element inet {table} {set} {{ {elem} timeout {}s }}\n",
         secs.max(1)
-    );
-    nft(&["-f", "-"], Some(script)).await.map(drop)
+    )
+}
+
+/// Adds the queued blocks to `table`, everything waiting in one `nft` run: a flood of blocks
+/// costs a few processes, not one each.
+pub async fn writer(rt: Arc<Runtime>, table: String, mut rx: mpsc::Receiver<Add>) {
+    while let Some(first) = rx.recv().await {
+        let mut script = add_line(&table, &first);
+        let mut n = 1;
+        while n < 512 {
+            let Ok(more) = rx.try_recv() else {
+                break;
+            };
+            script.push_str(&add_line(&table, &more));
+            n += 1;
+        }
+        if let Err(e) = nft(&["-f", "-"], Some(script)).await {
+            rt.log.emit(rt.log.line("error").kv(
+                "message",
+                format!("IPS: {n} block(s) not in the host's table: {e}"),
+            ));
+        }
+    }
 }
 
 /// Deletes `block` (an element the kernel already timed out is not an error).
