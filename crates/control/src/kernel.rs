@@ -71,6 +71,8 @@ pub const KERNEL_PARAMETERS: &[KernelParameter] = &[
     tcp_number("tcp_msl"),
     tcp_number("tcp_twlimit"),
     tcp_number("tcp_delack_ms"),
+    // RFC 3168 ECN, as Linux's net.ipv4.tcp_ecn: 0 off, 1 ask and accept, 2 accept only.
+    tcp_number("tcp_ecn"),
 ];
 
 /// The parameter called `name` (any case).

@@ -589,3 +589,96 @@ fn a_syn_flood_does_not_stop_an_established_transfer() {
     let (sent, got, _, _) = echo_transfer(&linux, addr, 1 << 20);
     assert_eq!(sent, got, "a connection after the flood");
 }
+
+/// ECN (RFC 3168) with Linux: a client in a namespace with `net.ipv4.tcp_ecn = 1` asks for it
+/// (SYN with ECE and CWR), the stack accepts (SYN-ACK with ECE; TCP_ECN 2, the default), and
+/// data goes ECT(0) both ways through echo, as tcpdump sees on the TAP; with SET KERNEL
+/// TCP_ECN 0 the next SYN-ACK declines.
+#[test]
+fn ecn_is_negotiated_with_linux() {
+    require_root();
+    let k = pid_tag();
+    let pid = std::process::id();
+    let tap = format!("myte{pid}");
+    let ns = format!("mye{pid}");
+    let mut cleanup = Cleanup::default();
+    cleanup.links.push(tap.clone());
+    cleanup.namespaces.push(ns.clone());
+    let (linux, ours) = (format!("100.120.{k}.1"), format!("100.120.{k}.2"));
+    let netcp = tap_netcp(
+        "stack-tcp-ecn",
+        &tap,
+        "",
+        &ours,
+        &service("echo", "echo", &ours, ""),
+    );
+    sh_ok("ip", &["netns", "add", &ns]);
+    sh_ok("ip", &["link", "set", &tap, "netns", &ns]);
+    let inside = |args: &[&str]| {
+        let mut all = vec!["netns", "exec", &ns];
+        all.extend_from_slice(args);
+        sh_ok("ip", &all)
+    };
+    inside(&["ip", "addr", "add", &format!("{linux}/24"), "dev", &tap]);
+    inside(&["ip", "link", "set", &tap, "up"]);
+    inside(&["ip", "link", "set", "lo", "up"]);
+    inside(&["sysctl", "-qw", "net.ipv4.tcp_ecn=1"]);
+    let kernel = netcp.netcu_ok(&["show", "kernel"]);
+    assert!(
+        kernel
+            .lines()
+            .any(|l| l.starts_with("TCP_ECN ") && l.trim_end().ends_with('2')),
+        "{kernel}"
+    );
+
+    // tcpdump on the TAP, inside the namespace, while a transfer runs.
+    let capture = |count: &str| {
+        std::process::Command::new("ip")
+            .args([
+                "netns", "exec", &ns, "tcpdump", "-i", &tap, "-n", "-v", "-l", "-c", count,
+            ])
+            .arg("tcp")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("tcpdump")
+    };
+    let dump = capture("30");
+    std::thread::sleep(Duration::from_millis(500));
+    let target: SocketAddr = format!("{ours}:7").parse().unwrap();
+    let (sent, got, n, _) = in_netns(&ns, || echo_transfer(&linux, target, 1 << 20));
+    assert_eq!((n, sent), (1 << 20, got), "echo through an ECN connection");
+    let out = dump.wait_with_output().expect("tcpdump output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // tcpdump -v: "tos 0x2" is ECT(0); flags [SEW] a SYN with ECE and CWR, [S.E] a SYN-ACK
+    // with ECE.
+    assert!(text.contains("Flags [SEW]"), "{text}");
+    assert!(text.contains("Flags [S.E]"), "{text}");
+    let ect_from = |who: &str| {
+        text.lines()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|w| w[0].contains("tos 0x2") && w[1].trim_start().starts_with(who))
+    };
+    assert!(
+        ect_from(&format!("{linux}.")),
+        "Linux's data not ECT(0):\n{text}"
+    );
+    assert!(
+        ect_from(&format!("{ours}.7 ")),
+        "our data not ECT(0):\n{text}"
+    );
+
+    // TCP_ECN 0: the stack declines.
+    netcp.netcu_ok(&["set", "kernel", "tcp_ecn", "0"]);
+    let dump = capture("2");
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = in_netns(&ns, || echo_transfer(&linux, target, 1000));
+    let out = dump.wait_with_output().expect("tcpdump output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Flags [SEW]") && text.contains("Flags [S.]"),
+        "{text}"
+    );
+    assert!(!text.contains("Flags [S.E]"), "{text}");
+}

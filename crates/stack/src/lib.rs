@@ -65,8 +65,8 @@ pub use iface::{
 pub use route::{NextHop, RouteKind, RouteView};
 pub use stack::tcp::offload::segment_tso;
 pub use stack::tcp::{
-    CongestionAlgorithm, IfaceOffloads, RecvQueue, RxMeta, TcpConfig, TcpError, TcpHandle, TcpInfo,
-    TcpReadiness, TcpState, TcpStats, TsoMeta,
+    CongestionAlgorithm, IfaceOffloads, RecvQueue, RxMeta, TcpConfig, TcpEcn, TcpError, TcpHandle,
+    TcpInfo, TcpReadiness, TcpState, TcpStats, TsoMeta,
 };
 pub use stack::{LinkSpec, Stack, StackConfig, StackStats};
 pub use udp::{UdpDatagram, UdpHandle, UdpReadiness, UdpStats};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use control::protocol::{KernelValue, StackSocketInfo, TcpDetails};
 use servicedb::Protocol;
-use stack::{CongestionAlgorithm, TcpConfig, TcpInfo, TcpStats};
+use stack::{CongestionAlgorithm, TcpConfig, TcpEcn, TcpInfo, TcpStats};
 
 use crate::netstack::Driver;
 
@@ -40,6 +40,15 @@ pub(super) fn tunables(c: &TcpConfig) -> Vec<(String, String)> {
         ("tcp_keepcnt", c.keepalive_probes.to_string()),
         ("tcp_msl", secs(c.msl)),
         ("tcp_twlimit", c.time_wait_limit.to_string()),
+        (
+            "tcp_ecn",
+            match c.ecn {
+                TcpEcn::Off => "0",
+                TcpEcn::On => "1",
+                TcpEcn::Passive => "2",
+            }
+            .to_string(),
+        ),
     ]
     .into_iter()
     .map(|(n, v)| (n.to_string(), v))
@@ -63,6 +72,8 @@ pub(super) fn counters(s: &TcpStats) -> Vec<(&'static str, u64)> {
         ("tcpSynCookiesAccepted", s.syn_cookies_accepted),
         ("tcpChallengeAcks", s.challenge_acks),
         ("tcpTimeWaitDrops", s.time_wait_drops),
+        ("tcpEcnReductions", s.ecn_reductions),
+        ("tcpCeReceived", s.ce_received),
     ]
 }
 
@@ -127,6 +138,13 @@ pub(super) fn set(
             "tcp_keepcnt" => c.keepalive_probes = number((1, 127))? as u32,
             "tcp_msl" => c.msl = Duration::from_secs(number((1, 600))?),
             "tcp_twlimit" => c.time_wait_limit = number((16, 1 << 22))? as usize,
+            "tcp_ecn" => {
+                c.ecn = match number((0, 2))? {
+                    0 => TcpEcn::Off,
+                    1 => TcpEcn::On,
+                    _ => TcpEcn::Passive,
+                }
+            }
             other => return Err(format!("{}: not settable", other.to_ascii_uppercase())),
         }
         Ok(())

@@ -128,17 +128,18 @@ impl Stack {
 
     fn tcp_send_seg(&mut self, seg: SegOut, route: OutRoute, now: Instant) {
         let df = self.config.pmtu_discovery;
+        let tos = ecn_tos(seg.ect);
         if let Some(mss) = seg.tso_mss {
             let seg = match self.tcp_send_tso(route, seg, mss, now) {
                 Ok(()) => return,
                 Err(s) => s,
             };
             for b in split_segment(&seg.buf, seg.src, seg.dst, mss) {
-                self.tcp_send_routed(route, seg.dst, b, df, now);
+                self.tcp_send_routed(route, seg.dst, b, df, tos, now);
             }
             return;
         }
-        self.tcp_send_routed(route, seg.dst, seg.buf, df, now);
+        self.tcp_send_routed(route, seg.dst, seg.buf, df, tos, now);
     }
 
     fn tcp_send_routed(
@@ -147,6 +148,7 @@ impl Stack {
         dst: Ipv4Addr,
         buf: PacketBuf,
         df: bool,
+        tos: u8,
         now: Instant,
     ) {
         let ttl = self.config.default_ttl;
@@ -156,7 +158,7 @@ impl Stack {
             buf,
             IpProtocol::Tcp,
             ttl,
-            0,
+            tos,
             df,
             Ipv4OptionsBuf::new(),
             now,
@@ -199,7 +201,7 @@ impl Stack {
             protocol: IpProtocol::Tcp,
             payload_len: seg.buf.len(),
             ttl: self.config.default_ttl,
-            tos: 0,
+            tos: ecn_tos(seg.ect),
             ident: 0,
             dont_frag: true,
             more_frags: false,
@@ -290,6 +292,8 @@ impl Stack {
         let Some(seg) = rx.bytes().get(hl..) else {
             return;
         };
+        // The IP header's ECN field: 3 is Congestion Experienced (RFC 3168).
+        let ce = rx.bytes().get(1).is_some_and(|tos| tos & 3 == 3);
         let trusted = self.rx_csum_verified
             || self
                 .tcp
@@ -320,11 +324,13 @@ impl Stack {
                 RxFrame::Shared(f, ..) => Some(f.clone()),
                 RxFrame::Owned(_) => None,
             };
+            self.tcp.ce = ce;
             self.tcp.drive(i, path, now, |c, env| {
                 c.refresh_path(env.path);
                 c.input(env, &repr, payload)
             });
             self.tcp.frame = None;
+            self.tcp.ce = false;
         } else {
             let path = self.tcp_path(src, dst, now);
             let off = self.rng.next_u32();
@@ -931,5 +937,14 @@ impl Conn {
         } else {
             self.soft_error = Some(err);
         }
+    }
+}
+
+/// The IP header's TOS byte of a TCP segment: ECT(0) for data of an ECN connection (RFC 3168).
+fn ecn_tos(ect: bool) -> u8 {
+    if ect {
+        0b10
+    } else {
+        0
     }
 }

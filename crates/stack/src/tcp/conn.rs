@@ -43,6 +43,8 @@ pub(crate) struct SegOut {
     pub(crate) buf: PacketBuf,
     /// TSO: the segment is larger than one MSS and carries a partial checksum.
     pub(crate) tso_mss: Option<u16>,
+    /// Mark the datagram ECN-capable, ECT(0) (RFC 3168: data of an ECN connection).
+    pub(crate) ect: bool,
 }
 
 /// What a connection needs from its surroundings during one call.
@@ -60,6 +62,8 @@ pub(crate) struct Env<'a> {
     /// The buffer of the frame the segment being processed came in: its in-order data may stay
     /// there (shared) instead of being copied into the receive buffer.
     pub(crate) frame: Option<&'a std::sync::Arc<Vec<u8>>>,
+    /// The segment being processed came marked Congestion Experienced (RFC 3168).
+    pub(crate) ce: bool,
 }
 
 /// Loss recovery in progress (RFC 6582 / RFC 6675).
@@ -198,6 +202,17 @@ pub(crate) struct Conn {
     pub(crate) parent: Option<(u32, u64)>,
     /// Counted in tcpCurrEstab.
     pub(crate) counted_estab: bool,
+
+    // ECN (RFC 3168).
+    /// Both ends agreed to ECN in the handshake.
+    pub(crate) ecn_ok: bool,
+    /// Receiver: data came marked CE; ECE goes on every ACK until the sender's CWR.
+    pub(crate) ece_echo: bool,
+    /// Sender: the window was reduced for an ECE; CWR goes on the next data segment.
+    pub(crate) cwr_due: bool,
+    /// Sender: no further reduction for ECE until data past this is acknowledged (once per
+    /// window: what was in flight at the reduction).
+    pub(crate) ecn_high: Option<SeqNum>,
 }
 
 impl Conn {
@@ -297,6 +312,10 @@ impl Conn {
             orphan: false,
             parent: None,
             counted_estab: false,
+            ecn_ok: false,
+            ece_echo: false,
+            cwr_due: false,
+            ecn_high: None,
         }
     }
 
@@ -471,6 +490,9 @@ impl Conn {
                 repr.urgent_at = off as u16;
             }
         }
+        // New data only: a retransmission goes without ECT or CWR (RFC 3168 6.1.5).
+        let fresh = data.is_some() && seq >= self.snd_max;
+        let ect = self.ecn_flags(env, &mut repr, syn, fresh);
         let hl = repr.header_len();
         let len = repr.payload_len;
         // Headroom and header zeroed, the data appended: no zero-fill of what is copied over.
@@ -531,7 +553,35 @@ impl Conn {
             dst: *self.remote.ip(),
             buf,
             tso_mss,
+            ect,
         });
+    }
+
+    /// RFC 3168's bits of a segment being built: ECE|CWR on our SYN when we ask for ECN, ECE
+    /// on the SYN-ACK when we accept it; ECE on ACKs while a CE mark is unanswered; CWR on the
+    /// first new data after a reduction. Returns whether the datagram is ECN-capable (new data
+    /// of an ECN connection).
+    fn ecn_flags(&mut self, env: &Env<'_>, repr: &mut TcpRepr, syn: bool, data: bool) -> bool {
+        if syn {
+            if self.state == TcpState::SynSent {
+                if env.cfg.ecn == super::TcpEcn::On {
+                    repr.flags = repr.flags | TcpFlags::ECE | TcpFlags::CWR;
+                }
+            } else if self.ecn_ok {
+                repr.flags = repr.flags | TcpFlags::ECE;
+            }
+            return false;
+        }
+        if !self.ecn_ok {
+            return false;
+        }
+        if self.ece_echo && repr.flags.ack() {
+            repr.flags = repr.flags | TcpFlags::ECE;
+        }
+        if data && std::mem::take(&mut self.cwr_due) {
+            repr.flags = repr.flags | TcpFlags::CWR;
+        }
+        data
     }
 
     /// The RTO with the current backoff.
@@ -948,6 +998,7 @@ pub(crate) fn seg_from_repr(local: SocketAddrV4, remote: SocketAddrV4, repr: &Tc
         dst: *remote.ip(),
         buf,
         tso_mss: None,
+        ect: false,
     }
 }
 

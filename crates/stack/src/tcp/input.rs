@@ -29,6 +29,17 @@ impl Conn {
             }
         }
         self.sack_ok = seg.sack_permitted && env.cfg.sack;
+        // RFC 3168 6.1.1: a SYN asking for ECN carries ECE and CWR, the SYN-ACK accepting it
+        // ECE alone.
+        let (ece, cwr) = (
+            seg.flags.contains(TcpFlags::ECE),
+            seg.flags.contains(TcpFlags::CWR),
+        );
+        self.ecn_ok = if seg.flags.ack() {
+            env.cfg.ecn == super::TcpEcn::On && ece && !cwr
+        } else {
+            env.cfg.ecn != super::TcpEcn::Off && ece && cwr
+        };
         match seg.timestamp {
             Some((tsval, _)) if env.cfg.timestamps => {
                 self.ts_ok = true;
@@ -123,6 +134,18 @@ impl Conn {
                 self.challenge_ack(env);
             }
             return;
+        }
+        // ECN, receiver's side (RFC 3168 6.1.3): a CE mark on data is echoed with ECE until a
+        // segment with CWR says the sender has reduced its window.
+        if self.ecn_ok {
+            if flags.contains(TcpFlags::CWR) {
+                self.ece_echo = false;
+            }
+            if env.ce && !data.is_empty() {
+                env.stats.ce_received += 1;
+                self.ece_echo = true;
+                self.ack_now = true;
+            }
         }
         // Trim to the window: before RCV.NXT, and past the right edge.
         if seq < self.rcv_nxt {
@@ -238,6 +261,21 @@ impl Conn {
                 // small window still produces the third.
                 self.limited_transmit += usize::from(self.mss);
             }
+        }
+        // ECN, sender's side (RFC 3168 6.1.2): ECE halves the window as a loss would, once per
+        // window of data and not during loss recovery (which has reduced it already).
+        if self.ecn_ok
+            && flags.contains(TcpFlags::ECE)
+            && self.recovery.is_none()
+            && self.ecn_high.is_none_or(|h| self.snd_una > h)
+            && self.state != TcpState::SynReceived
+        {
+            let flight = self.snd_max.since(self.snd_una) as u32;
+            self.cc
+                .on_loss(flight.max(u32::from(self.mss)), u32::from(self.mss));
+            self.ecn_high = Some(self.snd_max);
+            self.cwr_due = true;
+            env.stats.ecn_reductions += 1;
         }
         // Window update (RFC 9293 3.10.7.4, fifth check).
         if self.snd_wl1 < seq || (self.snd_wl1 == seq && self.snd_wl2 <= ack) {

@@ -228,6 +228,19 @@ pub struct TcpConfig {
     pub max_syn_retries: u32,
     /// Data retransmissions before the connection fails (default 15).
     pub max_retries: u32,
+    /// Explicit congestion notification, RFC 3168 (default: accepted when a peer asks).
+    pub ecn: TcpEcn,
+}
+
+/// When connections use ECN (RFC 3168), as Linux's `net.ipv4.tcp_ecn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpEcn {
+    /// Never (0).
+    Off,
+    /// Asked for on connections we open, accepted on those we accept (1).
+    On,
+    /// Accepted when the peer asks, never asked for (2; the default, as Linux's).
+    Passive,
 }
 
 impl Default for TcpConfig {
@@ -252,6 +265,7 @@ impl Default for TcpConfig {
             timestamps: true,
             window_scaling: true,
             max_syn_retries: 6,
+            ecn: TcpEcn::Passive,
             max_retries: 15,
         }
     }
@@ -358,4 +372,8 @@ pub struct TcpStats {
     /// DSACK blocks received (RFC 2883): a retransmission was not needed; RACK's reordering
     /// window grows.
     pub dsacks_received: u64,
+    /// Congestion window reductions on ECN-Echo (RFC 3168).
+    pub ecn_reductions: u64,
+    /// Data segments that arrived with Congestion Experienced.
+    pub ce_received: u64,
 }

@@ -87,6 +87,8 @@ pub(crate) struct TcpTable {
     pub(crate) held: Vec<u32>,
     /// The buffer of the frame being processed (`Env::frame`), set around one segment's input.
     pub(crate) frame: Option<std::sync::Arc<Vec<u8>>>,
+    /// The segment being processed came marked Congestion Experienced (for `Env::ce`).
+    pub(crate) ce: bool,
 }
 
 impl TcpTable {
@@ -118,6 +120,7 @@ impl TcpTable {
             hold_acks: false,
             held: Vec::new(),
             frame: None,
+            ce: false,
         }
     }
 
@@ -238,6 +241,7 @@ impl TcpTable {
             hold_acks,
             held,
             frame,
+            ce,
             ..
         } = self;
         let Some(Sock::Conn(c)) = slots.get_mut(index as usize)?.sock.as_mut() else {
@@ -252,6 +256,7 @@ impl TcpTable {
             challenge_budget,
             hold_acks: *hold_acks,
             frame: frame.as_ref(),
+            ce: *ce,
         };
         let r = f(c, &mut env);
         if *hold_acks && c.ack_soon && !c.ack_listed {

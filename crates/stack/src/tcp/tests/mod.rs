@@ -4,6 +4,7 @@
 mod batching;
 mod closing;
 mod conformance;
+mod ecn;
 mod script;
 mod sim_tests;
 

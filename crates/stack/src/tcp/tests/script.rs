@@ -28,6 +28,8 @@ pub(crate) struct Seg {
     pub(crate) payload: Vec<u8>,
     pub(crate) at: Instant,
     pub(crate) dont_frag: bool,
+    /// The IP header's ECN field (RFC 3168: 2 is ECT(0)).
+    pub(crate) ecn: u8,
 }
 
 impl Seg {
@@ -55,6 +57,8 @@ pub(crate) struct Script {
     pub(crate) local: SocketAddrV4,
     /// Other frames the stack sent (ICMP ...): (protocol, bytes after the IPv4 header).
     pub(crate) other: Vec<(IpProtocol, Vec<u8>)>,
+    /// The ECN field of what `inject` sends (3: Congestion Experienced).
+    pub(crate) ecn_in: u8,
 }
 
 impl Script {
@@ -89,6 +93,7 @@ impl Script {
             peer: SocketAddrV4::new(PEER, 5000),
             local: SocketAddrV4::new(US, 80),
             other: Vec::new(),
+            ecn_in: 0,
         }
     }
 
@@ -121,6 +126,7 @@ impl Script {
                 payload: p.payload().to_vec(),
                 at: self.now,
                 dont_frag: ip.dont_frag(),
+                ecn: eth.payload()[1] & 3,
             });
         }
     }
@@ -168,7 +174,13 @@ impl Script {
         let at = self.t(ms);
         self.advance(at);
         repr.payload_len = payload.len();
-        let frame = frame(&repr, payload, *self.peer.ip(), *self.local.ip());
+        let frame = frame_tos(
+            &repr,
+            payload,
+            *self.peer.ip(),
+            *self.local.ip(),
+            self.ecn_in,
+        );
         let now = self.now;
         let iface = self.iface;
         self.st.receive(&mut self.out, iface, frame, now);
@@ -226,6 +238,11 @@ impl Script {
 
 /// An Ethernet frame carrying `repr` from `src` to `dst`.
 pub(crate) fn frame(repr: &TcpRepr, payload: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> PacketBuf {
+    frame_tos(repr, payload, src, dst, 0)
+}
+
+/// As [`frame`], with `tos` in the IP header.
+fn frame_tos(repr: &TcpRepr, payload: &[u8], src: Ipv4Addr, dst: Ipv4Addr, tos: u8) -> PacketBuf {
     let hl = repr.header_len();
     let mut b = PacketBuf::with_headroom(64, hl + payload.len());
     b.as_mut_slice()[hl..].copy_from_slice(payload);
@@ -236,7 +253,7 @@ pub(crate) fn frame(repr: &TcpRepr, payload: &[u8], src: Ipv4Addr, dst: Ipv4Addr
         protocol: IpProtocol::Tcp,
         payload_len: b.len(),
         ttl: 64,
-        tos: 0,
+        tos,
         ident: 1,
         dont_frag: true,
         more_frags: false,
