@@ -8,7 +8,9 @@
 
 mod packet;
 mod path;
+mod read;
 mod transfer;
+mod write;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -125,8 +127,8 @@ pub async fn serve<S: DatagramSocket>(
             .await;
     }
     if write {
-        transfer::receive(t, config, &file, mode, &options).await
+        write::receive(t, config, &file, mode, &options).await
     } else {
-        transfer::send(t, config, &file, mode, &options).await
+        read::send(t, config, &file, mode, &options).await
     }
 }
