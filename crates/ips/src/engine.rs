@@ -166,11 +166,7 @@ impl Engine {
     /// Judges one event at `now`.
     pub fn report(&mut self, event: &Event, now: Duration) -> Outcome {
         self.counters.events += 1;
-        let Some(index) = self
-            .rules
-            .iter()
-            .position(|r| r.applies(&event.component, &event.event, event.source))
-        else {
+        let Some(index) = self.rules.iter().position(|r| r.applies(event)) else {
             self.counters.unmatched += 1;
             return Outcome::NoRule;
         };
@@ -367,6 +363,7 @@ mod tests {
             event: "auth-failure".into(),
             sources: Vec::new(),
             exclude: Vec::new(),
+            destinations: Vec::new(),
             threshold,
             window: secs(window),
             block,
@@ -487,6 +484,33 @@ mod tests {
         other.component = "ftp".into();
         assert_eq!(e.report(&other, secs(2)), Outcome::NoRule);
         assert_eq!(e.counters().unmatched, 1);
+    }
+
+    #[test]
+    fn rules_can_be_for_one_interfaces_addresses() {
+        // Events on the external address count fast; on the internal one, slowly.
+        let mut outside = rule("outside", 2, 60, BlockKind::Source(Proto::Ip));
+        outside.destinations = vec!["192.0.2.0/24".parse().unwrap()];
+        let inside = rule("inside", 10, 60, BlockKind::Source(Proto::Ip));
+        let mut e = Engine::new(vec![outside, inside], 100);
+        let mut ev = event([10, 0, 0, 1]);
+        ev.destination = Some((IpAddr::from([10, 9, 9, 9]), 161));
+        for t in 0..3 {
+            let o = e.report(&ev, secs(t));
+            assert!(
+                matches!(&o, Outcome::Counted { rule, .. } if rule == "inside"),
+                "{o:?}"
+            );
+        }
+        ev.destination = Some((IpAddr::from([192, 0, 2, 2]), 161));
+        e.report(&ev, secs(3));
+        assert!(matches!(e.report(&ev, secs(4)), Outcome::Blocked(b) if b.rule == "outside"));
+        // An event with no destination cannot be on that interface.
+        ev.destination = None;
+        ev.source = IpAddr::from([10, 0, 0, 2]);
+        assert!(
+            matches!(e.report(&ev, secs(5)), Outcome::Counted { rule, .. } if rule == "inside")
+        );
     }
 
     #[test]

@@ -84,6 +84,10 @@ pub struct Rule {
     pub sources: Vec<IpPrefix>,
     /// Sources never counted nor blocked by this rule.
     pub exclude: Vec<IpPrefix>,
+    /// Destinations this rule applies to (empty: every one): the addresses of one interface,
+    /// so an internal and an external network can have rules of their own. An event that
+    /// names no destination matches only a rule without `destinations`.
+    pub destinations: Vec<IpPrefix>,
     /// Events from one source (to one destination) that set the block...
     pub threshold: u32,
     /// ...within this time; older events age out.
@@ -100,11 +104,14 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// Whether the rule judges an event of `component`/`event` from `source`.
-    pub fn applies(&self, component: &str, event: &str, source: IpAddr) -> bool {
-        self.component.eq_ignore_ascii_case(component)
-            && self.event.eq_ignore_ascii_case(event)
-            && (self.sources.is_empty() || self.sources.iter().any(|p| p.contains(source)))
+    /// Whether the rule judges `e`.
+    pub fn applies(&self, e: &Event) -> bool {
+        self.component.eq_ignore_ascii_case(&e.component)
+            && self.event.eq_ignore_ascii_case(&e.event)
+            && (self.sources.is_empty() || self.sources.iter().any(|p| p.contains(e.source)))
+            && (self.destinations.is_empty()
+                || e.destination
+                    .is_some_and(|(d, _)| self.destinations.iter().any(|p| p.contains(d))))
     }
 
     /// Whether `source` is excluded from this rule.

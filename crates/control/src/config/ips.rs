@@ -22,6 +22,7 @@
 //! max_duration = "1d"          # ...up to this (and an offense is remembered this long)
 //! exclude = ["127.0.0.0/8"]    # never counted
 //! sources = []                 # the sources the rule judges (empty: all)
+//! destinations = []            # the addresses it judges events on (empty: all): an interface's
 //! ```
 
 use std::time::Duration;
@@ -103,6 +104,8 @@ struct RuleText {
     sources: Vec<Spanned<String>>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    destinations: Vec<Spanned<String>>,
 }
 
 fn source_block() -> Spanned<String> {
@@ -318,6 +321,7 @@ fn check_rule(r: &RuleText, p: &mut Problems) -> Option<ips::Rule> {
     };
     let sources = prefixes(&r.sources, "sources");
     let exclude = prefixes(&r.exclude, "exclude");
+    let destinations = prefixes(&r.destinations, "destinations");
     if p.found.len() > before {
         return None;
     }
@@ -327,6 +331,7 @@ fn check_rule(r: &RuleText, p: &mut Problems) -> Option<ips::Rule> {
         event: r.event.get_ref().clone(),
         sources,
         exclude,
+        destinations,
         threshold: threshold as u32,
         window: window?,
         block: block?,
