@@ -114,11 +114,18 @@ pub fn builtin_context(origin: &Origin, servers: &ServersConfig) -> Result<Built
             tftp.root = dir.join(&tftp.root);
         }
     }
+    let mut lpd = servers.lpd.clone();
+    if let Some(dir) = origin.dir() {
+        if lpd.spool.is_relative() {
+            lpd.spool = dir.join(&lpd.spool);
+        }
+    }
     Ok(BuiltinContext::new(
         Arc::new(quotes),
         Arc::new(finger),
         Arc::new(tftp),
         Arc::new(servers.ntp.clone()),
+        Arc::new(lpd),
     ))
 }
 

@@ -11,6 +11,7 @@ use thiserror::Error;
 use crate::chargen;
 use crate::clock::{system_clock, Clock};
 use crate::finger::{self, FingerConfig};
+use crate::lpd::{self, LpdConfig};
 use crate::net::{PeerInfo, ServiceStream};
 use crate::ntp::{self, NtpConfig};
 use crate::qotd::Quotes;
@@ -42,6 +43,8 @@ pub enum Builtin {
     Tftp,
     /// NTP (RFC 5905) server mode, UDP only: the host's clock ([`crate::ntp`]).
     Ntp,
+    /// The line printer daemon (RFC 1179), TCP only ([`crate::lpd`]).
+    Lpd,
 }
 
 /// Everything the built-in services share: the quotations, finger's settings and the clock.
@@ -55,6 +58,8 @@ pub struct BuiltinContext {
     pub tftp: Arc<TftpConfig>,
     /// The NTP server's settings.
     pub ntp: Arc<NtpConfig>,
+    /// The line printer daemon's settings.
+    pub lpd: Arc<LpdConfig>,
     /// The time daytime, time and finger report.
     pub clock: Clock,
 }
@@ -66,12 +71,14 @@ impl BuiltinContext {
         finger: Arc<FingerConfig>,
         tftp: Arc<TftpConfig>,
         ntp: Arc<NtpConfig>,
+        lpd: Arc<LpdConfig>,
     ) -> Self {
         Self {
             quotes,
             finger,
             tftp,
             ntp,
+            lpd,
             clock: system_clock(),
         }
     }
@@ -85,6 +92,7 @@ impl Default for BuiltinContext {
             Arc::new(FingerConfig::default()),
             Arc::new(TftpConfig::default()),
             Arc::new(NtpConfig::default()),
+            Arc::new(LpdConfig::default()),
         )
     }
 }
@@ -100,7 +108,7 @@ impl fmt::Debug for BuiltinContext {
 
 /// A name that is not one of the built-in services.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unknown built-in service {name:?} (expected one of: echo, discard, chargen, qotd, daytime, time, finger, snmp, tftp, ntp)")]
+#[error("unknown built-in service {name:?} (expected one of: echo, discard, chargen, qotd, daytime, time, finger, snmp, tftp, ntp, lpd)")]
 pub struct UnknownBuiltin {
     /// The name given.
     pub name: String,
@@ -108,7 +116,7 @@ pub struct UnknownBuiltin {
 
 impl Builtin {
     /// Every built-in service.
-    pub const ALL: [Builtin; 10] = [
+    pub const ALL: [Builtin; 11] = [
         Builtin::Echo,
         Builtin::Discard,
         Builtin::Chargen,
@@ -119,6 +127,7 @@ impl Builtin {
         Builtin::Snmp,
         Builtin::Tftp,
         Builtin::Ntp,
+        Builtin::Lpd,
     ];
 
     /// The service name, as in /etc/services: "echo", "discard", ...
@@ -134,6 +143,7 @@ impl Builtin {
             Builtin::Snmp => "snmp",
             Builtin::Tftp => "tftp",
             Builtin::Ntp => "ntp",
+            Builtin::Lpd => "lpd",
         }
     }
 
@@ -150,12 +160,13 @@ impl Builtin {
             Builtin::Snmp => 161,
             Builtin::Tftp => 69,
             Builtin::Ntp => 123,
+            Builtin::Lpd => 515,
         }
     }
 
-    /// True if the service is also offered over UDP (all but finger).
+    /// True if the service is also offered over UDP (all but finger and the printer).
     pub fn supports_udp(self) -> bool {
-        self != Builtin::Finger
+        !matches!(self, Builtin::Finger | Builtin::Lpd)
     }
 
     /// True if the service is offered over TCP (all but the SNMP agent, TFTP and NTP).
@@ -181,6 +192,7 @@ impl Builtin {
             Builtin::Daytime => simple::daytime_stream(stream, (ctx.clock)()).await,
             Builtin::Time => simple::time_stream(stream, (ctx.clock)()).await,
             Builtin::Finger => finger::serve(&ctx.finger, &ctx.clock, stream).await,
+            Builtin::Lpd => lpd::serve(&ctx.lpd, stream).await,
             // SNMP, TFTP and NTP have no TCP form (configuration refuses it); close at once.
             Builtin::Snmp | Builtin::Tftp | Builtin::Ntp => Ok(()),
         }
@@ -216,7 +228,9 @@ impl Builtin {
             Builtin::Echo => Some(simple::echo_datagram(request)),
             // The SNMP agent is netcp's (crate `snmp`) and TFTP transfers run on sockets of
             // their own (`crate::tftp::serve`): their datagrams never reach this function.
-            Builtin::Discard | Builtin::Finger | Builtin::Snmp | Builtin::Tftp => None,
+            Builtin::Discard | Builtin::Finger | Builtin::Snmp | Builtin::Tftp | Builtin::Lpd => {
+                None
+            }
             Builtin::Chargen => Some(chargen::chargen_datagram((ctx.clock)())),
             Builtin::Qotd => Some(ctx.quotes.next().as_bytes().to_vec()),
             Builtin::Daytime => Some(simple::daytime_datagram((ctx.clock)())),

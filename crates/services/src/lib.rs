@@ -9,6 +9,7 @@ pub mod builtin;
 pub mod chargen;
 pub mod clock;
 pub mod finger;
+pub mod lpd;
 pub mod meter;
 pub mod net;
 pub mod ntp;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use servicedb::Protocol;
 use services::finger::FingerConfig;
+use services::lpd::LpdConfig;
 use services::ntp::NtpConfig;
 use services::tftp::TftpConfig;
 use services::Builtin;
@@ -33,6 +34,9 @@ pub struct ServersConfig {
     /// The NTP server's settings.
     #[serde(default)]
     pub ntp: NtpConfig,
+    /// The line printer daemon's settings.
+    #[serde(default)]
+    pub lpd: LpdConfig,
     /// The services netcp hosts, in order.
     #[serde(default, rename = "service", skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServiceConfig>,
@@ -202,6 +206,7 @@ struct SpannedServers {
     finger: FingerConfig,
     tftp: Option<toml::Spanned<TftpConfig>>,
     ntp: Option<toml::Spanned<NtpConfig>>,
+    lpd: Option<toml::Spanned<LpdConfig>>,
     #[serde(default)]
     service: Vec<toml::Spanned<ServiceConfig>>,
 }
@@ -225,6 +230,7 @@ pub fn parse_servers(text: &str, file: &str) -> Result<ParsedServers, ConfigErro
         &mut problems,
     );
     let ntp = checked_section(raw.ntp, "ntp", NtpConfig::check, file, text, &mut problems);
+    let lpd = checked_section(raw.lpd, "lpd", LpdConfig::check, file, text, &mut problems);
     if !problems.is_empty() {
         return Err(ConfigErrors(problems));
     }
@@ -235,6 +241,7 @@ pub fn parse_servers(text: &str, file: &str) -> Result<ParsedServers, ConfigErro
             finger: raw.finger,
             tftp,
             ntp,
+            lpd,
             services: raw.service.into_iter().map(|s| s.into_inner()).collect(),
         },
         service_lines,

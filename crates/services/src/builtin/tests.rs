@@ -13,6 +13,7 @@ fn ctx() -> BuiltinContext {
         finger: Arc::new(FingerConfig::default()),
         tftp: Arc::default(),
         ntp: Arc::default(),
+        lpd: Arc::default(),
         clock: fixed_clock(UNIX_EPOCH + Duration::from_secs(T)),
     }
 }
@@ -55,11 +56,11 @@ fn names_ports_and_parsing() {
         names,
         [
             "echo", "discard", "chargen", "qotd", "daytime", "time", "finger", "snmp", "tftp",
-            "ntp"
+            "ntp", "lpd"
         ]
     );
     let ports: Vec<u16> = Builtin::ALL.iter().map(|b| b.default_port()).collect();
-    assert_eq!(ports, [7, 9, 19, 17, 13, 37, 79, 161, 69, 123]);
+    assert_eq!(ports, [7, 9, 19, 17, 13, 37, 79, 161, 69, 123, 515]);
     assert!(!Builtin::Snmp.supports_tcp() && Builtin::Snmp.supports_udp());
     assert!(!Builtin::Tftp.supports_tcp() && Builtin::Tftp.supports_udp());
     assert!(
@@ -71,7 +72,10 @@ fn names_ports_and_parsing() {
     for b in Builtin::ALL {
         assert_eq!(b.to_string().parse::<Builtin>(), Ok(b));
         assert_eq!(b.name().to_uppercase().parse::<Builtin>(), Ok(b));
-        assert_eq!(b.supports_udp(), b != Builtin::Finger);
+        assert_eq!(
+            b.supports_udp(),
+            !matches!(b, Builtin::Finger | Builtin::Lpd)
+        );
     }
     let err = "gopher".parse::<Builtin>().unwrap_err().to_string();
     assert!(err.contains("\"gopher\""), "{err}");
