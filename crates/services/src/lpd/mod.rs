@@ -197,3 +197,89 @@ async fn receive_job<S: ServiceStream>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::duplex;
+
+    fn config(dir: &std::path::Path) -> LpdConfig {
+        LpdConfig {
+            spool: dir.to_path_buf(),
+            ..LpdConfig::default()
+        }
+    }
+
+    /// Runs one connection: `input` in (then end of file), everything the server wrote out
+    /// (a client that cuts a job short ends it with an error, as the test means).
+    async fn exchange(config: &LpdConfig, input: &[u8]) -> Vec<u8> {
+        let (mut client, server) = duplex(1 << 20);
+        client.write_all(input).await.unwrap();
+        client.shutdown().await.unwrap();
+        let _ = serve(config, server).await;
+        let mut out = Vec::new();
+        client.read_to_end(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn a_job_is_spooled_listed_and_removed() {
+        let dir = std::env::temp_dir().join(format!("maynard-lpd-{}", std::process::id()));
+        let c = config(&dir);
+        let control = b"Hclient\nPalice\nJletter\nldfA042client\nNletter.txt\n";
+        let mut job = b"\x02lp\n".to_vec();
+        job.extend_from_slice(format!("\x02{} cfA042client\n", control.len()).as_bytes());
+        job.extend_from_slice(control);
+        job.push(0);
+        job.extend_from_slice(b"\x035 dfA042client\nhello\0");
+        // Every step acknowledged with a zero byte.
+        assert_eq!(exchange(&c, &job).await, [0, 0, 0, 0, 0]);
+        let short = String::from_utf8(exchange(&c, b"\x03lp\n").await).unwrap();
+        assert!(
+            short.contains("1st    alice      42   letter.txt"),
+            "{short}"
+        );
+        assert!(short.contains("5 bytes"), "{short}");
+        let long = String::from_utf8(exchange(&c, b"\x04lp\n").await).unwrap();
+        assert!(long.starts_with("alice: 1st"), "{long}");
+        // Someone else cannot remove it; its owner can.
+        assert_eq!(exchange(&c, b"\x05lp mallory 42\n").await, b"");
+        let removed = String::from_utf8(exchange(&c, b"\x05lp alice 42\n").await).unwrap();
+        assert_eq!(removed, "job 042 dequeued\n");
+        assert_eq!(exchange(&c, b"\x03lp\n").await, b"no entries\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn bad_names_unknown_queues_and_cut_jobs_leave_nothing() {
+        let dir = std::env::temp_dir().join(format!("maynard-lpd-bad-{}", std::process::id()));
+        let c = config(&dir);
+        // An unknown queue is refused at once.
+        assert_eq!(exchange(&c, b"\x02other\n").await, [1]);
+        assert_eq!(
+            exchange(&c, b"\x03../etc\n").await,
+            b"../etc: unknown printer\n"
+        );
+        // A file name that could leave the spool, and a subcommand that is not one: refused.
+        let out = exchange(&c, b"\x02lp\n\x025 cf/../../x\n\x09\n").await;
+        assert_eq!(out, [0, 1, 1]);
+        // A data file cut short, with no control file: nothing joins the queue.
+        let out = exchange(&c, b"\x02lp\n\x0310 dfA001h\nabc").await;
+        assert_eq!(out, [0, 0]);
+        assert_eq!(exchange(&c, b"\x03lp\n").await, b"no entries\n");
+        // A line longer than any command is an error, not a hang.
+        let mut long = b"\x03".to_vec();
+        long.extend(std::iter::repeat_n(b'x', 5000));
+        let (mut client, server) = duplex(1 << 16);
+        client.write_all(&long).await.unwrap();
+        client.shutdown().await.unwrap();
+        assert!(serve(&c, server).await.is_err());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.join("lp"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
