@@ -106,11 +106,10 @@ pub async fn serve<S: ServiceStream>(config: &LpdConfig, stream: S) -> std::io::
         // Print any waiting jobs: they are handed over as they complete; nothing waits.
         1 => Ok(()),
         2 => {
-            if !config.knows(&queue) || spool.is_none() {
+            let Some(spool) = spool.filter(|_| config.knows(&queue)) else {
                 s.write_all(&[1]).await?;
                 return s.shutdown().await;
-            }
-            let spool = spool.expect("checked above");
+            };
             receive_job(config, &spool, &mut s).await
         }
         3 | 4 => {
