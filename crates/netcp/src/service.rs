@@ -183,19 +183,16 @@ impl ServiceShared {
     ) {
         self.meter.refused.fetch_add(1, Relaxed);
         if let Refusal::Access(_) = why {
-            rt.ips.report(
-                rt,
-                ips::Event {
-                    component: crate::ips::NETCP_COMPONENT.into(),
-                    event: "access-refused".into(),
-                    source: wire::prefix::canonical(peer.ip()),
-                    destination: Some((wire::prefix::canonical(local.ip()), local.port())),
-                    protocol: match protocol {
-                        Protocol::Tcp => ips::Proto::Tcp,
-                        Protocol::Udp => ips::Proto::Udp,
-                    },
+            rt.ips.report(rt, || ips::Event {
+                component: crate::ips::NETCP_COMPONENT.into(),
+                event: "access-refused".into(),
+                source: wire::prefix::canonical(peer.ip()),
+                destination: Some((wire::prefix::canonical(local.ip()), local.port())),
+                protocol: match protocol {
+                    Protocol::Tcp => ips::Proto::Tcp,
+                    Protocol::Udp => ips::Proto::Udp,
                 },
-            );
+            });
         }
         rt.log.emit(
             rt.log

@@ -239,16 +239,13 @@ fn start_tftp<S: DatagramSocket + 'static>(
             _ => None,
         };
         if let Some(event) = event {
-            rt.ips.report(
-                &rt,
-                ips::Event {
-                    component: "tftp".into(),
-                    event: event.into(),
-                    source: wire::prefix::canonical(peer.ip()),
-                    destination: Some((wire::prefix::canonical(local.ip()), local.port())),
-                    protocol: ips::Proto::Udp,
-                },
-            );
+            rt.ips.report(&rt, || ips::Event {
+                component: "tftp".into(),
+                event: event.into(),
+                source: wire::prefix::canonical(peer.ip()),
+                destination: Some((wire::prefix::canonical(local.ip()), local.port())),
+                protocol: ips::Proto::Udp,
+            });
         }
         let verb = if o.write { "received" } else { "sent" };
         guard.outcome = match o.error {

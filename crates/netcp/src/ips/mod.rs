@@ -69,16 +69,18 @@ impl FilterServer {
         self.engine.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// `f` of the configuration in force (under its lock: take only what is needed).
+    fn setting<T>(&self, f: impl FnOnce(&IpsConfig) -> T) -> T {
+        f(&self.config.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     fn config(&self) -> IpsConfig {
-        self.config
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.setting(IpsConfig::clone)
     }
 
     /// Writes the blocks in force to the state file, if there is one (after every change).
     fn keep(&self, rt: &Runtime) {
-        let Some(file) = self.config().state_file else {
+        let Some(file) = self.setting(|c| c.state_file.clone()) else {
             return;
         };
         let path = in_config_dir(rt, &file);
@@ -100,14 +102,6 @@ impl FilterServer {
                 remaining,
             });
         }
-    }
-
-    fn nft_table(&self) -> Option<String> {
-        self.config
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .nft_table
-            .clone()
     }
 }
 
@@ -261,11 +255,13 @@ impl IpsHandle {
         self.configure(rt, None).await;
     }
 
-    /// Judges an event; a block it sets is enforced at once.
-    pub fn report(&self, rt: &Runtime, event: Event) {
+    /// Judges the event `event` builds; a block it sets is enforced at once. The event is
+    /// built only when a filter server runs (the stack reports every probe of a closed port).
+    pub fn report(&self, rt: &Runtime, event: impl FnOnce() -> Event) {
         let Some(server) = self.current() else {
             return;
         };
+        let event = event();
         let now = server.now();
         let (outcome, table) = {
             let mut e = server.engine();
@@ -320,7 +316,7 @@ impl IpsHandle {
         for b in &removed {
             rt.log
                 .emit(block_line(rt, "ips-unblock", b, now).kv("reason", "operator"));
-            if let Some(t) = &server.nft_table() {
+            if let Some(t) = &server.setting(|c| c.nft_table.clone()) {
                 if let Err(e) = nft::delete(t, b).await {
                     rt.log
                         .emit(rt.log.line("error").kv("message", format!("IPS: {e}")));

@@ -44,7 +44,7 @@ pub async fn serve(rt: Arc<Runtime>, socket: UnixDatagram) {
         let text = String::from_utf8_lossy(&buf[..n]);
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             match ips::report::parse(line) {
-                Ok(event) => rt.ips.report(&rt, event),
+                Ok(event) => rt.ips.report(&rt, || event),
                 Err(e) => rt
                     .log
                     .emit(rt.log.line("ips-bad-report").kv("message", e.to_string())),

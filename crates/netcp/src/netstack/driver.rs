@@ -257,9 +257,8 @@ impl Driver {
                     }
                 }
                 // A probe of a closed port: an IPS event (`stack`, `closed-port`).
-                StackEvent::ClosedPort { src, dst, protocol } => self.rt.ips.report(
-                    &self.rt,
-                    ips::Event {
+                StackEvent::ClosedPort { src, dst, protocol } => {
+                    self.rt.ips.report(&self.rt, || ips::Event {
                         component: "stack".into(),
                         event: "closed-port".into(),
                         source: src.into(),
@@ -269,8 +268,8 @@ impl Driver {
                         } else {
                             ips::Proto::Udp
                         },
-                    },
-                ),
+                    })
+                }
                 StackEvent::IcmpError { .. } | StackEvent::Unreachable { .. } => {}
             }
         }

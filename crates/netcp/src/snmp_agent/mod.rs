@@ -390,16 +390,13 @@ impl SnmpHost {
         let Some(rt) = self.runtime.get().and_then(std::sync::Weak::upgrade) else {
             return;
         };
-        rt.ips.report(
-            &rt,
-            ips::Event {
-                component: "snmp".into(),
-                event: "auth-failure".into(),
-                source: wire::prefix::canonical(peer.ip()),
-                destination: None,
-                protocol: ips::Proto::Udp,
-            },
-        );
+        rt.ips.report(&rt, || ips::Event {
+            component: "snmp".into(),
+            event: "auth-failure".into(),
+            source: wire::prefix::canonical(peer.ip()),
+            destination: None,
+            protocol: ips::Proto::Udp,
+        });
     }
 
     /// After a committed Set of the system group: records sysContact, sysName and sysLocation
