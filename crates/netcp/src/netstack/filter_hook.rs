@@ -95,19 +95,27 @@ impl PacketHook for FilterHook {
         if point != HookPoint::Ingress {
             return Verdict::Pass;
         }
-        if let Some(blocks) = self.ips.load() {
-            if ips_blocks(&blocks, packet) {
-                return Verdict::Drop;
-            }
-        }
+        let blocks = self.ips.load();
         let slot = match self.slots.read() {
             Ok(map) => map.get(&iface).cloned(),
             Err(poisoned) => poisoned.into_inner().get(&iface).cloned(),
         };
-        let Some(slot) = slot else {
+        if blocks.is_none() && slot.is_none() {
+            return Verdict::Pass;
+        }
+        // Parsed once for both; only a filter list needs the local time (time-based rules).
+        let time = if slot.is_some() {
+            self.local_now()
+        } else {
+            LocalTime(0)
+        };
+        let Some(p) = packet_of(packet, time) else {
             return Verdict::Pass;
         };
-        let Some(p) = packet_of(packet, self.local_now()) else {
+        if blocks.is_some_and(|b| ips_stops(&b, &p)) {
+            return Verdict::Drop;
+        }
+        let Some(slot) = slot else {
             return Verdict::Pass;
         };
         match slot.load().classify_counted(&p).action {
@@ -118,11 +126,8 @@ impl PacketHook for FilterHook {
     }
 }
 
-/// Whether an IPS block stops `datagram`.
-fn ips_blocks(blocks: &ips::BlockTable, datagram: &[u8]) -> bool {
-    let Some(p) = packet_of(datagram, LocalTime(0)) else {
-        return false;
-    };
+/// Whether an IPS block stops the datagram `p`.
+fn ips_stops(blocks: &ips::BlockTable, p: &Packet) -> bool {
     let port = (p.fragment_offset == 0 && matches!(p.protocol, 6 | 17)).then_some(p.dst_port);
     blocks.stops(p.src, p.dst, p.protocol, port)
 }
