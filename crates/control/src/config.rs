@@ -257,7 +257,12 @@ fn db_diag(e: &servicedb::ParseError) -> Diagnostic {
 }
 
 fn user_exists(name: &str) -> bool {
-    std::fs::read_to_string("/etc/passwd")
+    listed_in("/etc/passwd", name)
+}
+
+/// Whether `name` is the first field of a line of `file` (/etc/passwd, /etc/group).
+pub(crate) fn listed_in(file: &str, name: &str) -> bool {
+    std::fs::read_to_string(file)
         .map(|t| t.lines().any(|l| l.split(':').next() == Some(name)))
         .unwrap_or(false)
 }

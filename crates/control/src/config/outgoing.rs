@@ -88,24 +88,17 @@ impl OutgoingRule {
             out.push(e);
         }
         for u in &self.users {
-            if u.parse::<u32>().is_err() && !name_in("/etc/passwd", u) {
+            if u.parse::<u32>().is_err() && !super::listed_in("/etc/passwd", u) {
                 out.push(format!("user `{u}` is not in the passwd database"));
             }
         }
         for g in &self.groups {
-            if g.parse::<u32>().is_err() && !name_in("/etc/group", g) {
+            if g.parse::<u32>().is_err() && !super::listed_in("/etc/group", g) {
                 out.push(format!("group `{g}` is not in the group database"));
             }
         }
         out
     }
-}
-
-/// Whether `name` is the first field of a line of `file` (/etc/passwd, /etc/group).
-fn name_in(file: &str, name: &str) -> bool {
-    std::fs::read_to_string(file)
-        .map(|t| t.lines().any(|l| l.split(':').next() == Some(name)))
-        .unwrap_or(false)
 }
 
 /// `outgoing.toml`.
