@@ -44,13 +44,18 @@ pub enum ReportError {
     BadProtocol(String),
 }
 
-fn name(value: &str) -> Result<String, ReportError> {
-    let ok = !value.is_empty()
+/// Whether `value` is a valid component or event name: 1 to [`MAX_NAME`] letters, digits,
+/// `-`, `_` or `.`.
+pub fn valid_name(value: &str) -> bool {
+    !value.is_empty()
         && value.len() <= MAX_NAME
         && value
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if ok {
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn name(value: &str) -> Result<String, ReportError> {
+    if valid_name(value) {
         Ok(value.to_string())
     } else {
         Err(ReportError::BadName(value.to_string()))

@@ -216,8 +216,7 @@ fn check_rule(r: &RuleText, p: &mut Problems) -> Option<ips::Rule> {
         ("component", &r.component),
         ("event", &r.event),
     ] {
-        if ips::report::parse(&format!("component={} event=x source=0.0.0.0", v.get_ref())).is_err()
-        {
+        if !ips::report::valid_name(v.get_ref()) {
             p.at(
                 v,
                 format!(
