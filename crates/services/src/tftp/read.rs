@@ -61,6 +61,7 @@ pub(super) async fn send<S: DatagramSocket>(
         file,
         mode,
         pending: VecDeque::new(),
+        raw: vec![0u8; n.blksize.max(512)],
         eof: false,
     };
     // Blocks sent and not yet acknowledged, oldest first.
@@ -135,22 +136,23 @@ struct BlockSource {
     mode: Mode,
     /// Converted bytes not yet in a block.
     pending: VecDeque<u8>,
+    /// What the file read last (reused for every read).
+    raw: Vec<u8>,
     eof: bool,
 }
 
 impl BlockSource {
     /// The next block: `blksize` bytes, or fewer at the end (possibly none).
     async fn next(&mut self, blksize: usize) -> io::Result<Vec<u8>> {
-        let mut raw = vec![0u8; blksize.max(512)];
         while self.pending.len() < blksize && !self.eof {
-            let n = self.file.read(&mut raw).await?;
+            let n = self.file.read(&mut self.raw).await?;
             if n == 0 {
                 self.eof = true;
                 break;
             }
             match self.mode {
                 Mode::Netascii => {
-                    for &b in &raw[..n] {
+                    for &b in &self.raw[..n] {
                         match b {
                             b'\n' => self.pending.extend([b'\r', b'\n']),
                             b'\r' => self.pending.extend([b'\r', 0]),
@@ -158,7 +160,7 @@ impl BlockSource {
                         }
                     }
                 }
-                _ => self.pending.extend(&raw[..n]),
+                _ => self.pending.extend(&self.raw[..n]),
             }
         }
         let take = blksize.min(self.pending.len());
