@@ -62,11 +62,7 @@ pub(super) fn passive(cfg: StackConfig, opts: bool) -> (Script, TcpHandle, TcpHa
 /// A connection we open: (script, connection, our ISS). The peer answers with MSS 1460 only.
 pub(super) fn active(cfg: StackConfig) -> (Script, TcpHandle, u32) {
     let mut s = Script::new(cfg);
-    let peer = s.peer;
-    let c = s
-        .call(|st, out, now| st.tcp_connect(out, peer, None, now))
-        .unwrap();
-    s.local = s.st.tcp_local_addr(c).unwrap();
+    let c = s.connect();
     let syn = s.expect(0);
     assert_eq!(syn.flags(), SYN);
     assert!(syn.dont_frag, "PMTU discovery is on by default");
@@ -156,11 +152,7 @@ fn active_open_send_and_ack() {
 #[test]
 fn simultaneous_open() {
     let mut s = Script::new(no_delack());
-    let peer = s.peer;
-    let c = s
-        .call(|st, out, now| st.tcp_connect(out, peer, None, now))
-        .unwrap();
-    s.local = s.st.tcp_local_addr(c).unwrap();
+    let c = s.connect();
     let iss = s.expect(0).seq();
     // The peer's own SYN crosses ours.
     let mut syn = s.seg(SYN, IRS, 0, 65535);
@@ -185,11 +177,7 @@ fn simultaneous_open() {
 #[test]
 fn syn_sent_resets_and_bad_acks() {
     let mut s = Script::new(no_delack());
-    let peer = s.peer;
-    let c = s
-        .call(|st, out, now| st.tcp_connect(out, peer, None, now))
-        .unwrap();
-    s.local = s.st.tcp_local_addr(c).unwrap();
+    let c = s.connect();
     let iss = s.expect(0).seq();
     // An ACK for something we never sent: RST with its ACK as sequence number.
     s.inject(1, s.seg(SYN | ACK, IRS, iss + 100, 65535), &[]);
@@ -619,11 +607,7 @@ fn urgent_mark() {
 fn icmp_errors() {
     // Port unreachable while connecting: a hard error.
     let mut s = Script::new(no_delack());
-    let peer = s.peer;
-    let c = s
-        .call(|st, out, now| st.tcp_connect(out, peer, None, now))
-        .unwrap();
-    s.local = s.st.tcp_local_addr(c).unwrap();
+    let c = s.connect();
     let syn = s.expect(0);
     let icmp = icmp_quote(3, 3, 0, &syn, s.local, s.peer);
     let now = s.now;
@@ -741,11 +725,7 @@ fn ack_for_wrong_iss_in_syn_received_is_reset() {
 #[test]
 fn shutdown_before_the_handshake_completes() {
     let mut s = Script::new(no_delack());
-    let peer = s.peer;
-    let c = s
-        .call(|st, out, now| st.tcp_connect(out, peer, None, now))
-        .unwrap();
-    s.local = s.st.tcp_local_addr(c).unwrap();
+    let c = s.connect();
     let iss = s.expect(0).seq();
     // Simultaneous open, then shut down in SYN-RECEIVED: FIN after the handshake.
     s.inject(1, s.seg(SYN, IRS, 0, 65535), &[]);

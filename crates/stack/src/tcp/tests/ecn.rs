@@ -106,11 +106,7 @@ fn a_client_asks_for_ecn_only_when_on() {
         (TcpEcn::Off, false),
     ] {
         let mut s = Script::new(cfg(ecn));
-        let peer = s.peer;
-        let c = s
-            .call(|st, out, now| st.tcp_connect(out, peer, None, now))
-            .unwrap();
-        s.local = s.st.tcp_local_addr(c).unwrap();
+        let c = s.connect();
         let syn = s.expect(0);
         assert_eq!(syn.flags().contains(ECE | CWR), asks, "{ecn:?}");
         if !asks {

@@ -169,6 +169,17 @@ impl Script {
         }
     }
 
+    /// Opens a connection to the peer (the SYN is queued, not yet checked) and makes its local
+    /// address the one `inject` sends to.
+    pub(crate) fn connect(&mut self) -> crate::TcpHandle {
+        let peer = self.peer;
+        let c = self
+            .call(|st, out, now| st.tcp_connect(out, peer, None, now))
+            .unwrap();
+        self.local = self.st.tcp_local_addr(c).unwrap();
+        c
+    }
+
     /// Delivers `repr` with `payload` at `ms`.
     pub(crate) fn inject(&mut self, ms: u64, mut repr: TcpRepr, payload: &[u8]) {
         let at = self.t(ms);
