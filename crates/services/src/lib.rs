@@ -16,6 +16,7 @@ pub mod ntp;
 pub mod qotd;
 pub mod simple;
 pub mod tftp;
+mod unique;
 
 #[cfg(test)]
 mod testutil;

@@ -4,7 +4,8 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::unique::unique_name;
 
 /// Whether `name` is a safe queue or file name: 1 to 64 of letters, digits, `-`, `_`, `.`,
 /// not starting with a dot.
@@ -44,15 +45,6 @@ pub struct Partial {
     done: bool,
 }
 
-static NEXT: AtomicU64 = AtomicU64::new(0);
-
-fn unique() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{nanos:024}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
 impl Spool {
     /// The queue `queue` under `root`; `None` for a name that is not safe.
     pub fn new(root: &Path, queue: &str) -> Option<Spool> {
@@ -64,7 +56,7 @@ impl Spool {
     /// Starts receiving a job.
     pub async fn begin(&self) -> io::Result<Partial> {
         tokio::fs::create_dir_all(&self.dir).await?;
-        let dir = self.dir.join(format!(".incoming-{}", unique()));
+        let dir = self.dir.join(format!(".incoming-{}", unique_name()));
         tokio::fs::create_dir(&dir).await?;
         Ok(Partial {
             dir,
@@ -261,7 +253,7 @@ impl Partial {
             let _ = tokio::fs::remove_dir_all(&self.dir).await;
             return Ok(None);
         }
-        let target = self.queue.join(format!("job-{}", unique()));
+        let target = self.queue.join(format!("job-{}", unique_name()));
         tokio::fs::rename(&self.dir, &target).await?;
         Ok(read_job(&target).await)
     }

@@ -64,10 +64,7 @@ impl Staged {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let temp = dir.join(format!(".{name}.tftp-{}-{nanos}", std::process::id()));
+        let temp = dir.join(format!(".{name}.tftp-{}", crate::unique::unique_name()));
         let file = tokio::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
