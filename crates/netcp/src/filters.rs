@@ -75,6 +75,21 @@ pub fn linux_interface_exists(name: &str) -> bool {
     !name.is_empty() && !name.contains('/') && Path::new("/sys/class/net").join(name).exists()
 }
 
+/// Puts `definition` (`table inet NAME { ... }`) in force as the table `inet NAME`, replacing
+/// any table of that name in the same transaction (nothing is left half-applied).
+pub(crate) async fn nft_replace_table(table: &str, definition: String) -> Result<(), String> {
+    // `add` then `delete` makes sure the table exists, so the delete cannot fail.
+    let script = format!("add table inet {table}\ndelete table inet {table}\n{definition}");
+    nft(&["-f", "-"], Some(script)).await.map(drop)
+}
+
+/// Removes the table `inet NAME`.
+pub(crate) async fn nft_delete_table(table: &str) -> Result<(), String> {
+    nft(&["delete", "table", "inet", table], None)
+        .await
+        .map(drop)
+}
+
 /// Runs `nft` with `args`, feeding `input` on stdin; its stdout, or its stderr as the error.
 pub(crate) async fn nft(args: &[&str], input: Option<String>) -> Result<String, String> {
     let mut cmd = tokio::process::Command::new(NFT);

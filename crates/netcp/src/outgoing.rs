@@ -12,7 +12,7 @@ use control::config::outgoing::{
     render_outgoing, OutgoingAction, OutgoingConfig, OutgoingRule, OUTGOING_FILE,
 };
 
-use crate::filters::nft;
+use crate::filters::{nft, nft_delete_table, nft_replace_table};
 use crate::sockets;
 
 /// The restrictions in force.
@@ -100,12 +100,11 @@ fn nft_rules(
         .collect())
 }
 
-/// The whole table, replacing any table of that name in one transaction; `carried` gives each
-/// rule's counts so far.
+/// The whole table's definition; `carried` gives each rule's counts so far.
 fn script(config: &OutgoingConfig, carried: &[(u64, u64)]) -> Result<String, String> {
     let table = &config.nft_table;
     let mut s = format!(
-        "add table inet {table}\ndelete table inet {table}\ntable inet {table} {{\n  chain output {{\n    type filter hook output priority filter; policy accept;\n"
+        "table inet {table} {{\n  chain output {{\n    type filter hook output priority filter; policy accept;\n"
     );
     for (i, r) in config.rules.iter().enumerate() {
         let start = carried.get(i).copied().unwrap_or_default();
@@ -125,17 +124,17 @@ impl Outgoing {
             Some(c) => {
                 let carried = self.carried_counts(&c).await;
                 let text = script(&c, &carried)?;
-                nft(&["-f", "-"], Some(text)).await?;
+                nft_replace_table(&c.nft_table, text).await?;
                 if let Some(old) = &self.current {
                     if old.nft_table != c.nft_table {
-                        let _ = nft(&["delete", "table", "inet", &old.nft_table], None).await;
+                        let _ = nft_delete_table(&old.nft_table).await;
                     }
                 }
                 self.current = Some(c);
             }
             None => {
                 if let Some(old) = self.current.take() {
-                    nft(&["delete", "table", "inet", &old.nft_table], None).await?;
+                    nft_delete_table(&old.nft_table).await?;
                 }
             }
         }

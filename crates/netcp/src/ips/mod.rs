@@ -246,7 +246,7 @@ impl IpsHandle {
             socket::remove(rt, path);
         }
         if let Some(table) = &config.nft_table {
-            let _ = nft::remove(table).await;
+            let _ = crate::filters::nft_delete_table(table).await;
         }
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ips::Block;
 use tokio::sync::mpsc;
 
-use crate::filters::nft;
+use crate::filters::{nft, nft_replace_table};
 use crate::runtime::Runtime;
 
 /// The table's definition: sets for source blocks (all of IP, or one transport) and port
@@ -38,19 +38,7 @@ fn table_script(table: &str) -> String {
 
 /// Makes the table afresh (blocks of an earlier run are gone with it).
 pub async fn create(table: &str) -> Result<(), String> {
-    // `add` then `delete` makes sure the table exists, so the delete cannot fail.
-    let script = format!(
-        "add table inet {table}\ndelete table inet {table}\n{}",
-        table_script(table)
-    );
-    nft(&["-f", "-"], Some(script)).await.map(drop)
-}
-
-/// Removes the table.
-pub async fn remove(table: &str) -> Result<(), String> {
-    nft(&["delete", "table", "inet", table], None)
-        .await
-        .map(drop)
+    nft_replace_table(table, table_script(table)).await
 }
 
 /// The set and element that hold `block`.
