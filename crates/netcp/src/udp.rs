@@ -225,12 +225,12 @@ fn start_tftp<S: DatagramSocket + 'static>(
         };
         let config = rt.builtin_context().tftp;
         let o = services::tftp::serve(&config, &request, peer, transfer).await;
-        guard.meter.bytes_in.fetch_add(o.bytes_in, Relaxed);
-        guard.meter.bytes_out.fetch_add(o.bytes_out, Relaxed);
-        let total = &service.meter;
-        total.bytes_in.fetch_add(o.bytes_in, Relaxed);
-        total.bytes_out.fetch_add(o.bytes_out, Relaxed);
-        total.msgs_out_centi.fetch_add(weight, Relaxed);
+        // The transfer's bytes into the connection's and the service's meters (ConnMeter::add),
+        // and one message out for the service, as a UDP built-in's answer counts.
+        guard
+            .meter
+            .add(&service.meter, o.bytes_in, o.bytes_out, 0, 0);
+        service.meter.msgs_out_centi.fetch_add(weight, Relaxed);
         // Names that are refused or absent are what a scan for configuration files looks
         // like: IPS events (`tftp`, `access-violation` / `not-found`).
         let event = match o.code {
