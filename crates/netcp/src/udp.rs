@@ -145,7 +145,7 @@ async fn dispatch<S: DatagramSocket + 'static>(
     meter.bytes_in.fetch_add(n as u64, Relaxed);
     meter.msgs_in_centi.fetch_add(weight, Relaxed);
     if builtin == services::Builtin::Tftp {
-        start_tftp(rt, service, socket, local, data, peer, permit);
+        start_tftp(rt, service, socket, (local, peer), data, permit, weight);
         return true;
     }
     let info = PeerInfo { peer, local };
@@ -201,14 +201,13 @@ fn start_tftp<S: DatagramSocket + 'static>(
     rt: &Arc<Runtime>,
     service: &Arc<ServiceShared>,
     socket: &Arc<S>,
-    local: SocketAddr,
+    (local, peer): (SocketAddr, SocketAddr),
     request: &[u8],
-    peer: SocketAddr,
     permit: crate::service::Permit,
+    weight: u64,
 ) {
     let (rt, service, socket) = (rt.clone(), service.clone(), socket.clone());
     let request = request.to_vec();
-    let weight = u64::from(udp_weight(&service.settings()));
     tokio::spawn(async move {
         let mut guard =
             ConnGuard::open(&rt, &service, Protocol::Udp, local, show_peer(peer), permit);
