@@ -269,6 +269,10 @@ impl IpsHandle {
             let table = matches!(outcome, Outcome::Blocked(_)).then(|| e.table());
             (outcome, table)
         };
+        // Counted in SHOW IPS only: the stack's closed ports alone would fill the log.
+        if outcome == Outcome::NoRule {
+            return;
+        }
         let line = rt
             .log
             .line("ips-event")
@@ -276,7 +280,6 @@ impl IpsHandle {
             .kv("name", &event.event)
             .kv("source", event.source);
         let line = match &outcome {
-            // Counted in SHOW IPS only: the stack's closed ports alone would fill the log.
             Outcome::NoRule => return,
             Outcome::Excluded { rule } => line.kv("rule", rule).kv("outcome", "excluded"),
             Outcome::Counted { rule, count } => line
